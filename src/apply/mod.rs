@@ -1,0 +1,591 @@
+//! The generic executor: runs a plan's operations against an [`Executor`], in dependency
+//! waves, recording every completed step in the ledger. It knows no AWS kind.
+//!
+//! # Expected Flow
+//! 1. Children being replaced are deleted, dependents first.
+//! 2. Creates, updates and the creates of replacements run in dependency waves, concurrently
+//!    within a wave.
+//! 3. Children no longer wanted are deleted, dependents first, once nothing that stays
+//!    refers to them.
+//!
+//! # Guarantees
+//! - The ledger is updated synchronously right after each step completes, so whatever the
+//!   outcome, it lists exactly what exists as far as this run knows.
+//! - A failed step stops its dependents (they are skipped, not attempted); independent
+//!   children carry on.
+//! - A child is never deleted while a child that stays still refers to it.
+//!
+//! # Assumptions
+//! Every executor step is idempotent: create adopts what carries its ownership tags, delete
+//! treats absence as success. Re-running after any prefix of a run is therefore safe.
+//!
+//! # Caveats
+//! Cancellation (StopProvider) and the deadline are checked between steps and between retry
+//! attempts; a call in flight completes and is recorded.
+//!
+//! # Errors
+//! Returned in [`Outcome::errors`], one per failed step; [`Outcome::interrupted`] says that
+//! cancellation skipped work.
+
+pub mod retry;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use futures::stream::{self, StreamExt};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::plan::diff::Op;
+use crate::plan::graph;
+use crate::plan::ledger::{Ledger, Recorded};
+use crate::plan::node::{Node, NodeKey};
+
+use retry::RetryPolicy;
+
+/// Why a step failed, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Throttling: retry.
+    Throttled,
+    /// 5xx, dropped connections: retry.
+    Transient,
+    /// Something still depends on the object (typical during deletes): retry.
+    DependencyViolation,
+    /// Eventual consistency, e.g. a new IAM role not yet usable: retry.
+    NotYetPropagated,
+    /// The deadline passed.
+    Timeout,
+    /// A referenced child has no AWS ID in the ledger.
+    MissingDependency,
+    /// StopProvider was called.
+    Interrupted,
+    /// Anything else: retrying will not help until the input changes.
+    Permanent,
+}
+
+/// A failed step, without secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl StepError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> StepError {
+        StepError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn timeout() -> StepError {
+        StepError::new(
+            ErrorKind::Timeout,
+            "timed out; raise the resource's timeouts to wait longer",
+        )
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Throttled
+                | ErrorKind::Transient
+                | ErrorKind::DependencyViolation
+                | ErrorKind::NotYetPropagated
+        )
+    }
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StepError {}
+
+/// Node key ⇄ AWS ID lookups over a ledger snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct IdMap {
+    by_key: BTreeMap<NodeKey, String>,
+    by_id: BTreeMap<String, NodeKey>,
+}
+
+impl IdMap {
+    pub fn from_ledger(ledger: &Ledger) -> IdMap {
+        let mut map = IdMap::default();
+        for (key, recorded) in &ledger.children {
+            map.by_key.insert(key.clone(), recorded.id.clone());
+            map.by_id.insert(recorded.id.clone(), key.clone());
+        }
+        map
+    }
+
+    /// The AWS ID of a referenced child.
+    ///
+    /// # Errors
+    /// `MissingDependency` when the child is not recorded.
+    pub fn id(&self, key: &NodeKey) -> Result<&str, StepError> {
+        self.by_key.get(key).map(String::as_str).ok_or_else(|| {
+            StepError::new(
+                ErrorKind::MissingDependency,
+                format!("{key} does not exist yet"),
+            )
+        })
+    }
+
+    pub fn key_of(&self, id: &str) -> Option<&NodeKey> {
+        self.by_id.get(id)
+    }
+}
+
+/// Performs steps on one cloud. Implementations are idempotent (module docs).
+#[async_trait]
+pub trait Executor: Send + Sync {
+    /// Creates the child, or adopts an existing one that carries its ownership tags.
+    async fn create(&self, node: &Node, ids: &IdMap) -> Result<Recorded, StepError>;
+
+    /// Brings an existing child to `node.spec` in place.
+    async fn update(
+        &self,
+        node: &Node,
+        current: &Recorded,
+        ids: &IdMap,
+    ) -> Result<Recorded, StepError>;
+
+    /// Deletes a child; absence counts as success.
+    async fn delete(&self, key: &NodeKey, current: &Recorded, ids: &IdMap)
+        -> Result<(), StepError>;
+
+    /// Reads a child as it is now; `None` when it no longer exists.
+    async fn observe(
+        &self,
+        key: &NodeKey,
+        current: &Recorded,
+        ids: &IdMap,
+    ) -> Result<Option<Recorded>, StepError>;
+}
+
+/// Limits of one run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Steps in flight at once within a wave.
+    pub concurrency: usize,
+    pub cancel: CancellationToken,
+    pub deadline: Instant,
+}
+
+/// A failed step with its node and operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyError {
+    pub key: NodeKey,
+    /// "creating", "updating", "deleting", "reading".
+    pub action: &'static str,
+    pub source: StepError,
+}
+
+impl ApplyError {
+    /// "creating EC2 Subnet (ec2.subnet/public/use1-az1)".
+    pub fn summary(&self) -> String {
+        let kind = self.key.kind().map_or("child", |k| k.display_name());
+        format!("{} {kind} ({})", self.action, self.key)
+    }
+}
+
+impl fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.summary(), self.source)
+    }
+}
+
+/// What a run leaves behind.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub ledger: Ledger,
+    pub errors: Vec<ApplyError>,
+    /// Cancellation skipped work: the run stopped between steps.
+    pub interrupted: bool,
+}
+
+impl Outcome {
+    pub fn is_complete(&self) -> bool {
+        self.errors.is_empty() && !self.interrupted
+    }
+}
+
+enum Step {
+    Create,
+    Update,
+    Delete,
+}
+
+struct Runner<'a> {
+    executor: &'a dyn Executor,
+    opts: &'a RunOptions,
+    policy: RetryPolicy,
+    ledger: Mutex<Ledger>,
+    errors: Mutex<Vec<ApplyError>>,
+    /// Failed or skipped nodes: their dependents are skipped too.
+    blocked: Mutex<BTreeSet<NodeKey>>,
+    interrupted: Mutex<bool>,
+}
+
+impl Runner<'_> {
+    fn snapshot(&self) -> (Ledger, IdMap) {
+        let ledger = self.ledger.lock().map(|l| l.clone()).unwrap_or_default();
+        let ids = IdMap::from_ledger(&ledger);
+        (ledger, ids)
+    }
+
+    fn fail(&self, key: &NodeKey, action: &'static str, source: StepError) {
+        if let Ok(mut blocked) = self.blocked.lock() {
+            blocked.insert(key.clone());
+        }
+        if let Ok(mut errors) = self.errors.lock() {
+            errors.push(ApplyError {
+                key: key.clone(),
+                action,
+                source,
+            });
+        }
+    }
+
+    fn block(&self, key: &NodeKey) {
+        if let Ok(mut blocked) = self.blocked.lock() {
+            blocked.insert(key.clone());
+        }
+    }
+
+    fn is_blocked(&self, key: &NodeKey) -> bool {
+        self.blocked.lock().map(|b| b.contains(key)).unwrap_or(true)
+    }
+
+    /// True when the step may start; records an interruption otherwise.
+    fn may_start(&self) -> bool {
+        if self.opts.cancel.is_cancelled() {
+            if let Ok(mut i) = self.interrupted.lock() {
+                *i = true;
+            }
+            return false;
+        }
+        true
+    }
+
+    async fn wave(&self, keys: Vec<NodeKey>, step_of: impl Fn(&NodeKey) -> (Step, Option<Node>)) {
+        let jobs = keys.into_iter().map(|key| {
+            let (step, node) = step_of(&key);
+            (key, step, node)
+        });
+        stream::iter(jobs)
+            .map(|(key, step, node)| self.one(key, step, node))
+            .buffer_unordered(self.opts.concurrency.max(1))
+            .for_each(|()| async {})
+            .await;
+    }
+
+    async fn one(&self, key: NodeKey, step: Step, node: Option<Node>) {
+        if !self.may_start() {
+            self.block(&key);
+            return;
+        }
+        let (ledger, ids) = self.snapshot();
+        let current = ledger.children.get(&key).cloned();
+        let deadline = self.opts.deadline;
+        let cancel = &self.opts.cancel;
+        match (step, node, current) {
+            (Step::Create, Some(node), _) => {
+                tracing::info!(node = %key, "creating");
+                match retry::with_backoff(self.policy, deadline, cancel, || {
+                    self.executor.create(&node, &ids)
+                })
+                .await
+                {
+                    Ok(recorded) => self.record(&key, Some(recorded)),
+                    Err(e) => self.fail(&key, "creating", e),
+                }
+            }
+            (Step::Update, Some(node), Some(current)) => {
+                tracing::info!(node = %key, "updating");
+                match retry::with_backoff(self.policy, deadline, cancel, || {
+                    self.executor.update(&node, &current, &ids)
+                })
+                .await
+                {
+                    Ok(recorded) => self.record(&key, Some(recorded)),
+                    Err(e) => self.fail(&key, "updating", e),
+                }
+            }
+            (Step::Delete, _, Some(current)) => {
+                tracing::info!(node = %key, "deleting");
+                match retry::with_backoff(self.policy, deadline, cancel, || {
+                    self.executor.delete(&key, &current, &ids)
+                })
+                .await
+                {
+                    Ok(()) => self.record(&key, None),
+                    Err(e) => self.fail(&key, "deleting", e),
+                }
+            }
+            // Nothing recorded to delete or update: already in the wanted state, or a bug
+            // upstream that must not touch AWS.
+            (Step::Delete, _, None) => {}
+            (_, _, _) => self.fail(
+                &key,
+                "planning",
+                StepError::new(
+                    ErrorKind::Permanent,
+                    "inconsistent operation for this child",
+                ),
+            ),
+        }
+    }
+
+    fn record(&self, key: &NodeKey, recorded: Option<Recorded>) {
+        if let Ok(mut ledger) = self.ledger.lock() {
+            match recorded {
+                Some(r) => {
+                    ledger.children.insert(key.clone(), r);
+                }
+                None => {
+                    ledger.children.remove(key);
+                }
+            }
+        }
+    }
+
+    /// Deletes `keys` from the ledger in reverse dependency order. A child is kept while a
+    /// recorded child outside `keys`, or one whose deletion failed, still refers to it.
+    async fn delete_all(&self, keys: &BTreeSet<NodeKey>) {
+        let (ledger, _) = self.snapshot();
+        let subset = Ledger {
+            children: ledger
+                .children
+                .iter()
+                .filter(|(k, _)| keys.contains(*k))
+                .map(|(k, r)| (k.clone(), r.clone()))
+                .collect(),
+            ..ledger.clone()
+        };
+        let waves = match graph::delete_waves(&subset) {
+            Ok(w) => w,
+            Err(cycle) => {
+                for key in cycle {
+                    self.fail(
+                        &key,
+                        "deleting",
+                        StepError::new(
+                            ErrorKind::Permanent,
+                            "reference cycle among recorded children",
+                        ),
+                    );
+                }
+                return;
+            }
+        };
+        for wave in waves {
+            let (now, _) = self.snapshot();
+            let mut ready = Vec::new();
+            for key in wave {
+                let holder = now.children.iter().find(|(k, r)| {
+                    *k != &key
+                        && (!keys.contains(*k) || self.is_blocked(k))
+                        && r.observed.references().contains(&&key)
+                });
+                match holder {
+                    Some((holder, _)) if keys.contains(holder) => self.block(&key),
+                    Some((holder, _)) => self.fail(
+                        &key,
+                        "deleting",
+                        StepError::new(
+                            ErrorKind::Permanent,
+                            format!("still referenced by {holder}, which stays"),
+                        ),
+                    ),
+                    None => ready.push(key),
+                }
+            }
+            self.wave(ready, |_| (Step::Delete, None)).await;
+        }
+    }
+
+    fn finish(self) -> Outcome {
+        let ledger = self.ledger.into_inner().unwrap_or_default();
+        let errors = self.errors.into_inner().unwrap_or_default();
+        let interrupted = self.interrupted.into_inner().unwrap_or(false);
+        Outcome {
+            ledger,
+            errors,
+            interrupted,
+        }
+    }
+}
+
+fn runner<'a>(executor: &'a dyn Executor, ledger: Ledger, opts: &'a RunOptions) -> Runner<'a> {
+    Runner {
+        executor,
+        opts,
+        policy: RetryPolicy::default(),
+        ledger: Mutex::new(ledger),
+        errors: Mutex::new(Vec::new()),
+        blocked: Mutex::new(BTreeSet::new()),
+        interrupted: Mutex::new(false),
+    }
+}
+
+/// Applies `ops` (from `plan::diff`) to reach `desired`.
+///
+/// # Errors
+/// In the outcome, alongside the ledger of what exists.
+///
+/// # Cancel Safety
+/// Cancel through `opts.cancel`, not by dropping the future: dropping loses the record of
+/// steps in flight.
+///
+/// # Remarks
+/// The returned ledger is wholly known and partial on failure; callers return it with the
+/// errors so Terraform records what exists.
+pub async fn run(
+    executor: &dyn Executor,
+    desired: &BTreeMap<NodeKey, Node>,
+    ops: &[Op],
+    ledger: Ledger,
+    opts: RunOptions,
+) -> Outcome {
+    let runner = runner(executor, ledger, &opts);
+    let replaced: BTreeSet<NodeKey> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Replace(k) => Some(k.clone()),
+            _ => None,
+        })
+        .collect();
+    runner.delete_all(&replaced).await;
+    // A replacement whose old object could not be deleted must not be created twice.
+    let kept_old: BTreeSet<NodeKey> = replaced
+        .iter()
+        .filter(|k| runner.is_blocked(k))
+        .cloned()
+        .collect();
+
+    let work: BTreeMap<NodeKey, Node> = ops
+        .iter()
+        .filter(|op| matches!(op, Op::Create(_) | Op::Update(_) | Op::Replace(_)))
+        .filter_map(|op| desired.get(op.key()).map(|n| (n.key.clone(), n.clone())))
+        .filter(|(k, _)| !kept_old.contains(k))
+        .collect();
+    let steps: BTreeMap<NodeKey, bool> = ops
+        .iter()
+        .map(|op| (op.key().clone(), matches!(op, Op::Update(_))))
+        .collect();
+    match graph::create_waves(&work) {
+        Ok(waves) => {
+            for wave in waves {
+                let mut ready = Vec::new();
+                for key in wave {
+                    let node = &work[&key];
+                    if node.spec.references().iter().any(|r| runner.is_blocked(r)) {
+                        runner.block(&key);
+                    } else {
+                        ready.push(key);
+                    }
+                }
+                runner
+                    .wave(ready, |key| {
+                        let step = if steps.get(key).copied().unwrap_or(false) {
+                            Step::Update
+                        } else {
+                            Step::Create
+                        };
+                        (step, work.get(key).cloned())
+                    })
+                    .await;
+            }
+        }
+        Err(cycle) => {
+            for key in cycle {
+                runner.fail(
+                    &key,
+                    "planning",
+                    StepError::new(ErrorKind::Permanent, "reference cycle in the desired graph"),
+                );
+            }
+        }
+    }
+
+    let deleted: BTreeSet<NodeKey> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Delete(k) => Some(k.clone()),
+            _ => None,
+        })
+        .collect();
+    runner.delete_all(&deleted).await;
+    runner.finish()
+}
+
+/// Deletes every recorded child, dependents first, tolerating children already gone.
+///
+/// # Errors
+/// In the outcome; the ledger then lists what still exists.
+pub async fn destroy(executor: &dyn Executor, ledger: Ledger, opts: RunOptions) -> Outcome {
+    let keys: BTreeSet<NodeKey> = ledger.children.keys().cloned().collect();
+    let runner = runner(executor, ledger, &opts);
+    runner.delete_all(&keys).await;
+    runner.finish()
+}
+
+/// Observes every recorded child. Returns the refreshed ledger (children gone are dropped,
+/// changed ones carry what AWS reports), one drift line per difference, and read errors.
+pub async fn observe_all(
+    executor: &dyn Executor,
+    ledger: &Ledger,
+    opts: RunOptions,
+) -> (Ledger, Vec<String>, Vec<ApplyError>) {
+    let ids = IdMap::from_ledger(ledger);
+    let jobs: Vec<(NodeKey, Recorded)> = ledger
+        .children
+        .iter()
+        .map(|(k, r)| (k.clone(), r.clone()))
+        .collect();
+    let ids = &ids;
+    let opts = &opts;
+    let results: Vec<(NodeKey, Result<Option<Recorded>, StepError>)> = stream::iter(jobs)
+        .map(|(key, recorded)| async move {
+            let result =
+                retry::with_backoff(RetryPolicy::default(), opts.deadline, &opts.cancel, || {
+                    executor.observe(&key, &recorded, ids)
+                })
+                .await;
+            (key, result)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    let mut refreshed = ledger.clone();
+    let mut drift = Vec::new();
+    let mut errors = Vec::new();
+    for (key, result) in results {
+        match result {
+            Ok(None) => {
+                refreshed.children.remove(&key);
+                drift.push(format!("{key}: deleted outside Terraform"));
+            }
+            Ok(Some(now)) => {
+                if ledger.children.get(&key).map(|r| &r.observed) != Some(&now.observed) {
+                    drift.push(format!("{key}: changed outside Terraform"));
+                }
+                refreshed.children.insert(key, now);
+            }
+            Err(source) => errors.push(ApplyError {
+                key,
+                action: "reading",
+                source,
+            }),
+        }
+    }
+    drift.sort();
+    (refreshed, drift, errors)
+}

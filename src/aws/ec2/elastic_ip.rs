@@ -1,0 +1,104 @@
+//! EC2 Elastic IP (VPC domain).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
+use aws_sdk_ec2::Client;
+
+use crate::aws::error::{classify, AwsError};
+use crate::aws::tags;
+use crate::plan::node::ElasticIpSpec;
+
+// find
+
+pub async fn find_elastic_ip_by_id(
+    ec2: &Client,
+    allocation_id: &str,
+) -> Result<Option<Address>, AwsError> {
+    match ec2
+        .describe_addresses()
+        .allocation_ids(allocation_id)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(out) => Ok(out.addresses().first().cloned()),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Public IPs by allocation ID; missing ones are left out.
+pub async fn public_ips(
+    ec2: &Client,
+    allocation_ids: &[String],
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let mut out = BTreeMap::new();
+    for id in allocation_ids {
+        if let Some(address) = find_elastic_ip_by_id(ec2, id).await? {
+            if let Some(ip) = address.public_ip() {
+                out.insert(id.clone(), ip.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+// create, update, delete
+
+pub async fn create_elastic_ip(ec2: &Client, spec: &ElasticIpSpec) -> Result<String, AwsError> {
+    let found = ec2
+        .describe_addresses()
+        .set_filters(Some(tags::ownership_filters(&spec.tags)))
+        .send()
+        .await
+        .map_err(classify)?;
+    if let Some(id) = found.addresses().first().and_then(Address::allocation_id) {
+        return Ok(id.to_string());
+    }
+    let out = ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .tag_specifications(tags::specification(ResourceType::ElasticIp, &spec.tags))
+        .send()
+        .await
+        .map_err(classify)?;
+    out.allocation_id()
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::unexpected("AllocateAddress returned no allocation ID"))
+}
+
+pub async fn update_elastic_ip(
+    ec2: &Client,
+    id: &str,
+    current: &ElasticIpSpec,
+    desired: &ElasticIpSpec,
+) -> Result<(), AwsError> {
+    tags::sync_tags(ec2, id, &current.tags, &desired.tags).await
+}
+
+/// Releases the address; while a NAT gateway still holds it, AWS answers InUse, which is
+/// retried as a dependency violation.
+pub async fn delete_elastic_ip(ec2: &Client, id: &str) -> Result<(), AwsError> {
+    match ec2
+        .release_address()
+        .allocation_id(id)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+// flatten
+
+pub async fn observe_elastic_ip(ec2: &Client, id: &str) -> Result<Option<ElasticIpSpec>, AwsError> {
+    Ok(find_elastic_ip_by_id(ec2, id)
+        .await?
+        .map(|a| ElasticIpSpec {
+            tags: tags::from_sdk(a.tags()),
+        }))
+}

@@ -1,0 +1,157 @@
+//! EC2 Route: one destination in a route table. Routes have no ID or tags of their own; ours
+//! is `<route-table-id>|<destination>`.
+
+use aws_sdk_ec2::types::Route;
+use aws_sdk_ec2::Client;
+
+use crate::apply::IdMap;
+use crate::aws::error::{classify, AwsError};
+use crate::plan::node::{Kind, RouteSpec, RouteTarget};
+
+use super::key_of;
+use super::route_table::find_route_table_by_id;
+
+/// Creating a route that exists already; we then replace its target instead.
+const ALREADY_EXISTS: &str = "RouteAlreadyExists";
+
+pub fn route_id(table_id: &str, destination: &str) -> String {
+    format!("{table_id}|{destination}")
+}
+
+fn split_id(id: &str) -> (&str, &str) {
+    id.split_once('|').unwrap_or((id, ""))
+}
+
+// find
+
+pub async fn find_route(
+    ec2: &Client,
+    table_id: &str,
+    destination: &str,
+) -> Result<Option<Route>, AwsError> {
+    Ok(find_route_table_by_id(ec2, table_id).await?.and_then(|t| {
+        t.routes()
+            .iter()
+            .find(|r| r.destination_cidr_block() == Some(destination))
+            .cloned()
+    }))
+}
+
+// create, update, delete
+
+enum Target<'a> {
+    Gateway(&'a str),
+    Nat(&'a str),
+}
+
+fn target<'a>(spec: &RouteSpec, ids: &'a IdMap) -> Result<Target<'a>, AwsError> {
+    let missing = |e: crate::apply::StepError| AwsError::unexpected(e.message);
+    Ok(match &spec.target {
+        RouteTarget::InternetGateway(k) => Target::Gateway(ids.id(k).map_err(missing)?),
+        RouteTarget::NatGateway(k) => Target::Nat(ids.id(k).map_err(missing)?),
+    })
+}
+
+pub async fn create_route(ec2: &Client, spec: &RouteSpec, ids: &IdMap) -> Result<String, AwsError> {
+    let table_id = ids
+        .id(&spec.route_table)
+        .map_err(|e| AwsError::unexpected(e.message))?
+        .to_string();
+    let request = ec2
+        .create_route()
+        .route_table_id(&table_id)
+        .destination_cidr_block(&spec.destination_cidr);
+    let request = match target(spec, ids)? {
+        Target::Gateway(id) => request.gateway_id(id),
+        Target::Nat(id) => request.nat_gateway_id(id),
+    };
+    match request.send().await.map_err(classify) {
+        Ok(_) => {}
+        // Adopt: the route exists (a crashed run made it); point it where we want.
+        Err(AwsError::Api { code, .. }) if code == ALREADY_EXISTS => {
+            replace(ec2, &table_id, spec, ids).await?
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(route_id(&table_id, &spec.destination_cidr))
+}
+
+async fn replace(
+    ec2: &Client,
+    table_id: &str,
+    spec: &RouteSpec,
+    ids: &IdMap,
+) -> Result<(), AwsError> {
+    let request = ec2
+        .replace_route()
+        .route_table_id(table_id)
+        .destination_cidr_block(&spec.destination_cidr);
+    let request = match target(spec, ids)? {
+        Target::Gateway(id) => request.gateway_id(id),
+        Target::Nat(id) => request.nat_gateway_id(id),
+    };
+    request.send().await.map_err(classify)?;
+    Ok(())
+}
+
+pub async fn update_route(
+    ec2: &Client,
+    id: &str,
+    desired: &RouteSpec,
+    ids: &IdMap,
+) -> Result<(), AwsError> {
+    let (table_id, _) = split_id(id);
+    replace(ec2, table_id, desired, ids).await
+}
+
+pub async fn delete_route(ec2: &Client, id: &str) -> Result<(), AwsError> {
+    let (table_id, destination) = split_id(id);
+    match ec2
+        .delete_route()
+        .route_table_id(table_id)
+        .destination_cidr_block(destination)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+// flatten
+
+pub fn flatten_route(
+    route: &Route,
+    table_key: &crate::plan::node::NodeKey,
+    ids: &IdMap,
+) -> RouteSpec {
+    let target = match (route.nat_gateway_id(), route.gateway_id()) {
+        (Some(nat), _) => RouteTarget::NatGateway(key_of(ids, Kind::NatGateway, nat)),
+        (None, Some(gateway)) => {
+            RouteTarget::InternetGateway(key_of(ids, Kind::InternetGateway, gateway))
+        }
+        (None, None) => RouteTarget::InternetGateway(key_of(ids, Kind::InternetGateway, "none")),
+    };
+    RouteSpec {
+        route_table: table_key.clone(),
+        destination_cidr: route
+            .destination_cidr_block()
+            .unwrap_or_default()
+            .to_string(),
+        target,
+    }
+}
+
+pub async fn observe_route(
+    ec2: &Client,
+    id: &str,
+    current: &RouteSpec,
+    ids: &IdMap,
+) -> Result<Option<RouteSpec>, AwsError> {
+    let (table_id, destination) = split_id(id);
+    Ok(find_route(ec2, table_id, destination)
+        .await?
+        .map(|r| flatten_route(&r, &current.route_table, ids)))
+}

@@ -1,0 +1,138 @@
+//! EC2 Subnet.
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
+use aws_sdk_ec2::Client;
+
+use crate::apply::IdMap;
+use crate::aws::error::{classify, AwsError};
+use crate::aws::tags;
+use crate::plan::node::{Kind, SubnetSpec};
+
+use super::key_of;
+
+// find
+
+pub async fn find_subnet_by_id(ec2: &Client, id: &str) -> Result<Option<Subnet>, AwsError> {
+    match ec2
+        .describe_subnets()
+        .subnet_ids(id)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(out) => Ok(out.subnets().first().cloned()),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn find_subnet_by_tags(ec2: &Client, spec: &SubnetSpec) -> Result<Option<Subnet>, AwsError> {
+    let out = ec2
+        .describe_subnets()
+        .set_filters(Some(tags::ownership_filters(&spec.tags)))
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out.subnets().first().cloned())
+}
+
+// create, update, delete
+
+pub async fn create_subnet(
+    ec2: &Client,
+    spec: &SubnetSpec,
+    ids: &IdMap,
+) -> Result<String, AwsError> {
+    if let Some(existing) = find_subnet_by_tags(ec2, spec).await? {
+        let id = existing.subnet_id().unwrap_or_default().to_string();
+        if existing.map_public_ip_on_launch() != Some(spec.map_public_ip_on_launch) {
+            set_map_public_ip(ec2, &id, spec.map_public_ip_on_launch).await?;
+        }
+        return Ok(id);
+    }
+    let vpc_id = ids
+        .id(&spec.vpc)
+        .map_err(|e| AwsError::unexpected(e.message))?;
+    let out = ec2
+        .create_subnet()
+        .vpc_id(vpc_id)
+        .cidr_block(&spec.cidr)
+        .availability_zone_id(&spec.az_id)
+        .tag_specifications(tags::specification(ResourceType::Subnet, &spec.tags))
+        .send()
+        .await
+        .map_err(classify)?;
+    let id = out
+        .subnet()
+        .and_then(Subnet::subnet_id)
+        .ok_or_else(|| AwsError::unexpected("CreateSubnet returned no ID"))?
+        .to_string();
+    if spec.map_public_ip_on_launch {
+        set_map_public_ip(ec2, &id, true).await?;
+    }
+    Ok(id)
+}
+
+async fn set_map_public_ip(ec2: &Client, id: &str, value: bool) -> Result<(), AwsError> {
+    ec2.modify_subnet_attribute()
+        .subnet_id(id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(value).build())
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(())
+}
+
+pub async fn update_subnet(
+    ec2: &Client,
+    id: &str,
+    current: &SubnetSpec,
+    desired: &SubnetSpec,
+) -> Result<(), AwsError> {
+    if current.map_public_ip_on_launch != desired.map_public_ip_on_launch {
+        set_map_public_ip(ec2, id, desired.map_public_ip_on_launch).await?;
+    }
+    tags::sync_tags(ec2, id, &current.tags, &desired.tags).await
+}
+
+pub async fn delete_subnet(ec2: &Client, id: &str) -> Result<(), AwsError> {
+    match ec2
+        .delete_subnet()
+        .subnet_id(id)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+// flatten
+
+pub fn flatten_subnet(subnet: &Subnet, current: &SubnetSpec, ids: &IdMap) -> SubnetSpec {
+    SubnetSpec {
+        vpc: key_of(ids, Kind::Vpc, subnet.vpc_id().unwrap_or_default()),
+        // The tier is ours, not an AWS property.
+        tier: current.tier,
+        az_id: subnet
+            .availability_zone_id()
+            .unwrap_or_default()
+            .to_string(),
+        cidr: subnet.cidr_block().unwrap_or_default().to_string(),
+        map_public_ip_on_launch: subnet.map_public_ip_on_launch().unwrap_or(false),
+        tags: tags::from_sdk(subnet.tags()),
+    }
+}
+
+pub async fn observe_subnet(
+    ec2: &Client,
+    id: &str,
+    current: &SubnetSpec,
+    ids: &IdMap,
+) -> Result<Option<SubnetSpec>, AwsError> {
+    Ok(find_subnet_by_id(ec2, id)
+        .await?
+        .map(|s| flatten_subnet(&s, current, ids)))
+}

@@ -1,0 +1,534 @@
+//! AWS knowledge: clients, the executor that dispatches each child kind to its module, and
+//! discovery of children by ownership tags. Only this module names `aws_sdk_*` types.
+
+pub mod ec2;
+pub mod error;
+pub mod tags;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::apply::{IdMap, StepError};
+use crate::plan::expand::naming::{TAG_NODE, TAG_OWNER};
+use crate::plan::ledger::{Ledger, Recorded};
+use crate::plan::node::{
+    ChildSpec, ElasticIpSpec, InternetGatewaySpec, Kind, NatGatewaySpec, Node, NodeKey,
+    RouteTableAssociationSpec, SubnetSpec, SubnetTier, VpcSpec,
+};
+
+use error::{classify, AwsError};
+
+/// Service clients built from one SDK configuration.
+#[derive(Clone, Debug)]
+pub struct AwsClients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+impl AwsClients {
+    /// Builds clients; `endpoints` maps service names (`ec2`, `sts`, …) to URL overrides.
+    pub fn new(sdk: &aws_config::SdkConfig, endpoints: &BTreeMap<String, String>) -> AwsClients {
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(sdk);
+        if let Some(url) = endpoints.get("ec2") {
+            ec2 = ec2.endpoint_url(url);
+        }
+        let mut sts = aws_sdk_sts::config::Builder::from(sdk);
+        if let Some(url) = endpoints.get("sts") {
+            sts = sts.endpoint_url(url);
+        }
+        AwsClients {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+        }
+    }
+
+    /// Checks the credentials with STS GetCallerIdentity; returns the account ID.
+    pub async fn caller_account(&self) -> Result<String, AwsError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.account().unwrap_or_default().to_string())
+    }
+}
+
+/// Available zones of the region as (name, ID) pairs.
+pub async fn region_facts(clients: &AwsClients) -> Result<Vec<(String, String)>, AwsError> {
+    let out = clients
+        .ec2
+        .describe_availability_zones()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("state")
+                .values("available")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out
+        .availability_zones()
+        .iter()
+        .filter(|z| {
+            z.opt_in_status()
+                .is_none_or(|s| s.as_str() != "not-opted-in")
+        })
+        .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
+        .filter_map(|z| Some((z.zone_name()?.to_string(), z.zone_id()?.to_string())))
+        .collect())
+}
+
+/// Public IPs of Elastic IPs, by allocation ID.
+pub async fn elastic_ip_public_ips(
+    clients: &AwsClients,
+    allocation_ids: &[String],
+) -> Result<BTreeMap<String, String>, AwsError> {
+    ec2::elastic_ip::public_ips(&clients.ec2, allocation_ids).await
+}
+
+/// The `platform:owner` tag of a VPC, for import by VPC ID.
+pub async fn find_vpc_owner_by_id(
+    clients: &AwsClients,
+    vpc_id: &str,
+) -> Result<Option<String>, AwsError> {
+    Ok(ec2::vpc::find_vpc_by_id(&clients.ec2, vpc_id)
+        .await?
+        .and_then(|v| tags::from_sdk(v.tags()).get(TAG_OWNER).cloned()))
+}
+
+/// The executor for every child kind.
+pub struct Executor {
+    clients: AwsClients,
+}
+
+impl Executor {
+    pub fn new(clients: AwsClients) -> Executor {
+        Executor { clients }
+    }
+}
+
+fn recorded(id: String, spec: &ChildSpec) -> Recorded {
+    Recorded {
+        id,
+        observed: spec.clone(),
+    }
+}
+
+#[async_trait]
+impl crate::apply::Executor for Executor {
+    #[tracing::instrument(skip_all, fields(node = %node.key))]
+    async fn create(&self, node: &Node, ids: &IdMap) -> Result<Recorded, StepError> {
+        let ec2 = &self.clients.ec2;
+        let id = match &node.spec {
+            ChildSpec::Vpc(s) => ec2::vpc::create_vpc(ec2, s).await?,
+            ChildSpec::Subnet(s) => ec2::subnet::create_subnet(ec2, s, ids).await?,
+            ChildSpec::InternetGateway(s) => {
+                ec2::internet_gateway::create_internet_gateway(ec2, s, ids).await?
+            }
+            ChildSpec::ElasticIp(s) => ec2::elastic_ip::create_elastic_ip(ec2, s).await?,
+            ChildSpec::NatGateway(s) => ec2::nat_gateway::create_nat_gateway(ec2, s, ids).await?,
+            ChildSpec::RouteTable(s) => ec2::route_table::create_route_table(ec2, s, ids).await?,
+            ChildSpec::Route(s) => ec2::route::create_route(ec2, s, ids).await?,
+            ChildSpec::RouteTableAssociation(s) => {
+                ec2::route_table_association::create_association(ec2, s, ids).await?
+            }
+        };
+        Ok(recorded(id, &node.spec))
+    }
+
+    #[tracing::instrument(skip_all, fields(node = %node.key))]
+    async fn update(
+        &self,
+        node: &Node,
+        current: &Recorded,
+        ids: &IdMap,
+    ) -> Result<Recorded, StepError> {
+        let ec2 = &self.clients.ec2;
+        let id = current.id.clone();
+        let id = match (&current.observed, &node.spec) {
+            (ChildSpec::Vpc(c), ChildSpec::Vpc(d)) => {
+                ec2::vpc::update_vpc(ec2, &id, c, d).await.map(|()| id)?
+            }
+            (ChildSpec::Subnet(c), ChildSpec::Subnet(d)) => {
+                ec2::subnet::update_subnet(ec2, &id, c, d)
+                    .await
+                    .map(|()| id)?
+            }
+            (ChildSpec::InternetGateway(c), ChildSpec::InternetGateway(d)) => {
+                ec2::internet_gateway::update_internet_gateway(ec2, &id, c, d)
+                    .await
+                    .map(|()| id)?
+            }
+            (ChildSpec::ElasticIp(c), ChildSpec::ElasticIp(d)) => {
+                ec2::elastic_ip::update_elastic_ip(ec2, &id, c, d)
+                    .await
+                    .map(|()| id)?
+            }
+            (ChildSpec::NatGateway(c), ChildSpec::NatGateway(d)) => {
+                ec2::nat_gateway::update_nat_gateway(ec2, &id, c, d)
+                    .await
+                    .map(|()| id)?
+            }
+            (ChildSpec::RouteTable(c), ChildSpec::RouteTable(d)) => {
+                ec2::route_table::update_route_table(ec2, &id, c, d)
+                    .await
+                    .map(|()| id)?
+            }
+            (ChildSpec::Route(_), ChildSpec::Route(d)) => {
+                ec2::route::update_route(ec2, &id, d, ids)
+                    .await
+                    .map(|()| id)?
+            }
+            (ChildSpec::RouteTableAssociation(_), ChildSpec::RouteTableAssociation(d)) => {
+                ec2::route_table_association::update_association(ec2, &id, d, ids).await?
+            }
+            _ => {
+                return Err(StepError::new(
+                    crate::apply::ErrorKind::Permanent,
+                    "the recorded child is of another kind",
+                ))
+            }
+        };
+        Ok(recorded(id, &node.spec))
+    }
+
+    #[tracing::instrument(skip_all, fields(node = %key))]
+    async fn delete(
+        &self,
+        key: &NodeKey,
+        current: &Recorded,
+        _ids: &IdMap,
+    ) -> Result<(), StepError> {
+        let ec2 = &self.clients.ec2;
+        let id = &current.id;
+        match current.observed.kind() {
+            Kind::Vpc => ec2::vpc::delete_vpc(ec2, id).await?,
+            Kind::Subnet => ec2::subnet::delete_subnet(ec2, id).await?,
+            Kind::InternetGateway => {
+                ec2::internet_gateway::delete_internet_gateway(ec2, id).await?
+            }
+            Kind::ElasticIp => ec2::elastic_ip::delete_elastic_ip(ec2, id).await?,
+            Kind::NatGateway => ec2::nat_gateway::delete_nat_gateway(ec2, id).await?,
+            Kind::RouteTable => ec2::route_table::delete_route_table(ec2, id).await?,
+            Kind::Route => ec2::route::delete_route(ec2, id).await?,
+            Kind::RouteTableAssociation => {
+                ec2::route_table_association::delete_association(ec2, id).await?
+            }
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(node = %key))]
+    async fn observe(
+        &self,
+        key: &NodeKey,
+        current: &Recorded,
+        ids: &IdMap,
+    ) -> Result<Option<Recorded>, StepError> {
+        let ec2 = &self.clients.ec2;
+        let id = &current.id;
+        let observed = match &current.observed {
+            ChildSpec::Vpc(_) => ec2::vpc::observe_vpc(ec2, id).await?.map(ChildSpec::Vpc),
+            ChildSpec::Subnet(c) => ec2::subnet::observe_subnet(ec2, id, c, ids)
+                .await?
+                .map(ChildSpec::Subnet),
+            ChildSpec::InternetGateway(_) => {
+                ec2::internet_gateway::observe_internet_gateway(ec2, id, ids)
+                    .await?
+                    .map(ChildSpec::InternetGateway)
+            }
+            ChildSpec::ElasticIp(_) => ec2::elastic_ip::observe_elastic_ip(ec2, id)
+                .await?
+                .map(ChildSpec::ElasticIp),
+            ChildSpec::NatGateway(c) => ec2::nat_gateway::observe_nat_gateway(ec2, id, c, ids)
+                .await?
+                .map(ChildSpec::NatGateway),
+            ChildSpec::RouteTable(_) => ec2::route_table::observe_route_table(ec2, id, ids)
+                .await?
+                .map(ChildSpec::RouteTable),
+            ChildSpec::Route(c) => ec2::route::observe_route(ec2, id, c, ids)
+                .await?
+                .map(ChildSpec::Route),
+            ChildSpec::RouteTableAssociation(_) => {
+                ec2::route_table_association::observe_association(ec2, id, ids)
+                    .await?
+                    .map(ChildSpec::RouteTableAssociation)
+            }
+        };
+        Ok(observed.map(|spec| recorded(id.clone(), &spec)))
+    }
+}
+
+impl From<AwsError> for crate::apply::ErrorKind {
+    fn from(error: AwsError) -> crate::apply::ErrorKind {
+        StepError::from(error).kind
+    }
+}
+
+fn node_tag(t: &[aws_sdk_ec2::types::Tag]) -> Option<NodeKey> {
+    tags::from_sdk(t)
+        .get(TAG_NODE)
+        .and_then(|k| NodeKey::parse(k))
+}
+
+/// Rebuilds a ledger from every object tagged `platform:owner = owner`, with the untaggable
+/// routes and associations found through their tables. Used by import, by delete (to catch
+/// children a crashed run created without recording) and by adoption.
+pub async fn discover_environment(clients: &AwsClients, owner: &str) -> Result<Ledger, AwsError> {
+    let ec2 = &clients.ec2;
+    let filter = || Some(vec![tags::owner_filter(owner)]);
+    let mut ledger = Ledger::new();
+    let mut add = |key: NodeKey, id: String, spec: ChildSpec| {
+        ledger.children.insert(key, Recorded { id, observed: spec });
+    };
+
+    let vpcs = ec2
+        .describe_vpcs()
+        .set_filters(filter())
+        .send()
+        .await
+        .map_err(classify)?;
+    let mut pending: Vec<(NodeKey, String, ChildSpec)> = Vec::new();
+    for vpc in vpcs.vpcs() {
+        if let (Some(key), Some(id)) = (node_tag(vpc.tags()), vpc.vpc_id()) {
+            pending.push((
+                key,
+                id.to_string(),
+                ChildSpec::Vpc(VpcSpec {
+                    cidr: vpc.cidr_block().unwrap_or_default().to_string(),
+                    enable_dns_support: true,
+                    enable_dns_hostnames: true,
+                    tags: tags::from_sdk(vpc.tags()),
+                }),
+            ));
+        }
+    }
+    let subnets = ec2
+        .describe_subnets()
+        .set_filters(filter())
+        .send()
+        .await
+        .map_err(classify)?;
+    let igws = ec2
+        .describe_internet_gateways()
+        .set_filters(filter())
+        .send()
+        .await
+        .map_err(classify)?;
+    let addresses = ec2
+        .describe_addresses()
+        .set_filters(filter())
+        .send()
+        .await
+        .map_err(classify)?;
+    let nats = ec2
+        .describe_nat_gateways()
+        .set_filter(filter())
+        .send()
+        .await
+        .map_err(classify)?;
+    let tables = ec2
+        .describe_route_tables()
+        .set_filters(filter())
+        .send()
+        .await
+        .map_err(classify)?;
+
+    // First the IDs, so references can be turned back into keys.
+    let mut id_pairs: Vec<(NodeKey, String)> = pending
+        .iter()
+        .map(|(k, id, _)| (k.clone(), id.clone()))
+        .collect();
+    id_pairs.extend(
+        subnets
+            .subnets()
+            .iter()
+            .filter_map(|s| Some((node_tag(s.tags())?, s.subnet_id()?.to_string()))),
+    );
+    id_pairs.extend(
+        igws.internet_gateways()
+            .iter()
+            .filter_map(|g| Some((node_tag(g.tags())?, g.internet_gateway_id()?.to_string()))),
+    );
+    id_pairs.extend(
+        addresses
+            .addresses()
+            .iter()
+            .filter_map(|a| Some((node_tag(a.tags())?, a.allocation_id()?.to_string()))),
+    );
+    let live_nats: Vec<_> = nats
+        .nat_gateways()
+        .iter()
+        .filter(|n| {
+            !matches!(
+                n.state(),
+                Some(
+                    aws_sdk_ec2::types::NatGatewayState::Deleted
+                        | aws_sdk_ec2::types::NatGatewayState::Deleting
+                )
+            )
+        })
+        .collect();
+    id_pairs.extend(
+        live_nats
+            .iter()
+            .filter_map(|n| Some((node_tag(n.tags())?, n.nat_gateway_id()?.to_string()))),
+    );
+    id_pairs.extend(
+        tables
+            .route_tables()
+            .iter()
+            .filter_map(|t| Some((node_tag(t.tags())?, t.route_table_id()?.to_string()))),
+    );
+    let ids = IdMap::from_ledger(&Ledger {
+        children: id_pairs
+            .iter()
+            .map(|(k, id)| {
+                (
+                    k.clone(),
+                    Recorded {
+                        id: id.clone(),
+                        observed: ChildSpec::ElasticIp(ElasticIpSpec {
+                            tags: Default::default(),
+                        }),
+                    },
+                )
+            })
+            .collect(),
+        ..Ledger::new()
+    });
+
+    for (key, id, spec) in pending {
+        add(key, id, spec);
+    }
+    for subnet in subnets.subnets() {
+        let Some(key) = node_tag(subnet.tags()) else {
+            continue;
+        };
+        let tier = match key.as_str().split('/').nth(1) {
+            Some("public") => SubnetTier::Public,
+            Some("private") => SubnetTier::Private,
+            _ => SubnetTier::Data,
+        };
+        let placeholder = SubnetSpec {
+            vpc: key.clone(),
+            tier,
+            az_id: String::new(),
+            cidr: String::new(),
+            map_public_ip_on_launch: false,
+            tags: Default::default(),
+        };
+        let spec = ec2::subnet::flatten_subnet(subnet, &placeholder, &ids);
+        add(
+            key,
+            subnet.subnet_id().unwrap_or_default().to_string(),
+            ChildSpec::Subnet(spec),
+        );
+    }
+    for igw in igws.internet_gateways() {
+        let Some(key) = node_tag(igw.tags()) else {
+            continue;
+        };
+        let spec: InternetGatewaySpec = ec2::internet_gateway::flatten_internet_gateway(igw, &ids);
+        add(
+            key,
+            igw.internet_gateway_id().unwrap_or_default().to_string(),
+            ChildSpec::InternetGateway(spec),
+        );
+    }
+    for address in addresses.addresses() {
+        let Some(key) = node_tag(address.tags()) else {
+            continue;
+        };
+        let spec = ElasticIpSpec {
+            tags: tags::from_sdk(address.tags()),
+        };
+        add(
+            key,
+            address.allocation_id().unwrap_or_default().to_string(),
+            ChildSpec::ElasticIp(spec),
+        );
+    }
+    for nat in live_nats {
+        let Some(key) = node_tag(nat.tags()) else {
+            continue;
+        };
+        let placeholder = NatGatewaySpec {
+            subnet: key.clone(),
+            eip: key.clone(),
+            internet_gateway: NodeKey::new(Kind::InternetGateway, &[]),
+            tags: Default::default(),
+        };
+        let spec = ec2::nat_gateway::flatten_nat_gateway(nat, &placeholder, &ids);
+        add(
+            key,
+            nat.nat_gateway_id().unwrap_or_default().to_string(),
+            ChildSpec::NatGateway(spec),
+        );
+    }
+    for table in tables.route_tables() {
+        let Some(key) = node_tag(table.tags()) else {
+            continue;
+        };
+        let table_id = table.route_table_id().unwrap_or_default().to_string();
+        let suffix = key
+            .as_str()
+            .strip_prefix("ec2.route_table/")
+            .unwrap_or_default()
+            .to_string();
+        for route in table.routes() {
+            if route.destination_cidr_block() == Some(crate::plan::expand::environment::ANYWHERE) {
+                let route_key = NodeKey::new(Kind::Route, &[&suffix, "default"]);
+                let spec = ec2::route::flatten_route(route, &key, &ids);
+                add(
+                    route_key,
+                    ec2::route::route_id(&table_id, crate::plan::expand::environment::ANYWHERE),
+                    ChildSpec::Route(spec),
+                );
+            }
+        }
+        for association in table.associations() {
+            let (Some(association_id), Some(subnet_id)) = (
+                association.route_table_association_id(),
+                association.subnet_id(),
+            ) else {
+                continue;
+            };
+            let Some(subnet_key) = ids.key_of(subnet_id) else {
+                continue;
+            };
+            let qualifiers = subnet_key
+                .as_str()
+                .strip_prefix("ec2.subnet/")
+                .unwrap_or_default();
+            let association_key = NodeKey::new(Kind::RouteTableAssociation, &[qualifiers]);
+            let spec: RouteTableAssociationSpec =
+                ec2::route_table_association::flatten_association(association, &ids);
+            add(
+                association_key,
+                association_id.to_string(),
+                ChildSpec::RouteTableAssociation(spec),
+            );
+        }
+        let spec = ec2::route_table::flatten_route_table(table, &ids);
+        add(key, table_id, ChildSpec::RouteTable(spec));
+    }
+    // AZ order, as the allocator handed out private blocks (lowest first).
+    let mut private: Vec<(u32, String)> = ledger
+        .children
+        .values()
+        .filter_map(|r| match &r.observed {
+            ChildSpec::Subnet(s) if s.tier == SubnetTier::Private => {
+                let cidr = crate::plan::spec::Ipv4Cidr::parse(&s.cidr).ok()?;
+                Some((cidr.addr, s.az_id.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    private.sort();
+    ledger.az_order = private.into_iter().map(|(_, az)| az).collect();
+    Ok(ledger)
+}

@@ -1,0 +1,18 @@
+//! terraform-provider-platform: a Terraform provider whose resources expand into the AWS objects
+//! an application platform needs.
+//!
+//! # Layout
+//! - [`server`]: the protocol edge (handshake, TLS, gRPC services, prost conversion).
+//! - [`framework`]: values, schemas, diagnostics and the resource trait; no AWS.
+//! - [`plan`]: the pure engine (spec → child graph → operations).
+//! - `apply`: the generic executor of operations, in dependency waves.
+//! - `aws`: one module per AWS kind (find, create, update, delete, wait).
+//! - `resources`: thin adapters from Terraform resources to plan and apply.
+
+pub mod apply;
+pub mod aws;
+pub mod framework;
+pub mod plan;
+pub mod provider;
+pub mod resources;
+pub mod server;

@@ -1,0 +1,449 @@
+//! The `provider "platform"` block, in the conventions of the hashicorp/aws provider, and the
+//! configured state every resource shares.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+
+use crate::aws::AwsClients;
+use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::path::AttrPath;
+use crate::framework::provider::Provider;
+use crate::framework::resource::{DataSource, Resource};
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::validator::Validator;
+use crate::framework::value::Value;
+use crate::resources;
+
+/// Services whose endpoint can be overridden, as in `endpoints { … }` and `AWS_ENDPOINT_URL_*`.
+pub const ENDPOINT_SERVICES: &[&str] = &[
+    "acm",
+    "application_autoscaling",
+    "ec2",
+    "ecs",
+    "elasticache",
+    "elbv2",
+    "iam",
+    "logs",
+    "rds",
+    "route53",
+    "secretsmanager",
+    "servicediscovery",
+    "ssm",
+    "sts",
+];
+
+/// Tag key prefixes the provider reserves for ownership, and AWS for itself.
+pub const RESERVED_TAG_PREFIXES: &[&str] = &["platform:", "aws:"];
+
+/// Retries per AWS call when neither `max_retries` nor `AWS_MAX_ATTEMPTS` says otherwise.
+const DEFAULT_MAX_RETRIES: u32 = 25;
+
+/// What resources need once the provider is configured.
+pub struct Configured {
+    pub clients: AwsClients,
+    pub region: String,
+    /// Merged under every resource's own `tags`.
+    pub default_tags: BTreeMap<String, String>,
+}
+
+/// Shared between the provider and its resources; set by ConfigureProvider.
+#[derive(Default, Clone)]
+pub struct ConfiguredSlot(Arc<RwLock<Option<Arc<Configured>>>>);
+
+impl ConfiguredSlot {
+    /// The configured clients, or a diagnostic explaining why there are none.
+    pub fn get(&self) -> Result<Arc<Configured>, Diagnostic> {
+        self.0
+            .read()
+            .ok()
+            .and_then(|slot| slot.clone())
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Provider not configured",
+                    "The platform provider was not configured before this call. This happens when the provider block depends on values known only after apply; make them known at plan time.",
+                )
+            })
+    }
+
+    fn set(&self, configured: Configured) {
+        if let Ok(mut slot) = self.0.write() {
+            *slot = Some(Arc::new(configured));
+        }
+    }
+}
+
+pub struct PlatformProvider {
+    configured: ConfiguredSlot,
+}
+
+impl PlatformProvider {
+    pub fn new() -> PlatformProvider {
+        PlatformProvider {
+            configured: ConfiguredSlot::default(),
+        }
+    }
+}
+
+impl Default for PlatformProvider {
+    fn default() -> Self {
+        PlatformProvider::new()
+    }
+}
+
+fn valid_region(value: &Value) -> Option<String> {
+    let region = value.as_str()?;
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    (!ok).then(|| format!("{region:?} is not an AWS region name such as \"us-east-1\""))
+}
+
+fn valid_role_arn(value: &Value) -> Option<String> {
+    let arn = value.as_str()?;
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5;
+    (!ok).then(|| {
+        format!(
+            "{arn:?} is not an IAM role ARN such as \"arn:aws:iam::123456789012:role/deployer\""
+        )
+    })
+}
+
+fn valid_url(value: &Value) -> Option<String> {
+    let url = value.as_str()?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => None,
+        _ => Some(format!("{url:?} is not an http:// or https:// URL")),
+    }
+}
+
+/// Checks user tags: keys AWS accepts and none of the reserved prefixes.
+pub fn validate_tags(tags: &Value, path: &AttrPath) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for (key, value) in tags.as_entries().into_iter().flatten() {
+        let at = path.clone().key(key);
+        if let Some(prefix) = RESERVED_TAG_PREFIXES.iter().find(|p| key.starts_with(*p)) {
+            diags.error_at(
+                at.clone(),
+                "Reserved tag key",
+                format!("Tag keys starting with {prefix:?} are reserved: the provider uses platform:* to track ownership and AWS reserves aws:*."),
+            );
+        }
+        if key.is_empty() || key.chars().count() > 128 {
+            diags.error_at(
+                at.clone(),
+                "Invalid tag key",
+                "Tag keys must be 1 to 128 characters.",
+            );
+        }
+        if value.as_str().is_some_and(|v| v.chars().count() > 256) {
+            diags.error_at(
+                at,
+                "Invalid tag value",
+                "Tag values must be at most 256 characters.",
+            );
+        }
+    }
+    diags
+}
+
+fn string_at(config: &Value, path: &[&str]) -> Option<String> {
+    let mut value = config;
+    for step in path {
+        value = value.get(step);
+    }
+    value.as_str().filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn strings_at(config: &Value, name: &str) -> Vec<String> {
+    config
+        .get(name)
+        .as_elements()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+#[async_trait]
+impl Provider for PlatformProvider {
+    fn schema(&self) -> Schema {
+        let mut endpoints =
+            Block::new("Per-service endpoint URL overrides, as `AWS_ENDPOINT_URL_<SERVICE>` does.");
+        for service in ENDPOINT_SERVICES {
+            endpoints = endpoints.attribute(
+                Attribute::string(service)
+                    .optional()
+                    .description(&format!("Endpoint URL for {service}."))
+                    .validate(Validator::Custom(valid_url)),
+            );
+        }
+        Schema::new(
+            0,
+            Block::new(
+                "Configures AWS access for the platform provider, like the hashicorp/aws provider.",
+            )
+            .attribute(
+                Attribute::string("region")
+                    .optional()
+                    .description("AWS region. Defaults to `AWS_REGION` or the profile's region.")
+                    .validate(Validator::Custom(valid_region)),
+            )
+            .attribute(
+                Attribute::string("profile")
+                    .optional()
+                    .description("Named profile from the shared config and credentials files."),
+            )
+            .attribute(
+                Attribute::string_list("shared_config_files")
+                    .optional()
+                    .description("Shared config files to read instead of `~/.aws/config`."),
+            )
+            .attribute(
+                Attribute::string_list("shared_credentials_files")
+                    .optional()
+                    .description(
+                        "Shared credentials files to read instead of `~/.aws/credentials`.",
+                    ),
+            )
+            .attribute(
+                Attribute::string("access_key")
+                    .optional()
+                    .sensitive()
+                    .description("Static access key ID. Prefer profiles or environment variables."),
+            )
+            .attribute(
+                Attribute::string("secret_key")
+                    .optional()
+                    .sensitive()
+                    .description("Static secret access key."),
+            )
+            .attribute(
+                Attribute::number("max_retries")
+                    .optional()
+                    .description(
+                        "Retries per AWS call for throttling and transient errors. Default 25.",
+                    )
+                    .validate(Validator::IntBetween(0, 100)),
+            )
+            .attribute(
+                Attribute::bool("skip_credentials_validation")
+                    .optional()
+                    .description(
+                        "Skip the STS GetCallerIdentity check at configure time. Default false.",
+                    ),
+            )
+            .single_block(
+                "assume_role",
+                Block::new("Role to assume for every AWS call.")
+                    .attribute(
+                        Attribute::string("role_arn")
+                            .required()
+                            .description("ARN of the role to assume.")
+                            .validate(Validator::Custom(valid_role_arn)),
+                    )
+                    .attribute(
+                        Attribute::string("session_name")
+                            .optional()
+                            .description("Session name; default `terraform-provider-platform`.")
+                            .validate(Validator::LengthBetween(2, 64)),
+                    )
+                    .attribute(
+                        Attribute::string("external_id")
+                            .optional()
+                            .description("External ID the role's trust policy requires.")
+                            .validate(Validator::LengthBetween(2, 1224)),
+                    ),
+            )
+            .single_block("endpoints", endpoints)
+            .single_block(
+                "default_tags",
+                Block::new("Tags added to every AWS object the provider creates.").attribute(
+                    Attribute::string_map("tags")
+                        .optional()
+                        .description("Tags; a resource's own `tags` win on conflicts."),
+                ),
+            ),
+        )
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(resources::environment::EnvironmentResource::new(
+            self.configured.clone(),
+        ))]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        Vec::new()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let access = config.get("access_key");
+        let secret = config.get("secret_key");
+        if access.is_null() != secret.is_null() && !access.is_unknown() && !secret.is_unknown() {
+            let missing = if access.is_null() {
+                "access_key"
+            } else {
+                "secret_key"
+            };
+            diags.error_at(
+                AttrPath::attrs(&[missing]),
+                "Incomplete static credentials",
+                "Set both access_key and secret_key, or neither (then the standard AWS credential chain applies).",
+            );
+        }
+        diags.extend(validate_tags(
+            config.get("default_tags").get("tags"),
+            &AttrPath::attrs(&["default_tags", "tags"]),
+        ));
+        diags
+    }
+
+    async fn configure(&self, _terraform_version: &str, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        match build_clients(config).await {
+            Ok(configured) => self.configured.set(configured),
+            Err(d) => diags.push(d),
+        }
+        diags
+    }
+}
+
+async fn build_clients(config: &Value) -> Result<Configured, Diagnostic> {
+    use aws_config::{BehaviorVersion, Region};
+    use aws_runtime::env_config::file::{
+        EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+    };
+
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = string_at(config, &["region"]) {
+        loader = loader.region(Region::new(region));
+    }
+    if let Some(profile) = string_at(config, &["profile"]) {
+        loader = loader.profile_name(profile);
+    }
+    let config_files = strings_at(config, "shared_config_files");
+    let credential_files = strings_at(config, "shared_credentials_files");
+    if !config_files.is_empty() || !credential_files.is_empty() {
+        let mut files = ProfileFiles::builder();
+        if config_files.is_empty() {
+            files = files.include_default_config_file(true);
+        }
+        if credential_files.is_empty() {
+            files = files.include_default_credentials_file(true);
+        }
+        for path in config_files {
+            files = files.with_file(ProfileFileKind::Config, path);
+        }
+        for path in credential_files {
+            files = files.with_file(ProfileFileKind::Credentials, path);
+        }
+        loader = loader.profile_files(files.build());
+    }
+    if let (Some(access), Some(secret)) = (
+        string_at(config, &["access_key"]),
+        string_at(config, &["secret_key"]),
+    ) {
+        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+            access,
+            secret,
+            None,
+            None,
+            "provider-block",
+        ));
+    }
+    let max_retries = config
+        .get("max_retries")
+        .as_number()
+        .and_then(|n| n.to_u64())
+        .map(|n| n as u32);
+    // An explicit setting wins; otherwise AWS_MAX_ATTEMPTS (read by aws-config) or our default.
+    if max_retries.is_some() || std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+        let retries = max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+        loader = loader.retry_config(
+            aws_config::retry::RetryConfig::standard().with_max_attempts(retries.saturating_add(1)),
+        );
+    }
+    let mut sdk = loader.load().await;
+
+    let assume = config.get("assume_role");
+    if let Some(role_arn) = string_at(assume, &["role_arn"]) {
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name(
+            string_at(assume, &["session_name"])
+                .unwrap_or_else(|| "terraform-provider-platform".into()),
+        );
+        if let Some(external_id) = string_at(assume, &["external_id"]) {
+            builder = builder.external_id(external_id);
+        }
+        let provider = builder.configure(&sdk).build().await;
+        sdk = sdk
+            .into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build();
+    }
+
+    let Some(region) = sdk.region().map(|r| r.to_string()) else {
+        return Err(Diagnostic::error(
+            "No AWS region",
+            "Set `region` in the provider block, or AWS_REGION, or a region in the selected profile.",
+        )
+        .at(AttrPath::attrs(&["region"])));
+    };
+
+    let mut endpoints = BTreeMap::new();
+    for service in ENDPOINT_SERVICES {
+        if let Some(url) = string_at(config, &["endpoints", service]) {
+            endpoints.insert(service.to_string(), url);
+        }
+    }
+    let clients = AwsClients::new(&sdk, &endpoints);
+
+    let skip_validation = config
+        .get("skip_credentials_validation")
+        .as_bool()
+        .unwrap_or(false);
+    if !skip_validation {
+        if let Err(error) = clients.caller_account().await {
+            return Err(Diagnostic::error(
+                "Invalid AWS credentials",
+                format!("STS GetCallerIdentity failed in {region}: {error}. Check the credentials, profile or assume_role settings, or set skip_credentials_validation = true."),
+            ));
+        }
+    }
+
+    let default_tags = config
+        .get("default_tags")
+        .get("tags")
+        .as_entries()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+        .collect();
+    Ok(Configured {
+        clients,
+        region,
+        default_tags,
+    })
+}

@@ -1,0 +1,529 @@
+//! `platform_environment`: the adapter between Terraform and the engine.
+//!
+//! Plan expands the configuration into a child graph and diffs it against the ledger carried in
+//! private bytes; apply runs the operations and records each step; read observes every child
+//! and reports drift. Decisions about AWS live in `plan` and `aws`, not here.
+
+pub mod model;
+pub mod schema;
+mod written;
+
+use async_trait::async_trait;
+
+use crate::apply::{self, Outcome, RunOptions};
+use crate::aws;
+use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::path::AttrPath;
+use crate::framework::resource::{
+    ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
+};
+use crate::framework::schema::Schema;
+use crate::framework::value::Value;
+use crate::plan::diff::{diff, Op};
+use crate::plan::expand::environment::{expand_environment, Expansion};
+use crate::plan::ledger::Ledger;
+use crate::plan::spec::{EnvironmentSpec, RegionFacts, Zone};
+use crate::provider::{Configured, ConfiguredSlot};
+
+use model::Ids;
+
+const RESUME_HINT: &str = "Everything created so far is recorded in state. Run `terraform apply` again to continue; if Terraform marked the environment tainted, run `terraform untaint <address>` first to resume in place instead of replacing it.";
+
+/// Children created concurrently within one dependency wave.
+const CONCURRENCY: usize = 8;
+
+pub struct EnvironmentResource {
+    configured: ConfiguredSlot,
+}
+
+impl EnvironmentResource {
+    pub fn new(configured: ConfiguredSlot) -> EnvironmentResource {
+        EnvironmentResource { configured }
+    }
+}
+
+fn owner(name: &str) -> String {
+    format!("environment/{name}")
+}
+
+async fn region_facts(configured: &Configured) -> Result<RegionFacts, Diagnostic> {
+    let zones = aws::region_facts(&configured.clients).await.map_err(|e| {
+        Diagnostic::error(
+            "Listing availability zones",
+            format!(
+                "DescribeAvailabilityZones failed in {}: {e}",
+                configured.region
+            ),
+        )
+    })?;
+    Ok(RegionFacts {
+        zones: zones
+            .into_iter()
+            .map(|(name, id)| Zone { name, id })
+            .collect(),
+    })
+}
+
+/// Spec, expansion and operations for a configuration, or the diagnostics that stop it.
+struct Prepared {
+    spec: EnvironmentSpec,
+    expansion: Expansion,
+    ops: Vec<Op>,
+}
+
+async fn prepare(
+    configured: &Configured,
+    config: &Value,
+    ledger: &Ledger,
+    diags: &mut Diagnostics,
+) -> Option<Prepared> {
+    let (spec, parse_diags) = model::parse_config(config, &configured.default_tags);
+    diags.extend(parse_diags);
+    let spec = spec?;
+    let facts = match region_facts(configured).await {
+        Ok(f) => f,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
+    let (expansion, expand_diags) = expand_environment(&spec, &facts, ledger);
+    let failed = expand_diags.has_errors();
+    diags.extend(expand_diags);
+    if failed {
+        return None;
+    }
+    let ops = diff(&expansion.nodes, ledger);
+    Some(Prepared {
+        spec,
+        expansion,
+        ops,
+    })
+}
+
+fn ledger_from(private: &[u8]) -> Ledger {
+    Ledger::from_private(private).unwrap_or_default()
+}
+
+fn has_changes(ops: &[Op]) -> bool {
+    ops.iter().any(|op| !matches!(op, Op::NoOp(_)))
+}
+
+fn run_options(ctx: &Ctx, timeout: std::time::Duration) -> RunOptions {
+    RunOptions {
+        concurrency: CONCURRENCY,
+        cancel: ctx.cancel.clone(),
+        deadline: tokio::time::Instant::now() + timeout,
+    }
+}
+
+fn outcome_diagnostics(outcome: &Outcome) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for error in &outcome.errors {
+        diags.push(Diagnostic::error(
+            error.summary(),
+            format!("{error}\n\n{RESUME_HINT}"),
+        ));
+    }
+    if outcome.interrupted {
+        diags.push(Diagnostic::error(
+            "Interrupted",
+            format!("Terraform asked the provider to stop; the steps in flight finished and are recorded.\n\n{RESUME_HINT}"),
+        ));
+    }
+    diags
+}
+
+/// Public IPs of the NAT EIPs, ordered by AZ ID.
+async fn nat_public_ips(
+    configured: &Configured,
+    expansion: &Expansion,
+    ledger: &Ledger,
+) -> Result<Value, Diagnostic> {
+    let ids: Vec<String> = model::nat_eip_keys(expansion)
+        .iter()
+        .filter_map(|k| ledger.id_of(k).map(str::to_string))
+        .collect();
+    let ips = aws::elastic_ip_public_ips(&configured.clients, &ids)
+        .await
+        .map_err(|e| Diagnostic::error("Reading NAT public IPs", e.to_string()))?;
+    Ok(Value::string_list(
+        ids.iter().filter_map(|id| ips.get(id).cloned()),
+    ))
+}
+
+#[async_trait]
+impl Resource for EnvironmentResource {
+    fn type_name(&self) -> &'static str {
+        "platform_environment"
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        // Tier defaults are merged the same way plan does, so layout errors show at validate.
+        let (_, diags) = model::parse_config(config, &Default::default());
+        diags
+    }
+
+    async fn plan(&self, _ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+        let mut response = PlanResponse {
+            planned_state: req.proposed_new_state.clone(),
+            requires_replace: Vec::new(),
+            planned_private: req.prior_private.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let configured = match self.configured.get() {
+            Ok(c) => c,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        let ledger = if req.prior_state.is_null() {
+            Ledger::new()
+        } else {
+            ledger_from(&req.prior_private)
+        };
+        let Some(prepared) =
+            prepare(&configured, &req.config, &ledger, &mut response.diagnostics).await
+        else {
+            if !response.diagnostics.has_errors() {
+                // Values unknown until apply: every computed attribute is unknown too.
+                response.planned_state = unknown_computed(&req.proposed_new_state, &self.schema());
+            }
+            return response;
+        };
+        let nothing_changes = !req.prior_state.is_null()
+            && !has_changes(&prepared.ops)
+            && req
+                .prior_state
+                .get("drift")
+                .as_elements()
+                .is_none_or(|d| d.is_empty());
+        let nat_ips = if !req.prior_state.is_null()
+            && model::nat_eip_keys(&prepared.expansion).iter().all(|k| {
+                prepared.ops.contains(&Op::NoOp(k.clone()))
+                    || prepared.ops.contains(&Op::Update(k.clone()))
+            }) {
+            req.prior_state.get("nat_public_ips").clone()
+        } else {
+            Value::Unknown
+        };
+        let mut planned = model::state(
+            &req.config,
+            &prepared.spec,
+            &prepared.expansion,
+            &Ids::Planned(&ledger, &prepared.ops),
+            nat_ips,
+            Vec::new(),
+        );
+        if nothing_changes {
+            // Keep the prior state's computed values exactly, so Terraform sees no change.
+            for (name, _) in planned.as_entries().cloned().unwrap_or_default() {
+                if matches!(
+                    name.as_str(),
+                    "name" | "tier" | "tags" | "network" | "timeouts"
+                ) {
+                    continue;
+                }
+                planned.set(&name, req.prior_state.get(&name).clone());
+            }
+        }
+        response.planned_state = planned;
+        response
+    }
+
+    async fn create(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
+        self.reconcile(ctx, req, "create").await
+    }
+
+    async fn update(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
+        self.reconcile(ctx, req, "update").await
+    }
+
+    async fn delete(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
+        let mut response = ApplyResponse {
+            new_state: req.prior_state.clone(),
+            private: req.planned_private.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let configured = match self.configured.get() {
+            Ok(c) => c,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        let mut ledger = ledger_from(&req.planned_private);
+        let name = req
+            .prior_state
+            .get("name")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        // Children created by a run that died before recording them are found by their tags.
+        match aws::discover_environment(&configured.clients, &owner(&name)).await {
+            Ok(found) => {
+                for (key, recorded) in found.children {
+                    ledger.children.entry(key).or_insert(recorded);
+                }
+            }
+            Err(e) => {
+                response.diagnostics.push(Diagnostic::error(
+                    "Finding the environment's AWS objects",
+                    e.to_string(),
+                ));
+                return response;
+            }
+        }
+        let timeout = model::timeout(&req.prior_state, "delete");
+        let outcome = apply::destroy(
+            &aws::Executor::new(configured.clients.clone()),
+            ledger,
+            run_options(ctx, timeout),
+        )
+        .await;
+        if outcome.is_complete() {
+            response.new_state = Value::Null;
+            response.private = Vec::new();
+        } else {
+            response.diagnostics.extend(outcome_diagnostics(&outcome));
+            response.private = outcome.ledger.to_private();
+            let mut state = req.prior_state.clone();
+            state.set("resources", Value::string_map(outcome.ledger.ids()));
+            response.new_state = state;
+        }
+        response
+    }
+
+    async fn read(&self, ctx: &Ctx, req: ReadRequest) -> ReadResponse {
+        let mut response = ReadResponse {
+            new_state: req.current_state.clone(),
+            private: req.private.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let configured = match self.configured.get() {
+            Ok(c) => c,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        let name = req
+            .current_state
+            .get("name")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut ledger = match Ledger::from_private(&req.private) {
+            Some(l) => l,
+            None => match aws::discover_environment(&configured.clients, &owner(&name)).await {
+                Ok(l) => l,
+                Err(e) => {
+                    response.diagnostics.push(Diagnostic::error(
+                        "Finding the environment's AWS objects",
+                        e.to_string(),
+                    ));
+                    return response;
+                }
+            },
+        };
+        let (observed, drift, errors) = apply::observe_all(
+            &aws::Executor::new(configured.clients.clone()),
+            &ledger,
+            run_options(ctx, model::DEFAULT_TIMEOUT),
+        )
+        .await;
+        if !errors.is_empty() {
+            for e in errors {
+                response
+                    .diagnostics
+                    .push(Diagnostic::error(e.summary(), e.to_string()));
+            }
+            return response;
+        }
+        ledger = observed;
+        if ledger.children.is_empty() {
+            // Nothing of the environment exists any more.
+            response.new_state = Value::Null;
+            response.private = Vec::new();
+            return response;
+        }
+        // After import the state holds only the name: recover the configuration as written.
+        let mut config = req.current_state.clone();
+        if config.get("tier").is_null() {
+            match written::recover(&ledger, &configured.default_tags) {
+                Some(recovered) => {
+                    for (k, v) in recovered.as_entries().cloned().unwrap_or_default() {
+                        config.set(&k, v);
+                    }
+                }
+                None => {
+                    response.diagnostics.push(Diagnostic::error(
+                        "Cannot import environment",
+                        format!("The VPC of environment {name:?} carries no platform:config tag, so its configuration cannot be recovered."),
+                    ));
+                    return response;
+                }
+            }
+        }
+        let mut diags = Diagnostics::new();
+        let Some(prepared) = prepare(&configured, &config, &ledger, &mut diags).await else {
+            response.diagnostics.extend(diags);
+            return response;
+        };
+        let nat_ips = match nat_public_ips(&configured, &prepared.expansion, &ledger).await {
+            Ok(v) => v,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        response.new_state = model::state(
+            &config,
+            &prepared.spec,
+            &prepared.expansion,
+            &Ids::Recorded(&ledger),
+            nat_ips,
+            drift,
+        );
+        response.private = ledger.to_private();
+        response
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
+        let mut response = ImportResponse {
+            state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostics::new(),
+        };
+        let configured = match self.configured.get() {
+            Ok(c) => c,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        let name = if id.starts_with("vpc-") {
+            match aws::find_vpc_owner_by_id(&configured.clients, id).await {
+                Ok(Some(owner)) => match owner.strip_prefix("environment/") {
+                    Some(name) => name.to_string(),
+                    None => {
+                        response.diagnostics.push(Diagnostic::error(
+                            "Cannot import",
+                            format!("VPC {id} belongs to {owner:?}, not to an environment."),
+                        ));
+                        return response;
+                    }
+                },
+                Ok(None) => {
+                    response.diagnostics.push(Diagnostic::error(
+                        "Cannot import",
+                        format!("VPC {id} was not found, or carries no platform:owner tag: only VPCs made by this provider can be imported."),
+                    ));
+                    return response;
+                }
+                Err(e) => {
+                    response
+                        .diagnostics
+                        .push(Diagnostic::error("Looking up the VPC", e.to_string()));
+                    return response;
+                }
+            }
+        } else {
+            let diags = crate::plan::spec::validate_name(id, &AttrPath::root());
+            if diags.has_errors() {
+                response.diagnostics.push(Diagnostic::error(
+                    "Invalid import ID",
+                    format!("{id:?} is neither an environment name nor a VPC ID (vpc-…)."),
+                ));
+                return response;
+            }
+            id.to_string()
+        };
+        let mut state = Value::Object(Default::default());
+        state.set("id", Value::string(&name));
+        state.set("name", Value::string(&name));
+        response.state = state;
+        response
+    }
+}
+
+impl EnvironmentResource {
+    /// Create and update share one path: reconcile the ledger towards the desired graph.
+    async fn reconcile(&self, ctx: &Ctx, req: ApplyRequest, operation: &str) -> ApplyResponse {
+        let mut response = ApplyResponse {
+            new_state: if req.prior_state.is_null() {
+                Value::Null
+            } else {
+                req.prior_state.clone()
+            },
+            private: req.planned_private.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let configured = match self.configured.get() {
+            Ok(c) => c,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        let ledger = if req.prior_state.is_null() {
+            Ledger::new()
+        } else {
+            ledger_from(&req.planned_private)
+        };
+        let Some(prepared) =
+            prepare(&configured, &req.config, &ledger, &mut response.diagnostics).await
+        else {
+            return response;
+        };
+        let timeout = model::timeout(&req.config, operation);
+        let outcome = apply::run(
+            &aws::Executor::new(configured.clients.clone()),
+            &prepared.expansion.nodes,
+            &prepared.ops,
+            ledger,
+            run_options(ctx, timeout),
+        )
+        .await;
+        response.diagnostics.extend(outcome_diagnostics(&outcome));
+        if outcome.ledger.children.is_empty() && req.prior_state.is_null() {
+            // Nothing was created: no state to record.
+            return response;
+        }
+        let nat_ips = match nat_public_ips(&configured, &prepared.expansion, &outcome.ledger).await
+        {
+            Ok(v) => v,
+            Err(d) => {
+                response.diagnostics.push(d);
+                Value::List(Vec::new())
+            }
+        };
+        response.new_state = model::state(
+            &req.config,
+            &prepared.spec,
+            &prepared.expansion,
+            &Ids::Recorded(&outcome.ledger),
+            nat_ips,
+            Vec::new(),
+        );
+        response.private = outcome.ledger.to_private();
+        response
+    }
+}
+
+/// The proposed state with every computed-only attribute unknown.
+fn unknown_computed(proposed: &Value, schema: &Schema) -> Value {
+    let mut planned = proposed.clone();
+    for attr in &schema.block.attributes {
+        if attr.computed && !attr.optional {
+            planned.set(&attr.name, Value::Unknown);
+        }
+    }
+    planned
+}

@@ -1,0 +1,319 @@
+//! Configuration → `EnvironmentSpec`, and ledger → state, for `platform_environment`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::framework::diag::Diagnostics;
+use crate::framework::path::AttrPath;
+use crate::framework::value::Value;
+use crate::plan::diff::Op;
+use crate::plan::expand::environment::{effective_config, Expansion};
+use crate::plan::ledger::Ledger;
+use crate::plan::node::{Kind, NodeKey, SubnetTier, Tags};
+use crate::plan::spec::{
+    self, AzChoice, EnvironmentSpec, Ipv4Cidr, NatMode, NetworkSpec, SubnetNewbits, Tier,
+};
+use crate::plan::tiers::TierDefaults;
+
+/// Default for each entry of the `timeouts` block.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+fn path(names: &[&str]) -> AttrPath {
+    AttrPath::attrs(names)
+}
+
+fn known_str(value: &Value) -> Option<&str> {
+    value.as_str()
+}
+
+fn small_int(value: &Value) -> Option<i64> {
+    value.as_number().and_then(|n| n.to_i64())
+}
+
+/// Reads the configuration into a spec. Returns `None` (without errors) while values the spec
+/// needs are still unknown; checks needing them wait for apply.
+pub fn parse_config(config: &Value, default_tags: &Tags) -> (Option<EnvironmentSpec>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    if !config.is_wholly_known() {
+        // Validate what is known, then defer.
+        diags.extend(validate_known(config));
+        return (None, diags);
+    }
+    diags.extend(validate_known(config));
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    let name = known_str(config.get("name"))
+        .unwrap_or_default()
+        .to_string();
+    let tier = match known_str(config.get("tier")).and_then(Tier::parse) {
+        Some(t) => t,
+        None => return (None, diags),
+    };
+    let defaults = TierDefaults::for_tier(tier);
+    let network = config.get("network");
+    let cidr = known_str(network.get("cidr")).unwrap_or(defaults.vpc_cidr);
+    let Ok(cidr) = Ipv4Cidr::parse(cidr) else {
+        return (None, diags);
+    };
+    let newbits_block = network.get("subnet_newbits");
+    let newbits = SubnetNewbits {
+        public: small_int(newbits_block.get("public")).map_or(defaults.newbits.public, |n| n as u8),
+        private: small_int(newbits_block.get("private"))
+            .map_or(defaults.newbits.private, |n| n as u8),
+        data: small_int(newbits_block.get("data")).map_or(defaults.newbits.data, |n| n as u8),
+    };
+    let azs = match network.get("az_ids").as_elements() {
+        Some(ids) => AzChoice::Ids(
+            ids.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+        ),
+        None => AzChoice::Count(
+            small_int(network.get("az_count")).map_or(defaults.az_count, |n| n as usize),
+        ),
+    };
+    let nat_mode = match known_str(network.get("nat").get("mode")) {
+        Some(mode) => match NatMode::parse(mode) {
+            Some(m) => m,
+            None => return (None, diags),
+        },
+        None => defaults.nat_mode,
+    };
+    let mut tags = default_tags.clone();
+    for (k, v) in config.get("tags").as_entries().into_iter().flatten() {
+        if let Some(v) = v.as_str() {
+            tags.insert(k.clone(), v.to_string());
+        }
+    }
+    let spec = EnvironmentSpec {
+        name,
+        tier,
+        network: NetworkSpec {
+            cidr,
+            azs,
+            newbits,
+            nat_mode,
+        },
+        tags,
+        written: super::written::encode(config),
+    };
+    diags.extend(spec::validate_network(&spec.network));
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    (Some(spec), diags)
+}
+
+/// Every check that needs no AWS call, on whatever is known.
+pub fn validate_known(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if let Some(name) = known_str(config.get("name")) {
+        diags.extend(spec::validate_name(name, &path(&["name"])));
+    }
+    diags.extend(crate::provider::validate_tags(
+        config.get("tags"),
+        &path(&["tags"]),
+    ));
+    let network = config.get("network");
+    if let Some(cidr) = known_str(network.get("cidr")) {
+        if let Err(message) = Ipv4Cidr::parse(cidr) {
+            diags.error_at(path(&["network", "cidr"]), "Invalid VPC CIDR", message);
+        }
+    }
+    if !network.get("az_count").is_null() && !network.get("az_ids").is_null() {
+        diags.error_at(
+            path(&["network", "az_ids"]),
+            "Conflicting arguments",
+            "Set either network.az_count or network.az_ids, not both.",
+        );
+    }
+    if let Some(ids) = network.get("az_ids").as_elements() {
+        if !(2..=6).contains(&ids.len()) {
+            diags.error_at(
+                path(&["network", "az_ids"]),
+                "Invalid number of availability zones",
+                format!(
+                    "network.az_ids must list 2 to 6 availability zones, got {}.",
+                    ids.len()
+                ),
+            );
+        }
+    }
+    for name in ["create", "update", "delete"] {
+        if let Some(text) = known_str(config.get("timeouts").get(name)) {
+            if parse_duration(text).is_none() {
+                diags.error_at(
+                    path(&["timeouts", name]),
+                    "Invalid timeout",
+                    format!("{text:?} is not a duration such as \"30m\", \"1h30m\" or \"90s\"."),
+                );
+            }
+        }
+    }
+    diags
+}
+
+/// Parses Go-style durations: `90s`, `30m`, `1h30m`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let mut total = 0u64;
+    let mut digits = String::new();
+    if text.is_empty() {
+        return None;
+    }
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let n: u64 = digits.parse().ok()?;
+        digits.clear();
+        total = total.checked_add(match c {
+            'h' => n.checked_mul(3600)?,
+            'm' => n.checked_mul(60)?,
+            's' => n,
+            _ => return None,
+        })?;
+    }
+    if !digits.is_empty() {
+        return None;
+    }
+    Some(Duration::from_secs(total))
+}
+
+/// The timeout for an operation, from the `timeouts` block.
+pub fn timeout(config: &Value, operation: &str) -> Duration {
+    known_str(config.get("timeouts").get(operation))
+        .and_then(parse_duration)
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
+/// How each child's ID appears in the state: known, or unknown until apply.
+pub enum Ids<'a> {
+    /// After apply or read: the ledger is the truth.
+    Recorded(&'a Ledger),
+    /// At plan: children being created or replaced are unknown.
+    Planned(&'a Ledger, &'a [Op]),
+}
+
+impl Ids<'_> {
+    fn get(&self, key: &NodeKey) -> Value {
+        match self {
+            Ids::Recorded(ledger) => ledger.id_of(key).map(Value::string).unwrap_or(Value::Null),
+            Ids::Planned(ledger, ops) => {
+                let changes_identity = ops.iter().any(|op| match op {
+                    Op::Create(k) | Op::Replace(k) => k == key,
+                    _ => false,
+                });
+                match ledger.id_of(key) {
+                    Some(id) if !changes_identity => Value::string(id),
+                    _ => Value::Unknown,
+                }
+            }
+        }
+    }
+}
+
+/// Builds the full state: configuration as written, plus computed attributes.
+pub fn state(
+    config: &Value,
+    spec: &EnvironmentSpec,
+    expansion: &Expansion,
+    ids: &Ids<'_>,
+    nat_public_ips: Value,
+    drift: Vec<String>,
+) -> Value {
+    let mut state = Value::Object(BTreeMap::new());
+    for name in ["name", "tier", "tags", "network", "timeouts"] {
+        state.set(name, config.get(name).clone());
+    }
+    state.set("id", Value::string(&spec.name));
+    state.set("vpc_id", ids.get(&NodeKey::new(Kind::Vpc, &[])));
+    state.set("vpc_cidr", Value::string(spec.network.cidr.to_string()));
+    state.set(
+        "az_ids",
+        Value::string_list(expansion.az_order.iter().cloned()),
+    );
+    let mut sorted_azs = expansion.az_order.clone();
+    sorted_azs.sort();
+    let mut by_az = BTreeMap::new();
+    for tier in SubnetTier::ALL {
+        let list: Vec<Value> = sorted_azs
+            .iter()
+            .map(|az| ids.get(&NodeKey::new(Kind::Subnet, &[tier.as_str(), az])))
+            .collect();
+        for (az, id) in sorted_azs.iter().zip(&list) {
+            by_az.insert(format!("{}/{az}", tier.as_str()), id.clone());
+        }
+        state.set(&format!("{}_subnet_ids", tier.as_str()), Value::List(list));
+    }
+    state.set("subnet_ids_by_az", Value::Map(by_az));
+    state.set(
+        "subnet_cidrs_by_az",
+        Value::string_map(
+            expansion
+                .subnet_cidrs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        ),
+    );
+    state.set(
+        "internet_gateway_id",
+        ids.get(&NodeKey::new(Kind::InternetGateway, &[])),
+    );
+    let nat_ids: Vec<Value> = sorted_azs
+        .iter()
+        .map(|az| NodeKey::new(Kind::NatGateway, &[az]))
+        .filter(|k| expansion.nodes.contains_key(k))
+        .map(|k| ids.get(&k))
+        .collect();
+    state.set("nat_gateway_ids", Value::List(nat_ids));
+    state.set("nat_public_ips", nat_public_ips);
+    let resources: BTreeMap<String, Value> = expansion
+        .nodes
+        .keys()
+        .map(|k| (k.to_string(), ids.get(k)))
+        .chain(match ids {
+            // Children still recorded but no longer wanted stay listed until deleted.
+            Ids::Recorded(ledger) => ledger
+                .children
+                .iter()
+                .filter(|(k, _)| !expansion.nodes.contains_key(*k))
+                .map(|(k, r)| (k.to_string(), Value::string(&r.id)))
+                .collect::<Vec<_>>(),
+            Ids::Planned(..) => Vec::new(),
+        })
+        .collect();
+    state.set("resources", Value::Map(resources));
+    state.set("drift", Value::string_list(drift));
+    state.set(
+        "effective_config",
+        Value::string_map(effective_config(spec)),
+    );
+    state
+}
+
+/// NAT EIP node keys of the expansion, ordered by AZ ID.
+pub fn nat_eip_keys(expansion: &Expansion) -> Vec<NodeKey> {
+    let mut azs = expansion.az_order.clone();
+    azs.sort();
+    azs.iter()
+        .map(|az| NodeKey::new(Kind::ElasticIp, &["nat", az]))
+        .filter(|k| expansion.nodes.contains_key(k))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30"), None);
+        assert_eq!(parse_duration("3x"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+}

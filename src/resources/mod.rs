@@ -1,0 +1,5 @@
+//! Thin adapters from Terraform resources to the pure engine (`plan`) and the executor
+//! (`apply` over `aws`). They turn configuration into specs with attribute-path diagnostics and
+//! ledgers into state; they make no decisions about AWS.
+
+pub mod environment;
