@@ -1,11 +1,14 @@
-//! Compiles proto/ with protox (pure Rust, no system protoc) and generates tonic code.
+//! Compiles `proto/` with protox (pure Rust; no system `protoc`) and generates tonic code.
+//!
+//! protox ships the well-known types (`google/protobuf/empty.proto`, `timestamp.proto`);
+//! prost maps them to `()` and `prost_types::Timestamp`.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
     let descriptors = protox::compile(["tfplugin6.proto", "plugin.proto"], ["proto"])?;
     tonic_prost_build::configure()
         .build_server(true)
-        // The client serves the in-process protocol tests.
+        // The clients drive the in-process protocol tests.
         .build_client(true)
         .compile_fds(descriptors)?;
     Ok(())

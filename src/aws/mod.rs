@@ -279,6 +279,12 @@ fn node_tag(t: &[aws_sdk_ec2::types::Tag]) -> Option<NodeKey> {
 /// children a crashed run created without recording) and by adoption.
 pub async fn discover_environment(clients: &AwsClients, owner: &str) -> Result<Ledger, AwsError> {
     let ec2 = &clients.ec2;
+    // Filters narrow the search; the owner tag is checked again on every object found.
+    let owned_key = |t: &[aws_sdk_ec2::types::Tag]| {
+        (tags::from_sdk(t).get(TAG_OWNER).map(String::as_str) == Some(owner))
+            .then(|| node_tag(t))
+            .flatten()
+    };
     let filter = || Some(vec![tags::owner_filter(owner)]);
     let mut ledger = Ledger::new();
     let mut add = |key: NodeKey, id: String, spec: ChildSpec| {
@@ -293,7 +299,7 @@ pub async fn discover_environment(clients: &AwsClients, owner: &str) -> Result<L
         .map_err(classify)?;
     let mut pending: Vec<(NodeKey, String, ChildSpec)> = Vec::new();
     for vpc in vpcs.vpcs() {
-        if let (Some(key), Some(id)) = (node_tag(vpc.tags()), vpc.vpc_id()) {
+        if let (Some(key), Some(id)) = (owned_key(vpc.tags()), vpc.vpc_id()) {
             pending.push((
                 key,
                 id.to_string(),
@@ -346,18 +352,18 @@ pub async fn discover_environment(clients: &AwsClients, owner: &str) -> Result<L
         subnets
             .subnets()
             .iter()
-            .filter_map(|s| Some((node_tag(s.tags())?, s.subnet_id()?.to_string()))),
+            .filter_map(|s| Some((owned_key(s.tags())?, s.subnet_id()?.to_string()))),
     );
     id_pairs.extend(
         igws.internet_gateways()
             .iter()
-            .filter_map(|g| Some((node_tag(g.tags())?, g.internet_gateway_id()?.to_string()))),
+            .filter_map(|g| Some((owned_key(g.tags())?, g.internet_gateway_id()?.to_string()))),
     );
     id_pairs.extend(
         addresses
             .addresses()
             .iter()
-            .filter_map(|a| Some((node_tag(a.tags())?, a.allocation_id()?.to_string()))),
+            .filter_map(|a| Some((owned_key(a.tags())?, a.allocation_id()?.to_string()))),
     );
     let live_nats: Vec<_> = nats
         .nat_gateways()
@@ -375,13 +381,13 @@ pub async fn discover_environment(clients: &AwsClients, owner: &str) -> Result<L
     id_pairs.extend(
         live_nats
             .iter()
-            .filter_map(|n| Some((node_tag(n.tags())?, n.nat_gateway_id()?.to_string()))),
+            .filter_map(|n| Some((owned_key(n.tags())?, n.nat_gateway_id()?.to_string()))),
     );
     id_pairs.extend(
         tables
             .route_tables()
             .iter()
-            .filter_map(|t| Some((node_tag(t.tags())?, t.route_table_id()?.to_string()))),
+            .filter_map(|t| Some((owned_key(t.tags())?, t.route_table_id()?.to_string()))),
     );
     let ids = IdMap::from_ledger(&Ledger {
         children: id_pairs
@@ -405,7 +411,7 @@ pub async fn discover_environment(clients: &AwsClients, owner: &str) -> Result<L
         add(key, id, spec);
     }
     for subnet in subnets.subnets() {
-        let Some(key) = node_tag(subnet.tags()) else {
+        let Some(key) = owned_key(subnet.tags()) else {
             continue;
         };
         let tier = match key.as_str().split('/').nth(1) {
@@ -429,7 +435,7 @@ pub async fn discover_environment(clients: &AwsClients, owner: &str) -> Result<L
         );
     }
     for igw in igws.internet_gateways() {
-        let Some(key) = node_tag(igw.tags()) else {
+        let Some(key) = owned_key(igw.tags()) else {
             continue;
         };
         let spec: InternetGatewaySpec = ec2::internet_gateway::flatten_internet_gateway(igw, &ids);
@@ -440,7 +446,7 @@ pub async fn discover_environment(clients: &AwsClients, owner: &str) -> Result<L
         );
     }
     for address in addresses.addresses() {
-        let Some(key) = node_tag(address.tags()) else {
+        let Some(key) = owned_key(address.tags()) else {
             continue;
         };
         let spec = ElasticIpSpec {
@@ -453,7 +459,7 @@ pub async fn discover_environment(clients: &AwsClients, owner: &str) -> Result<L
         );
     }
     for nat in live_nats {
-        let Some(key) = node_tag(nat.tags()) else {
+        let Some(key) = owned_key(nat.tags()) else {
             continue;
         };
         let placeholder = NatGatewaySpec {
@@ -470,7 +476,7 @@ pub async fn discover_environment(clients: &AwsClients, owner: &str) -> Result<L
         );
     }
     for table in tables.route_tables() {
-        let Some(key) = node_tag(table.tags()) else {
+        let Some(key) = owned_key(table.tags()) else {
             continue;
         };
         let table_id = table.route_table_id().unwrap_or_default().to_string();

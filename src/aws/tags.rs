@@ -89,3 +89,12 @@ pub async fn sync_tags(
     }
     Ok(())
 }
+
+/// True when `tags` carry the owner and node tags of `spec_tags`. Adoption checks this on
+/// every object a tag-filtered describe returns, rather than trusting the filter alone.
+pub fn owned_by(tags: &[Tag], spec_tags: &Tags) -> bool {
+    let found = from_sdk(tags);
+    [TAG_OWNER, TAG_NODE]
+        .iter()
+        .all(|key| spec_tags.get(*key).is_some() && found.get(*key) == spec_tags.get(*key))
+}

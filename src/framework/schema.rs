@@ -80,14 +80,15 @@ impl Block {
         self
     }
 
-    /// A block that may appear at most once (`SINGLE`, min 0, max 1); absent means null.
+    /// A block that may appear at most once (`SINGLE`); absent means null. Terraform ≥ 1.1
+    /// requires min == max for SINGLE, so both are 0 (optional).
     pub fn single_block(mut self, name: &str, block: Block) -> Block {
         self.blocks.push(NestedBlock {
             type_name: name.to_string(),
             block,
             nesting: Nesting::Single,
             min_items: 0,
-            max_items: 1,
+            max_items: 0,
         });
         self
     }
@@ -261,9 +262,9 @@ fn check_block(block: &Block, prefix: &str, problems: &mut Vec<String>) {
         }
         match b.nesting {
             Nesting::Single => {
-                if b.min_items != b.max_items && !(b.min_items == 0 && b.max_items == 1) {
+                if b.min_items != b.max_items {
                     problems.push(format!(
-                        "{at}: SINGLE blocks need min_items == max_items or 0/1"
+                        "{at}: MinItems and MaxItems must match in SINGLE mode"
                     ));
                 }
                 if b.min_items > 1 || b.max_items > 1 {

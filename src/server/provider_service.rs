@@ -101,6 +101,9 @@ fn no_such_type(kind: &str, type_name: &str) -> Diagnostic {
     )
 }
 
+/// A server stream of exactly the given messages.
+type OneShot<T> = futures::stream::Iter<std::vec::IntoIter<Result<T, Status>>>;
+
 type RpcResult<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
@@ -640,6 +643,119 @@ impl ProviderRpc for ProviderService {
                 "list resource",
                 &request.into_inner().type_name,
             )),
+        }))
+    }
+
+    async fn validate_state_store_config(
+        &self,
+        request: Request<pb::validate_state_store::Request>,
+    ) -> RpcResult<pb::validate_state_store::Response> {
+        Ok(Response::new(pb::validate_state_store::Response {
+            diagnostics: one(no_such_type("state store", &request.into_inner().type_name)),
+        }))
+    }
+
+    async fn configure_state_store(
+        &self,
+        request: Request<pb::configure_state_store::Request>,
+    ) -> RpcResult<pb::configure_state_store::Response> {
+        Ok(Response::new(pb::configure_state_store::Response {
+            diagnostics: one(no_such_type("state store", &request.into_inner().type_name)),
+            ..Default::default()
+        }))
+    }
+
+    type ReadStateBytesStream = OneShot<pb::read_state_bytes::Response>;
+
+    async fn read_state_bytes(
+        &self,
+        request: Request<pb::read_state_bytes::Request>,
+    ) -> RpcResult<Self::ReadStateBytesStream> {
+        let chunk = pb::read_state_bytes::Response {
+            diagnostics: one(no_such_type("state store", &request.into_inner().type_name)),
+            ..Default::default()
+        };
+        Ok(Response::new(futures::stream::iter(vec![Ok(chunk)])))
+    }
+
+    async fn write_state_bytes(
+        &self,
+        _request: Request<tonic::Streaming<pb::write_state_bytes::RequestChunk>>,
+    ) -> RpcResult<pb::write_state_bytes::Response> {
+        Ok(Response::new(pb::write_state_bytes::Response {
+            diagnostics: one(no_such_type("state store", "(any)")),
+        }))
+    }
+
+    async fn lock_state(
+        &self,
+        request: Request<pb::lock_state::Request>,
+    ) -> RpcResult<pb::lock_state::Response> {
+        Ok(Response::new(pb::lock_state::Response {
+            diagnostics: one(no_such_type("state store", &request.into_inner().type_name)),
+            ..Default::default()
+        }))
+    }
+
+    async fn unlock_state(
+        &self,
+        request: Request<pb::unlock_state::Request>,
+    ) -> RpcResult<pb::unlock_state::Response> {
+        Ok(Response::new(pb::unlock_state::Response {
+            diagnostics: one(no_such_type("state store", &request.into_inner().type_name)),
+        }))
+    }
+
+    async fn get_states(
+        &self,
+        request: Request<pb::get_states::Request>,
+    ) -> RpcResult<pb::get_states::Response> {
+        Ok(Response::new(pb::get_states::Response {
+            diagnostics: one(no_such_type("state store", &request.into_inner().type_name)),
+            ..Default::default()
+        }))
+    }
+
+    async fn delete_state(
+        &self,
+        request: Request<pb::delete_state::Request>,
+    ) -> RpcResult<pb::delete_state::Response> {
+        Ok(Response::new(pb::delete_state::Response {
+            diagnostics: one(no_such_type("state store", &request.into_inner().type_name)),
+        }))
+    }
+
+    async fn plan_action(
+        &self,
+        request: Request<pb::plan_action::Request>,
+    ) -> RpcResult<pb::plan_action::Response> {
+        Ok(Response::new(pb::plan_action::Response {
+            diagnostics: one(no_such_type("action", &request.into_inner().action_type)),
+            ..Default::default()
+        }))
+    }
+
+    type InvokeActionStream = OneShot<pb::invoke_action::Event>;
+
+    async fn invoke_action(
+        &self,
+        request: Request<pb::invoke_action::Request>,
+    ) -> RpcResult<Self::InvokeActionStream> {
+        let completed = pb::invoke_action::event::Completed {
+            diagnostics: one(no_such_type("action", &request.into_inner().action_type)),
+        };
+        let event = pb::invoke_action::Event {
+            r#type: Some(pb::invoke_action::event::Type::Completed(completed)),
+        };
+        Ok(Response::new(futures::stream::iter(vec![Ok(event)])))
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<pb::validate_action_config::Request>,
+    ) -> RpcResult<pb::validate_action_config::Response> {
+        Ok(Response::new(pb::validate_action_config::Response {
+            diagnostics: one(no_such_type("action", &request.into_inner().type_name)),
         }))
     }
 

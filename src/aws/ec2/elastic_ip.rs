@@ -53,7 +53,12 @@ pub async fn create_elastic_ip(ec2: &Client, spec: &ElasticIpSpec) -> Result<Str
         .send()
         .await
         .map_err(classify)?;
-    if let Some(id) = found.addresses().first().and_then(Address::allocation_id) {
+    if let Some(id) = found
+        .addresses()
+        .iter()
+        .find(|a| tags::owned_by(a.tags(), &spec.tags))
+        .and_then(Address::allocation_id)
+    {
         return Ok(id.to_string());
     }
     let out = ec2

@@ -53,7 +53,11 @@ pub async fn create_internet_gateway(
         .send()
         .await
         .map_err(classify)?;
-    let (id, attached) = match found.internet_gateways().first() {
+    let (id, attached) = match found
+        .internet_gateways()
+        .iter()
+        .find(|g| tags::owned_by(g.tags(), &spec.tags))
+    {
         Some(existing) => (
             existing
                 .internet_gateway_id()

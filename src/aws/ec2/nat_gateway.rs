@@ -117,7 +117,8 @@ pub async fn create_nat_gateway(
         .map_err(classify)?;
     let id = match found
         .nat_gateways()
-        .first()
+        .iter()
+        .find(|n| tags::owned_by(n.tags(), &spec.tags) && !is_gone(n))
         .and_then(NatGateway::nat_gateway_id)
     {
         Some(id) => id.to_string(),

@@ -44,7 +44,8 @@ pub async fn create_route_table(
         .map_err(classify)?;
     if let Some(id) = found
         .route_tables()
-        .first()
+        .iter()
+        .find(|t| tags::owned_by(t.tags(), &spec.tags))
         .and_then(RouteTable::route_table_id)
     {
         return Ok(id.to_string());

@@ -33,7 +33,11 @@ async fn find_subnet_by_tags(ec2: &Client, spec: &SubnetSpec) -> Result<Option<S
         .send()
         .await
         .map_err(classify)?;
-    Ok(out.subnets().first().cloned())
+    Ok(out
+        .subnets()
+        .iter()
+        .find(|s| tags::owned_by(s.tags(), &spec.tags))
+        .cloned())
 }
 
 // create, update, delete
@@ -67,9 +71,8 @@ pub async fn create_subnet(
         .and_then(Subnet::subnet_id)
         .ok_or_else(|| AwsError::unexpected("CreateSubnet returned no ID"))?
         .to_string();
-    if spec.map_public_ip_on_launch {
-        set_map_public_ip(ec2, &id, true).await?;
-    }
+    // Always set explicitly: the default differs between accounts and partitions.
+    set_map_public_ip(ec2, &id, spec.map_public_ip_on_launch).await?;
     Ok(id)
 }
 

@@ -33,7 +33,11 @@ pub async fn find_vpc_by_tags(
         .send()
         .await
         .map_err(classify)?;
-    Ok(out.vpcs().first().cloned())
+    Ok(out
+        .vpcs()
+        .iter()
+        .find(|v| tags::owned_by(v.tags(), spec_tags))
+        .cloned())
 }
 
 async fn dns_attribute(ec2: &Client, id: &str, name: VpcAttributeName) -> Result<bool, AwsError> {

