@@ -1,0 +1,27 @@
+# `make demo` and `make test` are the two commands a new user runs (see README.md).
+SHELL := /bin/bash
+export PROVIDER_BINARY := $(CURDIR)/target/debug/terraform-provider-platform
+
+.PHONY: demo test tools lint build unit acc docs
+
+demo:
+	bash scripts/demo.sh
+
+test: tools lint build
+	cargo test --workspace --all-targets
+
+tools:
+	bash .ci/install-tools.sh
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+build:
+	cargo build --bin terraform-provider-platform
+
+unit:
+	cargo test --all-targets
+
+acc: tools build
+	cargo test -p acceptance-tests

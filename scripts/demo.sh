@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The README's main command: builds the provider, starts the local AWS emulator, runs
+# `terraform init` and `apply` on examples/quickstart and prints the outputs.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+terraform="${TERRAFORM:-$repo/.tools/bin/terraform-1.15.5}"
+work="$repo/.work/demo"
+
+bash .ci/install-tools.sh
+cargo build --bin terraform-provider-platform
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+scripts/moto.sh start "$port" "$repo/.work"
+trap '"$repo"/scripts/moto.sh stop "$port" "$repo/.work"' EXIT
+echo "local AWS emulator (moto) on http://127.0.0.1:$port"
+
+rm -rf "$work" && mkdir -p "$work/mirror/example.local/acme/platform/0.1.0/linux_amd64"
+cp target/debug/terraform-provider-platform "$work/mirror/example.local/acme/platform/0.1.0/linux_amd64/terraform-provider-platform_v0.1.0"
+cp -r examples/quickstart "$work/quickstart"
+cat > "$work/offline.tfrc" <<TFRC
+provider_installation {
+  filesystem_mirror {
+    path    = "$work/mirror"
+    include = ["example.local/*/*"]
+  }
+}
+TFRC
+
+export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_CLI_CONFIG_FILE="$work/offline.tfrc"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+unset AWS_PROFILE AWS_CA_BUNDLE
+
+cd "$work/quickstart"
+"$terraform" init -input=false -no-color
+"$terraform" apply -input=false -no-color -auto-approve
+echo
+echo "== outputs =="
+"$terraform" output -no-color
+echo
+echo "The emulator stops now; its state is gone. The module is in $work/quickstart."
