@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Starts or stops a moto server on a loopback port: scripts/moto.sh start|stop PORT [LOGDIR]
+# Runs moto through acceptance-tests/moto_ext/moto_server_ext.py, which fills ElastiCache gaps.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 action="${1:?usage: moto.sh start|stop PORT [LOGDIR]}"
@@ -10,7 +11,8 @@ mkdir -p "$logdir"
 case "$action" in
   start)
     MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=0 MOTO_ALLOW_NONEXISTENT_REGION=true \
-      "$repo/.tools/venv/bin/moto_server" -H 127.0.0.1 -p "$port" > "$logdir/moto-$port.log" 2>&1 &
+      "$repo/.tools/venv/bin/python" "$repo/acceptance-tests/moto_ext/moto_server_ext.py" \
+      -H 127.0.0.1 -p "$port" > "$logdir/moto-$port.log" 2>&1 &
     echo $! > "$pidfile"
     for _ in $(seq 1 200); do
       if "$repo/.tools/venv/bin/python" - "$port" <<'PY' 2>/dev/null; then exit 0; fi

@@ -85,7 +85,9 @@ impl Emulator {
         std::fs::create_dir_all(&log_dir).expect("log dir");
         let log =
             std::fs::File::create(log_dir.join(format!("moto-{port}.log"))).expect("moto log");
-        let child = Command::new(tools_dir().join("venv/bin/moto_server"))
+        // moto_server plus the ElastiCache operations moto 5.2.5 lacks (see the script).
+        let child = Command::new(tools_dir().join("venv/bin/python"))
+            .arg(repo_root().join("acceptance-tests/moto_ext/moto_server_ext.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("MOTO_ACM_VALIDATION_WAIT", "0")
@@ -93,7 +95,7 @@ impl Emulator {
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()
-            .expect("start moto_server");
+            .expect("start moto_server_ext.py");
         let emulator = Emulator { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while http(port, "GET", "/moto-api/").is_err() {
@@ -114,17 +116,51 @@ impl Emulator {
         http(self.port, "POST", "/moto-api/reset").expect("reset moto");
     }
 
-    /// An EC2 client against this emulator.
-    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+    /// The shared SDK configuration for every client against this emulator: fixed region,
+    /// static credentials, the emulator's endpoint and the SDK's default retries.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
         let creds =
             aws_credential_types::Credentials::new("testing", "testing", None, None, "acceptance");
-        let config = aws_sdk_ec2::Config::builder()
-            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
-            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
-            .credentials_provider(creds)
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(creds),
+            )
             .endpoint_url(self.endpoint())
-            .build();
-        aws_sdk_ec2::Client::from_conf(config)
+            .build()
+    }
+
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk_config())
+    }
+
+    pub fn ecs(&self) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::new(&self.sdk_config())
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config())
+    }
+
+    pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config())
+    }
+
+    pub fn rds(&self) -> aws_sdk_rds::Client {
+        aws_sdk_rds::Client::new(&self.sdk_config())
+    }
+
+    pub fn elasticache(&self) -> aws_sdk_elasticache::Client {
+        aws_sdk_elasticache::Client::new(&self.sdk_config())
+    }
+
+    pub fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk_config())
+    }
+
+    pub fn acm(&self) -> aws_sdk_acm::Client {
+        aws_sdk_acm::Client::new(&self.sdk_config())
     }
 }
 
@@ -370,4 +406,314 @@ impl Drop for Workspace {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// The tag every object made by the provider carries, e.g. `environment/dev1`.
+pub const OWNER_TAG: &str = "platform:owner";
+
+/// Counts LIVE objects whose `platform:owner` tag equals `owner`, by kind.
+///
+/// Kinds: `vpcs`, `subnets`, `internet_gateways`, `nat_gateways` (available or pending),
+/// `addresses` (elastic IPs), `route_tables`, `security_groups`, `vpc_endpoints` (not deleting
+/// or deleted), `flow_logs`, `ecs_clusters` (ACTIVE), `log_groups`, `iam_roles`,
+/// `db_subnet_groups`, `cache_subnet_groups`, `load_balancers`, `target_groups`.
+/// Kinds with no live object are **omitted**, so a fully destroyed owner gives an empty map.
+/// EC2 kinds are filtered server-side (`tag:platform:owner`); the others are listed and their
+/// tags read one by one. Panics if any call fails, naming the call.
+pub fn census(emulator: &Emulator, owner: &str) -> std::collections::BTreeMap<String, usize> {
+    block_on(census_async(emulator, owner))
+}
+
+fn sdk_ok<T, E: std::error::Error + 'static>(what: &str, result: Result<T, E>) -> T {
+    result.unwrap_or_else(|e| {
+        panic!(
+            "census: {what} failed: {}",
+            aws_sdk_ec2::error::DisplayErrorContext(e)
+        )
+    })
+}
+
+async fn census_async(
+    emulator: &Emulator,
+    owner: &str,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    let mut put = |kind: &str, n: usize| {
+        if n > 0 {
+            counts.insert(kind.to_string(), n);
+        }
+    };
+
+    // EC2: server-side tag filter.
+    let ec2 = emulator.ec2();
+    let f = || {
+        aws_sdk_ec2::types::Filter::builder()
+            .name(format!("tag:{OWNER_TAG}"))
+            .values(owner)
+            .build()
+    };
+    let vpcs = sdk_ok(
+        "DescribeVpcs",
+        ec2.describe_vpcs().filters(f()).send().await,
+    );
+    put("vpcs", vpcs.vpcs().len());
+    let subnets = ec2.describe_subnets().filters(f()).send().await;
+    put(
+        "subnets",
+        sdk_ok("DescribeSubnets", subnets).subnets().len(),
+    );
+    let igws = ec2.describe_internet_gateways().filters(f()).send().await;
+    put(
+        "internet_gateways",
+        sdk_ok("DescribeInternetGateways", igws)
+            .internet_gateways()
+            .len(),
+    );
+    let nats = ec2.describe_nat_gateways().filter(f()).send().await;
+    let live_nats = sdk_ok("DescribeNatGateways", nats)
+        .nat_gateways()
+        .iter()
+        .filter(|n| {
+            n.state()
+                .is_some_and(|s| matches!(s.as_str(), "available" | "pending"))
+        })
+        .count();
+    put("nat_gateways", live_nats);
+    let addresses = ec2.describe_addresses().filters(f()).send().await;
+    put(
+        "addresses",
+        sdk_ok("DescribeAddresses", addresses).addresses().len(),
+    );
+    let route_tables = ec2.describe_route_tables().filters(f()).send().await;
+    put(
+        "route_tables",
+        sdk_ok("DescribeRouteTables", route_tables)
+            .route_tables()
+            .len(),
+    );
+    let sgs = ec2.describe_security_groups().filters(f()).send().await;
+    put(
+        "security_groups",
+        sdk_ok("DescribeSecurityGroups", sgs)
+            .security_groups()
+            .len(),
+    );
+    let endpoints = ec2.describe_vpc_endpoints().filters(f()).send().await;
+    let live_endpoints = sdk_ok("DescribeVpcEndpoints", endpoints)
+        .vpc_endpoints()
+        .iter()
+        .filter(|e| {
+            !e.state().is_some_and(|s| {
+                matches!(
+                    s.as_str().to_ascii_lowercase().as_str(),
+                    "deleted" | "deleting"
+                )
+            })
+        })
+        .count();
+    put("vpc_endpoints", live_endpoints);
+    let flow_logs = ec2.describe_flow_logs().filter(f()).send().await;
+    put(
+        "flow_logs",
+        sdk_ok("DescribeFlowLogs", flow_logs).flow_logs().len(),
+    );
+
+    // ECS: ListClusters, then DescribeClusters with TAGS (at most 100 per call).
+    let ecs = emulator.ecs();
+    let arns: Vec<String> = sdk_ok(
+        "ListClusters",
+        ecs.list_clusters()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let mut clusters = 0;
+    for chunk in arns.chunks(100) {
+        let described = ecs
+            .describe_clusters()
+            .set_clusters(Some(chunk.to_vec()))
+            .include(aws_sdk_ecs::types::ClusterField::Tags)
+            .send()
+            .await;
+        clusters += sdk_ok("DescribeClusters", described)
+            .clusters()
+            .iter()
+            .filter(|c| c.status() == Some("ACTIVE"))
+            .filter(|c| {
+                c.tags()
+                    .iter()
+                    .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(owner))
+            })
+            .count();
+    }
+    put("ecs_clusters", clusters);
+
+    // CloudWatch Logs: DescribeLogGroups, then ListTagsForResource (ARN without `:*`).
+    let logs = emulator.logs();
+    let groups: Vec<_> = sdk_ok(
+        "DescribeLogGroups",
+        logs.describe_log_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let mut log_groups = 0;
+    for group in &groups {
+        let arn = group
+            .log_group_arn()
+            .or(group.arn().map(|a| a.trim_end_matches(":*")))
+            .unwrap_or_default();
+        let tags = logs.list_tags_for_resource().resource_arn(arn).send().await;
+        let tags = sdk_ok("logs ListTagsForResource", tags);
+        if tags
+            .tags()
+            .and_then(|t| t.get(OWNER_TAG))
+            .map(String::as_str)
+            == Some(owner)
+        {
+            log_groups += 1;
+        }
+    }
+    put("log_groups", log_groups);
+
+    // IAM: ListRoles, then ListRoleTags (ListRoles does not return tags).
+    let iam = emulator.iam();
+    let roles: Vec<_> = sdk_ok(
+        "ListRoles",
+        iam.list_roles()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let mut iam_roles = 0;
+    for role in &roles {
+        let tags = iam
+            .list_role_tags()
+            .role_name(role.role_name())
+            .send()
+            .await;
+        let tags = sdk_ok("ListRoleTags", tags);
+        if tags
+            .tags()
+            .iter()
+            .any(|t| t.key() == OWNER_TAG && t.value() == owner)
+        {
+            iam_roles += 1;
+        }
+    }
+    put("iam_roles", iam_roles);
+
+    // RDS: DescribeDBSubnetGroups, then ListTagsForResource.
+    let rds = emulator.rds();
+    let groups: Vec<_> = sdk_ok(
+        "DescribeDBSubnetGroups",
+        rds.describe_db_subnet_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let mut db_subnet_groups = 0;
+    for group in &groups {
+        let arn = group.db_subnet_group_arn().unwrap_or_default();
+        let tags = rds.list_tags_for_resource().resource_name(arn).send().await;
+        if sdk_ok("rds ListTagsForResource", tags)
+            .tag_list()
+            .iter()
+            .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(owner))
+        {
+            db_subnet_groups += 1;
+        }
+    }
+    put("db_subnet_groups", db_subnet_groups);
+
+    // ElastiCache: DescribeCacheSubnetGroups, then ListTagsForResource.
+    let elasticache = emulator.elasticache();
+    let groups: Vec<_> = sdk_ok(
+        "DescribeCacheSubnetGroups",
+        elasticache
+            .describe_cache_subnet_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let mut cache_subnet_groups = 0;
+    for group in &groups {
+        let arn = group.arn().unwrap_or_default();
+        let tags = elasticache
+            .list_tags_for_resource()
+            .resource_name(arn)
+            .send()
+            .await;
+        if sdk_ok("elasticache ListTagsForResource", tags)
+            .tag_list()
+            .iter()
+            .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(owner))
+        {
+            cache_subnet_groups += 1;
+        }
+    }
+    put("cache_subnet_groups", cache_subnet_groups);
+
+    // ELBv2: DescribeLoadBalancers / DescribeTargetGroups, then DescribeTags (20 ARNs a call).
+    let elbv2 = emulator.elbv2();
+    let lbs: Vec<_> = sdk_ok(
+        "DescribeLoadBalancers",
+        elbv2
+            .describe_load_balancers()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let lb_arns: Vec<String> = lbs
+        .iter()
+        .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
+        .collect();
+    let tgs: Vec<_> = sdk_ok(
+        "DescribeTargetGroups",
+        elbv2
+            .describe_target_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let tg_arns: Vec<String> = tgs
+        .iter()
+        .filter_map(|tg| tg.target_group_arn().map(str::to_string))
+        .collect();
+    for (kind, arns) in [("load_balancers", lb_arns), ("target_groups", tg_arns)] {
+        let mut n = 0;
+        for chunk in arns.chunks(20) {
+            let tags = elbv2
+                .describe_tags()
+                .set_resource_arns(Some(chunk.to_vec()))
+                .send()
+                .await;
+            n += sdk_ok("elbv2 DescribeTags", tags)
+                .tag_descriptions()
+                .iter()
+                .filter(|d| {
+                    d.tags()
+                        .iter()
+                        .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(owner))
+                })
+                .count();
+        }
+        put(kind, n);
+    }
+
+    counts
 }

@@ -1,0 +1,156 @@
+//! Tests of the harness itself: the SDK clients, the moto extension and `census`.
+
+use acceptance_tests::{block_on, census, tools_ready, unique, Emulator, OWNER_TAG};
+use std::collections::BTreeMap;
+
+fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    pairs.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+}
+
+#[test]
+fn census_counts_tagged_objects_and_extension_deletes_cache_subnet_groups() {
+    if !tools_ready() {
+        return;
+    }
+    let emulator = Emulator::start();
+    let owner = format!("environment/{}", unique("h-"));
+    let group = unique("csg-");
+
+    block_on(async {
+        use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+        let ec2 = emulator.ec2();
+        let tagged = |kind: ResourceType, owner: &str| {
+            TagSpecification::builder()
+                .resource_type(kind)
+                .tags(Tag::builder().key(OWNER_TAG).value(owner).build())
+                .build()
+        };
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.42.0.0/16")
+            .tag_specifications(tagged(ResourceType::Vpc, &owner))
+            .send()
+            .await
+            .unwrap();
+        let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap();
+        // Someone else's VPC must not be counted.
+        ec2.create_vpc()
+            .cidr_block("10.43.0.0/16")
+            .tag_specifications(tagged(ResourceType::Vpc, "environment/other"))
+            .send()
+            .await
+            .unwrap();
+        let subnet = |cidr: &'static str, az: &'static str| {
+            ec2.create_subnet()
+                .vpc_id(vpc_id)
+                .cidr_block(cidr)
+                .availability_zone(az)
+                .send()
+        };
+        let a = subnet("10.42.1.0/24", "us-east-1a").await.unwrap();
+        let b = subnet("10.42.2.0/24", "us-east-1b").await.unwrap();
+        let subnet_a = a.subnet().and_then(|s| s.subnet_id()).unwrap();
+        let subnet_b = b.subnet().and_then(|s| s.subnet_id()).unwrap();
+
+        emulator
+            .logs()
+            .create_log_group()
+            .log_group_name(format!("/platform/{}", unique("lg-")))
+            .tags(OWNER_TAG, &owner)
+            .send()
+            .await
+            .unwrap();
+        emulator
+            .iam()
+            .create_role()
+            .role_name(unique("role-"))
+            .assume_role_policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+            )
+            .tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key(OWNER_TAG)
+                    .value(&owner)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        emulator
+            .ecs()
+            .create_cluster()
+            .cluster_name(unique("cl-"))
+            .tags(
+                aws_sdk_ecs::types::Tag::builder()
+                    .key(OWNER_TAG)
+                    .value(&owner)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        emulator
+            .elasticache()
+            .create_cache_subnet_group()
+            .cache_subnet_group_name(&group)
+            .cache_subnet_group_description("harness")
+            .subnet_ids(subnet_a)
+            .tags(
+                aws_sdk_elasticache::types::Tag::builder()
+                    .key(OWNER_TAG)
+                    .value(&owner)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        // ModifyCacheSubnetGroup comes from the moto extension.
+        let modified = emulator
+            .elasticache()
+            .modify_cache_subnet_group()
+            .cache_subnet_group_name(&group)
+            .subnet_ids(subnet_a)
+            .subnet_ids(subnet_b)
+            .send()
+            .await
+            .unwrap();
+        let group_out = modified.cache_subnet_group().unwrap();
+        assert_eq!(group_out.subnets().len(), 2);
+        assert_eq!(group_out.vpc_id(), Some(vpc_id));
+    });
+
+    let all = [
+        ("cache_subnet_groups", 1),
+        ("ecs_clusters", 1),
+        ("iam_roles", 1),
+        ("log_groups", 1),
+        ("vpcs", 1),
+    ];
+    assert_eq!(census(&emulator, &owner), counts(&all));
+    assert_eq!(
+        census(&emulator, "environment/other"),
+        counts(&[("vpcs", 1)])
+    );
+    assert!(census(&emulator, "environment/nobody").is_empty());
+
+    // DeleteCacheSubnetGroup comes from the moto extension; afterwards the group is gone.
+    block_on(async {
+        let elasticache = emulator.elasticache();
+        elasticache
+            .delete_cache_subnet_group()
+            .cache_subnet_group_name(&group)
+            .send()
+            .await
+            .unwrap();
+        let err = elasticache
+            .describe_cache_subnet_groups()
+            .cache_subnet_group_name(&group)
+            .send()
+            .await
+            .unwrap_err();
+        let code = aws_sdk_elasticache::error::ProvideErrorMetadata::code(&err);
+        assert_eq!(code, Some("CacheSubnetGroupNotFoundFault"));
+    });
+    assert_eq!(census(&emulator, &owner), counts(&all[1..]));
+}
