@@ -59,8 +59,18 @@ fn ec2_error(code: &str) -> HttpResponse {
 fn clients(rules: &[&Rule]) -> AwsClients {
     let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, rules, |c| c
         .retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled()));
-    let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, &[] as &[&Rule]);
-    AwsClients { ec2, sts }
+    let none = &[] as &[&Rule];
+    AwsClients {
+        ec2,
+        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, none),
+        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, none),
+        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, none),
+        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
+        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, none),
+        elasticache: mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, none),
+        elbv2: mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, none),
+        acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
+    }
 }
 
 fn opts() -> RunOptions {

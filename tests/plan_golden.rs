@@ -10,11 +10,12 @@ use terraform_provider_platform::plan::expand::environment::{
 };
 use terraform_provider_platform::plan::graph::{create_waves, delete_waves};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
-use terraform_provider_platform::plan::node::{ChildSpec, RouteTarget};
+use terraform_provider_platform::plan::node::{ChildSpec, Kind, NodeKey, RouteTarget, RulePeer};
 use terraform_provider_platform::plan::spec::{
-    AzChoice, EnvironmentSpec, Ipv4Cidr, NatMode, NetworkSpec, RegionFacts, SubnetNewbits, Tier,
+    validate_environment, AzChoice, EndpointPreset, EnvironmentSpec, NatMode, RegionFacts, Tier,
     Zone,
 };
+use terraform_provider_platform::plan::tiers::TierDefaults;
 
 fn region() -> RegionFacts {
     let zones = [
@@ -26,6 +27,7 @@ fn region() -> RegionFacts {
         ("us-east-1f", "use1-az5"),
     ];
     RegionFacts {
+        region: "us-east-1".into(),
         zones: zones
             .iter()
             .map(|(n, i)| Zone {
@@ -37,25 +39,22 @@ fn region() -> RegionFacts {
 }
 
 fn spec(tier: Tier, azs: AzChoice, nat: NatMode, tags: &[(&str, &str)]) -> EnvironmentSpec {
-    EnvironmentSpec {
-        name: "env1".into(),
-        tier,
-        network: NetworkSpec {
-            cidr: Ipv4Cidr::parse("10.0.0.0/16").unwrap(),
-            azs,
-            newbits: SubnetNewbits {
-                public: 8,
-                private: 4,
-                data: 8,
-            },
-            nat_mode: nat,
-        },
-        tags: tags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        written: "t=dev".into(),
-    }
+    let mut spec = TierDefaults::for_tier(tier).environment("env1", tier);
+    spec.network.azs = azs;
+    spec.network.nat_mode = nat;
+    spec.tags = tags
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    spec.written = format!("{{\"tier\":\"{}\"}}", tier.as_str());
+    spec
+}
+
+/// A tier's defaults, untouched.
+fn tier_defaults(tier: Tier) -> EnvironmentSpec {
+    let mut spec = TierDefaults::for_tier(tier).environment("env1", tier);
+    spec.written = format!("{{\"tier\":\"{}\"}}", tier.as_str());
+    spec
 }
 
 /// What a successful apply of `expansion` would record.
@@ -97,13 +96,74 @@ fn summary(spec: &ChildSpec) -> String {
             }
         },
         ChildSpec::RouteTableAssociation(s) => format!("{} -> {}", s.subnet, s.route_table),
+        ChildSpec::SecurityGroup(s) => format!("name={} vpc={}", s.name, s.vpc),
+        ChildSpec::SecurityGroupRule(s) => {
+            let peer = match &s.peer {
+                RulePeer::Cidr(c) => c.clone(),
+                RulePeer::Group(k) => k.to_string(),
+                RulePeer::PrefixList(p) => p.clone(),
+            };
+            format!(
+                "{} {} {} {}-{} peer={peer}",
+                s.group,
+                s.direction.as_str(),
+                s.protocol,
+                s.from_port,
+                s.to_port
+            )
+        }
+        ChildSpec::VpcEndpoint(s) => format!(
+            "{} {:?} tables=[{}] subnets=[{}] groups=[{}] private_dns={}",
+            s.service_name,
+            s.endpoint_type,
+            join(&s.route_tables),
+            join(&s.subnets),
+            join(&s.security_groups),
+            s.private_dns
+        ),
+        ChildSpec::FlowLog(s) => format!(
+            "vpc={} group={} role={} traffic={}",
+            s.vpc, s.log_group, s.role, s.traffic_type
+        ),
+        ChildSpec::LogGroup(s) => format!(
+            "name={} retention={} kms={}",
+            s.name,
+            s.retention_days,
+            s.kms_key_arn.as_deref().unwrap_or("-")
+        ),
+        ChildSpec::IamRole(s) => format!(
+            "name={} trust={} inline={:?} managed={:?}",
+            s.name, s.assume_role_policy, s.inline_policies, s.managed_policy_arns
+        ),
+        ChildSpec::EcsCluster(s) => format!(
+            "name={} insights={} providers={:?} strategy={}",
+            s.name,
+            s.container_insights,
+            s.capacity_providers,
+            s.default_strategy
+                .iter()
+                .map(|i| format!("{}:{}/{}", i.provider, i.weight, i.base))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        ChildSpec::DbSubnetGroup(s) => format!("name={} subnets=[{}]", s.name, join(&s.subnets)),
+        ChildSpec::CacheSubnetGroup(s) => {
+            format!("name={} subnets=[{}]", s.name, join(&s.subnets))
+        }
     }
+}
+
+fn join(keys: &[NodeKey]) -> String {
+    keys.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn render(spec: &EnvironmentSpec, prior: &Ledger) -> String {
     let (expansion, diags) = expand_environment(spec, &region(), prior);
     let mut out = String::new();
-    for d in diags.iter() {
+    for d in validate_environment(spec).iter().chain(diags.iter()) {
         writeln!(out, "diagnostic: {d}").unwrap();
     }
     writeln!(out, "az_order: {}", expansion.az_order.join(", ")).unwrap();
@@ -233,9 +293,22 @@ fn growth_only_creates() {
     let after = spec(Tier::Dev, AzChoice::Count(3), NatMode::Single, &[]);
     let text = render(&after, &before);
     assert!(
-        !text.contains("\nupdate") && !text.contains("\nreplace") && !text.contains("\ndelete"),
+        !text.contains("\nreplace") && !text.contains("\ndelete"),
         "{text}"
     );
+    // Only what spans every AZ is updated in place: endpoints and the data subnet groups.
+    for line in text.lines().filter(|l| l.starts_with("update")) {
+        assert!(
+            [
+                "ec2.vpc_endpoint/",
+                "rds.db_subnet_group",
+                "elasticache.subnet_group"
+            ]
+            .iter()
+            .any(|k| line.contains(k)),
+            "{line}\n{text}"
+        );
+    }
     check("growth_2_to_3", &text);
 }
 
@@ -325,7 +398,10 @@ fn unchanged_spec_is_a_no_op_and_deletes_reverse_dependencies() {
             .position(|w| w.iter().any(|k| k.as_str().starts_with(prefix)))
             .unwrap()
     };
-    assert_eq!(position("ec2.vpc"), waves.len() - 1);
+    assert!(waves
+        .last()
+        .unwrap()
+        .contains(&NodeKey::new(Kind::Vpc, &[])));
     assert!(position("ec2.nat_gateway/") < position("ec2.eip/"));
     assert!(position("ec2.nat_gateway/") < position("ec2.subnet/public/"));
     assert!(position("ec2.route/") < position("ec2.nat_gateway/"));
@@ -336,4 +412,132 @@ fn unchanged_spec_is_a_no_op_and_deletes_reverse_dependencies() {
 fn expansion_is_deterministic() {
     let s = spec(Tier::Prod, AzChoice::Count(3), NatMode::PerAz, &[]);
     assert_eq!(render(&s, &Ledger::new()), render(&s, &Ledger::new()));
+}
+
+#[test]
+fn tier_defaults_dev() {
+    check(
+        "tier_dev",
+        &render(&tier_defaults(Tier::Dev), &Ledger::new()),
+    );
+}
+
+#[test]
+fn tier_defaults_staging() {
+    check(
+        "tier_staging",
+        &render(&tier_defaults(Tier::Staging), &Ledger::new()),
+    );
+}
+
+#[test]
+fn tier_defaults_prod() {
+    let text = render(&tier_defaults(Tier::Prod), &Ledger::new());
+    for key in [
+        "ec2.vpc_endpoint/ecr.api",
+        "ec2.vpc_endpoint/s3",
+        "ec2.security_group/endpoints",
+        "ec2.flow_log/vpc",
+        "iam.role/flow_logs",
+    ] {
+        assert!(
+            text.contains(&format!("\n{key}: ")),
+            "{key} missing:\n{text}"
+        );
+    }
+    check("tier_prod", &text);
+}
+
+#[test]
+fn endpoint_preset_gateway_to_essential_only_adds() {
+    let before = prior(&tier_defaults(Tier::Dev));
+    let mut after = tier_defaults(Tier::Dev);
+    after.network.endpoints.preset = EndpointPreset::Essential;
+    after.network.endpoints.extra = vec!["sqs".into()];
+    let text = render(&after, &before);
+    assert!(text.contains("create   ec2.vpc_endpoint/sqs"), "{text}");
+    assert!(
+        !text.contains("\nreplace") && !text.contains("\ndelete"),
+        "{text}"
+    );
+    check("endpoints_gateway_to_essential", &text);
+}
+
+#[test]
+fn flow_logs_and_cluster_settings_change_in_place() {
+    let before = prior(&tier_defaults(Tier::Staging));
+    let mut after = tier_defaults(Tier::Staging);
+    after.network.flow_logs.retention_days = 90;
+    after.cluster.container_insights = "enhanced".into();
+    after.cluster.capacity.spot_weight = 3;
+    after.logging.retention_days = 60;
+    let text = render(&after, &before);
+    for key in [
+        "update   logs.log_group/flow_logs",
+        "update   logs.log_group/environment",
+        "update   ecs.cluster",
+    ] {
+        assert!(text.contains(key), "{key} missing:\n{text}");
+    }
+    assert!(
+        !text.contains("\ncreate") && !text.contains("\nreplace") && !text.contains("\ndelete"),
+        "{text}"
+    );
+    check("settings_in_place", &text);
+}
+
+#[test]
+fn turning_flow_logs_off_deletes_their_children() {
+    let before = prior(&tier_defaults(Tier::Prod));
+    let mut after = tier_defaults(Tier::Prod);
+    after.network.flow_logs.enabled = false;
+    let text = render(&after, &before);
+    for key in [
+        "delete   ec2.flow_log/vpc",
+        "delete   iam.role/flow_logs",
+        "delete   logs.log_group/flow_logs",
+    ] {
+        assert!(text.contains(key), "{key} missing:\n{text}");
+    }
+    assert!(!text.contains("\nreplace"), "{text}");
+}
+
+#[test]
+fn traffic_type_change_replaces_only_the_flow_log() {
+    let before = prior(&tier_defaults(Tier::Staging));
+    let mut after = tier_defaults(Tier::Staging);
+    after.network.flow_logs.traffic_type = "ALL".into();
+    let text = render(&after, &before);
+    let replaced: Vec<&str> = text.lines().filter(|l| l.starts_with("replace")).collect();
+    assert_eq!(replaced, vec!["replace  ec2.flow_log/vpc"], "{text}");
+}
+
+#[test]
+fn platform_children_are_deleted_in_reverse_dependency_order() {
+    let before = prior(&tier_defaults(Tier::Prod));
+    let waves = delete_waves(&before).unwrap();
+    let position = |prefix: &str| {
+        waves
+            .iter()
+            .position(|w| w.iter().any(|k| k.as_str().starts_with(prefix)))
+            .unwrap_or_else(|| panic!("{prefix} not in any wave"))
+    };
+    // Interface endpoints (their ENIs) go before the subnets and the group they use.
+    assert!(position("ec2.vpc_endpoint/ecr.api") < position("ec2.subnet/private/"));
+    assert!(position("ec2.vpc_endpoint/ecr.api") < position("ec2.security_group/endpoints"));
+    // Gateway endpoints before the route tables they add routes to.
+    assert!(position("ec2.vpc_endpoint/s3") < position("ec2.route_table/data"));
+    // Rules before their groups, and a group before the group it is referenced by.
+    assert!(
+        position("ec2.security_group_rule/data/ingress") < position("ec2.security_group/services")
+    );
+    // The flow log before its role and log group; subnet groups before the data subnets.
+    assert!(position("ec2.flow_log/vpc") < position("iam.role/flow_logs"));
+    assert!(position("ec2.flow_log/vpc") < position("logs.log_group/flow_logs"));
+    assert!(position("rds.db_subnet_group") < position("ec2.subnet/data/"));
+    assert!(position("elasticache.subnet_group") < position("ec2.subnet/data/"));
+    assert!(waves
+        .last()
+        .unwrap()
+        .contains(&NodeKey::new(Kind::Vpc, &[])));
 }

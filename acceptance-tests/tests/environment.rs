@@ -405,7 +405,7 @@ fn drift_is_restored_and_import_works(tf: Tf) {
     );
     assert!(plan.contains("ec2.route_table_association/data/"), "{plan}");
     assert!(
-        plan.contains("ec2.vpc: changed outside Terraform"),
+        plan.contains("ec2.vpc: tags changed outside Terraform"),
         "{plan}"
     );
     ws.apply();

@@ -160,6 +160,10 @@ pub trait Executor: Send + Sync {
     async fn delete(&self, key: &NodeKey, current: &Recorded, ids: &IdMap)
         -> Result<(), StepError>;
 
+    /// Finds an existing child carrying its ownership tags without changing anything (import
+    /// and discovery); `None` when there is none.
+    async fn find(&self, node: &Node, ids: &IdMap) -> Result<Option<Recorded>, StepError>;
+
     /// Reads a child as it is now; `None` when it no longer exists.
     async fn observe(
         &self,
@@ -537,6 +541,61 @@ pub async fn destroy(executor: &dyn Executor, ledger: Ledger, opts: RunOptions) 
     runner.finish()
 }
 
+/// Adds to the ledger every desired child that is not recorded but exists in AWS with its
+/// ownership tags (after an import, or a run that died before recording). Works in creation
+/// waves, so references resolve; never changes anything in AWS.
+pub async fn adopt_existing(
+    executor: &dyn Executor,
+    desired: &BTreeMap<NodeKey, Node>,
+    ledger: Ledger,
+    opts: RunOptions,
+) -> (Ledger, Vec<ApplyError>) {
+    let mut ledger = ledger;
+    let mut errors = Vec::new();
+    let waves = match graph::create_waves(desired) {
+        Ok(w) => w,
+        Err(_) => return (ledger, errors),
+    };
+    for wave in waves {
+        let ids = IdMap::from_ledger(&ledger);
+        let missing: Vec<Node> = wave
+            .iter()
+            .filter(|k| !ledger.children.contains_key(*k))
+            .filter_map(|k| desired.get(k).cloned())
+            .collect();
+        let ids = &ids;
+        let opts = &opts;
+        let found: Vec<(NodeKey, Result<Option<Recorded>, StepError>)> = stream::iter(missing)
+            .map(|node| async move {
+                let result = retry::with_backoff(
+                    RetryPolicy::default(),
+                    opts.deadline,
+                    &opts.cancel,
+                    || executor.find(&node, ids),
+                )
+                .await;
+                (node.key.clone(), result)
+            })
+            .buffer_unordered(opts.concurrency.max(1))
+            .collect()
+            .await;
+        for (key, result) in found {
+            match result {
+                Ok(Some(recorded)) => {
+                    ledger.children.insert(key, recorded);
+                }
+                Ok(None) => {}
+                Err(source) => errors.push(ApplyError {
+                    key,
+                    action: "finding",
+                    source,
+                }),
+            }
+        }
+    }
+    (ledger, errors)
+}
+
 /// Observes every recorded child. Returns the refreshed ledger (children gone are dropped,
 /// changed ones carry what AWS reports), one drift line per difference, and read errors.
 pub async fn observe_all(
@@ -574,8 +633,13 @@ pub async fn observe_all(
                 drift.push(format!("{key}: deleted outside Terraform"));
             }
             Ok(Some(now)) => {
-                if ledger.children.get(&key).map(|r| &r.observed) != Some(&now.observed) {
-                    drift.push(format!("{key}: changed outside Terraform"));
+                if let Some(before) = ledger.children.get(&key) {
+                    if before.observed != now.observed {
+                        drift.push(format!(
+                            "{key}: {} changed outside Terraform",
+                            before.observed.changed_fields(&now.observed).join(", ")
+                        ));
+                    }
                 }
                 refreshed.children.insert(key, now);
             }

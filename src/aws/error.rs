@@ -16,6 +16,38 @@ const NOT_FOUND_CODES: &[&str] = &[
     "InvalidAssociationID.NotFound",
     "InvalidRoute.NotFound",
     "InvalidNetworkInterfaceID.NotFound",
+    "InvalidGroup.NotFound",
+    "InvalidPermission.NotFound",
+    "InvalidSecurityGroupRuleId.NotFound",
+    "InvalidVpcEndpointId.NotFound",
+    "InvalidFlowLogId.NotFound",
+    "ResourceNotFoundException",
+    "NoSuchEntity",
+    "ClusterNotFoundException",
+    "DBSubnetGroupNotFoundFault",
+    "CacheSubnetGroupNotFoundFault",
+    "LoadBalancerNotFound",
+    "ListenerNotFound",
+    "TargetGroupNotFound",
+];
+
+/// Codes meaning "something still uses this object": retried during deletes.
+const IN_USE_CODES: &[&str] = &[
+    "DependencyViolation",
+    "InvalidIPAddress.InUse",
+    "ResourceInUse",
+    "DeleteConflict",
+    "ClusterContainsServicesException",
+    "ClusterContainsTasksException",
+    "ClusterContainsContainerInstancesException",
+    "InvalidDBSubnetGroupStateFault",
+    "CacheSubnetGroupInUse",
+    "ResourceInUseException",
+    "ClusterContainsCapacityProviderException",
+    // Another change to the same object is still in progress (ECS, IAM, Logs): retry.
+    "UpdateInProgressException",
+    "ConcurrentModification",
+    "OperationAbortedException",
 ];
 
 const THROTTLING_CODES: &[&str] = &[
@@ -69,10 +101,7 @@ impl AwsError {
             AwsError::Throttled {
                 code: code.to_string(),
             }
-        } else if code == "DependencyViolation"
-            || code == "InvalidIPAddress.InUse"
-            || code == "ResourceInUse"
-        {
+        } else if IN_USE_CODES.contains(&code) {
             AwsError::DependencyViolation {
                 message: format!("{code}: {message}"),
             }

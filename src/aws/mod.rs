@@ -2,7 +2,12 @@
 //! discovery of children by ownership tags. Only this module names `aws_sdk_*` types.
 
 pub mod ec2;
+pub mod ecs;
+pub mod elasticache;
 pub mod error;
+pub mod iam;
+pub mod logs;
+pub mod rds;
 pub mod tags;
 
 use std::collections::BTreeMap;
@@ -24,22 +29,39 @@ use error::{classify, AwsError};
 pub struct AwsClients {
     pub ec2: aws_sdk_ec2::Client,
     pub sts: aws_sdk_sts::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub acm: aws_sdk_acm::Client,
+}
+
+/// A client of one service with the `endpoints { … }` override applied.
+macro_rules! client {
+    ($sdk:expr, $endpoints:expr, $crate_name:ident, $service:literal) => {{
+        let mut builder = $crate_name::config::Builder::from($sdk);
+        if let Some(url) = $endpoints.get($service) {
+            builder = builder.endpoint_url(url);
+        }
+        $crate_name::Client::from_conf(builder.build())
+    }};
 }
 
 impl AwsClients {
     /// Builds clients; `endpoints` maps service names (`ec2`, `sts`, …) to URL overrides.
     pub fn new(sdk: &aws_config::SdkConfig, endpoints: &BTreeMap<String, String>) -> AwsClients {
-        let mut ec2 = aws_sdk_ec2::config::Builder::from(sdk);
-        if let Some(url) = endpoints.get("ec2") {
-            ec2 = ec2.endpoint_url(url);
-        }
-        let mut sts = aws_sdk_sts::config::Builder::from(sdk);
-        if let Some(url) = endpoints.get("sts") {
-            sts = sts.endpoint_url(url);
-        }
         AwsClients {
-            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
-            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            ec2: client!(sdk, endpoints, aws_sdk_ec2, "ec2"),
+            sts: client!(sdk, endpoints, aws_sdk_sts, "sts"),
+            ecs: client!(sdk, endpoints, aws_sdk_ecs, "ecs"),
+            iam: client!(sdk, endpoints, aws_sdk_iam, "iam"),
+            logs: client!(sdk, endpoints, aws_sdk_cloudwatchlogs, "logs"),
+            rds: client!(sdk, endpoints, aws_sdk_rds, "rds"),
+            elasticache: client!(sdk, endpoints, aws_sdk_elasticache, "elasticache"),
+            elbv2: client!(sdk, endpoints, aws_sdk_elasticloadbalancingv2, "elbv2"),
+            acm: client!(sdk, endpoints, aws_sdk_acm, "acm"),
         }
     }
 
@@ -135,6 +157,34 @@ impl crate::apply::Executor for Executor {
             ChildSpec::RouteTableAssociation(s) => {
                 ec2::route_table_association::create_association(ec2, s, ids).await?
             }
+            ChildSpec::SecurityGroup(s) => {
+                ec2::security_group::create_security_group(ec2, s, ids).await?
+            }
+            ChildSpec::SecurityGroupRule(s) => {
+                ec2::security_group_rule::create_security_group_rule(ec2, s, ids).await?
+            }
+            ChildSpec::VpcEndpoint(s) => {
+                ec2::vpc_endpoint::create_vpc_endpoint(ec2, s, ids).await?
+            }
+            ChildSpec::FlowLog(s) => ec2::flow_log::create_flow_log(ec2, s, ids).await?,
+            ChildSpec::LogGroup(s) => {
+                logs::log_group::create_log_group(&self.clients.logs, s, ids).await?
+            }
+            ChildSpec::IamRole(s) => iam::role::create_role(&self.clients.iam, s, ids).await?,
+            ChildSpec::EcsCluster(s) => {
+                ecs::cluster::create_cluster(&self.clients.ecs, s, ids).await?
+            }
+            ChildSpec::DbSubnetGroup(s) => {
+                rds::db_subnet_group::create_db_subnet_group(&self.clients.rds, s, ids).await?
+            }
+            ChildSpec::CacheSubnetGroup(s) => {
+                elasticache::cache_subnet_group::create_cache_subnet_group(
+                    &self.clients.elasticache,
+                    s,
+                    ids,
+                )
+                .await?
+            }
         };
         Ok(recorded(id, &node.spec))
     }
@@ -185,6 +235,41 @@ impl crate::apply::Executor for Executor {
             (ChildSpec::RouteTableAssociation(_), ChildSpec::RouteTableAssociation(d)) => {
                 ec2::route_table_association::update_association(ec2, &id, d, ids).await?
             }
+            (ChildSpec::SecurityGroup(c), ChildSpec::SecurityGroup(d)) => {
+                ec2::security_group::update_security_group(ec2, &id, c, d, ids).await?
+            }
+            (ChildSpec::SecurityGroupRule(c), ChildSpec::SecurityGroupRule(d)) => {
+                ec2::security_group_rule::update_security_group_rule(ec2, &id, c, d, ids).await?
+            }
+            (ChildSpec::VpcEndpoint(c), ChildSpec::VpcEndpoint(d)) => {
+                ec2::vpc_endpoint::update_vpc_endpoint(ec2, &id, c, d, ids).await?
+            }
+            (ChildSpec::FlowLog(c), ChildSpec::FlowLog(d)) => {
+                ec2::flow_log::update_flow_log(ec2, &id, c, d, ids).await?
+            }
+            (ChildSpec::LogGroup(c), ChildSpec::LogGroup(d)) => {
+                logs::log_group::update_log_group(&self.clients.logs, &id, c, d, ids).await?
+            }
+            (ChildSpec::IamRole(c), ChildSpec::IamRole(d)) => {
+                iam::role::update_role(&self.clients.iam, &id, c, d, ids).await?
+            }
+            (ChildSpec::EcsCluster(c), ChildSpec::EcsCluster(d)) => {
+                ecs::cluster::update_cluster(&self.clients.ecs, &id, c, d, ids).await?
+            }
+            (ChildSpec::DbSubnetGroup(c), ChildSpec::DbSubnetGroup(d)) => {
+                rds::db_subnet_group::update_db_subnet_group(&self.clients.rds, &id, c, d, ids)
+                    .await?
+            }
+            (ChildSpec::CacheSubnetGroup(c), ChildSpec::CacheSubnetGroup(d)) => {
+                elasticache::cache_subnet_group::update_cache_subnet_group(
+                    &self.clients.elasticache,
+                    &id,
+                    c,
+                    d,
+                    ids,
+                )
+                .await?
+            }
             _ => {
                 return Err(StepError::new(
                     crate::apply::ErrorKind::Permanent,
@@ -217,8 +302,75 @@ impl crate::apply::Executor for Executor {
             Kind::RouteTableAssociation => {
                 ec2::route_table_association::delete_association(ec2, id).await?
             }
+            Kind::SecurityGroup => ec2::security_group::delete_security_group(ec2, id).await?,
+            Kind::SecurityGroupRule => {
+                ec2::security_group_rule::delete_security_group_rule(ec2, id).await?
+            }
+            Kind::VpcEndpoint => ec2::vpc_endpoint::delete_vpc_endpoint(ec2, id).await?,
+            Kind::FlowLog => ec2::flow_log::delete_flow_log(ec2, id).await?,
+            Kind::LogGroup => logs::log_group::delete_log_group(&self.clients.logs, id).await?,
+            Kind::IamRole => iam::role::delete_role(&self.clients.iam, id).await?,
+            Kind::EcsCluster => ecs::cluster::delete_cluster(&self.clients.ecs, id).await?,
+            Kind::DbSubnetGroup => {
+                rds::db_subnet_group::delete_db_subnet_group(&self.clients.rds, id).await?
+            }
+            Kind::CacheSubnetGroup => {
+                elasticache::cache_subnet_group::delete_cache_subnet_group(
+                    &self.clients.elasticache,
+                    id,
+                )
+                .await?
+            }
         }
         Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(node = %node.key))]
+    async fn find(&self, node: &Node, ids: &IdMap) -> Result<Option<Recorded>, StepError> {
+        let ec2 = &self.clients.ec2;
+        let id = match &node.spec {
+            // The network is found by `discover_environment`'s sweep over owner tags.
+            ChildSpec::Vpc(_)
+            | ChildSpec::Subnet(_)
+            | ChildSpec::InternetGateway(_)
+            | ChildSpec::ElasticIp(_)
+            | ChildSpec::NatGateway(_)
+            | ChildSpec::RouteTable(_)
+            | ChildSpec::Route(_)
+            | ChildSpec::RouteTableAssociation(_) => None,
+            ChildSpec::SecurityGroup(s) => {
+                ec2::security_group::find_owned_security_group(ec2, s).await?
+            }
+            ChildSpec::SecurityGroupRule(s) => {
+                ec2::security_group_rule::find_owned_security_group_rule(ec2, s, ids).await?
+            }
+            ChildSpec::VpcEndpoint(s) => ec2::vpc_endpoint::find_owned_vpc_endpoint(ec2, s).await?,
+            ChildSpec::FlowLog(s) => ec2::flow_log::find_owned_flow_log(ec2, s).await?,
+            ChildSpec::LogGroup(s) => {
+                logs::log_group::find_owned_log_group(&self.clients.logs, s).await?
+            }
+            ChildSpec::IamRole(s) => iam::role::find_owned_role(&self.clients.iam, s).await?,
+            ChildSpec::EcsCluster(s) => {
+                ecs::cluster::find_owned_cluster(&self.clients.ecs, s).await?
+            }
+            ChildSpec::DbSubnetGroup(s) => {
+                rds::db_subnet_group::find_owned_db_subnet_group(&self.clients.rds, s, ids).await?
+            }
+            ChildSpec::CacheSubnetGroup(s) => {
+                elasticache::cache_subnet_group::find_owned_cache_subnet_group(
+                    &self.clients.elasticache,
+                    s,
+                    ids,
+                )
+                .await?
+            }
+        };
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        // Observed as it is, so the next plan shows any difference from the spec.
+        let placeholder = recorded(id, &node.spec);
+        self.observe(&node.key, &placeholder, ids).await
     }
 
     #[tracing::instrument(skip_all, fields(node = %key))]
@@ -256,6 +408,50 @@ impl crate::apply::Executor for Executor {
                 ec2::route_table_association::observe_association(ec2, id, ids)
                     .await?
                     .map(ChildSpec::RouteTableAssociation)
+            }
+            ChildSpec::SecurityGroup(c) => {
+                ec2::security_group::observe_security_group(ec2, id, c, ids)
+                    .await?
+                    .map(ChildSpec::SecurityGroup)
+            }
+            ChildSpec::SecurityGroupRule(c) => {
+                ec2::security_group_rule::observe_security_group_rule(ec2, id, c, ids)
+                    .await?
+                    .map(ChildSpec::SecurityGroupRule)
+            }
+            ChildSpec::VpcEndpoint(c) => ec2::vpc_endpoint::observe_vpc_endpoint(ec2, id, c, ids)
+                .await?
+                .map(ChildSpec::VpcEndpoint),
+            ChildSpec::FlowLog(c) => ec2::flow_log::observe_flow_log(ec2, id, c, ids)
+                .await?
+                .map(ChildSpec::FlowLog),
+            ChildSpec::LogGroup(c) => {
+                logs::log_group::observe_log_group(&self.clients.logs, id, c, ids)
+                    .await?
+                    .map(ChildSpec::LogGroup)
+            }
+            ChildSpec::IamRole(c) => iam::role::observe_role(&self.clients.iam, id, c, ids)
+                .await?
+                .map(ChildSpec::IamRole),
+            ChildSpec::EcsCluster(c) => {
+                ecs::cluster::observe_cluster(&self.clients.ecs, id, c, ids)
+                    .await?
+                    .map(ChildSpec::EcsCluster)
+            }
+            ChildSpec::DbSubnetGroup(c) => {
+                rds::db_subnet_group::observe_db_subnet_group(&self.clients.rds, id, c, ids)
+                    .await?
+                    .map(ChildSpec::DbSubnetGroup)
+            }
+            ChildSpec::CacheSubnetGroup(c) => {
+                elasticache::cache_subnet_group::observe_cache_subnet_group(
+                    &self.clients.elasticache,
+                    id,
+                    c,
+                    ids,
+                )
+                .await?
+                .map(ChildSpec::CacheSubnetGroup)
             }
         };
         Ok(observed.map(|spec| recorded(id.clone(), &spec)))

@@ -84,6 +84,16 @@ impl Diagnostics {
         self.0.push(Diagnostic::error(summary, detail).at(path));
     }
 
+    /// Adds a warning at `path`.
+    pub fn warning_at(
+        &mut self,
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.0.push(Diagnostic::warning(summary, detail).at(path));
+    }
+
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }

@@ -88,6 +88,12 @@ pub trait Resource: Send + Sync {
     /// Error diagnostics fail the plan; nothing in AWS may be changed here.
     async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse;
 
+    /// Checks a planned destroy (Terraform ≥ 1.3 asks; older versions go straight to
+    /// [`Resource::delete`], which must repeat the check before touching anything).
+    fn plan_destroy(&self, _prior_state: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
     /// # Remarks
     /// On failure after creating children, return the partial, wholly known state with the
     /// error: Terraform then records it (tainted) instead of losing track of what exists.

@@ -57,10 +57,19 @@ pub enum Kind {
     RouteTable,
     Route,
     RouteTableAssociation,
+    SecurityGroup,
+    SecurityGroupRule,
+    VpcEndpoint,
+    FlowLog,
+    LogGroup,
+    IamRole,
+    EcsCluster,
+    DbSubnetGroup,
+    CacheSubnetGroup,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -69,6 +78,15 @@ impl Kind {
         Kind::RouteTable,
         Kind::Route,
         Kind::RouteTableAssociation,
+        Kind::SecurityGroup,
+        Kind::SecurityGroupRule,
+        Kind::VpcEndpoint,
+        Kind::FlowLog,
+        Kind::LogGroup,
+        Kind::IamRole,
+        Kind::EcsCluster,
+        Kind::DbSubnetGroup,
+        Kind::CacheSubnetGroup,
     ];
 
     /// The key prefix, also used in diagnostics.
@@ -82,6 +100,15 @@ impl Kind {
             Kind::RouteTable => "ec2.route_table",
             Kind::Route => "ec2.route",
             Kind::RouteTableAssociation => "ec2.route_table_association",
+            Kind::SecurityGroup => "ec2.security_group",
+            Kind::SecurityGroupRule => "ec2.security_group_rule",
+            Kind::VpcEndpoint => "ec2.vpc_endpoint",
+            Kind::FlowLog => "ec2.flow_log",
+            Kind::LogGroup => "logs.log_group",
+            Kind::IamRole => "iam.role",
+            Kind::EcsCluster => "ecs.cluster",
+            Kind::DbSubnetGroup => "rds.db_subnet_group",
+            Kind::CacheSubnetGroup => "elasticache.subnet_group",
         }
     }
 
@@ -96,6 +123,15 @@ impl Kind {
             Kind::RouteTable => "EC2 Route Table",
             Kind::Route => "EC2 Route",
             Kind::RouteTableAssociation => "EC2 Route Table Association",
+            Kind::SecurityGroup => "EC2 Security Group",
+            Kind::SecurityGroupRule => "EC2 Security Group Rule",
+            Kind::VpcEndpoint => "EC2 VPC Endpoint",
+            Kind::FlowLog => "EC2 Flow Log",
+            Kind::LogGroup => "CloudWatch Logs Log Group",
+            Kind::IamRole => "IAM Role",
+            Kind::EcsCluster => "ECS Cluster",
+            Kind::DbSubnetGroup => "RDS DB Subnet Group",
+            Kind::CacheSubnetGroup => "ElastiCache Subnet Group",
         }
     }
 }
@@ -144,6 +180,15 @@ pub enum ChildSpec {
     RouteTable(RouteTableSpec),
     Route(RouteSpec),
     RouteTableAssociation(RouteTableAssociationSpec),
+    SecurityGroup(SecurityGroupSpec),
+    SecurityGroupRule(SecurityGroupRuleSpec),
+    VpcEndpoint(VpcEndpointSpec),
+    FlowLog(FlowLogSpec),
+    LogGroup(LogGroupSpec),
+    IamRole(IamRoleSpec),
+    EcsCluster(EcsClusterSpec),
+    DbSubnetGroup(DbSubnetGroupSpec),
+    CacheSubnetGroup(CacheSubnetGroupSpec),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,6 +253,161 @@ pub struct RouteTableAssociationSpec {
     pub subnet: NodeKey,
 }
 
+/// A security group with no rules of its own: AWS's default allow-all egress rule is revoked
+/// at create, and every rule is a separate [`SecurityGroupRuleSpec`] child.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroupSpec {
+    pub vpc: NodeKey,
+    /// `GroupName`, unique in the VPC; AWS cannot rename a group.
+    pub name: String,
+    /// AWS cannot change a group's description either.
+    pub description: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+/// The other side of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RulePeer {
+    Cidr(String),
+    /// Another security group of ours.
+    Group(NodeKey),
+    /// A managed prefix list (`pl-…`), e.g. S3's for the gateway endpoint.
+    PrefixList(String),
+}
+
+/// One security group rule (`sgr-…`). Changing any property replaces the rule, never the group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroupRuleSpec {
+    pub group: NodeKey,
+    pub direction: Direction,
+    /// `tcp`, `udp` or `-1` (all).
+    pub protocol: String,
+    /// Both -1 for protocol `-1`.
+    pub from_port: i32,
+    pub to_port: i32,
+    pub peer: RulePeer,
+    pub description: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointType {
+    /// S3 and DynamoDB: routes in route tables, free.
+    Gateway,
+    /// Everything else: ENIs in subnets behind a security group, private DNS.
+    Interface,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcEndpointSpec {
+    pub vpc: NodeKey,
+    /// `com.amazonaws.<region>.<service>`.
+    pub service_name: String,
+    pub endpoint_type: EndpointType,
+    /// Gateway endpoints: the route tables that get its routes. Sorted.
+    pub route_tables: Vec<NodeKey>,
+    /// Interface endpoints: one subnet per AZ. Sorted.
+    pub subnets: Vec<NodeKey>,
+    /// Interface endpoints only. Sorted.
+    pub security_groups: Vec<NodeKey>,
+    pub private_dns: bool,
+    pub tags: Tags,
+}
+
+/// VPC flow log delivered to a CloudWatch Logs group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowLogSpec {
+    pub vpc: NodeKey,
+    pub log_group: NodeKey,
+    /// The role flow logs assume to write; its ledger ID is the role ARN.
+    pub role: NodeKey,
+    /// `ALL`, `ACCEPT` or `REJECT`.
+    pub traffic_type: String,
+    pub tags: Tags,
+}
+
+/// A CloudWatch Logs group; its ledger ID is its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogGroupSpec {
+    pub name: String,
+    pub retention_days: u32,
+    pub kms_key_arn: Option<String>,
+    pub tags: Tags,
+}
+
+/// An IAM role with inline policies; its ledger ID is the role ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IamRoleSpec {
+    pub name: String,
+    /// Canonical JSON (keys sorted, no whitespace), so comparison is semantic.
+    pub assume_role_policy: String,
+    /// Policy name → canonical JSON document.
+    pub inline_policies: BTreeMap<String, String>,
+    /// Sorted.
+    pub managed_policy_arns: Vec<String>,
+    pub permissions_boundary_arn: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityProviderStrategyItem {
+    /// `FARGATE` or `FARGATE_SPOT`.
+    pub provider: String,
+    pub weight: i32,
+    pub base: i32,
+}
+
+/// An ECS cluster; its ledger ID is the cluster ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EcsClusterSpec {
+    pub name: String,
+    /// `disabled`, `enabled` or `enhanced`.
+    pub container_insights: String,
+    /// Sorted.
+    pub capacity_providers: Vec<String>,
+    /// Items with weight 0 and base 0 are left out, as ECS does.
+    pub default_strategy: Vec<CapacityProviderStrategyItem>,
+    pub tags: Tags,
+}
+
+/// An RDS DB subnet group on the data tier; its ledger ID is its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbSubnetGroupSpec {
+    pub name: String,
+    pub description: String,
+    /// Sorted.
+    pub subnets: Vec<NodeKey>,
+    pub tags: Tags,
+}
+
+/// An ElastiCache subnet group on the data tier; its ledger ID is its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheSubnetGroupSpec {
+    pub name: String,
+    pub description: String,
+    /// Sorted.
+    pub subnets: Vec<NodeKey>,
+    pub tags: Tags,
+}
+
 impl ChildSpec {
     pub fn kind(&self) -> Kind {
         match self {
@@ -219,13 +419,26 @@ impl ChildSpec {
             ChildSpec::RouteTable(_) => Kind::RouteTable,
             ChildSpec::Route(_) => Kind::Route,
             ChildSpec::RouteTableAssociation(_) => Kind::RouteTableAssociation,
+            ChildSpec::SecurityGroup(_) => Kind::SecurityGroup,
+            ChildSpec::SecurityGroupRule(_) => Kind::SecurityGroupRule,
+            ChildSpec::VpcEndpoint(_) => Kind::VpcEndpoint,
+            ChildSpec::FlowLog(_) => Kind::FlowLog,
+            ChildSpec::LogGroup(_) => Kind::LogGroup,
+            ChildSpec::IamRole(_) => Kind::IamRole,
+            ChildSpec::EcsCluster(_) => Kind::EcsCluster,
+            ChildSpec::DbSubnetGroup(_) => Kind::DbSubnetGroup,
+            ChildSpec::CacheSubnetGroup(_) => Kind::CacheSubnetGroup,
         }
     }
 
     /// Other children this one refers to; they must exist first and go last.
     pub fn references(&self) -> Vec<&NodeKey> {
         match self {
-            ChildSpec::Vpc(_) | ChildSpec::ElasticIp(_) => vec![],
+            ChildSpec::Vpc(_)
+            | ChildSpec::ElasticIp(_)
+            | ChildSpec::LogGroup(_)
+            | ChildSpec::IamRole(_)
+            | ChildSpec::EcsCluster(_) => vec![],
             ChildSpec::Subnet(s) => vec![&s.vpc],
             ChildSpec::InternetGateway(s) => vec![&s.vpc],
             ChildSpec::NatGateway(s) => vec![&s.subnet, &s.eip, &s.internet_gateway],
@@ -237,6 +450,22 @@ impl ChildSpec {
                 vec![&s.route_table, target]
             }
             ChildSpec::RouteTableAssociation(s) => vec![&s.route_table, &s.subnet],
+            ChildSpec::SecurityGroup(s) => vec![&s.vpc],
+            ChildSpec::SecurityGroupRule(s) => {
+                let mut refs = vec![&s.group];
+                if let RulePeer::Group(peer) = &s.peer {
+                    refs.push(peer);
+                }
+                refs
+            }
+            ChildSpec::VpcEndpoint(s) => std::iter::once(&s.vpc)
+                .chain(&s.route_tables)
+                .chain(&s.subnets)
+                .chain(&s.security_groups)
+                .collect(),
+            ChildSpec::FlowLog(s) => vec![&s.vpc, &s.log_group, &s.role],
+            ChildSpec::DbSubnetGroup(s) => s.subnets.iter().collect(),
+            ChildSpec::CacheSubnetGroup(s) => s.subnets.iter().collect(),
         }
     }
 
@@ -249,8 +478,36 @@ impl ChildSpec {
             ChildSpec::ElasticIp(s) => Some(&s.tags),
             ChildSpec::NatGateway(s) => Some(&s.tags),
             ChildSpec::RouteTable(s) => Some(&s.tags),
+            ChildSpec::SecurityGroup(s) => Some(&s.tags),
+            ChildSpec::SecurityGroupRule(s) => Some(&s.tags),
+            ChildSpec::VpcEndpoint(s) => Some(&s.tags),
+            ChildSpec::FlowLog(s) => Some(&s.tags),
+            ChildSpec::LogGroup(s) => Some(&s.tags),
+            ChildSpec::IamRole(s) => Some(&s.tags),
+            ChildSpec::EcsCluster(s) => Some(&s.tags),
+            ChildSpec::DbSubnetGroup(s) => Some(&s.tags),
+            ChildSpec::CacheSubnetGroup(s) => Some(&s.tags),
             ChildSpec::Route(_) | ChildSpec::RouteTableAssociation(_) => None,
         }
+    }
+
+    /// Names of the properties that differ between two specs of the same kind, sorted (for
+    /// drift reports; `tags` covers every tag).
+    pub fn changed_fields(&self, other: &ChildSpec) -> Vec<String> {
+        let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+            (serde_json::to_value(self), serde_json::to_value(other))
+        else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = a
+            .keys()
+            .chain(b.keys())
+            .filter(|k| a.get(*k) != b.get(*k))
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// True when changing from `self` to `desired` needs a new AWS object rather than an
@@ -273,6 +530,37 @@ impl ChildSpec {
             (ChildSpec::RouteTableAssociation(a), ChildSpec::RouteTableAssociation(b)) => {
                 a.subnet != b.subnet
             }
+            (ChildSpec::SecurityGroup(a), ChildSpec::SecurityGroup(b)) => {
+                a.vpc != b.vpc || a.name != b.name || a.description != b.description
+            }
+            // Rules have no in-place update worth the risk; only their tags change in place.
+            (ChildSpec::SecurityGroupRule(a), ChildSpec::SecurityGroupRule(b)) => {
+                a.group != b.group
+                    || a.direction != b.direction
+                    || a.protocol != b.protocol
+                    || a.from_port != b.from_port
+                    || a.to_port != b.to_port
+                    || a.peer != b.peer
+                    || a.description != b.description
+            }
+            (ChildSpec::VpcEndpoint(a), ChildSpec::VpcEndpoint(b)) => {
+                a.vpc != b.vpc
+                    || a.service_name != b.service_name
+                    || a.endpoint_type != b.endpoint_type
+            }
+            (ChildSpec::FlowLog(a), ChildSpec::FlowLog(b)) => {
+                a.vpc != b.vpc
+                    || a.log_group != b.log_group
+                    || a.role != b.role
+                    || a.traffic_type != b.traffic_type
+            }
+            (ChildSpec::LogGroup(a), ChildSpec::LogGroup(b)) => {
+                a.name != b.name || a.kms_key_arn != b.kms_key_arn
+            }
+            (ChildSpec::IamRole(a), ChildSpec::IamRole(b)) => a.name != b.name,
+            (ChildSpec::EcsCluster(a), ChildSpec::EcsCluster(b)) => a.name != b.name,
+            (ChildSpec::DbSubnetGroup(a), ChildSpec::DbSubnetGroup(b)) => a.name != b.name,
+            (ChildSpec::CacheSubnetGroup(a), ChildSpec::CacheSubnetGroup(b)) => a.name != b.name,
             _ => true,
         }
     }

@@ -161,19 +161,128 @@ impl AzChoice {
     }
 }
 
+/// Which VPC endpoints an environment gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointPreset {
+    None,
+    /// S3 and DynamoDB gateway endpoints (free).
+    Gateway,
+    /// Gateway, plus interface endpoints for image and secret pulls and logs.
+    Essential,
+}
+
+impl EndpointPreset {
+    pub const NAMES: &'static [&'static str] = &["none", "gateway", "essential"];
+
+    pub fn parse(text: &str) -> Option<EndpointPreset> {
+        match text {
+            "none" => Some(EndpointPreset::None),
+            "gateway" => Some(EndpointPreset::Gateway),
+            "essential" => Some(EndpointPreset::Essential),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointPreset::None => "none",
+            EndpointPreset::Gateway => "gateway",
+            EndpointPreset::Essential => "essential",
+        }
+    }
+}
+
+/// Gateway endpoint services.
+pub const GATEWAY_ENDPOINTS: &[&str] = &["dynamodb", "s3"];
+/// Interface endpoints of the `essential` preset: what a private Fargate task needs to pull its
+/// image, read its secrets and write its logs without NAT.
+pub const ESSENTIAL_INTERFACE_ENDPOINTS: &[&str] =
+    &["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "sts"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointsSpec {
+    pub preset: EndpointPreset,
+    /// More interface endpoints, by service suffix (`sqs`), sorted and unique.
+    pub extra: Vec<String>,
+}
+
+impl EndpointsSpec {
+    /// Interface endpoint services, sorted.
+    pub fn interface_services(&self) -> Vec<String> {
+        let mut out: Vec<String> = match self.preset {
+            EndpointPreset::Essential => ESSENTIAL_INTERFACE_ENDPOINTS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            _ => Vec::new(),
+        };
+        out.extend(self.extra.iter().cloned());
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    pub fn gateway_services(&self) -> &'static [&'static str] {
+        match self.preset {
+            EndpointPreset::None => &[],
+            _ => GATEWAY_ENDPOINTS,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowLogsSpec {
+    pub enabled: bool,
+    /// `ALL`, `ACCEPT` or `REJECT`.
+    pub traffic_type: String,
+    pub retention_days: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkSpec {
     pub cidr: Ipv4Cidr,
     pub azs: AzChoice,
     pub newbits: SubnetNewbits,
     pub nat_mode: NatMode,
+    /// Silences the check that private tasks can reach ECR, Secrets Manager and Logs.
+    pub allow_no_egress: bool,
+    pub endpoints: EndpointsSpec,
+    pub flow_logs: FlowLogsSpec,
+}
+
+/// Weights of the cluster's default capacity provider strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacitySpec {
+    pub fargate_weight: u32,
+    pub spot_weight: u32,
+    /// Tasks always placed on Fargate (on-demand) before weights apply.
+    pub base: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterSpec {
+    /// `disabled`, `enabled` or `enhanced`.
+    pub container_insights: String,
+    pub capacity: CapacitySpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggingSpec {
+    pub retention_days: u32,
+    pub kms_key_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentSpec {
     pub name: String,
     pub tier: Tier,
+    /// Refuses destroy while true.
+    pub deletion_protection: bool,
+    /// For secrets made in this environment (0 deletes at once).
+    pub secret_recovery_window_days: u32,
     pub network: NetworkSpec,
+    pub cluster: ClusterSpec,
+    pub logging: LoggingSpec,
     /// The user's tags merged over the provider's default tags.
     pub tags: Tags,
     /// The configuration as written, recorded on the VPC so import can recover it.
@@ -197,8 +306,19 @@ pub struct Zone {
 /// Read-only facts about the region, gathered before planning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionFacts {
+    /// `us-east-1`: endpoint service names and global (IAM) names include it.
+    pub region: String,
     pub zones: Vec<Zone>,
 }
+
+/// Retention periods CloudWatch Logs accepts, in days (0 = never expire).
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+pub const FLOW_LOG_TRAFFIC_TYPES: &[&str] = &["ALL", "ACCEPT", "REJECT"];
+pub const CONTAINER_INSIGHTS: &[&str] = &["disabled", "enabled", "enhanced"];
 
 /// Environment names: 2–16 characters of `a-z`, `0-9`, `-`, starting with a letter.
 pub fn validate_name(name: &str, path: &AttrPath) -> Diagnostics {
@@ -310,6 +430,113 @@ pub fn validate_network(network: &NetworkSpec) -> Diagnostics {
     diags
 }
 
+fn check_retention(days: u32, path: AttrPath, diags: &mut Diagnostics) {
+    if !LOG_RETENTION_DAYS.contains(&days) {
+        diags.error_at(
+            path,
+            "Invalid log retention",
+            format!(
+                "CloudWatch Logs does not accept {days} days. Use one of: {}.",
+                LOG_RETENTION_DAYS
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+}
+
+/// Whether a name is a plausible VPC endpoint service suffix (`sqs`, `ecr.api`).
+fn is_endpoint_service(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+}
+
+/// Checks of the resolved environment beyond the network layout: egress path, log retention,
+/// capacity weights, endpoint names and the secret recovery window. Errors name the attribute.
+pub fn validate_environment(spec: &EnvironmentSpec) -> Diagnostics {
+    let mut diags = validate_network(&spec.network);
+    let network = &spec.network;
+    let interface = network.endpoints.interface_services();
+    let has_interface_path = ESSENTIAL_INTERFACE_ENDPOINTS
+        .iter()
+        .all(|svc| interface.iter().any(|s| s == svc));
+    if network.nat_mode == NatMode::None && !has_interface_path && !network.allow_no_egress {
+        diags.error_at(
+            AttrPath::attrs(&["network", "nat", "mode"]),
+            "Private tier has no egress path",
+            format!(
+                "With network.nat.mode = \"none\" and network.vpc_endpoints.preset = \"{}\", tasks in the private subnets cannot pull images from ECR, read Secrets Manager or write logs: they would fail at start with ResourceInitializationError. Use a NAT mode, set network.vpc_endpoints.preset = \"essential\", or set network.allow_no_egress = true if that is intended.",
+                network.endpoints.preset.as_str()
+            ),
+        );
+    }
+    if spec.tier == Tier::Prod && network.nat_mode == NatMode::Single {
+        diags.warning_at(
+            AttrPath::attrs(&["network", "nat", "mode"]),
+            "Single NAT gateway in prod",
+            "All private subnets share one NAT gateway: if its AZ fails, every AZ loses egress. The prod default is \"per_az\".",
+        );
+    }
+    for (i, name) in network.endpoints.extra.iter().enumerate() {
+        let path = AttrPath::attrs(&["network", "vpc_endpoints", "extra"]).index(i as i64);
+        if !is_endpoint_service(name) {
+            diags.error_at(
+                path,
+                "Invalid VPC endpoint service",
+                format!("{name:?} is not a service suffix such as \"sqs\" or \"ecr.api\" (the part after com.amazonaws.<region>.)."),
+            );
+        } else if GATEWAY_ENDPOINTS.contains(&name.as_str()) {
+            diags.error_at(
+                path,
+                "Invalid VPC endpoint service",
+                format!("{name:?} is a gateway endpoint, which the \"gateway\" and \"essential\" presets already create."),
+            );
+        }
+    }
+    if network.flow_logs.enabled {
+        check_retention(
+            network.flow_logs.retention_days,
+            AttrPath::attrs(&["network", "flow_logs", "retention_days"]),
+            &mut diags,
+        );
+    }
+    check_retention(
+        spec.logging.retention_days,
+        AttrPath::attrs(&["logging", "retention_days"]),
+        &mut diags,
+    );
+    let capacity = spec.cluster.capacity;
+    if capacity.fargate_weight == 0 && capacity.spot_weight == 0 {
+        diags.error_at(
+            AttrPath::attrs(&["cluster", "capacity"]),
+            "Invalid capacity strategy",
+            "At least one of cluster.capacity.fargate_weight and spot_weight must be above 0.",
+        );
+    }
+    if capacity.base > 0 && capacity.fargate_weight == 0 {
+        diags.error_at(
+            AttrPath::attrs(&["cluster", "capacity", "base"]),
+            "Invalid capacity strategy",
+            "cluster.capacity.base places tasks on FARGATE, so fargate_weight must be above 0 too.",
+        );
+    }
+    let window = spec.secret_recovery_window_days;
+    if window != 0 && !(7..=30).contains(&window) {
+        diags.error_at(
+            AttrPath::attrs(&["secret_recovery_window_days"]),
+            "Invalid secret recovery window",
+            format!("Secrets Manager accepts 0 (delete at once) or 7 to 30 days, got {window}."),
+        );
+    }
+    diags
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,6 +642,16 @@ mod tests {
                 data: newbits.2,
             },
             nat_mode: NatMode::Single,
+            allow_no_egress: false,
+            endpoints: EndpointsSpec {
+                preset: EndpointPreset::Gateway,
+                extra: Vec::new(),
+            },
+            flow_logs: FlowLogsSpec {
+                enabled: false,
+                traffic_type: "REJECT".into(),
+                retention_days: 30,
+            },
         }
     }
 

@@ -1,17 +1,26 @@
 //! Tier defaults (PRODUCT.md §9). Every value can be overridden; `effective_config` shows the
 //! resolved ones.
 
-use super::spec::{NatMode, SubnetNewbits, Tier};
+use super::spec::{
+    AzChoice, CapacitySpec, ClusterSpec, EndpointPreset, EndpointsSpec, EnvironmentSpec,
+    FlowLogsSpec, Ipv4Cidr, LoggingSpec, NatMode, NetworkSpec, SubnetNewbits, Tier,
+};
 
-/// The defaults a tier implies for an environment's network.
+/// The defaults a tier implies for an environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TierDefaults {
     pub az_count: usize,
     pub nat_mode: NatMode,
     pub vpc_cidr: &'static str,
     pub newbits: SubnetNewbits,
+    pub endpoint_preset: EndpointPreset,
+    pub flow_logs_enabled: bool,
+    pub flow_logs_traffic_type: &'static str,
+    pub flow_logs_retention_days: u32,
     /// Days of log retention for the environment and its services.
     pub log_retention_days: u32,
+    pub container_insights: &'static str,
+    pub capacity: CapacitySpec,
     pub deletion_protection: bool,
     /// Days a deleted secret can be recovered; 0 deletes at once.
     pub secret_recovery_window_days: u32,
@@ -23,36 +32,124 @@ const NEWBITS: SubnetNewbits = SubnetNewbits {
     data: 8,
 };
 
+const DEFAULT_CIDR: &str = "10.0.0.0/16";
+
 impl TierDefaults {
     pub fn for_tier(tier: Tier) -> TierDefaults {
         match tier {
             Tier::Dev => TierDefaults {
                 az_count: 2,
                 nat_mode: NatMode::Single,
-                vpc_cidr: "10.0.0.0/16",
+                vpc_cidr: DEFAULT_CIDR,
                 newbits: NEWBITS,
+                endpoint_preset: EndpointPreset::Gateway,
+                flow_logs_enabled: false,
+                flow_logs_traffic_type: "REJECT",
+                flow_logs_retention_days: 30,
                 log_retention_days: 7,
+                container_insights: "disabled",
+                capacity: CapacitySpec {
+                    fargate_weight: 0,
+                    spot_weight: 1,
+                    base: 0,
+                },
                 deletion_protection: false,
                 secret_recovery_window_days: 0,
             },
             Tier::Staging => TierDefaults {
                 az_count: 2,
                 nat_mode: NatMode::Single,
-                vpc_cidr: "10.0.0.0/16",
+                vpc_cidr: DEFAULT_CIDR,
                 newbits: NEWBITS,
+                endpoint_preset: EndpointPreset::Gateway,
+                flow_logs_enabled: true,
+                flow_logs_traffic_type: "REJECT",
+                flow_logs_retention_days: 30,
                 log_retention_days: 30,
+                container_insights: "enabled",
+                capacity: CapacitySpec {
+                    fargate_weight: 1,
+                    spot_weight: 1,
+                    base: 1,
+                },
                 deletion_protection: false,
                 secret_recovery_window_days: 7,
             },
             Tier::Prod => TierDefaults {
                 az_count: 3,
                 nat_mode: NatMode::PerAz,
-                vpc_cidr: "10.0.0.0/16",
+                vpc_cidr: DEFAULT_CIDR,
                 newbits: NEWBITS,
+                endpoint_preset: EndpointPreset::Essential,
+                flow_logs_enabled: true,
+                flow_logs_traffic_type: "ALL",
+                flow_logs_retention_days: 365,
                 log_retention_days: 365,
+                container_insights: "enhanced",
+                capacity: CapacitySpec {
+                    fargate_weight: 1,
+                    spot_weight: 0,
+                    base: 0,
+                },
                 deletion_protection: true,
                 secret_recovery_window_days: 30,
             },
+        }
+    }
+
+    /// An environment with every setting at this tier's default; overrides are applied on
+    /// top by the resource's configuration parser.
+    pub fn environment(&self, name: &str, tier: Tier) -> EnvironmentSpec {
+        EnvironmentSpec {
+            name: name.to_string(),
+            tier,
+            deletion_protection: self.deletion_protection,
+            secret_recovery_window_days: self.secret_recovery_window_days,
+            network: NetworkSpec {
+                cidr: Ipv4Cidr::parse(self.vpc_cidr).unwrap_or(Ipv4Cidr {
+                    addr: 0x0a00_0000,
+                    prefix: 16,
+                }),
+                azs: AzChoice::Count(self.az_count),
+                newbits: self.newbits,
+                nat_mode: self.nat_mode,
+                allow_no_egress: false,
+                endpoints: EndpointsSpec {
+                    preset: self.endpoint_preset,
+                    extra: Vec::new(),
+                },
+                flow_logs: FlowLogsSpec {
+                    enabled: self.flow_logs_enabled,
+                    traffic_type: self.flow_logs_traffic_type.to_string(),
+                    retention_days: self.flow_logs_retention_days,
+                },
+            },
+            cluster: ClusterSpec {
+                container_insights: self.container_insights.to_string(),
+                capacity: self.capacity,
+            },
+            logging: LoggingSpec {
+                retention_days: self.log_retention_days,
+                kms_key_arn: None,
+            },
+            tags: Default::default(),
+            written: String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::spec::validate_environment;
+
+    #[test]
+    fn every_tier_default_is_valid() {
+        for tier in [Tier::Dev, Tier::Staging, Tier::Prod] {
+            let spec = TierDefaults::for_tier(tier).environment("env1", tier);
+            let diags = validate_environment(&spec);
+            assert!(diags.is_empty(), "{tier:?}: {diags:?}");
+            assert_eq!(spec.network.cidr.to_string(), DEFAULT_CIDR);
         }
     }
 }

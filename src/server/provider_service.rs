@@ -78,7 +78,7 @@ impl ProviderService {
 
     fn capabilities() -> pb::ServerCapabilities {
         pb::ServerCapabilities {
-            plan_destroy: false,
+            plan_destroy: true,
             get_provider_schema_optional: false,
             move_resource_state: false,
             ..Default::default()
@@ -365,10 +365,11 @@ impl ProviderRpc for ProviderService {
             Err(d) => return fail(&d.into(), request.prior_private),
         };
         if proposed.is_null() {
-            // Planning a destroy: nothing to add.
+            // Planning a destroy: the resource may refuse it (deletion protection).
             return Ok(Response::new(pb::plan_resource_change::Response {
                 planned_state: Some(to_proto::dynamic_value(&Value::Null, &ty)),
                 planned_private: request.prior_private,
+                diagnostics: diags(&resource.plan_destroy(&prior)),
                 ..Default::default()
             }));
         }

@@ -2,13 +2,17 @@
 //! wait, create (adopting first), update, delete (absence is success), flatten.
 
 pub mod elastic_ip;
+pub mod flow_log;
 pub mod internet_gateway;
 pub mod nat_gateway;
 pub mod route;
 pub mod route_table;
 pub mod route_table_association;
+pub mod security_group;
+pub mod security_group_rule;
 pub mod subnet;
 pub mod vpc;
+pub mod vpc_endpoint;
 
 use crate::apply::IdMap;
 use crate::plan::node::{Kind, NodeKey};

@@ -6,16 +6,17 @@ use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
 use crate::plan::ledger::Ledger;
 use crate::plan::node::{
-    ChildSpec, ElasticIpSpec, InternetGatewaySpec, Kind, NatGatewaySpec, Node, NodeKey, RouteSpec,
-    RouteTableAssociationSpec, RouteTableSpec, RouteTarget, SubnetSpec, SubnetTier, VpcSpec,
+    CacheSubnetGroupSpec, CapacityProviderStrategyItem, ChildSpec, DbSubnetGroupSpec, Direction,
+    EcsClusterSpec, ElasticIpSpec, EndpointType, FlowLogSpec, IamRoleSpec, InternetGatewaySpec,
+    Kind, LogGroupSpec, NatGatewaySpec, Node, NodeKey, RouteSpec, RouteTableAssociationSpec,
+    RouteTableSpec, RouteTarget, RulePeer, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
+    SubnetTier, Tags, VpcEndpointSpec, VpcSpec,
 };
 use crate::plan::spec::{AzChoice, EnvironmentSpec, NatMode, RegionFacts};
 
 use super::cidr::{self, Allocations};
-use super::naming::{child_tags, display_name};
-
-/// The VPC tag that records the configuration as written (see `resources::environment`).
-pub const TAG_CONFIG: &str = "platform:config";
+use super::naming::{child_tags, config_tags, display_name};
+use super::policy::{canonical_json, flow_logs_trust_policy, flow_logs_write_policy};
 
 /// Everything a plan needs from expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +163,7 @@ pub fn expand_environment(
 
     let vpc = key(Kind::Vpc, &[]);
     let mut vpc_tags = tags(&vpc, &["vpc"]);
-    vpc_tags.insert(TAG_CONFIG.to_string(), spec.written.clone());
+    vpc_tags.extend(config_tags(&spec.written));
     add(
         vpc.clone(),
         ChildSpec::Vpc(VpcSpec {
@@ -296,6 +297,24 @@ pub fn expand_environment(
         }
     }
 
+    let mut sorted_azs = azs.clone();
+    sorted_azs.sort();
+    let platform = Platform {
+        spec,
+        facts,
+        owner: &owner,
+        azs: &sorted_azs,
+    };
+    for node in platform
+        .security_groups()
+        .into_iter()
+        .chain(platform.endpoints())
+        .chain(platform.flow_logs())
+        .chain(platform.shared())
+    {
+        nodes.insert(node.key.clone(), node);
+    }
+
     (
         Expansion {
             nodes,
@@ -306,9 +325,383 @@ pub fn expand_environment(
     )
 }
 
+/// Security group names, by node-key qualifier.
+pub const GROUP_SERVICES: &str = "services";
+pub const GROUP_DATA: &str = "data";
+pub const GROUP_ENDPOINTS: &str = "endpoints";
+
+/// PostgreSQL and Redis/Valkey ports the data tier admits from services.
+pub const DATA_PORTS: &[(&str, i32)] = &[("postgres", 5432), ("redis", 6379)];
+
+/// The parts of the environment above the network: security groups, endpoints, flow logs, the
+/// cluster, the log group and the data tier's subnet groups.
+struct Platform<'a> {
+    spec: &'a EnvironmentSpec,
+    facts: &'a RegionFacts,
+    owner: &'a str,
+    /// AZ IDs in use, sorted.
+    azs: &'a [String],
+}
+
+impl Platform<'_> {
+    fn tags(&self, key: &NodeKey, parts: &[&str]) -> Tags {
+        child_tags(
+            &self.spec.tags,
+            self.owner,
+            key,
+            &display_name(&self.spec.name, parts),
+        )
+    }
+
+    fn node(key: NodeKey, spec: ChildSpec) -> Node {
+        Node { key, spec }
+    }
+
+    fn subnets(&self, tier: SubnetTier) -> Vec<NodeKey> {
+        self.azs
+            .iter()
+            .map(|az| key(Kind::Subnet, &[tier.as_str(), az]))
+            .collect()
+    }
+
+    fn group(&self, name: &str, description: &str) -> Node {
+        let k = key(Kind::SecurityGroup, &[name]);
+        Self::node(
+            k.clone(),
+            ChildSpec::SecurityGroup(SecurityGroupSpec {
+                vpc: key(Kind::Vpc, &[]),
+                name: display_name(&self.spec.name, &[name]),
+                description: description.to_string(),
+                tags: self.tags(&k, &[name]),
+            }),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn rule(
+        &self,
+        group: &str,
+        direction: Direction,
+        name: &str,
+        protocol: &str,
+        ports: (i32, i32),
+        peer: RulePeer,
+        description: &str,
+    ) -> Node {
+        let k = key(Kind::SecurityGroupRule, &[group, direction.as_str(), name]);
+        Self::node(
+            k.clone(),
+            ChildSpec::SecurityGroupRule(SecurityGroupRuleSpec {
+                group: key(Kind::SecurityGroup, &[group]),
+                direction,
+                protocol: protocol.to_string(),
+                from_port: ports.0,
+                to_port: ports.1,
+                peer,
+                description: description.to_string(),
+                tags: self.tags(&k, &[group, direction.as_str(), name]),
+            }),
+        )
+    }
+
+    fn has_interface_endpoints(&self) -> bool {
+        !self.spec.network.endpoints.interface_services().is_empty()
+    }
+
+    /// Services reach anything (images, APIs, the data tier); the data tier only answers
+    /// services; interface endpoints only answer the VPC on 443.
+    fn security_groups(&self) -> Vec<Node> {
+        let services = key(Kind::SecurityGroup, &[GROUP_SERVICES]);
+        let mut out = vec![
+            self.group(GROUP_SERVICES, "Tasks of the environment's services"),
+            self.rule(
+                GROUP_SERVICES,
+                Direction::Egress,
+                "all-to-anywhere",
+                "-1",
+                (-1, -1),
+                RulePeer::Cidr(ANYWHERE.to_string()),
+                "Egress to images, APIs and the data tier",
+            ),
+            self.group(
+                GROUP_DATA,
+                "Databases and caches: reachable only from services",
+            ),
+        ];
+        for (name, port) in DATA_PORTS {
+            out.push(self.rule(
+                GROUP_DATA,
+                Direction::Ingress,
+                &format!("{name}-from-services"),
+                "tcp",
+                (*port, *port),
+                RulePeer::Group(services.clone()),
+                &format!("{name} from services"),
+            ));
+        }
+        if self.has_interface_endpoints() {
+            out.push(self.group(
+                GROUP_ENDPOINTS,
+                "Interface VPC endpoints: HTTPS from the VPC",
+            ));
+            out.push(self.rule(
+                GROUP_ENDPOINTS,
+                Direction::Ingress,
+                "https-from-vpc",
+                "tcp",
+                (443, 443),
+                RulePeer::Cidr(self.spec.network.cidr.to_string()),
+                "HTTPS from the VPC",
+            ));
+        }
+        out
+    }
+
+    fn endpoints(&self) -> Vec<Node> {
+        let region = &self.facts.region;
+        let endpoints = &self.spec.network.endpoints;
+        let mut out = Vec::new();
+        let mut gateway_tables: Vec<NodeKey> = self
+            .azs
+            .iter()
+            .map(|az| key(Kind::RouteTable, &["private", az]))
+            .collect();
+        gateway_tables.push(key(Kind::RouteTable, &["data"]));
+        gateway_tables.sort();
+        for service in endpoints.gateway_services() {
+            let k = key(Kind::VpcEndpoint, &[service]);
+            out.push(Self::node(
+                k.clone(),
+                ChildSpec::VpcEndpoint(VpcEndpointSpec {
+                    vpc: key(Kind::Vpc, &[]),
+                    service_name: format!("com.amazonaws.{region}.{service}"),
+                    endpoint_type: EndpointType::Gateway,
+                    route_tables: gateway_tables.clone(),
+                    subnets: Vec::new(),
+                    security_groups: Vec::new(),
+                    private_dns: false,
+                    tags: self.tags(&k, &["endpoint", service]),
+                }),
+            ));
+        }
+        for service in endpoints.interface_services() {
+            let k = key(Kind::VpcEndpoint, &[&service]);
+            out.push(Self::node(
+                k.clone(),
+                ChildSpec::VpcEndpoint(VpcEndpointSpec {
+                    vpc: key(Kind::Vpc, &[]),
+                    service_name: format!("com.amazonaws.{region}.{service}"),
+                    endpoint_type: EndpointType::Interface,
+                    route_tables: Vec::new(),
+                    subnets: self.subnets(SubnetTier::Private),
+                    security_groups: vec![key(Kind::SecurityGroup, &[GROUP_ENDPOINTS])],
+                    private_dns: true,
+                    tags: self.tags(&k, &["endpoint", &service]),
+                }),
+            ));
+        }
+        out
+    }
+
+    fn flow_logs(&self) -> Vec<Node> {
+        let flow = &self.spec.network.flow_logs;
+        if !flow.enabled {
+            return Vec::new();
+        }
+        let region = &self.facts.region;
+        let group_key = key(Kind::LogGroup, &["flow_logs"]);
+        let group_name = flow_log_group_name(&self.spec.name);
+        let role_key = key(Kind::IamRole, &["flow_logs"]);
+        let flow_key = key(Kind::FlowLog, &["vpc"]);
+        vec![
+            Self::node(
+                group_key.clone(),
+                ChildSpec::LogGroup(LogGroupSpec {
+                    name: group_name.clone(),
+                    retention_days: flow.retention_days,
+                    kms_key_arn: self.spec.logging.kms_key_arn.clone(),
+                    tags: self.tags(&group_key, &["flow-logs"]),
+                }),
+            ),
+            Self::node(
+                role_key.clone(),
+                ChildSpec::IamRole(IamRoleSpec {
+                    name: global_name(&self.spec.name, "flow-logs", region),
+                    assume_role_policy: canonical_json(&flow_logs_trust_policy()),
+                    inline_policies: [(
+                        "write-flow-logs".to_string(),
+                        canonical_json(&flow_logs_write_policy(region, &group_name)),
+                    )]
+                    .into_iter()
+                    .collect(),
+                    managed_policy_arns: Vec::new(),
+                    permissions_boundary_arn: None,
+                    tags: self.tags(&role_key, &["flow-logs"]),
+                }),
+            ),
+            Self::node(
+                flow_key.clone(),
+                ChildSpec::FlowLog(FlowLogSpec {
+                    vpc: key(Kind::Vpc, &[]),
+                    log_group: group_key,
+                    role: role_key,
+                    traffic_type: flow.traffic_type.clone(),
+                    tags: self.tags(&flow_key, &["flow-log"]),
+                }),
+            ),
+        ]
+    }
+
+    /// The cluster, the default log group and the data tier's subnet groups.
+    fn shared(&self) -> Vec<Node> {
+        let spec = self.spec;
+        let cluster_key = key(Kind::EcsCluster, &[]);
+        let capacity = spec.cluster.capacity;
+        let mut strategy = Vec::new();
+        for (provider, weight, base) in [
+            ("FARGATE", capacity.fargate_weight, capacity.base),
+            ("FARGATE_SPOT", capacity.spot_weight, 0),
+        ] {
+            if weight > 0 || base > 0 {
+                strategy.push(CapacityProviderStrategyItem {
+                    provider: provider.to_string(),
+                    weight: weight as i32,
+                    base: base as i32,
+                });
+            }
+        }
+        let log_key = key(Kind::LogGroup, &["environment"]);
+        let db_key = key(Kind::DbSubnetGroup, &[]);
+        let cache_key = key(Kind::CacheSubnetGroup, &[]);
+        let data_subnets = self.subnets(SubnetTier::Data);
+        vec![
+            Self::node(
+                cluster_key.clone(),
+                ChildSpec::EcsCluster(EcsClusterSpec {
+                    name: spec.name.clone(),
+                    container_insights: spec.cluster.container_insights.clone(),
+                    capacity_providers: vec!["FARGATE".to_string(), "FARGATE_SPOT".to_string()],
+                    default_strategy: strategy,
+                    tags: self.tags(&cluster_key, &[]),
+                }),
+            ),
+            Self::node(
+                log_key.clone(),
+                ChildSpec::LogGroup(LogGroupSpec {
+                    name: environment_log_group_name(&spec.name),
+                    retention_days: spec.logging.retention_days,
+                    kms_key_arn: spec.logging.kms_key_arn.clone(),
+                    tags: self.tags(&log_key, &["logs"]),
+                }),
+            ),
+            Self::node(
+                db_key.clone(),
+                ChildSpec::DbSubnetGroup(DbSubnetGroupSpec {
+                    name: data_subnet_group_name(&spec.name),
+                    description: format!("Data tier of environment {}", spec.name),
+                    subnets: data_subnets.clone(),
+                    tags: self.tags(&db_key, &["data"]),
+                }),
+            ),
+            Self::node(
+                cache_key.clone(),
+                ChildSpec::CacheSubnetGroup(CacheSubnetGroupSpec {
+                    name: data_subnet_group_name(&spec.name),
+                    description: format!("Data tier of environment {}", spec.name),
+                    subnets: data_subnets,
+                    tags: self.tags(&cache_key, &["data"]),
+                }),
+            ),
+        ]
+    }
+}
+
+/// `/platform/<env>`: the environment's log group; services log below it.
+pub fn environment_log_group_name(environment: &str) -> String {
+    format!("/platform/{environment}")
+}
+
+pub fn flow_log_group_name(environment: &str) -> String {
+    format!("/platform/{environment}/flow-logs")
+}
+
+/// RDS and ElastiCache subnet groups (both lowercase their names).
+pub fn data_subnet_group_name(environment: &str) -> String {
+    format!("{environment}-data")
+}
+
+/// Names of account-wide objects (IAM) include the region, so one environment name can be
+/// used in several regions of an account: `platform-<env>-<purpose>-<region>`.
+pub fn global_name(environment: &str, purpose: &str, region: &str) -> String {
+    format!("platform-{environment}-{purpose}-{region}")
+}
+
 /// Every resolved setting, with dotted keys, for the computed `effective_config`.
 pub fn effective_config(spec: &EnvironmentSpec) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        out.insert(k.to_string(), v);
+    };
+    let network = &spec.network;
+    put("deletion_protection", spec.deletion_protection.to_string());
+    put(
+        "secret_recovery_window_days",
+        spec.secret_recovery_window_days.to_string(),
+    );
+    put(
+        "network.allow_no_egress",
+        network.allow_no_egress.to_string(),
+    );
+    put(
+        "network.vpc_endpoints.preset",
+        network.endpoints.preset.as_str().to_string(),
+    );
+    put(
+        "network.vpc_endpoints.extra",
+        network.endpoints.extra.join(","),
+    );
+    put(
+        "network.vpc_endpoints.interface",
+        network.endpoints.interface_services().join(","),
+    );
+    put(
+        "network.flow_logs.enabled",
+        network.flow_logs.enabled.to_string(),
+    );
+    if network.flow_logs.enabled {
+        put(
+            "network.flow_logs.traffic_type",
+            network.flow_logs.traffic_type.clone(),
+        );
+        put(
+            "network.flow_logs.retention_days",
+            network.flow_logs.retention_days.to_string(),
+        );
+    }
+    put(
+        "cluster.container_insights",
+        spec.cluster.container_insights.clone(),
+    );
+    put(
+        "cluster.capacity.fargate_weight",
+        spec.cluster.capacity.fargate_weight.to_string(),
+    );
+    put(
+        "cluster.capacity.spot_weight",
+        spec.cluster.capacity.spot_weight.to_string(),
+    );
+    put(
+        "cluster.capacity.base",
+        spec.cluster.capacity.base.to_string(),
+    );
+    put(
+        "logging.retention_days",
+        spec.logging.retention_days.to_string(),
+    );
+    put(
+        "logging.kms_key_arn",
+        spec.logging.kms_key_arn.clone().unwrap_or_default(),
+    );
     out.insert("tier".to_string(), spec.tier.as_str().to_string());
     out.insert("network.cidr".to_string(), spec.network.cidr.to_string());
     let (count, ids) = match &spec.network.azs {

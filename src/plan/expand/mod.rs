@@ -3,3 +3,4 @@
 pub mod cidr;
 pub mod environment;
 pub mod naming;
+pub mod policy;

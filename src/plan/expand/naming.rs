@@ -33,3 +33,52 @@ pub fn display_name(environment: &str, parts: &[&str]) -> String {
     }
     name
 }
+
+/// The VPC tags that record the configuration as written: `platform:config`, then
+/// `platform:config:1`, … because an EC2 tag value holds at most 256 characters.
+pub const TAG_CONFIG: &str = "platform:config";
+const CONFIG_CHUNK_CHARS: usize = 255;
+
+pub fn config_tags(written: &str) -> Vec<(String, String)> {
+    let chars: Vec<char> = written.chars().collect();
+    chars
+        .chunks(CONFIG_CHUNK_CHARS)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let key = if i == 0 {
+                TAG_CONFIG.to_string()
+            } else {
+                format!("{TAG_CONFIG}:{i}")
+            };
+            (key, chunk.iter().collect())
+        })
+        .collect()
+}
+
+/// Reassembles what [`config_tags`] split; `None` when the first tag is missing.
+pub fn joined_config_tags(tags: &Tags) -> Option<String> {
+    let mut out = tags.get(TAG_CONFIG)?.clone();
+    for i in 1.. {
+        match tags.get(&format!("{TAG_CONFIG}:{i}")) {
+            Some(part) => out.push_str(part),
+            None => break,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_tags_round_trip() {
+        for len in [0, 1, 255, 256, 600] {
+            let written: String = "é".repeat(len);
+            let tags: Tags = config_tags(&written).into_iter().collect();
+            assert!(tags.values().all(|v| v.chars().count() <= 255));
+            let joined = joined_config_tags(&tags).unwrap_or_default();
+            assert_eq!(joined, written, "length {len}");
+        }
+    }
+}

@@ -58,6 +58,7 @@ async fn region_facts(configured: &Configured) -> Result<RegionFacts, Diagnostic
         )
     })?;
     Ok(RegionFacts {
+        region: configured.region.clone(),
         zones: zones
             .into_iter()
             .map(|(name, id)| Zone { name, id })
@@ -165,8 +166,15 @@ impl Resource for EnvironmentResource {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         // Tier defaults are merged the same way plan does, so layout errors show at validate.
+        // Warnings wait for plan, so they are shown once.
         let (_, diags) = model::parse_config(config, &Default::default());
-        diags
+        Diagnostics(
+            diags
+                .0
+                .into_iter()
+                .filter(|d| d.severity == crate::framework::diag::Severity::Error)
+                .collect(),
+        )
     }
 
     async fn plan(&self, _ctx: &Ctx, req: PlanRequest) -> PlanResponse {
@@ -224,10 +232,7 @@ impl Resource for EnvironmentResource {
         if nothing_changes {
             // Keep the prior state's computed values exactly, so Terraform sees no change.
             for (name, _) in planned.as_entries().cloned().unwrap_or_default() {
-                if matches!(
-                    name.as_str(),
-                    "name" | "tier" | "tags" | "network" | "timeouts"
-                ) {
+                if model::CONFIG_ATTRIBUTES.contains(&name.as_str()) {
                     continue;
                 }
                 planned.set(&name, req.prior_state.get(&name).clone());
@@ -235,6 +240,10 @@ impl Resource for EnvironmentResource {
         }
         response.planned_state = planned;
         response
+    }
+
+    fn plan_destroy(&self, prior_state: &Value) -> Diagnostics {
+        deletion_protection(prior_state)
     }
 
     async fn create(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
@@ -258,6 +267,10 @@ impl Resource for EnvironmentResource {
                 return response;
             }
         };
+        response.diagnostics = deletion_protection(&req.prior_state);
+        if response.diagnostics.has_errors() {
+            return response;
+        }
         let mut ledger = ledger_from(&req.planned_private);
         let name = req
             .prior_state
@@ -277,6 +290,25 @@ impl Resource for EnvironmentResource {
                     "Finding the environment's AWS objects",
                     e.to_string(),
                 ));
+                return response;
+            }
+        }
+        let mut diags = Diagnostics::new();
+        if let Some(prepared) = prepare(&configured, &req.prior_state, &ledger, &mut diags).await {
+            let (found, errors) = apply::adopt_existing(
+                &aws::Executor::new(configured.clients.clone()),
+                &prepared.expansion.nodes,
+                ledger,
+                run_options(ctx, model::DEFAULT_TIMEOUT),
+            )
+            .await;
+            ledger = found;
+            if !errors.is_empty() {
+                for e in errors {
+                    response
+                        .diagnostics
+                        .push(Diagnostic::error(e.summary(), e.to_string()));
+                }
                 return response;
             }
         }
@@ -319,6 +351,7 @@ impl Resource for EnvironmentResource {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        let discovered = Ledger::from_private(&req.private).is_none();
         let mut ledger = match Ledger::from_private(&req.private) {
             Some(l) => l,
             None => match aws::discover_environment(&configured.clients, &owner(&name)).await {
@@ -376,6 +409,25 @@ impl Resource for EnvironmentResource {
             response.diagnostics.extend(diags);
             return response;
         };
+        if discovered {
+            // Children the tag sweep does not cover are looked up one by one.
+            let (found, errors) = apply::adopt_existing(
+                &aws::Executor::new(configured.clients.clone()),
+                &prepared.expansion.nodes,
+                ledger,
+                run_options(ctx, model::DEFAULT_TIMEOUT),
+            )
+            .await;
+            ledger = found;
+            if !errors.is_empty() {
+                for e in errors {
+                    response
+                        .diagnostics
+                        .push(Diagnostic::error(e.summary(), e.to_string()));
+                }
+                return response;
+            }
+        }
         let nat_ips = match nat_public_ips(&configured, &prepared.expansion, &ledger).await {
             Ok(v) => v,
             Err(d) => {
@@ -515,6 +567,25 @@ impl EnvironmentResource {
         response.private = outcome.ledger.to_private();
         response
     }
+}
+
+/// Refuses to destroy a protected environment, naming the setting to flip.
+fn deletion_protection(prior_state: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let protected = prior_state
+        .get("effective_config")
+        .get("deletion_protection")
+        .as_str()
+        == Some("true");
+    if protected {
+        let name = prior_state.get("name").as_str().unwrap_or_default();
+        diags.error_at(
+            AttrPath::attrs(&["deletion_protection"]),
+            "Environment is protected from deletion",
+            format!("Environment {name:?} has deletion_protection enabled (the prod default), so destroying it was refused and nothing was deleted. To destroy it, first set deletion_protection = false and run `terraform apply`, then destroy."),
+        );
+    }
+    diags
 }
 
 /// The proposed state with every computed-only attribute unknown.

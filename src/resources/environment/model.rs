@@ -5,14 +5,17 @@ use std::time::Duration;
 
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
+use crate::framework::value::Number;
 use crate::framework::value::Value;
+use crate::plan::cost::estimate;
 use crate::plan::diff::Op;
-use crate::plan::expand::environment::{effective_config, Expansion};
+use crate::plan::expand::environment::{
+    data_subnet_group_name, effective_config, environment_log_group_name, flow_log_group_name,
+    Expansion,
+};
 use crate::plan::ledger::Ledger;
 use crate::plan::node::{Kind, NodeKey, SubnetTier, Tags};
-use crate::plan::spec::{
-    self, AzChoice, EnvironmentSpec, Ipv4Cidr, NatMode, NetworkSpec, SubnetNewbits, Tier,
-};
+use crate::plan::spec::{self, AzChoice, EndpointPreset, EnvironmentSpec, Ipv4Cidr, NatMode, Tier};
 use crate::plan::tiers::TierDefaults;
 
 /// Default for each entry of the `timeouts` block.
@@ -28,6 +31,12 @@ fn known_str(value: &Value) -> Option<&str> {
 
 fn small_int(value: &Value) -> Option<i64> {
     value.as_number().and_then(|n| n.to_i64())
+}
+
+/// A whole, non-negative number that fits u32; anything else counts as unset (the schema's
+/// validators or `validate_known` report it).
+fn small_u32(value: &Value) -> Option<u32> {
+    small_int(value).and_then(|n| u32::try_from(n).ok())
 }
 
 /// Reads the configuration into a spec. Returns `None` (without errors) while values the spec
@@ -51,19 +60,26 @@ pub fn parse_config(config: &Value, default_tags: &Tags) -> (Option<EnvironmentS
         None => return (None, diags),
     };
     let defaults = TierDefaults::for_tier(tier);
+    let mut spec = defaults.environment(&name, tier);
     let network = config.get("network");
-    let cidr = known_str(network.get("cidr")).unwrap_or(defaults.vpc_cidr);
-    let Ok(cidr) = Ipv4Cidr::parse(cidr) else {
-        return (None, diags);
-    };
+    if let Some(cidr) = known_str(network.get("cidr")) {
+        match Ipv4Cidr::parse(cidr) {
+            Ok(c) => spec.network.cidr = c,
+            Err(_) => return (None, diags),
+        }
+    }
     let newbits_block = network.get("subnet_newbits");
-    let newbits = SubnetNewbits {
-        public: small_int(newbits_block.get("public")).map_or(defaults.newbits.public, |n| n as u8),
-        private: small_int(newbits_block.get("private"))
-            .map_or(defaults.newbits.private, |n| n as u8),
-        data: small_int(newbits_block.get("data")).map_or(defaults.newbits.data, |n| n as u8),
-    };
-    let azs = match network.get("az_ids").as_elements() {
+    let newbits = &mut spec.network.newbits;
+    for (name, field) in [
+        ("public", &mut newbits.public),
+        ("private", &mut newbits.private),
+        ("data", &mut newbits.data),
+    ] {
+        if let Some(n) = small_int(newbits_block.get(name)) {
+            *field = n as u8;
+        }
+    }
+    spec.network.azs = match network.get("az_ids").as_elements() {
         Some(ids) => AzChoice::Ids(
             ids.iter()
                 .filter_map(|v| v.as_str().map(str::to_string))
@@ -73,32 +89,75 @@ pub fn parse_config(config: &Value, default_tags: &Tags) -> (Option<EnvironmentS
             small_int(network.get("az_count")).map_or(defaults.az_count, |n| n as usize),
         ),
     };
-    let nat_mode = match known_str(network.get("nat").get("mode")) {
-        Some(mode) => match NatMode::parse(mode) {
-            Some(m) => m,
+    if let Some(mode) = known_str(network.get("nat").get("mode")) {
+        match NatMode::parse(mode) {
+            Some(m) => spec.network.nat_mode = m,
             None => return (None, diags),
-        },
-        None => defaults.nat_mode,
-    };
+        }
+    }
+    if let Some(allow) = network.get("allow_no_egress").as_bool() {
+        spec.network.allow_no_egress = allow;
+    }
+    let endpoints = network.get("vpc_endpoints");
+    if let Some(preset) = known_str(endpoints.get("preset")) {
+        match EndpointPreset::parse(preset) {
+            Some(p) => spec.network.endpoints.preset = p,
+            None => return (None, diags),
+        }
+    }
+    if let Some(extra) = endpoints.get("extra").as_elements() {
+        let mut extra: Vec<String> = extra
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        extra.sort();
+        extra.dedup();
+        spec.network.endpoints.extra = extra;
+    }
+    let flow = network.get("flow_logs");
+    if let Some(enabled) = flow.get("enabled").as_bool() {
+        spec.network.flow_logs.enabled = enabled;
+    }
+    if let Some(traffic) = known_str(flow.get("traffic_type")) {
+        spec.network.flow_logs.traffic_type = traffic.to_string();
+    }
+    if let Some(days) = small_u32(flow.get("retention_days")) {
+        spec.network.flow_logs.retention_days = days;
+    }
+    let cluster = config.get("cluster");
+    if let Some(insights) = known_str(cluster.get("container_insights")) {
+        spec.cluster.container_insights = insights.to_string();
+    }
+    let capacity = cluster.get("capacity");
+    for (name, field) in [
+        ("fargate_weight", &mut spec.cluster.capacity.fargate_weight),
+        ("spot_weight", &mut spec.cluster.capacity.spot_weight),
+        ("base", &mut spec.cluster.capacity.base),
+    ] {
+        if let Some(n) = small_u32(capacity.get(name)) {
+            *field = n;
+        }
+    }
+    let logging = config.get("logging");
+    if let Some(days) = small_u32(logging.get("retention_days")) {
+        spec.logging.retention_days = days;
+    }
+    spec.logging.kms_key_arn = known_str(logging.get("kms_key_arn")).map(str::to_string);
+    if let Some(protect) = config.get("deletion_protection").as_bool() {
+        spec.deletion_protection = protect;
+    }
+    if let Some(days) = small_u32(config.get("secret_recovery_window_days")) {
+        spec.secret_recovery_window_days = days;
+    }
     let mut tags = default_tags.clone();
     for (k, v) in config.get("tags").as_entries().into_iter().flatten() {
         if let Some(v) = v.as_str() {
             tags.insert(k.clone(), v.to_string());
         }
     }
-    let spec = EnvironmentSpec {
-        name,
-        tier,
-        network: NetworkSpec {
-            cidr,
-            azs,
-            newbits,
-            nat_mode,
-        },
-        tags,
-        written: super::written::encode(config),
-    };
-    diags.extend(spec::validate_network(&spec.network));
+    spec.tags = tags;
+    spec.written = super::written::encode(config);
+    diags.extend(spec::validate_environment(&spec));
     if diags.has_errors() {
         return (None, diags);
     }
@@ -214,6 +273,19 @@ impl Ids<'_> {
     }
 }
 
+/// Arguments the state carries exactly as configured.
+pub const CONFIG_ATTRIBUTES: &[&str] = &[
+    "name",
+    "tier",
+    "tags",
+    "deletion_protection",
+    "secret_recovery_window_days",
+    "network",
+    "cluster",
+    "logging",
+    "timeouts",
+];
+
 /// Builds the full state: configuration as written, plus computed attributes.
 pub fn state(
     config: &Value,
@@ -224,7 +296,7 @@ pub fn state(
     drift: Vec<String>,
 ) -> Value {
     let mut state = Value::Object(BTreeMap::new());
-    for name in ["name", "tier", "tags", "network", "timeouts"] {
+    for name in CONFIG_ATTRIBUTES {
         state.set(name, config.get(name).clone());
     }
     state.set("id", Value::string(&spec.name));
@@ -285,12 +357,64 @@ pub fn state(
         })
         .collect();
     state.set("resources", Value::Map(resources));
+    let by_qualifier = |kind: Kind| -> Value {
+        Value::Map(
+            expansion
+                .nodes
+                .keys()
+                .filter(|k| k.kind() == Some(kind))
+                .map(|k| {
+                    let qualifier = k.as_str().split_once('/').map_or("", |(_, q)| q);
+                    (qualifier.to_string(), ids.get(k))
+                })
+                .collect(),
+        )
+    };
+    state.set("security_group_ids", by_qualifier(Kind::SecurityGroup));
+    state.set("vpc_endpoint_ids", by_qualifier(Kind::VpcEndpoint));
+    state.set("cluster_name", Value::string(&spec.name));
+    state.set("cluster_arn", ids.get(&NodeKey::new(Kind::EcsCluster, &[])));
+    state.set(
+        "log_group_name",
+        Value::string(environment_log_group_name(&spec.name)),
+    );
+    state.set(
+        "flow_log_group_name",
+        Value::string(if spec.network.flow_logs.enabled {
+            flow_log_group_name(&spec.name)
+        } else {
+            String::new()
+        }),
+    );
+    state.set(
+        "db_subnet_group_name",
+        Value::string(data_subnet_group_name(&spec.name)),
+    );
+    state.set(
+        "cache_subnet_group_name",
+        Value::string(data_subnet_group_name(&spec.name)),
+    );
+    let cost = estimate(&expansion.nodes);
+    state.set("estimated_monthly_cost_usd", number(cost.total_usd));
+    state.set(
+        "cost_breakdown",
+        Value::Map(
+            cost.breakdown
+                .iter()
+                .map(|(k, v)| (k.clone(), number(*v)))
+                .collect(),
+        ),
+    );
     state.set("drift", Value::string_list(drift));
     state.set(
         "effective_config",
         Value::string_map(effective_config(spec)),
     );
     state
+}
+
+fn number(value: f64) -> Value {
+    Number::from_f64(value).map_or(Value::Null, Value::Number)
 }
 
 /// NAT EIP node keys of the expansion, ordered by AZ ID.

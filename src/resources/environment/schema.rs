@@ -3,6 +3,8 @@
 use crate::framework::plan_modifier::PlanModifier;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::validator::Validator;
+use crate::framework::value::Type;
+use crate::plan::spec::{EndpointPreset, CONTAINER_INSIGHTS, FLOW_LOG_TRAFFIC_TYPES};
 
 /// Bump with a state upgrader when the schema changes incompatibly.
 pub const SCHEMA_VERSION: i64 = 0;
@@ -21,12 +23,47 @@ pub fn schema() -> Schema {
             .description("`none`, `single` (one NAT in the first AZ) or `per_az`. Default by tier: dev and staging `single`, prod `per_az`.")
             .validate(Validator::OneOf(NAT_MODES)),
     );
+    let vpc_endpoints = Block::new("VPC endpoints, so private tasks reach AWS services without NAT.")
+        .attribute(Attribute::string("preset").optional().description("`none`, `gateway` (S3 and DynamoDB, free) or `essential` (gateway plus interface endpoints for ECR api/dkr, logs, secretsmanager, ssm and sts in the private tier, behind their own security group). Default by tier: dev and staging `gateway`, prod `essential`.").validate(Validator::OneOf(EndpointPreset::NAMES)))
+        .attribute(Attribute::string_list("extra").optional().description("More interface endpoints by service suffix, e.g. `[\"sqs\"]`. Default `[]`.").validate(Validator::UniqueElements));
+    let flow_logs = Block::new("VPC flow logs to a CloudWatch Logs group, with the IAM role they need.")
+        .attribute(Attribute::bool("enabled").optional().description("Default by tier: dev off, staging and prod on."))
+        .attribute(Attribute::string("traffic_type").optional().description("`ALL`, `ACCEPT` or `REJECT`. Default by tier: staging `REJECT`, prod `ALL`.").validate(Validator::OneOf(FLOW_LOG_TRAFFIC_TYPES)))
+        .attribute(Attribute::number("retention_days").optional().description("Days CloudWatch keeps flow logs; a value CloudWatch accepts. Default by tier: staging 30, prod 365.").validate(Validator::IntBetween(0, 3653)));
     let network = Block::new("The VPC and its public, private and data subnet tiers.")
         .attribute(Attribute::string("cidr").optional().description("IPv4 CIDR of the VPC, /16 to /28. Default `10.0.0.0/16`. Changing it replaces the environment."))
         .attribute(Attribute::number("az_count").optional().description("Number of availability zones, 2 to 6. Default by tier: dev 2, staging 2, prod 3. Conflicts with `az_ids`.").validate(Validator::IntBetween(2, 6)))
         .attribute(Attribute::string_list("az_ids").optional().description("Explicit availability zones, by ID (`use1-az1`) or name (`us-east-1a`). Conflicts with `az_count`.").validate(Validator::UniqueElements))
+        .attribute(Attribute::bool("allow_no_egress").optional().description("Default false. Silences the plan-time check that private tasks have an egress path (NAT or `essential` endpoints) for image, secret and log traffic."))
         .single_block("subnet_newbits", subnet_newbits)
-        .single_block("nat", nat);
+        .single_block("nat", nat)
+        .single_block("vpc_endpoints", vpc_endpoints)
+        .single_block("flow_logs", flow_logs);
+    let capacity = Block::new("The cluster's default capacity provider strategy.")
+        .attribute(
+            Attribute::number("fargate_weight")
+                .optional()
+                .description("Default by tier: dev 0, staging 1, prod 1.")
+                .validate(Validator::IntBetween(0, 1000)),
+        )
+        .attribute(
+            Attribute::number("spot_weight")
+                .optional()
+                .description("Default by tier: dev 1, staging 1, prod 0.")
+                .validate(Validator::IntBetween(0, 1000)),
+        )
+        .attribute(
+            Attribute::number("base")
+                .optional()
+                .description("Tasks always on FARGATE. Default by tier: dev 0, staging 1, prod 0.")
+                .validate(Validator::IntBetween(0, 100000)),
+        );
+    let cluster = Block::new("The ECS cluster services run in, with FARGATE and FARGATE_SPOT capacity providers.")
+        .attribute(Attribute::string("container_insights").optional().description("`disabled`, `enabled` or `enhanced`. Default by tier: dev `disabled`, staging `enabled`, prod `enhanced`.").validate(Validator::OneOf(CONTAINER_INSIGHTS)))
+        .single_block("capacity", capacity);
+    let logging = Block::new("The environment's log group `/platform/<name>`; services inherit the retention.")
+        .attribute(Attribute::number("retention_days").optional().description("Days CloudWatch keeps logs; a value CloudWatch accepts. Default by tier: dev 7, staging 30, prod 365.").validate(Validator::IntBetween(0, 3653)))
+        .attribute(Attribute::string("kms_key_arn").optional().description("KMS key for the environment's log groups. Changing it replaces the log groups."));
     let timeouts = Block::new("How long each operation may take.")
         .attribute(
             Attribute::string("create")
@@ -49,7 +86,11 @@ pub fn schema() -> Schema {
         .attribute(Attribute::string("name").required().description("Environment name: 2–16 characters of `a-z`, `0-9` and `-`, starting with a letter. Changing it replaces the environment.").modifier(PlanModifier::RequiresReplace))
         .attribute(Attribute::string("tier").required().description("`dev`, `staging` or `prod`; sets every default (see the tier table).").validate(Validator::OneOf(TIERS)))
         .attribute(Attribute::string_map("tags").optional().description("Tags for every AWS object, merged over the provider's `default_tags`."))
+        .attribute(Attribute::bool("deletion_protection").optional().description("Refuses destroy while true; set it to false in an earlier apply to destroy. Default by tier: dev and staging false, prod true."))
+        .attribute(Attribute::number("secret_recovery_window_days").optional().description("Days a deleted secret of this environment can be recovered: 0 (delete at once) or 7–30. Default by tier: dev 0, staging 7, prod 30.").validate(Validator::IntBetween(0, 30)))
         .single_block("network", network)
+        .single_block("cluster", cluster)
+        .single_block("logging", logging)
         .single_block("timeouts", timeouts)
         .attribute(Attribute::string("vpc_id").computed().description("ID of the VPC."))
         .attribute(Attribute::string("vpc_cidr").computed().description("CIDR of the VPC."))
@@ -62,6 +103,16 @@ pub fn schema() -> Schema {
         .attribute(Attribute::string("internet_gateway_id").computed().description("ID of the internet gateway."))
         .attribute(Attribute::string_list("nat_gateway_ids").computed().description("NAT gateway IDs, ordered by AZ ID."))
         .attribute(Attribute::string_list("nat_public_ips").computed().description("Public IPs of the NAT gateways, ordered by AZ ID: the environment's egress addresses."))
+        .attribute(Attribute::string_map("security_group_ids").computed().description("Security group IDs by role: `services`, `data` and, with interface endpoints, `endpoints`."))
+        .attribute(Attribute::string_map("vpc_endpoint_ids").computed().description("VPC endpoint IDs by service suffix (`s3`, `ecr.api`, …)."))
+        .attribute(Attribute::string("cluster_name").computed().description("Name of the ECS cluster."))
+        .attribute(Attribute::string("cluster_arn").computed().description("ARN of the ECS cluster."))
+        .attribute(Attribute::string("log_group_name").computed().description("The environment's log group."))
+        .attribute(Attribute::string("flow_log_group_name").computed().description("The flow logs' log group; empty when flow logs are off."))
+        .attribute(Attribute::string("db_subnet_group_name").computed().description("RDS DB subnet group on the data subnets."))
+        .attribute(Attribute::string("cache_subnet_group_name").computed().description("ElastiCache subnet group on the data subnets."))
+        .attribute(Attribute::number("estimated_monthly_cost_usd").computed().description("Estimated fixed monthly cost in USD from us-east-1 list prices kept in the provider (NAT gateways, public IPv4 addresses, interface endpoints, load balancer); usage-based charges such as data processing and log ingestion are not included."))
+        .attribute(Attribute::of_type("cost_breakdown", Type::map(Type::Number)).computed().description("The estimate by component, in USD per month."))
         .attribute(Attribute::string_map("resources").computed().description("Every AWS child: node key → AWS ID."))
         .attribute(Attribute::string_list("drift").computed().description("Changes made outside Terraform, found at the last refresh; the next apply restores them."))
         .attribute(Attribute::string_map("effective_config").computed().description("Every resolved setting, tier defaults included, with dotted keys."));

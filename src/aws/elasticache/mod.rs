@@ -1,0 +1,3 @@
+//! ElastiCache kinds, one module each (sections as in `aws::ec2`).
+
+pub mod cache_subnet_group;

@@ -1,0 +1,3 @@
+//! RDS kinds, one module each (sections as in `aws::ec2`).
+
+pub mod db_subnet_group;

@@ -1,0 +1,254 @@
+//! Estimated monthly cost of a child graph, from fixed hourly charges only.
+//!
+//! Prices are us-east-1 on-demand list prices, billed for [`HOURS_PER_MONTH`] hours (AWS's
+//! 730-hour month). Only fixed hourly charges are counted: usage-based charges (NAT and endpoint
+//! data processing, log ingestion and storage, data transfer, …) are excluded, so the result is
+//! an estimate, a lower bound of the bill for these children. Kinds without a fixed hourly
+//! charge (VPC, subnets, internet gateway, route tables and routes, security groups and rules,
+//! gateway endpoints, flow logs, log groups, IAM roles, ECS cluster, DB and cache subnet groups)
+//! cost nothing here.
+//!
+//! Pure: no I/O, clocks or randomness.
+
+use std::collections::BTreeMap;
+
+use super::node::{ChildSpec, EndpointType, Node, NodeKey};
+
+/// AWS bills hourly resources for a 730-hour month (365 × 24 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+/// NAT gateway, per gateway-hour (us-east-1).
+pub const NAT_GATEWAY_USD_PER_HOUR: f64 = 0.045;
+/// Public IPv4 address (in use or idle, including Elastic IPs), per address-hour (us-east-1).
+pub const PUBLIC_IPV4_USD_PER_HOUR: f64 = 0.005;
+/// Interface VPC endpoint, per endpoint-hour in each AZ (us-east-1).
+pub const INTERFACE_ENDPOINT_USD_PER_AZ_HOUR: f64 = 0.01;
+/// Application load balancer, per LB-hour (us-east-1), LCU charges excluded. Not used until the
+/// graph has a load balancer kind: count it in `hourly_charge` as `"load_balancers"`.
+pub const LOAD_BALANCER_USD_PER_HOUR: f64 = 0.0225;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostEstimate {
+    /// Sum of the breakdown, in USD per month, rounded to cents.
+    pub total_usd: f64,
+    /// USD per month by charge (`nat_gateways`, `public_ipv4`, `interface_endpoints`), rounded
+    /// to cents. Only non-zero entries.
+    pub breakdown: BTreeMap<String, f64>,
+}
+
+/// The estimated monthly cost of `nodes`.
+pub fn estimate(nodes: &BTreeMap<NodeKey, Node>) -> CostEstimate {
+    let mut hourly: BTreeMap<&'static str, f64> = BTreeMap::new();
+    for node in nodes.values() {
+        if let Some((charge, usd_per_hour)) = hourly_charge(&node.spec) {
+            *hourly.entry(charge).or_default() += usd_per_hour;
+        }
+    }
+    let breakdown: BTreeMap<String, f64> = hourly
+        .into_iter()
+        .map(|(charge, usd)| (charge.to_string(), cents(usd * HOURS_PER_MONTH)))
+        .filter(|(_, usd)| *usd > 0.0)
+        .collect();
+    let total_usd = cents(breakdown.values().sum());
+    CostEstimate {
+        total_usd,
+        breakdown,
+    }
+}
+
+/// The breakdown entry and fixed hourly price of one child, if it has one. The match is
+/// exhaustive on purpose: a new kind must decide its price here.
+fn hourly_charge(spec: &ChildSpec) -> Option<(&'static str, f64)> {
+    match spec {
+        ChildSpec::NatGateway(_) => Some(("nat_gateways", NAT_GATEWAY_USD_PER_HOUR)),
+        // The NAT gateway's address is an Elastic IP node of its own, billed here.
+        ChildSpec::ElasticIp(_) => Some(("public_ipv4", PUBLIC_IPV4_USD_PER_HOUR)),
+        ChildSpec::VpcEndpoint(endpoint) => match endpoint.endpoint_type {
+            EndpointType::Interface => Some((
+                "interface_endpoints",
+                INTERFACE_ENDPOINT_USD_PER_AZ_HOUR * endpoint.subnets.len() as f64,
+            )),
+            EndpointType::Gateway => None,
+        },
+        // Add the load balancer here when that kind appears:
+        // ChildSpec::LoadBalancer(_) => Some(("load_balancers", LOAD_BALANCER_USD_PER_HOUR)),
+        ChildSpec::Vpc(_)
+        | ChildSpec::Subnet(_)
+        | ChildSpec::InternetGateway(_)
+        | ChildSpec::RouteTable(_)
+        | ChildSpec::Route(_)
+        | ChildSpec::RouteTableAssociation(_)
+        | ChildSpec::SecurityGroup(_)
+        | ChildSpec::SecurityGroupRule(_)
+        | ChildSpec::FlowLog(_)
+        | ChildSpec::LogGroup(_)
+        | ChildSpec::IamRole(_)
+        | ChildSpec::EcsCluster(_)
+        | ChildSpec::DbSubnetGroup(_)
+        | ChildSpec::CacheSubnetGroup(_) => None,
+    }
+}
+
+fn cents(usd: f64) -> f64 {
+    (usd * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::node::{
+        ElasticIpSpec, Kind, NatGatewaySpec, SubnetSpec, SubnetTier, Tags, VpcEndpointSpec, VpcSpec,
+    };
+
+    fn key(kind: Kind, q: &str) -> NodeKey {
+        NodeKey::new(kind, &[q])
+    }
+
+    fn vpc() -> ChildSpec {
+        ChildSpec::Vpc(VpcSpec {
+            cidr: "10.0.0.0/16".into(),
+            enable_dns_support: true,
+            enable_dns_hostnames: true,
+            tags: Tags::new(),
+        })
+    }
+
+    fn subnet(az: &str) -> ChildSpec {
+        ChildSpec::Subnet(SubnetSpec {
+            vpc: key(Kind::Vpc, "main"),
+            tier: SubnetTier::Private,
+            az_id: az.into(),
+            cidr: "10.0.0.0/24".into(),
+            map_public_ip_on_launch: false,
+            tags: Tags::new(),
+        })
+    }
+
+    fn eip() -> ChildSpec {
+        ChildSpec::ElasticIp(ElasticIpSpec { tags: Tags::new() })
+    }
+
+    fn nat() -> ChildSpec {
+        ChildSpec::NatGateway(NatGatewaySpec {
+            subnet: key(Kind::Subnet, "public"),
+            eip: key(Kind::ElasticIp, "a"),
+            internet_gateway: key(Kind::InternetGateway, "main"),
+            tags: Tags::new(),
+        })
+    }
+
+    fn endpoint(endpoint_type: EndpointType, azs: usize) -> ChildSpec {
+        ChildSpec::VpcEndpoint(VpcEndpointSpec {
+            vpc: key(Kind::Vpc, "main"),
+            service_name: "com.amazonaws.us-east-1.ecr.api".into(),
+            endpoint_type,
+            route_tables: Vec::new(),
+            subnets: (0..azs)
+                .map(|i| key(Kind::Subnet, &format!("az{i}")))
+                .collect(),
+            security_groups: Vec::new(),
+            private_dns: true,
+            tags: Tags::new(),
+        })
+    }
+
+    fn graph(specs: Vec<ChildSpec>) -> BTreeMap<NodeKey, Node> {
+        specs
+            .into_iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let key = NodeKey::new(spec.kind(), &[&i.to_string()]);
+                (key.clone(), Node { key, spec })
+            })
+            .collect()
+    }
+
+    struct Case {
+        reason: &'static str,
+        input: Vec<ChildSpec>,
+        want: (f64, &'static [(&'static str, f64)]),
+    }
+
+    #[test]
+    fn estimate_cases() {
+        let cases = [
+            Case {
+                reason: "an empty graph costs nothing",
+                input: vec![],
+                want: (0.0, &[]),
+            },
+            Case {
+                reason: "VPC and subnets have no hourly charge, so no entries at all",
+                input: vec![vpc(), subnet("use1-az1"), subnet("use1-az2")],
+                want: (0.0, &[]),
+            },
+            Case {
+                reason: "one NAT gateway with its EIP: 0.045 h + 0.005 h over 730 h",
+                input: vec![vpc(), eip(), nat()],
+                want: (36.5, &[("nat_gateways", 32.85), ("public_ipv4", 3.65)]),
+            },
+            Case {
+                reason: "three NAT gateways, one per AZ, each with an EIP",
+                input: vec![eip(), eip(), eip(), nat(), nat(), nat()],
+                want: (109.5, &[("nat_gateways", 98.55), ("public_ipv4", 10.95)]),
+            },
+            Case {
+                reason: "interface endpoints are billed per AZ, i.e. per subnet",
+                input: vec![endpoint(EndpointType::Interface, 3)],
+                want: (21.9, &[("interface_endpoints", 21.9)]),
+            },
+            Case {
+                reason: "gateway endpoints are free",
+                input: vec![endpoint(EndpointType::Gateway, 0)],
+                want: (0.0, &[]),
+            },
+            Case {
+                reason: "a mixed graph sums every charge",
+                input: vec![
+                    vpc(),
+                    subnet("use1-az1"),
+                    eip(),
+                    nat(),
+                    endpoint(EndpointType::Interface, 2),
+                    endpoint(EndpointType::Interface, 2),
+                    endpoint(EndpointType::Gateway, 0),
+                ],
+                want: (
+                    65.7,
+                    &[
+                        ("interface_endpoints", 29.2),
+                        ("nat_gateways", 32.85),
+                        ("public_ipv4", 3.65),
+                    ],
+                ),
+            },
+        ];
+        for case in cases {
+            let got = estimate(&graph(case.input));
+            let want_breakdown: BTreeMap<String, f64> = case
+                .want
+                .1
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect();
+            assert_eq!(got.breakdown, want_breakdown, "{}", case.reason);
+            assert_eq!(got.total_usd, case.want.0, "{}", case.reason);
+        }
+    }
+
+    #[test]
+    fn values_are_rounded_to_cents() {
+        // 7 EIPs: 7 × 0.005 × 730 = 25.55 exactly in cents, despite float error on the way.
+        let got = estimate(&graph(vec![eip(); 7]));
+        assert_eq!(got.breakdown["public_ipv4"], 25.55);
+        assert_eq!(got.total_usd, 25.55);
+        for v in got.breakdown.values() {
+            assert_eq!(*v, cents(*v));
+        }
+    }
+
+    #[test]
+    fn estimate_is_deterministic() {
+        let g = graph(vec![eip(), nat(), endpoint(EndpointType::Interface, 3)]);
+        assert_eq!(estimate(&g), estimate(&g));
+    }
+}
