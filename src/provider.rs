@@ -293,7 +293,11 @@ impl Provider for PlatformProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        Vec::new()
+        vec![Arc::new(
+            resources::data_sources::environment::EnvironmentDataSource::new(
+                self.configured.clone(),
+            ),
+        )]
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {

@@ -15,7 +15,7 @@ use terraform_provider_platform::plan::spec::{
     validate_environment, AzChoice, EndpointPreset, EnvironmentSpec, NatMode, RegionFacts, Tier,
     Zone,
 };
-use terraform_provider_platform::plan::tiers::TierDefaults;
+use terraform_provider_platform::plan::tiers::{ingress_defaults, TierDefaults};
 
 fn region() -> RegionFacts {
     let zones = [
@@ -149,6 +149,28 @@ fn summary(spec: &ChildSpec) -> String {
         ChildSpec::DbSubnetGroup(s) => format!("name={} subnets=[{}]", s.name, join(&s.subnets)),
         ChildSpec::CacheSubnetGroup(s) => {
             format!("name={} subnets=[{}]", s.name, join(&s.subnets))
+        }
+        ChildSpec::LoadBalancer(s) => format!(
+            "name={} internal={} subnets=[{}] groups=[{}] idle={} drop_invalid={} protected={}",
+            s.name,
+            s.internal,
+            join(&s.subnets),
+            join(&s.security_groups),
+            s.idle_timeout_seconds,
+            s.drop_invalid_headers,
+            s.deletion_protection
+        ),
+        ChildSpec::Listener(s) => format!(
+            "{} {} {} policy={} cert={:?} default={:?}",
+            s.load_balancer,
+            s.port,
+            s.protocol,
+            s.ssl_policy.as_deref().unwrap_or("-"),
+            s.certificate,
+            s.default_action
+        ),
+        ChildSpec::Certificate(s) => {
+            format!("domain={} sans={:?}", s.domain, s.alternative_names)
         }
     }
 }
@@ -540,4 +562,111 @@ fn platform_children_are_deleted_in_reverse_dependency_order() {
         .last()
         .unwrap()
         .contains(&NodeKey::new(Kind::Vpc, &[])));
+}
+
+#[test]
+fn ingress_with_a_requested_certificate() {
+    let mut spec = tier_defaults(Tier::Prod);
+    let mut ingress = ingress_defaults();
+    ingress.domain = Some("app.example.com".into());
+    ingress.additional_domains = vec!["*.app.example.com".into()];
+    spec.ingress = Some(ingress);
+    let text = render(&spec, &Ledger::new());
+    for key in [
+        "acm.certificate",
+        "elbv2.load_balancer",
+        "elbv2.listener/https",
+        "elbv2.listener/http",
+        "ec2.security_group/load_balancer",
+        "ec2.security_group_rule/load_balancer/ingress/https-from-0.0.0.0_0",
+        "ec2.security_group_rule/services/ingress/tcp-from-load-balancer",
+    ] {
+        assert!(
+            text.contains(&format!("\n{key}: ")),
+            "{key} missing:\n{text}"
+        );
+    }
+    check("ingress_requested_certificate", &text);
+}
+
+#[test]
+fn ingress_with_a_given_certificate_and_no_port_80() {
+    let mut spec = tier_defaults(Tier::Dev);
+    let mut ingress = ingress_defaults();
+    ingress.internal = true;
+    ingress.certificate_arn = Some("arn:aws:acm:us-east-1:123456789012:certificate/abc".into());
+    ingress.http_to_https = false;
+    ingress.allowed_cidrs = vec!["10.0.0.0/8".into()];
+    spec.ingress = Some(ingress);
+    let text = render(&spec, &Ledger::new());
+    assert!(!text.contains("acm.certificate"), "{text}");
+    assert!(!text.contains("elbv2.listener/http:"), "{text}");
+    assert!(
+        text.contains("internal=true subnets=[ec2.subnet/private/"),
+        "{text}"
+    );
+    check("ingress_given_certificate", &text);
+}
+
+#[test]
+fn ingress_settings_change_in_place_and_scheme_replaces_only_the_load_balancer() {
+    let mut spec = tier_defaults(Tier::Staging);
+    let mut ingress = ingress_defaults();
+    ingress.domain = Some("app.example.com".into());
+    spec.ingress = Some(ingress.clone());
+    let before = prior(&spec);
+    ingress.idle_timeout_seconds = 120;
+    ingress.tls_policy = "ELBSecurityPolicy-TLS13-1-3-2021-06".into();
+    spec.ingress = Some(ingress.clone());
+    let text = render(&spec, &before);
+    let changed: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("update")
+                || l.starts_with("replace")
+                || l.starts_with("create")
+                || l.starts_with("delete")
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        vec![
+            "update   elbv2.listener/https",
+            "update   elbv2.load_balancer"
+        ],
+        "{text}"
+    );
+    ingress.internal = true;
+    spec.ingress = Some(ingress);
+    let text = render(&spec, &before);
+    let replaced: Vec<&str> = text.lines().filter(|l| l.starts_with("replace")).collect();
+    assert_eq!(
+        replaced,
+        vec![
+            "replace  elbv2.listener/http",
+            "replace  elbv2.listener/https",
+            "replace  elbv2.load_balancer"
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn ingress_is_deleted_listeners_first() {
+    let mut spec = tier_defaults(Tier::Dev);
+    let mut ingress = ingress_defaults();
+    ingress.domain = Some("app.example.com".into());
+    spec.ingress = Some(ingress);
+    let before = prior(&spec);
+    let waves = delete_waves(&before).unwrap();
+    let position = |prefix: &str| {
+        waves
+            .iter()
+            .position(|w| w.iter().any(|k| k.as_str().starts_with(prefix)))
+            .unwrap()
+    };
+    assert!(position("elbv2.listener/https") < position("elbv2.load_balancer"));
+    assert!(position("elbv2.listener/https") < position("acm.certificate"));
+    assert!(position("elbv2.load_balancer") < position("ec2.subnet/public/"));
+    assert!(position("elbv2.load_balancer") < position("ec2.security_group/load_balancer"));
 }

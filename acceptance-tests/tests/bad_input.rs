@@ -84,6 +84,111 @@ const CASES: &[Case] = &[
         summary: "Reserved tag key",
         line: "",
     },
+    Case {
+        reason: "no egress path",
+        body: r#"name = "env1"
+  tier = "dev"
+  network {
+    nat { mode = "none" }
+  }"#,
+        summary: "Private tier has no egress path",
+        line: r#"nat { mode = "none" }"#,
+    },
+    Case {
+        reason: "log retention CloudWatch refuses",
+        body: r#"name = "env1"
+  tier = "dev"
+  logging { retention_days = 15 }"#,
+        summary: "Invalid log retention",
+        line: "logging { retention_days = 15 }",
+    },
+    Case {
+        reason: "unknown endpoint preset",
+        body: r#"name = "env1"
+  tier = "dev"
+  network {
+    vpc_endpoints { preset = "all" }
+  }"#,
+        summary: "Invalid value for network.vpc_endpoints.preset",
+        line: r#"vpc_endpoints { preset = "all" }"#,
+    },
+    Case {
+        reason: "gateway service listed as extra endpoint",
+        body: r#"name = "env1"
+  tier = "dev"
+  network {
+    vpc_endpoints { extra = ["s3"] }
+  }"#,
+        summary: "Invalid VPC endpoint service",
+        line: r#"vpc_endpoints { extra = ["s3"] }"#,
+    },
+    Case {
+        reason: "unknown flow log traffic type",
+        body: r#"name = "env1"
+  tier = "dev"
+  network {
+    flow_logs { traffic_type = "SOME" }
+  }"#,
+        summary: "Invalid value for network.flow_logs.traffic_type",
+        line: r#"flow_logs { traffic_type = "SOME" }"#,
+    },
+    Case {
+        reason: "capacity with no weight",
+        body: r#"name = "env1"
+  tier = "dev"
+  cluster {
+    capacity {
+      fargate_weight = 0
+      spot_weight    = 0
+    }
+  }"#,
+        summary: "Invalid capacity strategy",
+        line: "fargate_weight = 0",
+    },
+    Case {
+        reason: "secret recovery window AWS refuses",
+        body: r#"name = "env1"
+  tier = "dev"
+  secret_recovery_window_days = 3"#,
+        summary: "Invalid secret recovery window",
+        line: "secret_recovery_window_days = 3",
+    },
+    Case {
+        reason: "ingress without a certificate source",
+        body: r#"name = "env1"
+  tier = "dev"
+  ingress { scheme = "internal" }"#,
+        summary: "Missing certificate",
+        // A block has no source range of its own: Terraform points at the resource.
+        line: "set ingress.domain",
+    },
+    Case {
+        reason: "ingress with an invalid domain",
+        body: r#"name = "env1"
+  tier = "dev"
+  ingress { domain = "not a domain" }"#,
+        summary: "Invalid domain",
+        line: r#"ingress { domain = "not a domain" }"#,
+    },
+    Case {
+        reason: "ingress with a malformed allowed CIDR",
+        body: r#"name = "env1"
+  tier = "dev"
+  ingress {
+    domain        = "app.example.com"
+    allowed_cidrs = ["10.0.0.0/33"]
+  }"#,
+        summary: "Invalid CIDR",
+        line: r#"allowed_cidrs = ["10.0.0.0/33"]"#,
+    },
+    Case {
+        reason: "ingress with a certificate that is not an ACM ARN",
+        body: r#"name = "env1"
+  tier = "dev"
+  ingress { certificate_arn = "arn:aws:iam::123456789012:server-certificate/x" }"#,
+        summary: "Invalid certificate ARN",
+        line: r#"ingress { certificate_arn = "arn:aws:iam::123456789012:server-certificate/x" }"#,
+    },
 ];
 
 fn run(tf: Tf) {

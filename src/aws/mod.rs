@@ -1,9 +1,11 @@
 //! AWS knowledge: clients, the executor that dispatches each child kind to its module, and
 //! discovery of children by ownership tags. Only this module names `aws_sdk_*` types.
 
+pub mod acm;
 pub mod ec2;
 pub mod ecs;
 pub mod elasticache;
+pub mod elbv2;
 pub mod error;
 pub mod iam;
 pub mod logs;
@@ -111,6 +113,24 @@ pub async fn elastic_ip_public_ips(
     ec2::elastic_ip::public_ips(&clients.ec2, allocation_ids).await
 }
 
+/// DNS name and Route 53 zone ID of a load balancer; `None` when it is gone.
+pub async fn load_balancer_endpoint(
+    clients: &AwsClients,
+    arn: &str,
+) -> Result<Option<(String, String)>, AwsError> {
+    elbv2::load_balancer::describe_load_balancer_endpoint(&clients.elbv2, arn).await
+}
+
+pub use acm::certificate::CertificateFacts;
+
+/// Status, names and DNS validation records of a certificate; `None` when it is gone.
+pub async fn certificate_facts(
+    clients: &AwsClients,
+    arn: &str,
+) -> Result<Option<CertificateFacts>, AwsError> {
+    acm::certificate::describe_certificate_facts(&clients.acm, arn).await
+}
+
 /// The `platform:owner` tag of a VPC, for import by VPC ID.
 pub async fn find_vpc_owner_by_id(
     clients: &AwsClients,
@@ -184,6 +204,21 @@ impl crate::apply::Executor for Executor {
                     ids,
                 )
                 .await?
+            }
+            ChildSpec::LoadBalancer(s) => {
+                elbv2::load_balancer::create_load_balancer(&self.clients.elbv2, s, ids).await?
+            }
+            ChildSpec::Listener(s) => {
+                elbv2::listener::create_listener_with(
+                    &self.clients.elbv2,
+                    Some(&self.clients.acm),
+                    s,
+                    ids,
+                )
+                .await?
+            }
+            ChildSpec::Certificate(s) => {
+                acm::certificate::create_certificate(&self.clients.acm, s, ids).await?
             }
         };
         Ok(recorded(id, &node.spec))
@@ -270,6 +305,16 @@ impl crate::apply::Executor for Executor {
                 )
                 .await?
             }
+            (ChildSpec::LoadBalancer(c), ChildSpec::LoadBalancer(d)) => {
+                elbv2::load_balancer::update_load_balancer(&self.clients.elbv2, &id, c, d, ids)
+                    .await?
+            }
+            (ChildSpec::Listener(c), ChildSpec::Listener(d)) => {
+                elbv2::listener::update_listener(&self.clients.elbv2, &id, c, d, ids).await?
+            }
+            (ChildSpec::Certificate(c), ChildSpec::Certificate(d)) => {
+                acm::certificate::update_certificate(&self.clients.acm, &id, c, d, ids).await?
+            }
             _ => {
                 return Err(StepError::new(
                     crate::apply::ErrorKind::Permanent,
@@ -321,6 +366,13 @@ impl crate::apply::Executor for Executor {
                 )
                 .await?
             }
+            Kind::LoadBalancer => {
+                elbv2::load_balancer::delete_load_balancer(&self.clients.elbv2, id).await?
+            }
+            Kind::Listener => elbv2::listener::delete_listener(&self.clients.elbv2, id).await?,
+            Kind::Certificate => {
+                acm::certificate::delete_certificate(&self.clients.acm, id).await?
+            }
         }
         Ok(())
     }
@@ -363,6 +415,15 @@ impl crate::apply::Executor for Executor {
                     ids,
                 )
                 .await?
+            }
+            ChildSpec::LoadBalancer(s) => {
+                elbv2::load_balancer::find_owned_load_balancer(&self.clients.elbv2, s, ids).await?
+            }
+            ChildSpec::Listener(s) => {
+                elbv2::listener::find_owned_listener(&self.clients.elbv2, s, ids).await?
+            }
+            ChildSpec::Certificate(s) => {
+                acm::certificate::find_owned_certificate(&self.clients.acm, s, ids).await?
             }
         };
         let Some(id) = id else {
@@ -452,6 +513,21 @@ impl crate::apply::Executor for Executor {
                 )
                 .await?
                 .map(ChildSpec::CacheSubnetGroup)
+            }
+            ChildSpec::LoadBalancer(c) => {
+                elbv2::load_balancer::observe_load_balancer(&self.clients.elbv2, id, c, ids)
+                    .await?
+                    .map(ChildSpec::LoadBalancer)
+            }
+            ChildSpec::Listener(c) => {
+                elbv2::listener::observe_listener(&self.clients.elbv2, id, c, ids)
+                    .await?
+                    .map(ChildSpec::Listener)
+            }
+            ChildSpec::Certificate(c) => {
+                acm::certificate::observe_certificate(&self.clients.acm, id, c, ids)
+                    .await?
+                    .map(ChildSpec::Certificate)
             }
         };
         Ok(observed.map(|spec| recorded(id.clone(), &spec)))

@@ -69,8 +69,8 @@ fn hourly_charge(spec: &ChildSpec) -> Option<(&'static str, f64)> {
             )),
             EndpointType::Gateway => None,
         },
-        // Add the load balancer here when that kind appears:
-        // ChildSpec::LoadBalancer(_) => Some(("load_balancers", LOAD_BALANCER_USD_PER_HOUR)),
+        // The hourly charge only; capacity units (LCUs) are usage-based.
+        ChildSpec::LoadBalancer(_) => Some(("load_balancer", LOAD_BALANCER_USD_PER_HOUR)),
         ChildSpec::Vpc(_)
         | ChildSpec::Subnet(_)
         | ChildSpec::InternetGateway(_)
@@ -84,7 +84,9 @@ fn hourly_charge(spec: &ChildSpec) -> Option<(&'static str, f64)> {
         | ChildSpec::IamRole(_)
         | ChildSpec::EcsCluster(_)
         | ChildSpec::DbSubnetGroup(_)
-        | ChildSpec::CacheSubnetGroup(_) => None,
+        | ChildSpec::CacheSubnetGroup(_)
+        | ChildSpec::Listener(_)
+        | ChildSpec::Certificate(_) => None,
     }
 }
 

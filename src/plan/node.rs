@@ -66,10 +66,13 @@ pub enum Kind {
     EcsCluster,
     DbSubnetGroup,
     CacheSubnetGroup,
+    LoadBalancer,
+    Listener,
+    Certificate,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -87,6 +90,9 @@ impl Kind {
         Kind::EcsCluster,
         Kind::DbSubnetGroup,
         Kind::CacheSubnetGroup,
+        Kind::LoadBalancer,
+        Kind::Listener,
+        Kind::Certificate,
     ];
 
     /// The key prefix, also used in diagnostics.
@@ -109,6 +115,9 @@ impl Kind {
             Kind::EcsCluster => "ecs.cluster",
             Kind::DbSubnetGroup => "rds.db_subnet_group",
             Kind::CacheSubnetGroup => "elasticache.subnet_group",
+            Kind::LoadBalancer => "elbv2.load_balancer",
+            Kind::Listener => "elbv2.listener",
+            Kind::Certificate => "acm.certificate",
         }
     }
 
@@ -132,6 +141,9 @@ impl Kind {
             Kind::EcsCluster => "ECS Cluster",
             Kind::DbSubnetGroup => "RDS DB Subnet Group",
             Kind::CacheSubnetGroup => "ElastiCache Subnet Group",
+            Kind::LoadBalancer => "ELBv2 Load Balancer",
+            Kind::Listener => "ELBv2 Listener",
+            Kind::Certificate => "ACM Certificate",
         }
     }
 }
@@ -189,6 +201,9 @@ pub enum ChildSpec {
     EcsCluster(EcsClusterSpec),
     DbSubnetGroup(DbSubnetGroupSpec),
     CacheSubnetGroup(CacheSubnetGroupSpec),
+    LoadBalancer(LoadBalancerSpec),
+    Listener(ListenerSpec),
+    Certificate(CertificateSpec),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -408,6 +423,68 @@ pub struct CacheSubnetGroupSpec {
     pub tags: Tags,
 }
 
+/// An application load balancer; its ledger ID is its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadBalancerSpec {
+    /// At most 32 characters; AWS cannot rename a load balancer.
+    pub name: String,
+    /// `internal` scheme rather than `internet-facing`; AWS cannot change it in place.
+    pub internal: bool,
+    /// One per AZ. Sorted.
+    pub subnets: Vec<NodeKey>,
+    /// Sorted.
+    pub security_groups: Vec<NodeKey>,
+    pub idle_timeout_seconds: u32,
+    pub drop_invalid_headers: bool,
+    pub deletion_protection: bool,
+    pub tags: Tags,
+}
+
+/// Where a listener's certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateSource {
+    /// Brought by the user (`certificate_arn`).
+    Arn(String),
+    /// Requested by this environment; a [`CertificateSpec`] child.
+    Node(NodeKey),
+}
+
+/// What a listener does with requests no rule matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListenerDefault {
+    /// HTTP 301 to `https://#{host}:443/#{path}?#{query}`.
+    RedirectToHttps,
+    /// A fixed `404 Not Found` (services add rules in front of it).
+    NotFound,
+}
+
+/// A load balancer listener; its ledger ID is its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenerSpec {
+    pub load_balancer: NodeKey,
+    pub port: i32,
+    /// `HTTP` or `HTTPS`.
+    pub protocol: String,
+    /// HTTPS only.
+    pub ssl_policy: Option<String>,
+    /// HTTPS only. An ACM certificate must be `ISSUED` before a listener can use it, so
+    /// create waits for that (within the resource's timeouts).
+    pub certificate: Option<CertificateSource>,
+    pub default_action: ListenerDefault,
+    pub tags: Tags,
+}
+
+/// An ACM certificate requested with DNS validation; its ledger ID is its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateSpec {
+    pub domain: String,
+    /// Subject alternative names besides `domain`. Sorted.
+    pub alternative_names: Vec<String>,
+    pub tags: Tags,
+}
+
 impl ChildSpec {
     pub fn kind(&self) -> Kind {
         match self {
@@ -428,6 +505,9 @@ impl ChildSpec {
             ChildSpec::EcsCluster(_) => Kind::EcsCluster,
             ChildSpec::DbSubnetGroup(_) => Kind::DbSubnetGroup,
             ChildSpec::CacheSubnetGroup(_) => Kind::CacheSubnetGroup,
+            ChildSpec::LoadBalancer(_) => Kind::LoadBalancer,
+            ChildSpec::Listener(_) => Kind::Listener,
+            ChildSpec::Certificate(_) => Kind::Certificate,
         }
     }
 
@@ -438,7 +518,8 @@ impl ChildSpec {
             | ChildSpec::ElasticIp(_)
             | ChildSpec::LogGroup(_)
             | ChildSpec::IamRole(_)
-            | ChildSpec::EcsCluster(_) => vec![],
+            | ChildSpec::EcsCluster(_)
+            | ChildSpec::Certificate(_) => vec![],
             ChildSpec::Subnet(s) => vec![&s.vpc],
             ChildSpec::InternetGateway(s) => vec![&s.vpc],
             ChildSpec::NatGateway(s) => vec![&s.subnet, &s.eip, &s.internet_gateway],
@@ -466,6 +547,14 @@ impl ChildSpec {
             ChildSpec::FlowLog(s) => vec![&s.vpc, &s.log_group, &s.role],
             ChildSpec::DbSubnetGroup(s) => s.subnets.iter().collect(),
             ChildSpec::CacheSubnetGroup(s) => s.subnets.iter().collect(),
+            ChildSpec::LoadBalancer(s) => s.subnets.iter().chain(&s.security_groups).collect(),
+            ChildSpec::Listener(s) => {
+                let mut refs = vec![&s.load_balancer];
+                if let Some(CertificateSource::Node(cert)) = &s.certificate {
+                    refs.push(cert);
+                }
+                refs
+            }
         }
     }
 
@@ -487,6 +576,9 @@ impl ChildSpec {
             ChildSpec::EcsCluster(s) => Some(&s.tags),
             ChildSpec::DbSubnetGroup(s) => Some(&s.tags),
             ChildSpec::CacheSubnetGroup(s) => Some(&s.tags),
+            ChildSpec::LoadBalancer(s) => Some(&s.tags),
+            ChildSpec::Listener(s) => Some(&s.tags),
+            ChildSpec::Certificate(s) => Some(&s.tags),
             ChildSpec::Route(_) | ChildSpec::RouteTableAssociation(_) => None,
         }
     }
@@ -561,6 +653,16 @@ impl ChildSpec {
             (ChildSpec::EcsCluster(a), ChildSpec::EcsCluster(b)) => a.name != b.name,
             (ChildSpec::DbSubnetGroup(a), ChildSpec::DbSubnetGroup(b)) => a.name != b.name,
             (ChildSpec::CacheSubnetGroup(a), ChildSpec::CacheSubnetGroup(b)) => a.name != b.name,
+            (ChildSpec::LoadBalancer(a), ChildSpec::LoadBalancer(b)) => {
+                a.name != b.name || a.internal != b.internal
+            }
+            (ChildSpec::Listener(a), ChildSpec::Listener(b)) => {
+                a.load_balancer != b.load_balancer || a.port != b.port
+            }
+            // ACM cannot change a certificate's names.
+            (ChildSpec::Certificate(a), ChildSpec::Certificate(b)) => {
+                a.domain != b.domain || a.alternative_names != b.alternative_names
+            }
             _ => true,
         }
     }

@@ -272,6 +272,28 @@ pub struct LoggingSpec {
     pub kms_key_arn: Option<String>,
 }
 
+/// The TLS policy PRODUCT.md names as the default: TLS 1.3 and 1.2 only.
+pub const DEFAULT_TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06";
+
+/// The shared load balancer (present = `ingress` block).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressSpec {
+    /// `internal` rather than `internet-facing`.
+    pub internal: bool,
+    /// Requested from ACM unless `certificate_arn` is given.
+    pub domain: Option<String>,
+    /// Sorted, unique.
+    pub additional_domains: Vec<String>,
+    pub certificate_arn: Option<String>,
+    pub tls_policy: String,
+    /// Port 80 answers 301 to HTTPS; without it there is no port 80.
+    pub http_to_https: bool,
+    pub idle_timeout_seconds: u32,
+    /// Who may reach 80 and 443. Sorted, unique.
+    pub allowed_cidrs: Vec<String>,
+    pub drop_invalid_headers: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentSpec {
     pub name: String,
@@ -283,6 +305,7 @@ pub struct EnvironmentSpec {
     pub network: NetworkSpec,
     pub cluster: ClusterSpec,
     pub logging: LoggingSpec,
+    pub ingress: Option<IngressSpec>,
     /// The user's tags merged over the provider's default tags.
     pub tags: Tags,
     /// The configuration as written, recorded on the VPC so import can recover it.
@@ -457,6 +480,142 @@ fn is_endpoint_service(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
 }
 
+/// Whether a DNS name is covered by a certificate name (`*.example.com` covers exactly one
+/// label). Case-insensitive, as DNS is.
+pub fn certificate_covers(certificate_name: &str, host: &str) -> bool {
+    let name = certificate_name.to_ascii_lowercase();
+    let host = host.to_ascii_lowercase();
+    match name.strip_prefix("*.") {
+        Some(parent) => {
+            host.split_once('.')
+                .is_some_and(|(label, rest)| !label.is_empty() && label != "*" && rest == parent)
+                || host == name
+        }
+        None => host == name,
+    }
+}
+
+/// A DNS name a certificate can be requested for; `*.` allowed as the first label.
+pub fn is_domain_name(name: &str) -> bool {
+    let name = name.strip_prefix("*.").unwrap_or(name);
+    let labels: Vec<&str> = name.split('.').collect();
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Checks the ingress block without AWS: names, CIDRs, the certificate source and limits.
+pub fn validate_ingress(ingress: &IngressSpec) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let path = |names: &[&str]| {
+        let mut all = vec!["ingress"];
+        all.extend_from_slice(names);
+        AttrPath::attrs(&all)
+    };
+    if ingress.domain.is_none() && ingress.certificate_arn.is_none() {
+        diags.error_at(
+            AttrPath::attrs(&["ingress"]),
+            "Missing certificate",
+            "The HTTPS listener needs a certificate: set ingress.domain (an ACM certificate is requested for it) or ingress.certificate_arn.",
+        );
+    }
+    if let Some(domain) = &ingress.domain {
+        if !is_domain_name(domain) {
+            diags.error_at(
+                path(&["domain"]),
+                "Invalid domain",
+                format!("{domain:?} is not a DNS name such as \"app.example.com\" or \"*.example.com\"."),
+            );
+        }
+    }
+    for (i, name) in ingress.additional_domains.iter().enumerate() {
+        if !is_domain_name(name) {
+            diags.error_at(
+                path(&["additional_domains"]).index(i as i64),
+                "Invalid domain",
+                format!(
+                    "{name:?} is not a DNS name such as \"api.example.com\" or \"*.example.com\"."
+                ),
+            );
+        }
+    }
+    if !ingress.additional_domains.is_empty() && ingress.domain.is_none() {
+        diags.error_at(
+            path(&["additional_domains"]),
+            "Missing domain",
+            "ingress.additional_domains are names of the certificate requested for ingress.domain; set ingress.domain too.",
+        );
+    }
+    if let Some(arn) = &ingress.certificate_arn {
+        let parts: Vec<&str> = arn.split(':').collect();
+        let looks_right = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "acm"
+            && parts[5].starts_with("certificate/");
+        if !looks_right {
+            diags.error_at(
+                path(&["certificate_arn"]),
+                "Invalid certificate ARN",
+                format!("{arn:?} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)."),
+            );
+        }
+    }
+    if !ingress.tls_policy.starts_with("ELBSecurityPolicy-") {
+        diags.error_at(
+            path(&["tls_policy"]),
+            "Invalid TLS policy",
+            format!(
+                "{:?} is not an ELB security policy name such as \"{DEFAULT_TLS_POLICY}\".",
+                ingress.tls_policy
+            ),
+        );
+    }
+    if !(1..=4000).contains(&ingress.idle_timeout_seconds) {
+        diags.error_at(
+            path(&["idle_timeout"]),
+            "Invalid idle timeout",
+            format!(
+                "Load balancers accept 1 to 4000 seconds, got {}.",
+                ingress.idle_timeout_seconds
+            ),
+        );
+    }
+    if ingress.allowed_cidrs.is_empty() {
+        diags.error_at(
+            path(&["allowed_cidrs"]),
+            "No allowed sources",
+            "ingress.allowed_cidrs is empty, so nothing could reach the load balancer. Remove the ingress block or list at least one CIDR.",
+        );
+    }
+    for (i, cidr) in ingress.allowed_cidrs.iter().enumerate() {
+        if let Err(message) = Ipv4Cidr::parse(cidr) {
+            diags.error_at(
+                path(&["allowed_cidrs"]).index(i as i64),
+                "Invalid CIDR",
+                message,
+            );
+        }
+    }
+    diags
+}
+
+/// Names the certificate does not cover among `hosts` (plan-time, with the certificate's names
+/// read from ACM).
+pub fn uncovered_hosts<'a>(certificate_names: &[String], hosts: &[&'a str]) -> Vec<&'a str> {
+    hosts
+        .iter()
+        .copied()
+        .filter(|h| !certificate_names.iter().any(|n| certificate_covers(n, h)))
+        .collect()
+}
+
 /// Checks of the resolved environment beyond the network layout: egress path, log retention,
 /// capacity weights, endpoint names and the secret recovery window. Errors name the attribute.
 pub fn validate_environment(spec: &EnvironmentSpec) -> Diagnostics {
@@ -514,7 +673,7 @@ pub fn validate_environment(spec: &EnvironmentSpec) -> Diagnostics {
     let capacity = spec.cluster.capacity;
     if capacity.fargate_weight == 0 && capacity.spot_weight == 0 {
         diags.error_at(
-            AttrPath::attrs(&["cluster", "capacity"]),
+            AttrPath::attrs(&["cluster", "capacity", "fargate_weight"]),
             "Invalid capacity strategy",
             "At least one of cluster.capacity.fargate_weight and spot_weight must be above 0.",
         );
@@ -525,6 +684,9 @@ pub fn validate_environment(spec: &EnvironmentSpec) -> Diagnostics {
             "Invalid capacity strategy",
             "cluster.capacity.base places tasks on FARGATE, so fargate_weight must be above 0 too.",
         );
+    }
+    if let Some(ingress) = &spec.ingress {
+        diags.extend(validate_ingress(ingress));
     }
     let window = spec.secret_recovery_window_days;
     if window != 0 && !(7..=30).contains(&window) {
@@ -540,6 +702,94 @@ pub fn validate_environment(spec: &EnvironmentSpec) -> Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_coverage() {
+        struct Case {
+            reason: &'static str,
+            name: &'static str,
+            host: &'static str,
+            covered: bool,
+        }
+        let cases = [
+            Case {
+                reason: "exact",
+                name: "app.example.com",
+                host: "app.example.com",
+                covered: true,
+            },
+            Case {
+                reason: "case",
+                name: "App.Example.com",
+                host: "app.EXAMPLE.com",
+                covered: true,
+            },
+            Case {
+                reason: "other name",
+                name: "app.example.com",
+                host: "api.example.com",
+                covered: false,
+            },
+            Case {
+                reason: "wildcard one label",
+                name: "*.example.com",
+                host: "api.example.com",
+                covered: true,
+            },
+            Case {
+                reason: "wildcard two labels",
+                name: "*.example.com",
+                host: "a.b.example.com",
+                covered: false,
+            },
+            Case {
+                reason: "wildcard apex",
+                name: "*.example.com",
+                host: "example.com",
+                covered: false,
+            },
+            Case {
+                reason: "wildcard itself",
+                name: "*.example.com",
+                host: "*.example.com",
+                covered: true,
+            },
+        ];
+        for case in cases {
+            assert_eq!(
+                certificate_covers(case.name, case.host),
+                case.covered,
+                "{}",
+                case.reason
+            );
+        }
+        let names = vec!["example.com".to_string(), "*.example.com".to_string()];
+        assert_eq!(
+            uncovered_hosts(
+                &names,
+                &["example.com", "www.example.com", "x.y.example.com"]
+            ),
+            vec!["x.y.example.com"]
+        );
+    }
+
+    #[test]
+    fn domain_names() {
+        for ok in ["example.com", "*.example.com", "a-b.c.example.org"] {
+            assert!(is_domain_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "localhost",
+            "-a.com",
+            "a..com",
+            "a b.com",
+            "*.*.com",
+            "a.*.com",
+        ] {
+            assert!(!is_domain_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn cidr_parsing() {

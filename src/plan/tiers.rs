@@ -3,7 +3,8 @@
 
 use super::spec::{
     AzChoice, CapacitySpec, ClusterSpec, EndpointPreset, EndpointsSpec, EnvironmentSpec,
-    FlowLogsSpec, Ipv4Cidr, LoggingSpec, NatMode, NetworkSpec, SubnetNewbits, Tier,
+    FlowLogsSpec, IngressSpec, Ipv4Cidr, LoggingSpec, NatMode, NetworkSpec, SubnetNewbits, Tier,
+    DEFAULT_TLS_POLICY,
 };
 
 /// The defaults a tier implies for an environment.
@@ -132,9 +133,25 @@ impl TierDefaults {
                 retention_days: self.log_retention_days,
                 kms_key_arn: None,
             },
+            ingress: None,
             tags: Default::default(),
             written: String::new(),
         }
+    }
+}
+
+/// An ingress block with every default; `domain` or `certificate_arn` comes from the user.
+pub fn ingress_defaults() -> IngressSpec {
+    IngressSpec {
+        internal: false,
+        domain: None,
+        additional_domains: Vec::new(),
+        certificate_arn: None,
+        tls_policy: DEFAULT_TLS_POLICY.to_string(),
+        http_to_https: true,
+        idle_timeout_seconds: 60,
+        allowed_cidrs: vec!["0.0.0.0/0".to_string()],
+        drop_invalid_headers: true,
     }
 }
 

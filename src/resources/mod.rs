@@ -2,4 +2,5 @@
 //! (`apply` over `aws`). They turn configuration into specs with attribute-path diagnostics and
 //! ledgers into state; they make no decisions about AWS.
 
+pub mod data_sources;
 pub mod environment;

@@ -6,11 +6,12 @@ use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
 use crate::plan::ledger::Ledger;
 use crate::plan::node::{
-    CacheSubnetGroupSpec, CapacityProviderStrategyItem, ChildSpec, DbSubnetGroupSpec, Direction,
-    EcsClusterSpec, ElasticIpSpec, EndpointType, FlowLogSpec, IamRoleSpec, InternetGatewaySpec,
-    Kind, LogGroupSpec, NatGatewaySpec, Node, NodeKey, RouteSpec, RouteTableAssociationSpec,
-    RouteTableSpec, RouteTarget, RulePeer, SecurityGroupRuleSpec, SecurityGroupSpec, SubnetSpec,
-    SubnetTier, Tags, VpcEndpointSpec, VpcSpec,
+    CacheSubnetGroupSpec, CapacityProviderStrategyItem, CertificateSource, CertificateSpec,
+    ChildSpec, DbSubnetGroupSpec, Direction, EcsClusterSpec, ElasticIpSpec, EndpointType,
+    FlowLogSpec, IamRoleSpec, InternetGatewaySpec, Kind, ListenerDefault, ListenerSpec,
+    LoadBalancerSpec, LogGroupSpec, NatGatewaySpec, Node, NodeKey, RouteSpec,
+    RouteTableAssociationSpec, RouteTableSpec, RouteTarget, RulePeer, SecurityGroupRuleSpec,
+    SecurityGroupSpec, SubnetSpec, SubnetTier, Tags, VpcEndpointSpec, VpcSpec,
 };
 use crate::plan::spec::{AzChoice, EnvironmentSpec, NatMode, RegionFacts};
 
@@ -308,6 +309,7 @@ pub fn expand_environment(
     for node in platform
         .security_groups()
         .into_iter()
+        .chain(platform.ingress())
         .chain(platform.endpoints())
         .chain(platform.flow_logs())
         .chain(platform.shared())
@@ -329,6 +331,7 @@ pub fn expand_environment(
 pub const GROUP_SERVICES: &str = "services";
 pub const GROUP_DATA: &str = "data";
 pub const GROUP_ENDPOINTS: &str = "endpoints";
+pub const GROUP_LOAD_BALANCER: &str = "load_balancer";
 
 /// PostgreSQL and Redis/Valkey ports the data tier admits from services.
 pub const DATA_PORTS: &[(&str, i32)] = &[("postgres", 5432), ("redis", 6379)];
@@ -452,6 +455,118 @@ impl Platform<'_> {
                 (443, 443),
                 RulePeer::Cidr(self.spec.network.cidr.to_string()),
                 "HTTPS from the VPC",
+            ));
+        }
+        out
+    }
+
+    /// The shared load balancer: its group and rules, the services' rule admitting it, the
+    /// certificate, and the HTTPS and HTTP listeners.
+    fn ingress(&self) -> Vec<Node> {
+        let Some(ingress) = &self.spec.ingress else {
+            return Vec::new();
+        };
+        let lb_group = key(Kind::SecurityGroup, &[GROUP_LOAD_BALANCER]);
+        let services = key(Kind::SecurityGroup, &[GROUP_SERVICES]);
+        let mut out = vec![self.group(
+            GROUP_LOAD_BALANCER,
+            "Load balancer: HTTP and HTTPS from the allowed CIDRs",
+        )];
+        let mut ports = vec![("https", 443)];
+        if ingress.http_to_https {
+            ports.push(("http", 80));
+        }
+        for (name, port) in ports {
+            for cidr in &ingress.allowed_cidrs {
+                out.push(self.rule(
+                    GROUP_LOAD_BALANCER,
+                    Direction::Ingress,
+                    &format!("{name}-from-{}", cidr.replace('/', "_")),
+                    "tcp",
+                    (port, port),
+                    RulePeer::Cidr(cidr.clone()),
+                    &format!("{} from {cidr}", name.to_uppercase()),
+                ));
+            }
+        }
+        out.push(self.rule(
+            GROUP_LOAD_BALANCER,
+            Direction::Egress,
+            "tcp-to-services",
+            "tcp",
+            (0, 65535),
+            RulePeer::Group(services.clone()),
+            "To service tasks",
+        ));
+        out.push(self.rule(
+            GROUP_SERVICES,
+            Direction::Ingress,
+            "tcp-from-load-balancer",
+            "tcp",
+            (0, 65535),
+            RulePeer::Group(lb_group.clone()),
+            "From the load balancer",
+        ));
+        let lb_key = key(Kind::LoadBalancer, &[]);
+        let tier = if ingress.internal {
+            SubnetTier::Private
+        } else {
+            SubnetTier::Public
+        };
+        out.push(Self::node(
+            lb_key.clone(),
+            ChildSpec::LoadBalancer(LoadBalancerSpec {
+                name: load_balancer_name(&self.spec.name),
+                internal: ingress.internal,
+                subnets: self.subnets(tier),
+                security_groups: vec![lb_group],
+                idle_timeout_seconds: ingress.idle_timeout_seconds,
+                drop_invalid_headers: ingress.drop_invalid_headers,
+                deletion_protection: self.spec.deletion_protection,
+                tags: self.tags(&lb_key, &["lb"]),
+            }),
+        ));
+        let certificate = match (&ingress.certificate_arn, &ingress.domain) {
+            (Some(arn), _) => CertificateSource::Arn(arn.clone()),
+            (None, domain) => {
+                let cert_key = key(Kind::Certificate, &[]);
+                out.push(Self::node(
+                    cert_key.clone(),
+                    ChildSpec::Certificate(CertificateSpec {
+                        domain: domain.clone().unwrap_or_default(),
+                        alternative_names: ingress.additional_domains.clone(),
+                        tags: self.tags(&cert_key, &["certificate"]),
+                    }),
+                ));
+                CertificateSource::Node(cert_key)
+            }
+        };
+        let https = key(Kind::Listener, &["https"]);
+        out.push(Self::node(
+            https.clone(),
+            ChildSpec::Listener(ListenerSpec {
+                load_balancer: lb_key.clone(),
+                port: 443,
+                protocol: "HTTPS".to_string(),
+                ssl_policy: Some(ingress.tls_policy.clone()),
+                certificate: Some(certificate),
+                default_action: ListenerDefault::NotFound,
+                tags: self.tags(&https, &["https"]),
+            }),
+        ));
+        if ingress.http_to_https {
+            let http = key(Kind::Listener, &["http"]);
+            out.push(Self::node(
+                http.clone(),
+                ChildSpec::Listener(ListenerSpec {
+                    load_balancer: lb_key,
+                    port: 80,
+                    protocol: "HTTP".to_string(),
+                    ssl_policy: None,
+                    certificate: None,
+                    default_action: ListenerDefault::RedirectToHttps,
+                    tags: self.tags(&http, &["http"]),
+                }),
             ));
         }
         out
@@ -616,6 +731,11 @@ impl Platform<'_> {
     }
 }
 
+/// `<env>-lb`: load balancer names are at most 32 characters, environment names 16.
+pub fn load_balancer_name(environment: &str) -> String {
+    format!("{environment}-lb")
+}
+
 /// `/platform/<env>`: the environment's log group; services log below it.
 pub fn environment_log_group_name(environment: &str) -> String {
     format!("/platform/{environment}")
@@ -702,6 +822,34 @@ pub fn effective_config(spec: &EnvironmentSpec) -> BTreeMap<String, String> {
         "logging.kms_key_arn",
         spec.logging.kms_key_arn.clone().unwrap_or_default(),
     );
+    if let Some(ingress) = &spec.ingress {
+        let mut put = |k: &str, v: String| {
+            out.insert(format!("ingress.{k}"), v);
+        };
+        put(
+            "scheme",
+            if ingress.internal {
+                "internal"
+            } else {
+                "internet-facing"
+            }
+            .to_string(),
+        );
+        put("domain", ingress.domain.clone().unwrap_or_default());
+        put("additional_domains", ingress.additional_domains.join(","));
+        put(
+            "certificate_arn",
+            ingress.certificate_arn.clone().unwrap_or_default(),
+        );
+        put("tls_policy", ingress.tls_policy.clone());
+        put("http_to_https", ingress.http_to_https.to_string());
+        put("idle_timeout", ingress.idle_timeout_seconds.to_string());
+        put("allowed_cidrs", ingress.allowed_cidrs.join(","));
+        put(
+            "drop_invalid_headers",
+            ingress.drop_invalid_headers.to_string(),
+        );
+    }
     out.insert("tier".to_string(), spec.tier.as_str().to_string());
     out.insert("network.cidr".to_string(), spec.network.cidr.to_string());
     let (count, ids) = match &spec.network.azs {

@@ -26,7 +26,8 @@ use crate::plan::ledger::Ledger;
 use crate::plan::spec::{EnvironmentSpec, RegionFacts, Zone};
 use crate::provider::{Configured, ConfiguredSlot};
 
-use model::Ids;
+use crate::plan::node::{Kind, NodeKey};
+use model::{Ids, LiveFacts};
 
 const RESUME_HINT: &str = "Everything created so far is recorded in state. Run `terraform apply` again to continue; if Terraform marked the environment tainted, run `terraform untaint <address>` first to resume in place instead of replacing it.";
 
@@ -136,22 +137,88 @@ fn outcome_diagnostics(outcome: &Outcome) -> Diagnostics {
     diags
 }
 
-/// Public IPs of the NAT EIPs, ordered by AZ ID.
-async fn nat_public_ips(
+/// What the ledger does not hold: NAT public IPs, the load balancer's DNS name and zone, and
+/// the certificate's status and validation records.
+async fn live_facts(
     configured: &Configured,
+    spec: &EnvironmentSpec,
     expansion: &Expansion,
     ledger: &Ledger,
-) -> Result<Value, Diagnostic> {
-    let ids: Vec<String> = model::nat_eip_keys(expansion)
+) -> Result<LiveFacts, Diagnostic> {
+    let mut facts = LiveFacts::empty();
+    let eips: Vec<String> = model::nat_eip_keys(expansion)
         .iter()
         .filter_map(|k| ledger.id_of(k).map(str::to_string))
         .collect();
-    let ips = aws::elastic_ip_public_ips(&configured.clients, &ids)
+    let ips = aws::elastic_ip_public_ips(&configured.clients, &eips)
         .await
         .map_err(|e| Diagnostic::error("Reading NAT public IPs", e.to_string()))?;
-    Ok(Value::string_list(
-        ids.iter().filter_map(|id| ips.get(id).cloned()),
-    ))
+    facts.nat_public_ips = Value::string_list(eips.iter().filter_map(|id| ips.get(id).cloned()));
+    if let Some(arn) = ledger.id_of(&NodeKey::new(Kind::LoadBalancer, &[])) {
+        let endpoint = aws::load_balancer_endpoint(&configured.clients, arn)
+            .await
+            .map_err(|e| Diagnostic::error("Reading the load balancer", e.to_string()))?;
+        if let Some((dns_name, zone_id)) = endpoint {
+            facts.load_balancer_dns_name = Value::string(dns_name);
+            facts.load_balancer_zone_id = Value::string(zone_id);
+        }
+    }
+    if let Some(arn) = model::certificate_arn(spec, &Ids::Recorded(ledger)).as_str() {
+        if !arn.is_empty() {
+            let certificate = aws::certificate_facts(&configured.clients, arn)
+                .await
+                .map_err(|e| Diagnostic::error("Reading the certificate", e.to_string()))?;
+            if let Some(certificate) = certificate {
+                facts.certificate_status = Value::string(certificate.status);
+                facts.certificate_validation_records =
+                    model::validation_records(&certificate.validation_records);
+            }
+        }
+    }
+    Ok(facts)
+}
+
+/// Plan-time check of a certificate the user brings: it must exist and cover the domains.
+async fn check_certificate(configured: &Configured, spec: &EnvironmentSpec) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let Some(ingress) = &spec.ingress else {
+        return diags;
+    };
+    let Some(arn) = &ingress.certificate_arn else {
+        return diags;
+    };
+    let path = AttrPath::attrs(&["ingress", "certificate_arn"]);
+    match aws::certificate_facts(&configured.clients, arn).await {
+        Ok(None) => diags.error_at(
+            path,
+            "Certificate not found",
+            format!("ACM has no certificate {arn} in {}.", configured.region),
+        ),
+        Ok(Some(certificate)) => {
+            let mut hosts: Vec<&str> = ingress
+                .additional_domains
+                .iter()
+                .map(String::as_str)
+                .collect();
+            if let Some(domain) = &ingress.domain {
+                hosts.insert(0, domain);
+            }
+            let uncovered = crate::plan::spec::uncovered_hosts(&certificate.names, &hosts);
+            if !uncovered.is_empty() {
+                diags.error_at(
+                    AttrPath::attrs(&["ingress", "domain"]),
+                    "Certificate does not cover the domain",
+                    format!(
+                        "Certificate {arn} is for {}, which does not cover {}.",
+                        certificate.names.join(", "),
+                        uncovered.join(", ")
+                    ),
+                );
+            }
+        }
+        Err(e) => diags.push(Diagnostic::error("Reading the certificate", e.to_string()).at(path)),
+    }
+    diags
 }
 
 #[async_trait]
@@ -212,21 +279,19 @@ impl Resource for EnvironmentResource {
                 .get("drift")
                 .as_elements()
                 .is_none_or(|d| d.is_empty());
-        let nat_ips = if !req.prior_state.is_null()
-            && model::nat_eip_keys(&prepared.expansion).iter().all(|k| {
-                prepared.ops.contains(&Op::NoOp(k.clone()))
-                    || prepared.ops.contains(&Op::Update(k.clone()))
-            }) {
-            req.prior_state.get("nat_public_ips").clone()
-        } else {
-            Value::Unknown
-        };
+        response
+            .diagnostics
+            .extend(check_certificate(&configured, &prepared.spec).await);
+        if response.diagnostics.has_errors() {
+            return response;
+        }
+        let facts = LiveFacts::planned(&req.prior_state, &prepared.expansion, &prepared.ops);
         let mut planned = model::state(
             &req.config,
             &prepared.spec,
             &prepared.expansion,
             &Ids::Planned(&ledger, &prepared.ops),
-            nat_ips,
+            &facts,
             Vec::new(),
         );
         if nothing_changes {
@@ -428,19 +493,20 @@ impl Resource for EnvironmentResource {
                 return response;
             }
         }
-        let nat_ips = match nat_public_ips(&configured, &prepared.expansion, &ledger).await {
-            Ok(v) => v,
-            Err(d) => {
-                response.diagnostics.push(d);
-                return response;
-            }
-        };
+        let facts =
+            match live_facts(&configured, &prepared.spec, &prepared.expansion, &ledger).await {
+                Ok(v) => v,
+                Err(d) => {
+                    response.diagnostics.push(d);
+                    return response;
+                }
+            };
         response.new_state = model::state(
             &config,
             &prepared.spec,
             &prepared.expansion,
             &Ids::Recorded(&ledger),
-            nat_ips,
+            &facts,
             drift,
         );
         response.private = ledger.to_private();
@@ -548,12 +614,18 @@ impl EnvironmentResource {
             // Nothing was created: no state to record.
             return response;
         }
-        let nat_ips = match nat_public_ips(&configured, &prepared.expansion, &outcome.ledger).await
+        let facts = match live_facts(
+            &configured,
+            &prepared.spec,
+            &prepared.expansion,
+            &outcome.ledger,
+        )
+        .await
         {
             Ok(v) => v,
             Err(d) => {
                 response.diagnostics.push(d);
-                Value::List(Vec::new())
+                LiveFacts::empty()
             }
         };
         response.new_state = model::state(
@@ -561,7 +633,7 @@ impl EnvironmentResource {
             &prepared.spec,
             &prepared.expansion,
             &Ids::Recorded(&outcome.ledger),
-            nat_ips,
+            &facts,
             Vec::new(),
         );
         response.private = outcome.ledger.to_private();

@@ -16,7 +16,7 @@ use crate::plan::expand::environment::{
 use crate::plan::ledger::Ledger;
 use crate::plan::node::{Kind, NodeKey, SubnetTier, Tags};
 use crate::plan::spec::{self, AzChoice, EndpointPreset, EnvironmentSpec, Ipv4Cidr, NatMode, Tier};
-use crate::plan::tiers::TierDefaults;
+use crate::plan::tiers::{ingress_defaults, TierDefaults};
 
 /// Default for each entry of the `timeouts` block.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -31,6 +31,18 @@ fn known_str(value: &Value) -> Option<&str> {
 
 fn small_int(value: &Value) -> Option<i64> {
     value.as_number().and_then(|n| n.to_i64())
+}
+
+/// A known list of strings, sorted and unique (order carries no meaning where it is used).
+fn string_list(value: &Value) -> Option<Vec<String>> {
+    let mut items: Vec<String> = value
+        .as_elements()?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    items.sort();
+    items.dedup();
+    Some(items)
 }
 
 /// A whole, non-negative number that fits u32; anything else counts as unset (the schema's
@@ -149,6 +161,35 @@ pub fn parse_config(config: &Value, default_tags: &Tags) -> (Option<EnvironmentS
     if let Some(days) = small_u32(config.get("secret_recovery_window_days")) {
         spec.secret_recovery_window_days = days;
     }
+    let ingress = config.get("ingress");
+    if !ingress.is_null() {
+        let mut spec_ingress = ingress_defaults();
+        if let Some(scheme) = known_str(ingress.get("scheme")) {
+            spec_ingress.internal = scheme == "internal";
+        }
+        spec_ingress.domain = known_str(ingress.get("domain")).map(str::to_string);
+        spec_ingress.certificate_arn =
+            known_str(ingress.get("certificate_arn")).map(str::to_string);
+        if let Some(names) = string_list(ingress.get("additional_domains")) {
+            spec_ingress.additional_domains = names;
+        }
+        if let Some(policy) = known_str(ingress.get("tls_policy")) {
+            spec_ingress.tls_policy = policy.to_string();
+        }
+        if let Some(redirect) = ingress.get("http_to_https").as_bool() {
+            spec_ingress.http_to_https = redirect;
+        }
+        if let Some(seconds) = small_u32(ingress.get("idle_timeout")) {
+            spec_ingress.idle_timeout_seconds = seconds;
+        }
+        if let Some(cidrs) = string_list(ingress.get("allowed_cidrs")) {
+            spec_ingress.allowed_cidrs = cidrs;
+        }
+        if let Some(drop) = ingress.get("drop_invalid_headers").as_bool() {
+            spec_ingress.drop_invalid_headers = drop;
+        }
+        spec.ingress = Some(spec_ingress);
+    }
     let mut tags = default_tags.clone();
     for (k, v) in config.get("tags").as_entries().into_iter().flatten() {
         if let Some(v) = v.as_str() {
@@ -256,7 +297,7 @@ pub enum Ids<'a> {
 }
 
 impl Ids<'_> {
-    fn get(&self, key: &NodeKey) -> Value {
+    pub fn get(&self, key: &NodeKey) -> Value {
         match self {
             Ids::Recorded(ledger) => ledger.id_of(key).map(Value::string).unwrap_or(Value::Null),
             Ids::Planned(ledger, ops) => {
@@ -283,8 +324,97 @@ pub const CONFIG_ATTRIBUTES: &[&str] = &[
     "network",
     "cluster",
     "logging",
+    "ingress",
     "timeouts",
 ];
+
+/// Outputs read from AWS beside the ledger (addresses, DNS names, certificate status), or
+/// planned: the prior value when its child is unchanged, unknown otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveFacts {
+    pub nat_public_ips: Value,
+    pub load_balancer_dns_name: Value,
+    pub load_balancer_zone_id: Value,
+    pub certificate_status: Value,
+    pub certificate_validation_records: Value,
+}
+
+impl LiveFacts {
+    /// Facts of an environment without NAT or ingress, and the shape of each when absent.
+    pub fn empty() -> LiveFacts {
+        LiveFacts {
+            nat_public_ips: Value::List(Vec::new()),
+            load_balancer_dns_name: Value::string(""),
+            load_balancer_zone_id: Value::string(""),
+            certificate_status: Value::string(""),
+            certificate_validation_records: Value::List(Vec::new()),
+        }
+    }
+
+    /// At plan: a fact keeps its prior value while the children it comes from stay (no-op or
+    /// in-place update); otherwise it is unknown until apply.
+    pub fn planned(prior_state: &Value, expansion: &Expansion, ops: &[Op]) -> LiveFacts {
+        let stays = |key: &NodeKey| {
+            !prior_state.is_null()
+                && ops
+                    .iter()
+                    .any(|op| matches!(op, Op::NoOp(k) | Op::Update(k) if k == key))
+        };
+        let prior_or_unknown = |name: &str, keys: &[NodeKey]| {
+            if keys.iter().all(stays) {
+                prior_state.get(name).clone()
+            } else {
+                Value::Unknown
+            }
+        };
+        let mut facts = LiveFacts::empty();
+        facts.nat_public_ips = prior_or_unknown("nat_public_ips", &nat_eip_keys(expansion));
+        let lb = NodeKey::new(Kind::LoadBalancer, &[]);
+        if expansion.nodes.contains_key(&lb) {
+            facts.load_balancer_dns_name =
+                prior_or_unknown("load_balancer_dns_name", std::slice::from_ref(&lb));
+            facts.load_balancer_zone_id =
+                prior_or_unknown("load_balancer_zone_id", std::slice::from_ref(&lb));
+            // The certificate's facts follow the listener using it (and the requested one).
+            let mut keys = vec![NodeKey::new(Kind::Listener, &["https"])];
+            let cert = NodeKey::new(Kind::Certificate, &[]);
+            if expansion.nodes.contains_key(&cert) {
+                keys.push(cert);
+            }
+            facts.certificate_status = prior_or_unknown("certificate_status", &keys);
+            facts.certificate_validation_records =
+                prior_or_unknown("certificate_validation_records", &keys);
+        }
+        facts
+    }
+}
+
+/// Validation records as the `certificate_validation_records` value.
+pub fn validation_records(records: &[(String, String, String)]) -> Value {
+    Value::List(
+        records
+            .iter()
+            .map(|(name, kind, value)| {
+                let mut record = Value::Object(BTreeMap::new());
+                record.set("name", Value::string(name));
+                record.set("type", Value::string(kind));
+                record.set("value", Value::string(value));
+                record
+            })
+            .collect(),
+    )
+}
+
+/// The certificate the HTTPS listener uses: the requested child's ARN or the user's.
+pub fn certificate_arn(spec: &EnvironmentSpec, ids: &Ids<'_>) -> Value {
+    match &spec.ingress {
+        None => Value::string(""),
+        Some(ingress) => match &ingress.certificate_arn {
+            Some(arn) => Value::string(arn),
+            None => ids.get(&NodeKey::new(Kind::Certificate, &[])),
+        },
+    }
+}
 
 /// Builds the full state: configuration as written, plus computed attributes.
 pub fn state(
@@ -292,7 +422,7 @@ pub fn state(
     spec: &EnvironmentSpec,
     expansion: &Expansion,
     ids: &Ids<'_>,
-    nat_public_ips: Value,
+    facts: &LiveFacts,
     drift: Vec<String>,
 ) -> Value {
     let mut state = Value::Object(BTreeMap::new());
@@ -340,7 +470,38 @@ pub fn state(
         .map(|k| ids.get(&k))
         .collect();
     state.set("nat_gateway_ids", Value::List(nat_ids));
-    state.set("nat_public_ips", nat_public_ips);
+    state.set("nat_public_ips", facts.nat_public_ips.clone());
+    // Ingress outputs are empty strings without an ingress block, so references stay valid.
+    let id_or_empty = |key: NodeKey| {
+        if expansion.nodes.contains_key(&key) {
+            ids.get(&key)
+        } else {
+            Value::string("")
+        }
+    };
+    state.set(
+        "load_balancer_arn",
+        id_or_empty(NodeKey::new(Kind::LoadBalancer, &[])),
+    );
+    state.set(
+        "https_listener_arn",
+        id_or_empty(NodeKey::new(Kind::Listener, &["https"])),
+    );
+    state.set(
+        "http_listener_arn",
+        id_or_empty(NodeKey::new(Kind::Listener, &["http"])),
+    );
+    state.set("certificate_arn", certificate_arn(spec, ids));
+    state.set(
+        "load_balancer_dns_name",
+        facts.load_balancer_dns_name.clone(),
+    );
+    state.set("load_balancer_zone_id", facts.load_balancer_zone_id.clone());
+    state.set("certificate_status", facts.certificate_status.clone());
+    state.set(
+        "certificate_validation_records",
+        facts.certificate_validation_records.clone(),
+    );
     let resources: BTreeMap<String, Value> = expansion
         .nodes
         .keys()

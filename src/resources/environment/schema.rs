@@ -11,6 +11,7 @@ pub const SCHEMA_VERSION: i64 = 0;
 
 pub const TIERS: &[&str] = &["dev", "staging", "prod"];
 pub const NAT_MODES: &[&str] = &["none", "single", "per_az"];
+pub const SCHEMES: &[&str] = &["internet-facing", "internal"];
 
 pub fn schema() -> Schema {
     let subnet_newbits = Block::new("Bits added to the VPC prefix for each tier's subnets. Changing them replaces the environment.")
@@ -64,6 +65,16 @@ pub fn schema() -> Schema {
     let logging = Block::new("The environment's log group `/platform/<name>`; services inherit the retention.")
         .attribute(Attribute::number("retention_days").optional().description("Days CloudWatch keeps logs; a value CloudWatch accepts. Default by tier: dev 7, staging 30, prod 365.").validate(Validator::IntBetween(0, 3653)))
         .attribute(Attribute::string("kms_key_arn").optional().description("KMS key for the environment's log groups. Changing it replaces the log groups."));
+    let ingress = Block::new("The shared application load balancer (present = created). HTTPS on 443 with a fixed 404 for requests no service claims; services add listener rules.")
+        .attribute(Attribute::string("scheme").optional().description("`internet-facing` (public subnets) or `internal` (private subnets). Default `internet-facing`. Changing it replaces the load balancer.").validate(Validator::OneOf(SCHEMES)))
+        .attribute(Attribute::string("domain").optional().description("Name to request an ACM certificate for (DNS validation; the records are in `certificate_validation_records`). Required unless `certificate_arn` is set."))
+        .attribute(Attribute::string_list("additional_domains").optional().description("More names on the requested certificate; wildcards allowed. Default `[]`.").validate(Validator::UniqueElements))
+        .attribute(Attribute::string("certificate_arn").optional().description("Bring your own ACM certificate instead of requesting one; it must cover `domain` when both are set."))
+        .attribute(Attribute::string("tls_policy").optional().description("ELB security policy of the HTTPS listener. Default `ELBSecurityPolicy-TLS13-1-2-Res-2021-06` (TLS 1.2 and 1.3 only)."))
+        .attribute(Attribute::bool("http_to_https").optional().description("Port 80 answers 301 to HTTPS. Default true; false means no port 80 at all."))
+        .attribute(Attribute::number("idle_timeout").optional().description("Seconds, 1–4000. Default 60.").validate(Validator::IntBetween(1, 4000)))
+        .attribute(Attribute::string_list("allowed_cidrs").optional().description("Sources allowed on 80 and 443. Default `[\"0.0.0.0/0\"]`.").validate(Validator::UniqueElements))
+        .attribute(Attribute::bool("drop_invalid_headers").optional().description("Drop HTTP headers that are not valid. Default true."));
     let timeouts = Block::new("How long each operation may take.")
         .attribute(
             Attribute::string("create")
@@ -91,6 +102,7 @@ pub fn schema() -> Schema {
         .single_block("network", network)
         .single_block("cluster", cluster)
         .single_block("logging", logging)
+        .single_block("ingress", ingress)
         .single_block("timeouts", timeouts)
         .attribute(Attribute::string("vpc_id").computed().description("ID of the VPC."))
         .attribute(Attribute::string("vpc_cidr").computed().description("CIDR of the VPC."))
@@ -111,6 +123,14 @@ pub fn schema() -> Schema {
         .attribute(Attribute::string("flow_log_group_name").computed().description("The flow logs' log group; empty when flow logs are off."))
         .attribute(Attribute::string("db_subnet_group_name").computed().description("RDS DB subnet group on the data subnets."))
         .attribute(Attribute::string("cache_subnet_group_name").computed().description("ElastiCache subnet group on the data subnets."))
+        .attribute(Attribute::string("load_balancer_arn").computed().description("ARN of the shared load balancer; empty without `ingress`."))
+        .attribute(Attribute::string("load_balancer_dns_name").computed().description("DNS name of the load balancer, for CNAME or alias records; empty without `ingress`."))
+        .attribute(Attribute::string("load_balancer_zone_id").computed().description("Route 53 zone ID of the load balancer, for alias records; empty without `ingress`."))
+        .attribute(Attribute::string("https_listener_arn").computed().description("ARN of the HTTPS listener services add rules to; empty without `ingress`."))
+        .attribute(Attribute::string("http_listener_arn").computed().description("ARN of the HTTP listener (redirect to HTTPS); empty without it."))
+        .attribute(Attribute::string("certificate_arn").computed().description("ARN of the certificate the HTTPS listener uses."))
+        .attribute(Attribute::string("certificate_status").computed().description("ACM status of the certificate at the last refresh, e.g. `PENDING_VALIDATION` or `ISSUED`."))
+        .attribute(Attribute::of_type("certificate_validation_records", Type::list(Type::Object([("name".to_string(), Type::String), ("type".to_string(), Type::String), ("value".to_string(), Type::String)].into_iter().collect()))).computed().description("DNS records that validate a requested certificate: create them in your DNS (the HTTPS listener waits until the certificate is issued)."))
         .attribute(Attribute::number("estimated_monthly_cost_usd").computed().description("Estimated fixed monthly cost in USD from us-east-1 list prices kept in the provider (NAT gateways, public IPv4 addresses, interface endpoints, load balancer); usage-based charges such as data processing and log ingestion are not included."))
         .attribute(Attribute::of_type("cost_breakdown", Type::map(Type::Number)).computed().description("The estimate by component, in USD per month."))
         .attribute(Attribute::string_map("resources").computed().description("Every AWS child: node key → AWS ID."))

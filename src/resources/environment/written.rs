@@ -23,6 +23,7 @@ const RECORDED: &[&str] = &[
     "network",
     "cluster",
     "logging",
+    "ingress",
 ];
 
 /// Marks that the configuration set `tags` (their values live on the VPC itself).

@@ -1,0 +1,3 @@
+//! ACM kinds, one module each (sections as in `aws::ec2`).
+
+pub mod certificate;

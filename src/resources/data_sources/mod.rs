@@ -1,0 +1,3 @@
+//! Data sources: read-only views for other stacks.
+
+pub mod environment;
