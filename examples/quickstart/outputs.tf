@@ -25,3 +25,24 @@ output "nat_public_ips" {
 output "effective_config" {
   value = platform_environment.dev.effective_config
 }
+
+output "cluster_name" {
+  value = platform_environment.dev.cluster_name
+}
+
+output "security_group_ids" {
+  value = platform_environment.dev.security_group_ids
+}
+
+output "load_balancer_dns_name" {
+  value = platform_environment.dev.load_balancer_dns_name
+}
+
+output "certificate_validation_records" {
+  description = "Create these in your DNS so ACM issues the certificate."
+  value       = platform_environment.dev.certificate_validation_records
+}
+
+output "estimated_monthly_cost_usd" {
+  value = platform_environment.dev.estimated_monthly_cost_usd
+}

@@ -15,3 +15,9 @@ variable "cidr" {
   type        = string
   default     = "10.0.0.0/16"
 }
+
+variable "domain" {
+  description = "Name the load balancer's certificate is requested for."
+  type        = string
+  default     = "app.dev.example.com"
+}
