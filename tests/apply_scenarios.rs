@@ -11,6 +11,7 @@ use aws_sdk_ec2::operation::create_vpc::CreateVpcOutput;
 use aws_sdk_ec2::operation::delete_nat_gateway::DeleteNatGatewayOutput;
 use aws_sdk_ec2::operation::delete_subnet::DeleteSubnetOutput;
 use aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysOutput;
+use aws_sdk_ec2::operation::describe_network_interfaces::DescribeNetworkInterfacesOutput;
 use aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesOutput;
 use aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput;
 use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsOutput;
@@ -318,7 +319,10 @@ async fn dependency_violation_on_delete_is_retried() {
         .times(3)
         .output(|| DeleteSubnetOutput::builder().build())
         .build();
-    let executor = Executor::new(clients(&[&delete_subnet]));
+    // The sweep after each DependencyViolation finds no ENIs, so nothing changes.
+    let no_enis = mock!(Client::describe_network_interfaces)
+        .then_output(|| DescribeNetworkInterfacesOutput::builder().build());
+    let executor = Executor::new(clients(&[&delete_subnet, &no_enis]));
     let mut ledger = Ledger::new();
     let graph = small_graph();
     ledger.children.extend([recorded(

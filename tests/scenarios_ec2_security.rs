@@ -15,6 +15,7 @@ use aws_sdk_ec2::operation::delete_security_group::DeleteSecurityGroupOutput;
 use aws_sdk_ec2::operation::delete_subnet::DeleteSubnetOutput;
 use aws_sdk_ec2::operation::delete_vpc_endpoints::DeleteVpcEndpointsOutput;
 use aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput;
+use aws_sdk_ec2::operation::describe_network_interfaces::DescribeNetworkInterfacesOutput;
 use aws_sdk_ec2::operation::describe_security_group_rules::DescribeSecurityGroupRulesOutput;
 use aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput;
 use aws_sdk_ec2::operation::describe_vpc_endpoints::DescribeVpcEndpointsOutput;
@@ -382,7 +383,10 @@ async fn security_group_delete_retries_dependency_violation() {
         .times(2)
         .output(|| DeleteSecurityGroupOutput::builder().build())
         .build();
-    let executor = Executor::new(clients(&[&delete]));
+    // The sweep after each DependencyViolation finds no ENIs, so nothing changes.
+    let no_enis = mock!(Client::describe_network_interfaces)
+        .then_output(|| DescribeNetworkInterfacesOutput::builder().build());
+    let executor = Executor::new(clients(&[&delete, &no_enis]));
     let ledger = ledger_of(&[(group_key(), "sg-1", group_spec())]);
     let outcome = apply::destroy(&executor, ledger, opts()).await;
     assert!(outcome.is_complete(), "{:?}", outcome.errors);

@@ -733,6 +733,9 @@ async fn listener_through_the_executor_retries_while_elbv2_rejects_the_certifica
     use elb::*;
     let _ = Scenario::ListenerRetriesUnusableCertificate;
     let listeners = no_listeners();
+    // ACM already says ISSUED; ELBv2 may still take a while to accept the certificate.
+    let issued = mock!(acm::Client::describe_certificate)
+        .then_output(|| certificate(acm::CertificateStatus::Issued));
     let create = mock!(Client::create_listener)
         .sequence()
         .http_response(|| query_error("UnsupportedCertificate", 400))
@@ -745,7 +748,7 @@ async fn listener_through_the_executor_retries_while_elbv2_rejects_the_certifica
         .build();
     let executor = Executor::new(clients(&Mocks {
         elbv2: vec![&listeners, &create],
-        ..Mocks::default()
+        acm: vec![&issued],
     }));
     let mut recorded = network();
     recorded.push((lb_key(), LB_ARN, ChildSpec::LoadBalancer(lb_spec())));

@@ -48,6 +48,8 @@ const IN_USE_CODES: &[&str] = &[
     "UpdateInProgressException",
     "ConcurrentModification",
     "OperationAbortedException",
+    // DeleteNetworkInterface on an ENI that got attached since we described it.
+    "InvalidNetworkInterface.InUse",
 ];
 
 const THROTTLING_CODES: &[&str] = &[

@@ -5,6 +5,7 @@ pub mod elastic_ip;
 pub mod flow_log;
 pub mod internet_gateway;
 pub mod nat_gateway;
+pub mod network_interface;
 pub mod route;
 pub mod route_table;
 pub mod route_table_association;

@@ -11,8 +11,8 @@ use crate::aws::tags;
 use crate::plan::expand::naming::TAG_NODE;
 use crate::plan::node::{Kind, SecurityGroupSpec};
 
-use super::key_of;
 use super::security_group_rule::find_security_group_rules;
+use super::{key_of, network_interface};
 
 /// A new group's default egress rule can take a moment to show in DescribeSecurityGroupRules
 /// (eventual consistency); we look for it this long before concluding there is none.
@@ -204,20 +204,42 @@ pub async fn update_security_group(
 }
 
 /// Deletes the object; absence is success.
+///
+/// DependencyViolation means network interfaces or other groups' rules still use the group.
+/// We then delete the detached (`available`) ENIs carrying it, which nothing would ever remove,
+/// and try once more; attached ENIs and rules belong to others, so a remaining
+/// DependencyViolation is returned for the engine to retry with backoff.
 pub async fn delete_security_group(client: &Client, id: &str) -> Result<(), AwsError> {
-    // DependencyViolation (ENIs or other groups' rules still use it) surfaces as such, and the
-    // engine retries it.
-    match client
-        .delete_security_group()
-        .group_id(id)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
+    async fn attempt(client: &Client, id: &str) -> Result<(), AwsError> {
+        match client
+            .delete_security_group()
+            .group_id(id)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
+    let violation = match attempt(client, id).await {
+        Err(e @ AwsError::DependencyViolation { .. }) => e,
+        other => return other,
+    };
+    let interfaces = network_interface::find_network_interfaces_with_group(client, id).await?;
+    let swept = network_interface::sweep_detached_network_interfaces(client, &interfaces).await?;
+    tracing::info!(
+        security_group = id,
+        swept,
+        remaining = interfaces.len().saturating_sub(swept),
+        "swept detached network interfaces blocking the security group's deletion"
+    );
+    if swept == 0 {
+        // Nothing changed, so a second try now would fail the same way.
+        return Err(violation);
+    }
+    attempt(client, id).await
 }
 
 /// Reads the object as it is now, with references turned back into node keys; `None` when it

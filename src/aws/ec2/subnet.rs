@@ -8,7 +8,7 @@ use crate::aws::error::{classify, AwsError};
 use crate::aws::tags;
 use crate::plan::node::{Kind, SubnetSpec};
 
-use super::key_of;
+use super::{key_of, network_interface};
 
 // find
 
@@ -98,18 +98,43 @@ pub async fn update_subnet(
     tags::sync_tags(ec2, id, &current.tags, &desired.tags).await
 }
 
+/// Deletes the subnet; absence is success.
+///
+/// While network interfaces remain in it, AWS answers DependencyViolation. We then delete the
+/// detached (`available`) ones, which nothing would ever remove, and try once more; attached
+/// ones belong to their owner (a VPC endpoint, load balancer or task being deleted), so a
+/// remaining DependencyViolation is returned for the engine to retry with backoff.
 pub async fn delete_subnet(ec2: &Client, id: &str) -> Result<(), AwsError> {
-    match ec2
-        .delete_subnet()
-        .subnet_id(id)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
+    async fn attempt(ec2: &Client, id: &str) -> Result<(), AwsError> {
+        match ec2
+            .delete_subnet()
+            .subnet_id(id)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
+    let violation = match attempt(ec2, id).await {
+        Err(e @ AwsError::DependencyViolation { .. }) => e,
+        other => return other,
+    };
+    let interfaces = network_interface::find_network_interfaces_in_subnet(ec2, id).await?;
+    let swept = network_interface::sweep_detached_network_interfaces(ec2, &interfaces).await?;
+    tracing::info!(
+        subnet = id,
+        swept,
+        remaining = interfaces.len().saturating_sub(swept),
+        "swept detached network interfaces blocking the subnet's deletion"
+    );
+    if swept == 0 {
+        // Nothing changed, so a second try now would fail the same way.
+        return Err(violation);
+    }
+    attempt(ec2, id).await
 }
 
 // flatten

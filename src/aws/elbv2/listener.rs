@@ -25,7 +25,8 @@ use super::{expand_tags, find_tags, sync_tags};
 
 /// DNS validation waits for the user's records; the listener's create timeout bounds it.
 const CERTIFICATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// ELBv2 may not see a just-issued certificate for a while (`CertificateNotFound`).
+/// ELBv2 may not see a just-issued certificate for a while (`CertificateNotFound` or
+/// `UnsupportedCertificate`).
 const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(120);
 const RETRY_START: Duration = Duration::from_secs(5);
 const RETRY_MAX: Duration = Duration::from_secs(60);
@@ -245,7 +246,11 @@ pub async fn create_listener_with(
     let (limit, codes): (Duration, &[&str]) = match (acm, certificate.as_deref()) {
         (Some(acm), Some(arn)) if is_acm_arn(arn) => {
             wait_certificate_issued(acm, arn, CERTIFICATE_TIMEOUT).await?;
-            (PROPAGATION_TIMEOUT, &[CERTIFICATE_NOT_FOUND])
+            // Issued, but ELBv2 may not accept it yet (either code, for a while).
+            (
+                PROPAGATION_TIMEOUT,
+                &[CERTIFICATE_NOT_FOUND, UNSUPPORTED_CERTIFICATE],
+            )
         }
         _ => (
             CERTIFICATE_TIMEOUT,

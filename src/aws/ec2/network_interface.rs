@@ -1,0 +1,134 @@
+//! EC2 Network Interfaces that block the deletion of a subnet or a security group.
+//!
+//! Not a child kind: we never create ENIs. Interface VPC endpoints, load balancers and ECS
+//! tasks leave ENIs that linger for minutes after their owner is gone, and other services
+//! (Lambda, a crashed task) can leave detached ENIs behind for good; while any remains,
+//! DeleteSubnet and DeleteSecurityGroup answer DependencyViolation. This module finds them
+//! and deletes the detached (`available`) ones. It never touches an ENI that is attached: its
+//! owner releases it, and the engine's DependencyViolation retry waits for that.
+
+use aws_sdk_ec2::types::{Filter, NetworkInterface, NetworkInterfaceStatus};
+use aws_sdk_ec2::Client;
+
+use crate::aws::error::{classify, AwsError};
+
+// constants
+
+/// DescribeNetworkInterfaces filter for the ENIs of one subnet.
+const FILTER_SUBNET: &str = "subnet-id";
+/// DescribeNetworkInterfaces filter for the ENIs carrying one security group.
+const FILTER_GROUP: &str = "group-id";
+
+// find
+
+/// Every ENI in the subnet, across pages.
+pub async fn find_network_interfaces_in_subnet(
+    ec2: &Client,
+    subnet_id: &str,
+) -> Result<Vec<NetworkInterface>, AwsError> {
+    find_network_interfaces(ec2, FILTER_SUBNET, subnet_id).await
+}
+
+/// Every ENI that carries the security group, across pages.
+pub async fn find_network_interfaces_with_group(
+    ec2: &Client,
+    group_id: &str,
+) -> Result<Vec<NetworkInterface>, AwsError> {
+    find_network_interfaces(ec2, FILTER_GROUP, group_id).await
+}
+
+async fn find_network_interfaces(
+    ec2: &Client,
+    filter: &str,
+    value: &str,
+) -> Result<Vec<NetworkInterface>, AwsError> {
+    let mut interfaces = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = ec2
+            .describe_network_interfaces()
+            .filters(Filter::builder().name(filter).values(value).build())
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(classify)?;
+        interfaces.extend(out.network_interfaces().iter().cloned());
+        match out.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => return Ok(interfaces),
+        }
+    }
+}
+
+/// True for an ENI that nothing is attached to, so deleting it disturbs no one.
+pub fn is_detached(interface: &NetworkInterface) -> bool {
+    interface.status() == Some(&NetworkInterfaceStatus::Available)
+}
+
+// delete
+
+/// Deletes the detached (`available`) ENIs among `interfaces` and leaves every other one
+/// alone. Returns how many are gone now: an ENI already deleted counts, one that got attached
+/// between the describe and the delete does not.
+///
+/// # Errors
+/// The first error that is neither NotFound nor a dependency violation (throttling, a missing
+/// `ec2:DeleteNetworkInterface` permission, …).
+pub async fn sweep_detached_network_interfaces(
+    ec2: &Client,
+    interfaces: &[NetworkInterface],
+) -> Result<usize, AwsError> {
+    let mut swept = 0;
+    for id in interfaces
+        .iter()
+        .filter(|i| is_detached(i))
+        .filter_map(NetworkInterface::network_interface_id)
+    {
+        match delete_network_interface(ec2, id).await {
+            Ok(()) => swept += 1,
+            // Attached again since we looked (InvalidNetworkInterface.InUse): its owner has it.
+            Err(AwsError::DependencyViolation { message }) => {
+                tracing::debug!(network_interface = id, %message, "in use again; left alone");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(swept)
+}
+
+/// Deletes one ENI; absence is success.
+async fn delete_network_interface(ec2: &Client, id: &str) -> Result<(), AwsError> {
+    match ec2
+        .delete_network_interface()
+        .network_interface_id(id)
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eni(status: NetworkInterfaceStatus) -> NetworkInterface {
+        NetworkInterface::builder()
+            .network_interface_id("eni-1")
+            .status(status)
+            .build()
+    }
+
+    #[test]
+    fn only_available_interfaces_are_detached() {
+        assert!(is_detached(&eni(NetworkInterfaceStatus::Available)));
+        assert!(!is_detached(&eni(NetworkInterfaceStatus::InUse)));
+        assert!(!is_detached(&eni(NetworkInterfaceStatus::Attaching)));
+        assert!(!is_detached(&eni(NetworkInterfaceStatus::Detaching)));
+        assert!(!is_detached(&eni(NetworkInterfaceStatus::Associated)));
+        assert!(!is_detached(&NetworkInterface::builder().build()));
+    }
+}
