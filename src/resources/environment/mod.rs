@@ -644,10 +644,12 @@ impl EnvironmentResource {
 /// Refuses to destroy a protected environment, naming the setting to flip.
 fn deletion_protection(prior_state: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
+    // `effective_config` is a map, not an object: look the key up among its entries.
     let protected = prior_state
         .get("effective_config")
-        .get("deletion_protection")
-        .as_str()
+        .as_entries()
+        .and_then(|entries| entries.get("deletion_protection"))
+        .and_then(Value::as_str)
         == Some("true");
     if protected {
         let name = prior_state.get("name").as_str().unwrap_or_default();
@@ -669,4 +671,38 @@ fn unknown_computed(proposed: &Value, schema: &Schema) -> Value {
         }
     }
     planned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prior(protected: Option<&str>) -> Value {
+        let mut state = Value::Object(Default::default());
+        state.set("name", Value::string("prod"));
+        state.set(
+            "effective_config",
+            Value::string_map(
+                protected.map(|p| ("deletion_protection".to_string(), p.to_string())),
+            ),
+        );
+        state
+    }
+
+    #[test]
+    fn a_protected_environment_refuses_destroy_naming_the_setting() {
+        let diags = deletion_protection(&prior(Some("true")));
+        assert!(diags.has_errors());
+        let d = &diags.0[0];
+        assert_eq!(d.path, Some(AttrPath::attrs(&["deletion_protection"])));
+        assert!(
+            d.detail.contains("deletion_protection = false"),
+            "{}",
+            d.detail
+        );
+        for unprotected in [Some("false"), None] {
+            assert!(deletion_protection(&prior(unprotected)).is_empty());
+        }
+        assert!(deletion_protection(&Value::Null).is_empty());
+    }
 }

@@ -368,7 +368,11 @@ impl LiveFacts {
             }
         };
         let mut facts = LiveFacts::empty();
-        facts.nat_public_ips = prior_or_unknown("nat_public_ips", &nat_eip_keys(expansion));
+        let eips = nat_eip_keys(expansion);
+        // Without NAT the list is known to be empty (not the prior one, not unknown).
+        if !eips.is_empty() {
+            facts.nat_public_ips = prior_or_unknown("nat_public_ips", &eips);
+        }
         let lb = NodeKey::new(Kind::LoadBalancer, &[]);
         if expansion.nodes.contains_key(&lb) {
             facts.load_balancer_dns_name =
@@ -591,6 +595,49 @@ pub fn nat_eip_keys(expansion: &Expansion) -> Vec<NodeKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::expand::environment::expand_environment;
+    use crate::plan::spec::{RegionFacts, Zone};
+
+    fn expansion(spec: &EnvironmentSpec) -> Expansion {
+        let facts = RegionFacts {
+            region: "us-east-1".into(),
+            zones: (1..=3)
+                .map(|i| Zone {
+                    name: format!("us-east-1{}", (b'a' + i as u8) as char),
+                    id: format!("use1-az{i}"),
+                })
+                .collect(),
+        };
+        expand_environment(spec, &facts, &Ledger::new()).0
+    }
+
+    #[test]
+    fn planned_facts_follow_their_children() {
+        let mut spec = TierDefaults::for_tier(Tier::Dev).environment("env1", Tier::Dev);
+        let mut prior = Value::Object(BTreeMap::new());
+        prior.set("nat_public_ips", Value::string_list(["1.2.3.4"]));
+        // NAT kept: the prior addresses stay.
+        let with_nat = expansion(&spec);
+        let no_ops: Vec<Op> = with_nat.nodes.keys().cloned().map(Op::NoOp).collect();
+        let facts = LiveFacts::planned(&prior, &with_nat, &no_ops);
+        assert_eq!(facts.nat_public_ips, Value::string_list(["1.2.3.4"]));
+        // NAT created: unknown until apply.
+        let creates: Vec<Op> = with_nat.nodes.keys().cloned().map(Op::Create).collect();
+        let facts = LiveFacts::planned(&Value::Null, &with_nat, &creates);
+        assert_eq!(facts.nat_public_ips, Value::Unknown);
+        // NAT removed (or never there): known empty, whatever the prior said.
+        spec.network.nat_mode = NatMode::None;
+        let without = expansion(&spec);
+        for prior in [&prior, &Value::Null] {
+            let facts = LiveFacts::planned(prior, &without, &[]);
+            assert_eq!(facts.nat_public_ips, Value::List(Vec::new()));
+        }
+        // No ingress: the load balancer facts are empty strings.
+        assert_eq!(
+            LiveFacts::planned(&prior, &without, &[]).load_balancer_dns_name,
+            Value::string("")
+        );
+    }
 
     #[test]
     fn durations() {
