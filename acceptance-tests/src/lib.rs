@@ -298,7 +298,17 @@ impl Workspace {
 
     /// Runs Terraform and returns what happened, whatever the exit code.
     pub fn run(&self, args: &[&str]) -> Run {
-        let output: Output = self.command(args).output().expect("run terraform");
+        self.run_with_env(args, &[])
+    }
+
+    /// Like [`Workspace::run`], with extra environment variables (e.g. `TF_REATTACH_PROVIDERS`
+    /// to drive a provider started in debug mode).
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let output: Output = command.output().expect("run terraform");
         let run = Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
