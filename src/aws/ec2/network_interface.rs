@@ -96,6 +96,47 @@ pub async fn sweep_detached_network_interfaces(
     Ok(swept)
 }
 
+/// What the ENIs block: the subnet they sit in, or a security group they carry.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder<'a> {
+    Subnet(&'a str),
+    SecurityGroup(&'a str),
+}
+
+/// Runs `delete`; when it answers DependencyViolation, sweeps the detached ENIs of `holder` and
+/// tries once more. A violation that remains (attached ENIs, other groups' rules) is returned
+/// for the engine to retry with backoff; with nothing swept, a second try would fail the same
+/// way, so the first answer is returned at once.
+pub async fn delete_sweeping_detached<F, Fut>(
+    ec2: &Client,
+    holder: Holder<'_>,
+    delete: F,
+) -> Result<(), AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), AwsError>>,
+{
+    let violation = match delete().await {
+        Err(e @ AwsError::DependencyViolation { .. }) => e,
+        other => return other,
+    };
+    let interfaces = match holder {
+        Holder::Subnet(id) => find_network_interfaces_in_subnet(ec2, id).await?,
+        Holder::SecurityGroup(id) => find_network_interfaces_with_group(ec2, id).await?,
+    };
+    let swept = sweep_detached_network_interfaces(ec2, &interfaces).await?;
+    tracing::info!(
+        holder = ?holder,
+        swept,
+        remaining = interfaces.len().saturating_sub(swept),
+        "swept detached network interfaces blocking a delete"
+    );
+    if swept == 0 {
+        return Err(violation);
+    }
+    delete().await
+}
+
 /// Deletes one ENI; absence is success.
 async fn delete_network_interface(ec2: &Client, id: &str) -> Result<(), AwsError> {
     match ec2

@@ -223,23 +223,12 @@ pub async fn delete_security_group(client: &Client, id: &str) -> Result<(), AwsE
             Err(e) => Err(e),
         }
     }
-    let violation = match attempt(client, id).await {
-        Err(e @ AwsError::DependencyViolation { .. }) => e,
-        other => return other,
-    };
-    let interfaces = network_interface::find_network_interfaces_with_group(client, id).await?;
-    let swept = network_interface::sweep_detached_network_interfaces(client, &interfaces).await?;
-    tracing::info!(
-        security_group = id,
-        swept,
-        remaining = interfaces.len().saturating_sub(swept),
-        "swept detached network interfaces blocking the security group's deletion"
-    );
-    if swept == 0 {
-        // Nothing changed, so a second try now would fail the same way.
-        return Err(violation);
-    }
-    attempt(client, id).await
+    network_interface::delete_sweeping_detached(
+        client,
+        network_interface::Holder::SecurityGroup(id),
+        || attempt(client, id),
+    )
+    .await
 }
 
 /// Reads the object as it is now, with references turned back into node keys; `None` when it

@@ -118,23 +118,10 @@ pub async fn delete_subnet(ec2: &Client, id: &str) -> Result<(), AwsError> {
             Err(e) => Err(e),
         }
     }
-    let violation = match attempt(ec2, id).await {
-        Err(e @ AwsError::DependencyViolation { .. }) => e,
-        other => return other,
-    };
-    let interfaces = network_interface::find_network_interfaces_in_subnet(ec2, id).await?;
-    let swept = network_interface::sweep_detached_network_interfaces(ec2, &interfaces).await?;
-    tracing::info!(
-        subnet = id,
-        swept,
-        remaining = interfaces.len().saturating_sub(swept),
-        "swept detached network interfaces blocking the subnet's deletion"
-    );
-    if swept == 0 {
-        // Nothing changed, so a second try now would fail the same way.
-        return Err(violation);
-    }
-    attempt(ec2, id).await
+    network_interface::delete_sweeping_detached(ec2, network_interface::Holder::Subnet(id), || {
+        attempt(ec2, id)
+    })
+    .await
 }
 
 // flatten
