@@ -92,7 +92,7 @@ pub fn schema() -> Schema {
                 .description("Default `30m`."),
         );
 
-    let block = Block::new("One environment of an app platform: a VPC with public, private and data subnets in each availability zone, an internet gateway, NAT gateways and route tables. Every AWS object it creates carries ownership tags and is listed in `resources`.")
+    let block = Block::new("One environment of an app platform (dev, staging or prod): a VPC with public, private and data subnets in each availability zone, internet and NAT gateways, route tables, security groups, VPC endpoints, flow logs, an ECS cluster, a log group, the data tier's subnet groups and, with `ingress`, a shared HTTPS load balancer. Every AWS object it creates carries ownership tags and is listed in `resources`.")
         .attribute(Attribute::string("id").computed().description("The environment's name.").modifier(PlanModifier::UseStateForUnknown))
         .attribute(Attribute::string("name").required().description("Environment name: 2–16 characters of `a-z`, `0-9` and `-`, starting with a letter. Changing it replaces the environment.").modifier(PlanModifier::RequiresReplace))
         .attribute(Attribute::string("tier").required().description("`dev`, `staging` or `prod`; sets every default (see the tier table).").validate(Validator::OneOf(TIERS)))
