@@ -20,7 +20,7 @@ use crate::framework::resource::{
 };
 use crate::framework::schema::Schema;
 use crate::framework::value::Value;
-use crate::plan::diff::{diff, Op};
+use crate::plan::diff::{diff, has_changes, Op};
 use crate::plan::expand::environment::{expand_environment, Expansion};
 use crate::plan::ledger::Ledger;
 use crate::plan::spec::{EnvironmentSpec, RegionFacts, Zone};
@@ -108,8 +108,36 @@ fn ledger_from(private: &[u8]) -> Ledger {
     Ledger::from_private(private).unwrap_or_default()
 }
 
-fn has_changes(ops: &[Op]) -> bool {
-    ops.iter().any(|op| !matches!(op, Op::NoOp(_)))
+/// One diagnostic per failed read or lookup.
+fn error_diagnostics(errors: Vec<apply::ApplyError>) -> Diagnostics {
+    Diagnostics(
+        errors
+            .into_iter()
+            .map(|e| Diagnostic::error(e.summary(), e.to_string()))
+            .collect(),
+    )
+}
+
+/// Adds to the ledger the expected children that exist with our tags but are not recorded
+/// (after an import, or a run that died before recording them).
+async fn adopt_existing(
+    ctx: &Ctx,
+    configured: &Configured,
+    expansion: &Expansion,
+    ledger: Ledger,
+) -> Result<Ledger, Diagnostics> {
+    let (found, errors) = apply::adopt_existing(
+        &aws::Executor::new(configured.clients.clone()),
+        &expansion.nodes,
+        ledger,
+        run_options(ctx, model::DEFAULT_TIMEOUT),
+    )
+    .await;
+    if errors.is_empty() {
+        Ok(found)
+    } else {
+        Err(error_diagnostics(errors))
+    }
 }
 
 fn run_options(ctx: &Ctx, timeout: std::time::Duration) -> RunOptions {
@@ -360,21 +388,12 @@ impl Resource for EnvironmentResource {
         }
         let mut diags = Diagnostics::new();
         if let Some(prepared) = prepare(&configured, &req.prior_state, &ledger, &mut diags).await {
-            let (found, errors) = apply::adopt_existing(
-                &aws::Executor::new(configured.clients.clone()),
-                &prepared.expansion.nodes,
-                ledger,
-                run_options(ctx, model::DEFAULT_TIMEOUT),
-            )
-            .await;
-            ledger = found;
-            if !errors.is_empty() {
-                for e in errors {
-                    response
-                        .diagnostics
-                        .push(Diagnostic::error(e.summary(), e.to_string()));
+            match adopt_existing(ctx, &configured, &prepared.expansion, ledger).await {
+                Ok(found) => ledger = found,
+                Err(diags) => {
+                    response.diagnostics.extend(diags);
+                    return response;
                 }
-                return response;
             }
         }
         let timeout = model::timeout(&req.prior_state, "delete");
@@ -437,11 +456,7 @@ impl Resource for EnvironmentResource {
         )
         .await;
         if !errors.is_empty() {
-            for e in errors {
-                response
-                    .diagnostics
-                    .push(Diagnostic::error(e.summary(), e.to_string()));
-            }
+            response.diagnostics.extend(error_diagnostics(errors));
             return response;
         }
         ledger = observed;
@@ -476,21 +491,12 @@ impl Resource for EnvironmentResource {
         };
         if discovered {
             // Children the tag sweep does not cover are looked up one by one.
-            let (found, errors) = apply::adopt_existing(
-                &aws::Executor::new(configured.clients.clone()),
-                &prepared.expansion.nodes,
-                ledger,
-                run_options(ctx, model::DEFAULT_TIMEOUT),
-            )
-            .await;
-            ledger = found;
-            if !errors.is_empty() {
-                for e in errors {
-                    response
-                        .diagnostics
-                        .push(Diagnostic::error(e.summary(), e.to_string()));
+            match adopt_existing(ctx, &configured, &prepared.expansion, ledger).await {
+                Ok(found) => ledger = found,
+                Err(diags) => {
+                    response.diagnostics.extend(diags);
+                    return response;
                 }
-                return response;
             }
         }
         let facts =
