@@ -172,6 +172,8 @@ fn summary(spec: &ChildSpec) -> String {
         ChildSpec::Certificate(s) => {
             format!("domain={} sans={:?}", s.domain, s.alternative_names)
         }
+        // App-layer kinds never appear in an environment's graph (tests/app_golden.rs).
+        other => serde_json::to_string(other).unwrap_or_default(),
     }
 }
 

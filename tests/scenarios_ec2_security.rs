@@ -75,6 +75,8 @@ fn clients(rules: &[&Rule]) -> AwsClients {
         elasticache: mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, none),
         elbv2: mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, none),
         acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
+        secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
+        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
     }
 }
 

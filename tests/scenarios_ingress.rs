@@ -62,6 +62,8 @@ fn clients(m: &Mocks) -> AwsClients {
         elasticache: mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, none),
         elbv2: elbv2_client(m),
         acm: acm_client(m),
+        secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
+        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
     }
 }
 

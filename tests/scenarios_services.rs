@@ -72,6 +72,8 @@ fn clients(m: &Mocks) -> AwsClients {
         ),
         elbv2: mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, none),
         acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
+        secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
+        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
     }
 }
 

@@ -117,6 +117,10 @@ pub struct IdMap {
 impl IdMap {
     pub fn from_ledger(ledger: &Ledger) -> IdMap {
         let mut map = IdMap::default();
+        for (key, id) in &ledger.external {
+            map.by_key.insert(key.clone(), id.clone());
+            map.by_id.insert(id.clone(), key.clone());
+        }
         for (key, recorded) in &ledger.children {
             map.by_key.insert(key.clone(), recorded.id.clone());
             map.by_id.insert(recorded.id.clone(), key.clone());

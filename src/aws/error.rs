@@ -29,6 +29,16 @@ const NOT_FOUND_CODES: &[&str] = &[
     "LoadBalancerNotFound",
     "ListenerNotFound",
     "TargetGroupNotFound",
+    "RuleNotFound",
+    "ServiceNotFoundException",
+    "DBInstanceNotFound",
+    "DBInstanceNotFoundFault",
+    "DBParameterGroupNotFound",
+    "DBParameterGroupNotFoundFault",
+    "ReplicationGroupNotFoundFault",
+    "CacheClusterNotFound",
+    "CacheClusterNotFoundFault",
+    "ObjectNotFoundException",
 ];
 
 /// Codes meaning "something still uses this object": retried during deletes.
@@ -47,7 +57,15 @@ const IN_USE_CODES: &[&str] = &[
     // Another change to the same object is still in progress (ECS, IAM, Logs): retry.
     "UpdateInProgressException",
     "ConcurrentModification",
+    "ConcurrentUpdateException",
     "OperationAbortedException",
+    // An RDS instance or ElastiCache group busy with an earlier change.
+    "InvalidDBInstanceState",
+    "InvalidDBInstanceStateFault",
+    "InvalidDBParameterGroupState",
+    "InvalidDBParameterGroupStateFault",
+    "InvalidReplicationGroupState",
+    "InvalidReplicationGroupStateFault",
     // DeleteNetworkInterface on an ENI that got attached since we described it.
     "InvalidNetworkInterface.InUse",
 ];

@@ -2,6 +2,7 @@
 //! discovery of children by ownership tags. Only this module names `aws_sdk_*` types.
 
 pub mod acm;
+pub mod autoscaling;
 pub mod ec2;
 pub mod ecs;
 pub mod elasticache;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod iam;
 pub mod logs;
 pub mod rds;
+pub mod secretsmanager;
 pub mod tags;
 
 use std::collections::BTreeMap;
@@ -38,6 +40,8 @@ pub struct AwsClients {
     pub elasticache: aws_sdk_elasticache::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub acm: aws_sdk_acm::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
 }
 
 /// A client of one service with the `endpoints { … }` override applied.
@@ -64,6 +68,13 @@ impl AwsClients {
             elasticache: client!(sdk, endpoints, aws_sdk_elasticache, "elasticache"),
             elbv2: client!(sdk, endpoints, aws_sdk_elasticloadbalancingv2, "elbv2"),
             acm: client!(sdk, endpoints, aws_sdk_acm, "acm"),
+            secretsmanager: client!(sdk, endpoints, aws_sdk_secretsmanager, "secretsmanager"),
+            autoscaling: client!(
+                sdk,
+                endpoints,
+                aws_sdk_applicationautoscaling,
+                "applicationautoscaling"
+            ),
         }
     }
 
@@ -139,6 +150,108 @@ pub async fn find_vpc_owner_by_id(
     Ok(ec2::vpc::find_vpc_by_id(&clients.ec2, vpc_id)
         .await?
         .and_then(|v| tags::from_sdk(v.tags()).get(TAG_OWNER).cloned()))
+}
+
+/// Services, databases and caches still running in an environment (by cluster and data
+/// subnet group), as `<kind> <name>` lines: an environment under them cannot be deleted.
+pub async fn app_resources_in(
+    clients: &AwsClients,
+    cluster_arn: Option<&str>,
+    subnet_group: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut found = Vec::new();
+    if let Some(cluster) = cluster_arn {
+        let mut pages = clients
+            .ecs
+            .list_services()
+            .cluster(cluster)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page.map_err(classify) {
+                Ok(page) => {
+                    found.extend(page.service_arns().iter().map(|arn| {
+                        format!("ECS service {}", arn.rsplit('/').next().unwrap_or(arn))
+                    }))
+                }
+                Err(e) if e.is_not_found() => break,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let mut pages = clients.rds.describe_db_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(classify)?;
+        for db in page.db_instances() {
+            let in_group =
+                db.db_subnet_group().and_then(|g| g.db_subnet_group_name()) == Some(subnet_group);
+            let deleting = db.db_instance_status() == Some("deleting");
+            if in_group && !deleting {
+                found.push(format!(
+                    "RDS instance {}",
+                    db.db_instance_identifier().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    let mut pages = clients
+        .elasticache
+        .describe_cache_clusters()
+        .into_paginator()
+        .send();
+    let mut groups = std::collections::BTreeSet::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(classify)?;
+        for cluster in page.cache_clusters() {
+            let in_group = cluster.cache_subnet_group_name() == Some(subnet_group);
+            let deleting = cluster.cache_cluster_status() == Some("deleting");
+            if in_group && !deleting {
+                groups.insert(
+                    cluster
+                        .replication_group_id()
+                        .or(cluster.cache_cluster_id())
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    found.extend(groups.into_iter().map(|g| format!("ElastiCache group {g}")));
+    Ok(found)
+}
+
+/// The ID of the security group another resource of ours owns (a database's or cache's),
+/// found by its ownership tags in the VPC; `None` when it does not exist (yet).
+pub async fn find_owned_group_id(
+    clients: &AwsClients,
+    vpc_id: &str,
+    owner: &str,
+    key: &NodeKey,
+) -> Result<Option<String>, AwsError> {
+    let tags: crate::plan::node::Tags = [
+        (TAG_OWNER.to_string(), owner.to_string()),
+        (TAG_NODE.to_string(), key.to_string()),
+    ]
+    .into();
+    let mut filters = tags::ownership_filters(&tags);
+    filters.push(
+        aws_sdk_ec2::types::Filter::builder()
+            .name("vpc-id")
+            .values(vpc_id)
+            .build(),
+    );
+    let out = clients
+        .ec2
+        .describe_security_groups()
+        .set_filters(Some(filters))
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out
+        .security_groups()
+        .iter()
+        .find(|g| tags::owned_by(g.tags(), &tags))
+        .and_then(|g| g.group_id().map(str::to_string)))
 }
 
 /// The executor for every child kind.
@@ -219,6 +332,48 @@ impl crate::apply::Executor for Executor {
             }
             ChildSpec::Certificate(s) => {
                 acm::certificate::create_certificate(&self.clients.acm, s, ids).await?
+            }
+            ChildSpec::TaskDefinition(s) => {
+                ecs::task_definition::create_task_definition(&self.clients.ecs, s, ids).await?
+            }
+            ChildSpec::EcsService(s) => {
+                ecs::service::create_service(&self.clients.ecs, s, ids).await?
+            }
+            ChildSpec::TargetGroup(s) => {
+                elbv2::target_group::create_target_group(&self.clients.elbv2, s, ids).await?
+            }
+            ChildSpec::ListenerRule(s) => {
+                elbv2::listener_rule::create_listener_rule(&self.clients.elbv2, s, ids).await?
+            }
+            ChildSpec::ScalableTarget(s) => {
+                autoscaling::scalable_target::create_scalable_target(
+                    &self.clients.autoscaling,
+                    s,
+                    ids,
+                )
+                .await?
+            }
+            ChildSpec::ScalingPolicy(s) => {
+                autoscaling::scaling_policy::create_scaling_policy(
+                    &self.clients.autoscaling,
+                    s,
+                    ids,
+                )
+                .await?
+            }
+            ChildSpec::Secret(s) => {
+                secretsmanager::secret::create_secret(&self.clients, s, ids).await?
+            }
+            ChildSpec::DbParameterGroup(s) => {
+                rds::db_parameter_group::create_db_parameter_group(&self.clients.rds, s, ids)
+                    .await?
+            }
+            ChildSpec::DbInstance(s) => {
+                rds::db_instance::create_db_instance(&self.clients.rds, s, ids).await?
+            }
+            ChildSpec::ReplicationGroup(s) => {
+                elasticache::replication_group::create_replication_group(&self.clients, s, ids)
+                    .await?
             }
         };
         Ok(recorded(id, &node.spec))
@@ -315,6 +470,67 @@ impl crate::apply::Executor for Executor {
             (ChildSpec::Certificate(c), ChildSpec::Certificate(d)) => {
                 acm::certificate::update_certificate(&self.clients.acm, &id, c, d, ids).await?
             }
+            (ChildSpec::TaskDefinition(c), ChildSpec::TaskDefinition(d)) => {
+                ecs::task_definition::update_task_definition(&self.clients.ecs, &id, c, d, ids)
+                    .await?
+            }
+            (ChildSpec::EcsService(c), ChildSpec::EcsService(d)) => {
+                ecs::service::update_service(&self.clients.ecs, &id, c, d, ids).await?
+            }
+            (ChildSpec::TargetGroup(c), ChildSpec::TargetGroup(d)) => {
+                elbv2::target_group::update_target_group(&self.clients.elbv2, &id, c, d, ids)
+                    .await?
+            }
+            (ChildSpec::ListenerRule(c), ChildSpec::ListenerRule(d)) => {
+                elbv2::listener_rule::update_listener_rule(&self.clients.elbv2, &id, c, d, ids)
+                    .await?
+            }
+            (ChildSpec::ScalableTarget(c), ChildSpec::ScalableTarget(d)) => {
+                autoscaling::scalable_target::update_scalable_target(
+                    &self.clients.autoscaling,
+                    &id,
+                    c,
+                    d,
+                    ids,
+                )
+                .await?
+            }
+            (ChildSpec::ScalingPolicy(c), ChildSpec::ScalingPolicy(d)) => {
+                autoscaling::scaling_policy::update_scaling_policy(
+                    &self.clients.autoscaling,
+                    &id,
+                    c,
+                    d,
+                    ids,
+                )
+                .await?
+            }
+            (ChildSpec::Secret(c), ChildSpec::Secret(d)) => {
+                secretsmanager::secret::update_secret(&self.clients, &id, c, d, ids).await?
+            }
+            (ChildSpec::DbParameterGroup(c), ChildSpec::DbParameterGroup(d)) => {
+                rds::db_parameter_group::update_db_parameter_group(
+                    &self.clients.rds,
+                    &id,
+                    c,
+                    d,
+                    ids,
+                )
+                .await?
+            }
+            (ChildSpec::DbInstance(c), ChildSpec::DbInstance(d)) => {
+                rds::db_instance::update_db_instance(&self.clients.rds, &id, c, d, ids).await?
+            }
+            (ChildSpec::ReplicationGroup(c), ChildSpec::ReplicationGroup(d)) => {
+                elasticache::replication_group::update_replication_group(
+                    &self.clients,
+                    &id,
+                    c,
+                    d,
+                    ids,
+                )
+                .await?
+            }
             _ => {
                 return Err(StepError::new(
                     crate::apply::ErrorKind::Permanent,
@@ -334,6 +550,55 @@ impl crate::apply::Executor for Executor {
     ) -> Result<(), StepError> {
         let ec2 = &self.clients.ec2;
         let id = &current.id;
+        let c = &self.clients;
+        match &current.observed {
+            ChildSpec::TaskDefinition(s) => {
+                return Ok(ecs::task_definition::delete_task_definition(&c.ecs, id, s).await?)
+            }
+            ChildSpec::EcsService(s) => {
+                return Ok(ecs::service::delete_service(&c.ecs, id, s).await?)
+            }
+            ChildSpec::TargetGroup(s) => {
+                return Ok(elbv2::target_group::delete_target_group(&c.elbv2, id, s).await?)
+            }
+            ChildSpec::ListenerRule(s) => {
+                return Ok(elbv2::listener_rule::delete_listener_rule(&c.elbv2, id, s).await?)
+            }
+            ChildSpec::ScalableTarget(s) => {
+                return Ok(autoscaling::scalable_target::delete_scalable_target(
+                    &c.autoscaling,
+                    id,
+                    s,
+                )
+                .await?)
+            }
+            ChildSpec::ScalingPolicy(s) => {
+                return Ok(autoscaling::scaling_policy::delete_scaling_policy(
+                    &c.autoscaling,
+                    id,
+                    s,
+                )
+                .await?)
+            }
+            ChildSpec::Secret(s) => {
+                return Ok(secretsmanager::secret::delete_secret(&c.secretsmanager, id, s).await?)
+            }
+            ChildSpec::DbParameterGroup(s) => {
+                return Ok(rds::db_parameter_group::delete_db_parameter_group(&c.rds, id, s).await?)
+            }
+            ChildSpec::DbInstance(s) => {
+                return Ok(rds::db_instance::delete_db_instance(&c.rds, id, s).await?)
+            }
+            ChildSpec::ReplicationGroup(s) => {
+                return Ok(elasticache::replication_group::delete_replication_group(
+                    &c.elasticache,
+                    id,
+                    s,
+                )
+                .await?)
+            }
+            _ => {}
+        }
         match current.observed.kind() {
             Kind::Vpc => ec2::vpc::delete_vpc(ec2, id).await?,
             Kind::Subnet => ec2::subnet::delete_subnet(ec2, id).await?,
@@ -373,6 +638,16 @@ impl crate::apply::Executor for Executor {
             Kind::Certificate => {
                 acm::certificate::delete_certificate(&self.clients.acm, id).await?
             }
+            Kind::TaskDefinition
+            | Kind::EcsService
+            | Kind::TargetGroup
+            | Kind::ListenerRule
+            | Kind::ScalableTarget
+            | Kind::ScalingPolicy
+            | Kind::Secret
+            | Kind::DbParameterGroup
+            | Kind::DbInstance
+            | Kind::ReplicationGroup => {}
         }
         Ok(())
     }
@@ -424,6 +699,53 @@ impl crate::apply::Executor for Executor {
             }
             ChildSpec::Certificate(s) => {
                 acm::certificate::find_owned_certificate(&self.clients.acm, s, ids).await?
+            }
+            ChildSpec::TaskDefinition(s) => {
+                ecs::task_definition::find_owned_task_definition(&self.clients.ecs, s, ids).await?
+            }
+            ChildSpec::EcsService(s) => {
+                ecs::service::find_owned_service(&self.clients.ecs, s, ids).await?
+            }
+            ChildSpec::TargetGroup(s) => {
+                elbv2::target_group::find_owned_target_group(&self.clients.elbv2, s, ids).await?
+            }
+            ChildSpec::ListenerRule(s) => {
+                elbv2::listener_rule::find_owned_listener_rule(&self.clients.elbv2, s, ids).await?
+            }
+            ChildSpec::ScalableTarget(s) => {
+                autoscaling::scalable_target::find_owned_scalable_target(
+                    &self.clients.autoscaling,
+                    s,
+                    ids,
+                )
+                .await?
+            }
+            ChildSpec::ScalingPolicy(s) => {
+                autoscaling::scaling_policy::find_owned_scaling_policy(
+                    &self.clients.autoscaling,
+                    s,
+                    ids,
+                )
+                .await?
+            }
+            ChildSpec::Secret(s) => {
+                secretsmanager::secret::find_owned_secret(&self.clients.secretsmanager, s, ids)
+                    .await?
+            }
+            ChildSpec::DbParameterGroup(s) => {
+                rds::db_parameter_group::find_owned_db_parameter_group(&self.clients.rds, s, ids)
+                    .await?
+            }
+            ChildSpec::DbInstance(s) => {
+                rds::db_instance::find_owned_db_instance(&self.clients.rds, s, ids).await?
+            }
+            ChildSpec::ReplicationGroup(s) => {
+                elasticache::replication_group::find_owned_replication_group(
+                    &self.clients.elasticache,
+                    s,
+                    ids,
+                )
+                .await?
             }
         };
         let Some(id) = id else {
@@ -528,6 +850,67 @@ impl crate::apply::Executor for Executor {
                 acm::certificate::observe_certificate(&self.clients.acm, id, c, ids)
                     .await?
                     .map(ChildSpec::Certificate)
+            }
+            ChildSpec::TaskDefinition(c) => {
+                ecs::task_definition::observe_task_definition(&self.clients.ecs, id, c, ids)
+                    .await?
+                    .map(ChildSpec::TaskDefinition)
+            }
+            ChildSpec::EcsService(c) => {
+                ecs::service::observe_service(&self.clients.ecs, id, c, ids)
+                    .await?
+                    .map(ChildSpec::EcsService)
+            }
+            ChildSpec::TargetGroup(c) => {
+                elbv2::target_group::observe_target_group(&self.clients.elbv2, id, c, ids)
+                    .await?
+                    .map(ChildSpec::TargetGroup)
+            }
+            ChildSpec::ListenerRule(c) => {
+                elbv2::listener_rule::observe_listener_rule(&self.clients.elbv2, id, c, ids)
+                    .await?
+                    .map(ChildSpec::ListenerRule)
+            }
+            ChildSpec::ScalableTarget(c) => autoscaling::scalable_target::observe_scalable_target(
+                &self.clients.autoscaling,
+                id,
+                c,
+                ids,
+            )
+            .await?
+            .map(ChildSpec::ScalableTarget),
+            ChildSpec::ScalingPolicy(c) => autoscaling::scaling_policy::observe_scaling_policy(
+                &self.clients.autoscaling,
+                id,
+                c,
+                ids,
+            )
+            .await?
+            .map(ChildSpec::ScalingPolicy),
+            ChildSpec::Secret(c) => {
+                secretsmanager::secret::observe_secret(&self.clients, id, c, ids)
+                    .await?
+                    .map(ChildSpec::Secret)
+            }
+            ChildSpec::DbParameterGroup(c) => {
+                rds::db_parameter_group::observe_db_parameter_group(&self.clients.rds, id, c, ids)
+                    .await?
+                    .map(ChildSpec::DbParameterGroup)
+            }
+            ChildSpec::DbInstance(c) => {
+                rds::db_instance::observe_db_instance(&self.clients.rds, id, c, ids)
+                    .await?
+                    .map(ChildSpec::DbInstance)
+            }
+            ChildSpec::ReplicationGroup(c) => {
+                elasticache::replication_group::observe_replication_group(
+                    &self.clients.elasticache,
+                    id,
+                    c,
+                    ids,
+                )
+                .await?
+                .map(ChildSpec::ReplicationGroup)
             }
         };
         Ok(observed.map(|spec| recorded(id.clone(), &spec)))

@@ -25,6 +25,63 @@ pub const INTERFACE_ENDPOINT_USD_PER_AZ_HOUR: f64 = 0.01;
 /// Application load balancer, per LB-hour (us-east-1), LCU charges excluded. Not used until the
 /// graph has a load balancer kind: count it in `hourly_charge` as `"load_balancers"`.
 pub const LOAD_BALANCER_USD_PER_HOUR: f64 = 0.0225;
+/// Fargate on Linux, per vCPU-hour and per GiB-hour, x86_64 then ARM64 (us-east-1).
+pub const FARGATE_X86_USD_PER_VCPU_HOUR: f64 = 0.04048;
+pub const FARGATE_X86_USD_PER_GIB_HOUR: f64 = 0.004445;
+pub const FARGATE_ARM_USD_PER_VCPU_HOUR: f64 = 0.03238;
+pub const FARGATE_ARM_USD_PER_GIB_HOUR: f64 = 0.00356;
+/// A Secrets Manager secret costs USD 0.40 a month, spread over the month's hours.
+pub const SECRET_USD_PER_HOUR: f64 = 0.40 / HOURS_PER_MONTH;
+/// gp3 storage, per GiB-month (us-east-1, Single-AZ; Multi-AZ doubles it).
+pub const RDS_GP3_USD_PER_GIB_MONTH: f64 = 0.115;
+
+/// RDS for PostgreSQL instance classes the provider accepts, with their Single-AZ on-demand
+/// price per hour (us-east-1). Multi-AZ doubles it.
+pub const DB_INSTANCE_CLASSES: &[(&str, f64)] = &[
+    ("db.t4g.micro", 0.016),
+    ("db.t4g.small", 0.032),
+    ("db.t4g.medium", 0.065),
+    ("db.t4g.large", 0.129),
+    ("db.t3.micro", 0.018),
+    ("db.t3.small", 0.036),
+    ("db.t3.medium", 0.072),
+    ("db.t3.large", 0.145),
+    ("db.m7g.large", 0.168),
+    ("db.m7g.xlarge", 0.337),
+    ("db.m7g.2xlarge", 0.674),
+    ("db.m6g.large", 0.159),
+    ("db.m6g.xlarge", 0.3184),
+    ("db.m5.large", 0.178),
+    ("db.r7g.large", 0.239),
+    ("db.r7g.xlarge", 0.478),
+    ("db.r6g.large", 0.225),
+    ("db.r6g.xlarge", 0.45),
+    ("db.r5.large", 0.25),
+];
+
+/// ElastiCache node types the provider accepts, with their on-demand price per node-hour
+/// (us-east-1, Valkey and Redis OSS alike here).
+pub const CACHE_NODE_TYPES: &[(&str, f64)] = &[
+    ("cache.t4g.micro", 0.016),
+    ("cache.t4g.small", 0.032),
+    ("cache.t4g.medium", 0.065),
+    ("cache.t3.micro", 0.017),
+    ("cache.t3.small", 0.034),
+    ("cache.t3.medium", 0.068),
+    ("cache.m7g.large", 0.158),
+    ("cache.m7g.xlarge", 0.315),
+    ("cache.m6g.large", 0.149),
+    ("cache.r7g.large", 0.219),
+    ("cache.r7g.xlarge", 0.437),
+    ("cache.r6g.large", 0.206),
+];
+
+fn price(table: &[(&str, f64)], name: &str) -> f64 {
+    table
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(0.0, |(_, p)| *p)
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostEstimate {
@@ -39,7 +96,7 @@ pub struct CostEstimate {
 pub fn estimate(nodes: &BTreeMap<NodeKey, Node>) -> CostEstimate {
     let mut hourly: BTreeMap<&'static str, f64> = BTreeMap::new();
     for node in nodes.values() {
-        if let Some((charge, usd_per_hour)) = hourly_charge(&node.spec) {
+        if let Some((charge, usd_per_hour)) = hourly_charge(&node.spec, nodes) {
             *hourly.entry(charge).or_default() += usd_per_hour;
         }
     }
@@ -57,8 +114,43 @@ pub fn estimate(nodes: &BTreeMap<NodeKey, Node>) -> CostEstimate {
 
 /// The breakdown entry and fixed hourly price of one child, if it has one. The match is
 /// exhaustive on purpose: a new kind must decide its price here.
-fn hourly_charge(spec: &ChildSpec) -> Option<(&'static str, f64)> {
+fn hourly_charge(spec: &ChildSpec, nodes: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
     match spec {
+        // Desired tasks at the on-demand Fargate price (Spot is cheaper; autoscaling varies).
+        ChildSpec::EcsService(service) => {
+            let Some(ChildSpec::TaskDefinition(task)) =
+                nodes.get(&service.task_definition).map(|n| &n.spec)
+            else {
+                return None;
+            };
+            let (per_vcpu, per_gib) = if task.cpu_architecture == "ARM64" {
+                (FARGATE_ARM_USD_PER_VCPU_HOUR, FARGATE_ARM_USD_PER_GIB_HOUR)
+            } else {
+                (FARGATE_X86_USD_PER_VCPU_HOUR, FARGATE_X86_USD_PER_GIB_HOUR)
+            };
+            let per_task =
+                f64::from(task.cpu) / 1024.0 * per_vcpu + f64::from(task.memory) / 1024.0 * per_gib;
+            Some(("fargate", per_task * f64::from(service.desired_count)))
+        }
+        ChildSpec::Secret(_) => Some(("secrets", SECRET_USD_PER_HOUR)),
+        ChildSpec::DbInstance(db) => {
+            let copies = if db.multi_az { 2.0 } else { 1.0 };
+            let storage = f64::from(db.allocated_gib) * RDS_GP3_USD_PER_GIB_MONTH / HOURS_PER_MONTH;
+            Some((
+                "database",
+                copies * (price(DB_INSTANCE_CLASSES, &db.instance_class) + storage),
+            ))
+        }
+        ChildSpec::ReplicationGroup(cache) => Some((
+            "cache",
+            f64::from(cache.replicas + 1) * price(CACHE_NODE_TYPES, &cache.node_type),
+        )),
+        ChildSpec::TaskDefinition(_)
+        | ChildSpec::TargetGroup(_)
+        | ChildSpec::ListenerRule(_)
+        | ChildSpec::ScalableTarget(_)
+        | ChildSpec::ScalingPolicy(_)
+        | ChildSpec::DbParameterGroup(_) => None,
         ChildSpec::NatGateway(_) => Some(("nat_gateways", NAT_GATEWAY_USD_PER_HOUR)),
         // The NAT gateway's address is an Elastic IP node of its own, billed here.
         ChildSpec::ElasticIp(_) => Some(("public_ipv4", PUBLIC_IPV4_USD_PER_HOUR)),

@@ -61,12 +61,31 @@ pub fn diff(desired: &BTreeMap<NodeKey, Node>, ledger: &Ledger) -> Vec<Op> {
         }
         replaced.extend(more);
     }
+    // A child whose update yields a new AWS ID (a task definition revision) makes the children
+    // referring to it update too, so they move to the new ID.
+    let mut moved: BTreeSet<NodeKey> = desired
+        .values()
+        .filter(|n| n.spec.kind().update_changes_id())
+        .filter(|n| {
+            ledger
+                .children
+                .get(&n.key)
+                .is_some_and(|r| r.observed != n.spec)
+        })
+        .map(|n| n.key.clone())
+        .collect();
+    moved.retain(|k| !replaced.contains(k));
     let mut ops: Vec<Op> = desired
         .values()
         .map(|n| match ledger.children.get(&n.key) {
             None => Op::Create(n.key.clone()),
             Some(_) if replaced.contains(&n.key) => Op::Replace(n.key.clone()),
-            Some(r) if r.observed == n.spec => Op::NoOp(n.key.clone()),
+            Some(r)
+                if r.observed == n.spec
+                    && !n.spec.references().iter().any(|r| moved.contains(*r)) =>
+            {
+                Op::NoOp(n.key.clone())
+            }
             Some(_) => Op::Update(n.key.clone()),
         })
         .collect();

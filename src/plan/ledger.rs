@@ -29,6 +29,11 @@ pub struct Ledger {
     /// AZ IDs in the order they joined the environment; shrinking drops from the end.
     #[serde(default)]
     pub az_order: Vec<String>,
+    /// Objects of other resources this one refers to (an environment's VPC, subnets, cluster,
+    /// listener; a database's security group), by the node keys their owner gives them.
+    /// Resolved for references, never created, observed or deleted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub external: BTreeMap<NodeKey, String>,
 }
 
 impl Default for Ledger {
@@ -43,6 +48,7 @@ impl Ledger {
             expander_version: EXPANDER_VERSION,
             children: BTreeMap::new(),
             az_order: Vec::new(),
+            external: BTreeMap::new(),
         }
     }
 

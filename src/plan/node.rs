@@ -69,10 +69,20 @@ pub enum Kind {
     LoadBalancer,
     Listener,
     Certificate,
+    TaskDefinition,
+    EcsService,
+    TargetGroup,
+    ListenerRule,
+    ScalableTarget,
+    ScalingPolicy,
+    Secret,
+    DbParameterGroup,
+    DbInstance,
+    ReplicationGroup,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 30] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -93,7 +103,23 @@ impl Kind {
         Kind::LoadBalancer,
         Kind::Listener,
         Kind::Certificate,
+        Kind::TaskDefinition,
+        Kind::EcsService,
+        Kind::TargetGroup,
+        Kind::ListenerRule,
+        Kind::ScalableTarget,
+        Kind::ScalingPolicy,
+        Kind::Secret,
+        Kind::DbParameterGroup,
+        Kind::DbInstance,
+        Kind::ReplicationGroup,
     ];
+
+    /// Updating the object gives it a new AWS ID (a task definition registers a new revision),
+    /// so children referring to it must update as well.
+    pub fn update_changes_id(self) -> bool {
+        matches!(self, Kind::TaskDefinition)
+    }
 
     /// The key prefix, also used in diagnostics.
     pub fn prefix(self) -> &'static str {
@@ -118,6 +144,16 @@ impl Kind {
             Kind::LoadBalancer => "elbv2.load_balancer",
             Kind::Listener => "elbv2.listener",
             Kind::Certificate => "acm.certificate",
+            Kind::TaskDefinition => "ecs.task_definition",
+            Kind::EcsService => "ecs.service",
+            Kind::TargetGroup => "elbv2.target_group",
+            Kind::ListenerRule => "elbv2.listener_rule",
+            Kind::ScalableTarget => "autoscaling.scalable_target",
+            Kind::ScalingPolicy => "autoscaling.scaling_policy",
+            Kind::Secret => "secretsmanager.secret",
+            Kind::DbParameterGroup => "rds.db_parameter_group",
+            Kind::DbInstance => "rds.db_instance",
+            Kind::ReplicationGroup => "elasticache.replication_group",
         }
     }
 
@@ -144,6 +180,16 @@ impl Kind {
             Kind::LoadBalancer => "ELBv2 Load Balancer",
             Kind::Listener => "ELBv2 Listener",
             Kind::Certificate => "ACM Certificate",
+            Kind::TaskDefinition => "ECS Task Definition",
+            Kind::EcsService => "ECS Service",
+            Kind::TargetGroup => "ELBv2 Target Group",
+            Kind::ListenerRule => "ELBv2 Listener Rule",
+            Kind::ScalableTarget => "Application Auto Scaling Target",
+            Kind::ScalingPolicy => "Application Auto Scaling Policy",
+            Kind::Secret => "Secrets Manager Secret",
+            Kind::DbParameterGroup => "RDS DB Parameter Group",
+            Kind::DbInstance => "RDS DB Instance",
+            Kind::ReplicationGroup => "ElastiCache Replication Group",
         }
     }
 }
@@ -204,6 +250,16 @@ pub enum ChildSpec {
     LoadBalancer(LoadBalancerSpec),
     Listener(ListenerSpec),
     Certificate(CertificateSpec),
+    TaskDefinition(TaskDefinitionSpec),
+    EcsService(EcsServiceSpec),
+    TargetGroup(TargetGroupSpec),
+    ListenerRule(ListenerRuleSpec),
+    ScalableTarget(ScalableTargetSpec),
+    ScalingPolicy(ScalingPolicySpec),
+    Secret(SecretSpec),
+    DbParameterGroup(DbParameterGroupSpec),
+    DbInstance(DbInstanceSpec),
+    ReplicationGroup(ReplicationGroupSpec),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -485,6 +541,271 @@ pub struct CertificateSpec {
     pub tags: Tags,
 }
 
+/// The one container of a service's task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    /// Also the name the target group registers.
+    pub name: String,
+    pub image: String,
+    pub port: i32,
+    /// Empty: the image's own command.
+    pub command: Vec<String>,
+    pub environment: BTreeMap<String, String>,
+    /// Variable name → `valueFrom` (a Secrets Manager ARN, optionally `<arn>:<json-key>::`, or
+    /// an SSM parameter ARN).
+    pub secrets: BTreeMap<String, String>,
+    /// The `awslogs` group; the ID recorded for it is its name.
+    pub log_group: NodeKey,
+    /// Region of the log group, for the `awslogs-region` option.
+    pub log_region: String,
+    pub read_only_root_filesystem: bool,
+}
+
+/// An ECS task definition family for Fargate (awsvpc). Its ledger ID is the ARN of the
+/// revision in use; an update registers a new revision and deregisters the old one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDefinitionSpec {
+    pub family: String,
+    /// CPU units (256 = ¼ vCPU).
+    pub cpu: u32,
+    /// MiB.
+    pub memory: u32,
+    /// `X86_64` or `ARM64`.
+    pub cpu_architecture: String,
+    /// The task role; its ledger ID is the role ARN.
+    pub task_role: NodeKey,
+    /// The execution role (image pull, logs, secrets); its ledger ID is the role ARN.
+    pub execution_role: NodeKey,
+    pub container: ContainerSpec,
+    pub tags: Tags,
+}
+
+/// Where a service registers its tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLoadBalancer {
+    /// Its ledger ID is the target group ARN.
+    pub target_group: NodeKey,
+    pub container_name: String,
+    pub container_port: i32,
+}
+
+/// An ECS service on Fargate in the private tier; its ledger ID is the service ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EcsServiceSpec {
+    pub name: String,
+    /// Its ledger ID is the cluster ARN.
+    pub cluster: NodeKey,
+    pub task_definition: NodeKey,
+    /// Tasks at create. With `autoscaling_owns_count`, updates leave the live count alone.
+    pub desired_count: u32,
+    /// Application Auto Scaling owns the count after create.
+    pub autoscaling_owns_count: bool,
+    /// Private subnets, one per AZ. Sorted.
+    pub subnets: Vec<NodeKey>,
+    /// Sorted.
+    pub security_groups: Vec<NodeKey>,
+    /// Items with weight 0 and base 0 are left out.
+    pub capacity_strategy: Vec<CapacityProviderStrategyItem>,
+    pub load_balancer: Option<ServiceLoadBalancer>,
+    /// Only with a load balancer.
+    pub health_check_grace_seconds: Option<u32>,
+    pub min_healthy_percent: u32,
+    pub max_percent: u32,
+    /// The deployment circuit breaker, always with rollback.
+    pub circuit_breaker: bool,
+    pub enable_execute_command: bool,
+    /// Create and update follow the deployment they start until it completes; a rollback
+    /// fails the step with its reasons.
+    pub wait_for_deployment: bool,
+    pub tags: Tags,
+}
+
+/// A target group health check (HTTP on the traffic port).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheckSpec {
+    pub path: String,
+    /// HTTP codes, e.g. `200-399`.
+    pub matcher: String,
+    pub interval_seconds: u32,
+    pub timeout_seconds: u32,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+}
+
+/// An HTTP target group of IP targets; its ledger ID is its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetGroupSpec {
+    /// At most 32 characters; AWS cannot rename a target group.
+    pub name: String,
+    pub vpc: NodeKey,
+    /// AWS cannot change the port; the expansion puts it in the node key, so a new port is a
+    /// new target group made before the old one goes.
+    pub port: i32,
+    pub health_check: HealthCheckSpec,
+    pub deregistration_delay_seconds: u32,
+    pub tags: Tags,
+}
+
+/// A listener rule forwarding host/path matches to a target group; its ledger ID is its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenerRuleSpec {
+    /// Its ledger ID is the listener ARN.
+    pub listener: NodeKey,
+    /// 1–50000, unique on the listener.
+    pub priority: u32,
+    /// Host-header values; empty matches any host. Sorted.
+    pub hosts: Vec<String>,
+    /// Path-pattern values; empty matches any path. Sorted.
+    pub paths: Vec<String>,
+    pub target_group: NodeKey,
+    pub tags: Tags,
+}
+
+/// An Application Auto Scaling target on an ECS service's desired count. Its ledger ID is the
+/// resource ID `service/<cluster>/<service>`, a natural key, so it needs no tags to be found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScalableTargetSpec {
+    /// Its ledger ID is the service ARN.
+    pub service: NodeKey,
+    pub min_capacity: u32,
+    pub max_capacity: u32,
+}
+
+/// A target-tracking policy on a scalable target; its ledger ID is the policy ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScalingPolicySpec {
+    pub target: NodeKey,
+    /// Unique per scalable target; AWS cannot rename a policy.
+    pub name: String,
+    /// `ECSServiceAverageCPUUtilization` or `ECSServiceAverageMemoryUtilization`.
+    pub metric: String,
+    /// Percent.
+    pub target_value: u32,
+    pub scale_in_cooldown_seconds: u32,
+    pub scale_out_cooldown_seconds: u32,
+}
+
+/// What a secret holds. The value itself is never in state, plan or logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum SecretContent {
+    /// A random alphanumeric token made once at create.
+    RandomToken { length: u32 },
+    /// JSON `url`, `host`, `port`, `dbname`, `username`, `password` for a PostgreSQL instance,
+    /// composed from the master secret RDS manages for it.
+    DatabaseConnection {
+        instance: NodeKey,
+        database_name: String,
+    },
+    /// JSON `url` (`rediss://…`), `host`, `port`, `auth_token` for a replication group, the
+    /// token read from another secret of ours.
+    CacheConnection {
+        replication_group: NodeKey,
+        auth_token: NodeKey,
+    },
+}
+
+/// A Secrets Manager secret; its ledger ID is its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretSpec {
+    pub name: String,
+    pub description: String,
+    pub kms_key_arn: Option<String>,
+    pub content: SecretContent,
+    /// Observed false when the stored value no longer matches its source (a composed secret
+    /// after the master password rotated, or the host changed); an update rewrites it.
+    pub in_sync: bool,
+    /// Days a deleted secret stays recoverable; 0 deletes at once.
+    pub recovery_window_days: u32,
+    pub tags: Tags,
+}
+
+/// An RDS DB parameter group; its ledger ID is its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbParameterGroupSpec {
+    pub name: String,
+    /// e.g. `postgres17`; AWS cannot change it.
+    pub family: String,
+    pub description: String,
+    /// Only the parameters we set, not the family's defaults.
+    pub parameters: BTreeMap<String, String>,
+    pub tags: Tags,
+}
+
+/// An RDS instance; its ledger ID is its identifier. The master password is managed by RDS
+/// in Secrets Manager (`ManageMasterUserPassword`), and storage is always encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbInstanceSpec {
+    pub identifier: String,
+    pub engine: String,
+    /// `17` follows any 17.x (AWS minor upgrades are not drift); `17.4` pins.
+    pub engine_version: String,
+    pub allow_major_version_upgrade: bool,
+    pub instance_class: String,
+    pub database_name: String,
+    pub master_username: String,
+    /// Its ledger ID is the subnet group name.
+    pub subnet_group: NodeKey,
+    /// Sorted.
+    pub security_groups: Vec<NodeKey>,
+    pub parameter_group: NodeKey,
+    pub multi_az: bool,
+    /// `gp3`, `gp2` or `io1`/`io2`.
+    pub storage_type: String,
+    pub allocated_gib: u32,
+    /// Storage autoscaling ceiling; 0 turns it off.
+    pub max_allocated_gib: u32,
+    pub iops: Option<u32>,
+    /// `None`: the AWS-managed key. AWS cannot change it.
+    pub kms_key_arn: Option<String>,
+    pub backup_retention_days: u32,
+    pub backup_window: Option<String>,
+    pub maintenance_window: Option<String>,
+    pub deletion_protection: bool,
+    /// Delete takes a final snapshot with a unique, timestamped identifier.
+    pub final_snapshot: bool,
+    pub performance_insights: bool,
+    /// Sorted.
+    pub log_exports: Vec<String>,
+    pub apply_immediately: bool,
+    /// `false` opts out of RDS Extended Support charges.
+    pub extended_support: bool,
+    pub tags: Tags,
+}
+
+/// An ElastiCache replication group (cluster mode disabled); its ledger ID is its ID.
+/// Encryption in transit and at rest is always on, with an auth token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicationGroupSpec {
+    /// At most 40 characters, lowercase.
+    pub id: String,
+    pub description: String,
+    /// `valkey` or `redis`.
+    pub engine: String,
+    /// Major version, e.g. `8` for valkey or `7` for redis.
+    pub engine_version: String,
+    pub node_type: String,
+    /// Read replicas besides the primary.
+    pub replicas: u32,
+    pub multi_az: bool,
+    pub automatic_failover: bool,
+    /// Its ledger ID is the subnet group name.
+    pub subnet_group: NodeKey,
+    /// Sorted.
+    pub security_groups: Vec<NodeKey>,
+    /// `None`: the AWS-managed key. AWS cannot change it.
+    pub kms_key_arn: Option<String>,
+    /// The secret holding the auth token (a [`SecretContent::RandomToken`]).
+    pub auth_token: NodeKey,
+    pub port: i32,
+    pub snapshot_retention_days: u32,
+    pub snapshot_window: Option<String>,
+    pub maintenance_window: Option<String>,
+    /// Delete takes a final snapshot with a unique, timestamped name.
+    pub final_snapshot: bool,
+    pub tags: Tags,
+}
+
 impl ChildSpec {
     pub fn kind(&self) -> Kind {
         match self {
@@ -508,6 +829,16 @@ impl ChildSpec {
             ChildSpec::LoadBalancer(_) => Kind::LoadBalancer,
             ChildSpec::Listener(_) => Kind::Listener,
             ChildSpec::Certificate(_) => Kind::Certificate,
+            ChildSpec::TaskDefinition(_) => Kind::TaskDefinition,
+            ChildSpec::EcsService(_) => Kind::EcsService,
+            ChildSpec::TargetGroup(_) => Kind::TargetGroup,
+            ChildSpec::ListenerRule(_) => Kind::ListenerRule,
+            ChildSpec::ScalableTarget(_) => Kind::ScalableTarget,
+            ChildSpec::ScalingPolicy(_) => Kind::ScalingPolicy,
+            ChildSpec::Secret(_) => Kind::Secret,
+            ChildSpec::DbParameterGroup(_) => Kind::DbParameterGroup,
+            ChildSpec::DbInstance(_) => Kind::DbInstance,
+            ChildSpec::ReplicationGroup(_) => Kind::ReplicationGroup,
         }
     }
 
@@ -519,7 +850,8 @@ impl ChildSpec {
             | ChildSpec::LogGroup(_)
             | ChildSpec::IamRole(_)
             | ChildSpec::EcsCluster(_)
-            | ChildSpec::Certificate(_) => vec![],
+            | ChildSpec::Certificate(_)
+            | ChildSpec::DbParameterGroup(_) => vec![],
             ChildSpec::Subnet(s) => vec![&s.vpc],
             ChildSpec::InternetGateway(s) => vec![&s.vpc],
             ChildSpec::NatGateway(s) => vec![&s.subnet, &s.eip, &s.internet_gateway],
@@ -555,6 +887,40 @@ impl ChildSpec {
                 }
                 refs
             }
+            ChildSpec::TaskDefinition(s) => {
+                vec![&s.task_role, &s.execution_role, &s.container.log_group]
+            }
+            ChildSpec::EcsService(s) => {
+                let mut refs = vec![&s.cluster, &s.task_definition];
+                refs.extend(&s.subnets);
+                refs.extend(&s.security_groups);
+                if let Some(lb) = &s.load_balancer {
+                    refs.push(&lb.target_group);
+                }
+                refs
+            }
+            ChildSpec::TargetGroup(s) => vec![&s.vpc],
+            ChildSpec::ListenerRule(s) => vec![&s.listener, &s.target_group],
+            ChildSpec::ScalableTarget(s) => vec![&s.service],
+            ChildSpec::ScalingPolicy(s) => vec![&s.target],
+            ChildSpec::Secret(s) => match &s.content {
+                SecretContent::RandomToken { .. } => vec![],
+                SecretContent::DatabaseConnection { instance, .. } => vec![instance],
+                SecretContent::CacheConnection {
+                    replication_group,
+                    auth_token,
+                } => vec![replication_group, auth_token],
+            },
+            ChildSpec::DbInstance(s) => {
+                let mut refs = vec![&s.subnet_group, &s.parameter_group];
+                refs.extend(&s.security_groups);
+                refs
+            }
+            ChildSpec::ReplicationGroup(s) => {
+                let mut refs = vec![&s.subnet_group, &s.auth_token];
+                refs.extend(&s.security_groups);
+                refs
+            }
         }
     }
 
@@ -579,7 +945,18 @@ impl ChildSpec {
             ChildSpec::LoadBalancer(s) => Some(&s.tags),
             ChildSpec::Listener(s) => Some(&s.tags),
             ChildSpec::Certificate(s) => Some(&s.tags),
-            ChildSpec::Route(_) | ChildSpec::RouteTableAssociation(_) => None,
+            ChildSpec::TaskDefinition(s) => Some(&s.tags),
+            ChildSpec::EcsService(s) => Some(&s.tags),
+            ChildSpec::TargetGroup(s) => Some(&s.tags),
+            ChildSpec::ListenerRule(s) => Some(&s.tags),
+            ChildSpec::Secret(s) => Some(&s.tags),
+            ChildSpec::DbParameterGroup(s) => Some(&s.tags),
+            ChildSpec::DbInstance(s) => Some(&s.tags),
+            ChildSpec::ReplicationGroup(s) => Some(&s.tags),
+            ChildSpec::Route(_)
+            | ChildSpec::RouteTableAssociation(_)
+            | ChildSpec::ScalableTarget(_)
+            | ChildSpec::ScalingPolicy(_) => None,
         }
     }
 
@@ -662,6 +1039,42 @@ impl ChildSpec {
             // ACM cannot change a certificate's names.
             (ChildSpec::Certificate(a), ChildSpec::Certificate(b)) => {
                 a.domain != b.domain || a.alternative_names != b.alternative_names
+            }
+            // A new revision is an update; only the family is identity.
+            (ChildSpec::TaskDefinition(a), ChildSpec::TaskDefinition(b)) => a.family != b.family,
+            (ChildSpec::EcsService(a), ChildSpec::EcsService(b)) => {
+                a.name != b.name || a.cluster != b.cluster
+            }
+            (ChildSpec::TargetGroup(a), ChildSpec::TargetGroup(b)) => {
+                a.name != b.name || a.vpc != b.vpc || a.port != b.port
+            }
+            (ChildSpec::ListenerRule(a), ChildSpec::ListenerRule(b)) => a.listener != b.listener,
+            (ChildSpec::ScalableTarget(a), ChildSpec::ScalableTarget(b)) => a.service != b.service,
+            (ChildSpec::ScalingPolicy(a), ChildSpec::ScalingPolicy(b)) => {
+                a.target != b.target || a.name != b.name
+            }
+            (ChildSpec::Secret(a), ChildSpec::Secret(b)) => {
+                a.name != b.name || a.kms_key_arn != b.kms_key_arn
+            }
+            // RDS cannot change a parameter group's family or description.
+            (ChildSpec::DbParameterGroup(a), ChildSpec::DbParameterGroup(b)) => {
+                a.name != b.name || a.family != b.family || a.description != b.description
+            }
+            (ChildSpec::DbInstance(a), ChildSpec::DbInstance(b)) => {
+                a.identifier != b.identifier
+                    || a.engine != b.engine
+                    || a.database_name != b.database_name
+                    || a.master_username != b.master_username
+                    || a.kms_key_arn != b.kms_key_arn
+                    || a.subnet_group != b.subnet_group
+            }
+            (ChildSpec::ReplicationGroup(a), ChildSpec::ReplicationGroup(b)) => {
+                a.id != b.id
+                    || a.kms_key_arn != b.kms_key_arn
+                    || a.subnet_group != b.subnet_group
+                    || a.port != b.port
+                    || a.auth_token != b.auth_token
+                    || (a.engine != b.engine && b.engine == "redis")
             }
             _ => true,
         }

@@ -2,7 +2,9 @@
 //! helpers they share.
 
 pub mod listener;
+pub mod listener_rule;
 pub mod load_balancer;
+pub mod target_group;
 
 use std::future::Future;
 use std::time::Duration;
