@@ -1,6 +1,7 @@
 //! The pure engine: resolves tiers, expands a spec into a graph of AWS children and diffs it
 //! against the ledger. No I/O, no clocks, no randomness: the same input gives the same output.
 
+pub mod app;
 pub mod cost;
 pub mod diff;
 pub mod expand;

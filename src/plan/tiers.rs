@@ -155,6 +155,130 @@ pub fn ingress_defaults() -> IngressSpec {
     }
 }
 
+/// Tier defaults of `platform_service` (PRODUCT.md §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceDefaults {
+    pub desired_count: u32,
+    pub min: u32,
+    pub max: u32,
+    pub cpu_target: u32,
+    pub min_healthy_percent: u32,
+    pub max_percent: u32,
+    pub deregistration_delay: u32,
+    pub grace_period: u32,
+    pub exec_enabled: bool,
+}
+
+/// Tier defaults of `platform_database` (PRODUCT.md §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseDefaults {
+    pub engine_version: &'static str,
+    pub instance_class: &'static str,
+    pub multi_az: bool,
+    pub allocated_gib: u32,
+    pub max_allocated_gib: u32,
+    pub backup_retention_days: u32,
+    pub deletion_protection: bool,
+    pub final_snapshot: bool,
+    pub performance_insights: bool,
+    pub apply_immediately: bool,
+}
+
+/// Tier defaults of `platform_cache` (PRODUCT.md §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheDefaults {
+    pub engine: &'static str,
+    pub engine_version: &'static str,
+    pub node_type: &'static str,
+    pub replicas: u32,
+    pub multi_az: bool,
+    pub snapshot_retention_days: u32,
+    pub final_snapshot: bool,
+}
+
+impl ServiceDefaults {
+    pub fn for_tier(tier: Tier) -> ServiceDefaults {
+        let (desired_count, min, max, cpu_target) = match tier {
+            Tier::Dev => (1, 1, 2, 70),
+            Tier::Staging => (1, 1, 4, 70),
+            Tier::Prod => (2, 2, 10, 60),
+        };
+        ServiceDefaults {
+            desired_count,
+            min,
+            max,
+            cpu_target,
+            min_healthy_percent: if tier == Tier::Dev { 0 } else { 100 },
+            max_percent: 200,
+            deregistration_delay: if tier == Tier::Dev { 5 } else { 30 },
+            grace_period: if tier == Tier::Dev { 30 } else { 60 },
+            exec_enabled: tier != Tier::Prod,
+        }
+    }
+}
+
+impl DatabaseDefaults {
+    pub fn for_tier(tier: Tier) -> DatabaseDefaults {
+        match tier {
+            Tier::Dev => DatabaseDefaults {
+                engine_version: "17",
+                instance_class: "db.t4g.micro",
+                multi_az: false,
+                allocated_gib: 20,
+                max_allocated_gib: 50,
+                backup_retention_days: 1,
+                deletion_protection: false,
+                final_snapshot: false,
+                performance_insights: false,
+                apply_immediately: true,
+            },
+            Tier::Staging => DatabaseDefaults {
+                engine_version: "17",
+                instance_class: "db.t4g.medium",
+                multi_az: false,
+                allocated_gib: 50,
+                max_allocated_gib: 200,
+                backup_retention_days: 7,
+                deletion_protection: true,
+                final_snapshot: true,
+                performance_insights: true,
+                apply_immediately: true,
+            },
+            Tier::Prod => DatabaseDefaults {
+                engine_version: "17",
+                instance_class: "db.m7g.large",
+                multi_az: true,
+                allocated_gib: 100,
+                max_allocated_gib: 1000,
+                backup_retention_days: 35,
+                deletion_protection: true,
+                final_snapshot: true,
+                performance_insights: true,
+                apply_immediately: false,
+            },
+        }
+    }
+}
+
+impl CacheDefaults {
+    pub fn for_tier(tier: Tier) -> CacheDefaults {
+        let (node_type, replicas, multi_az, snapshot_retention_days) = match tier {
+            Tier::Dev => ("cache.t4g.micro", 0, false, 0),
+            Tier::Staging => ("cache.t4g.small", 1, false, 1),
+            Tier::Prod => ("cache.m7g.large", 2, true, 7),
+        };
+        CacheDefaults {
+            engine: "valkey",
+            engine_version: "8",
+            node_type,
+            replicas,
+            multi_az,
+            snapshot_retention_days,
+            final_snapshot: tier != Tier::Dev,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,3 +82,30 @@ mod tests {
         }
     }
 }
+
+/// `name` if it fits in `max` characters; otherwise its head and an 8-hex-digit hash of the
+/// whole, so long names stay unique and stable (AWS name limits: 32 for target groups, 40
+/// for replication groups, 63 for DB instances, 64 for IAM roles).
+pub fn fit(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let hash = format!("{:08x}", crate::plan::app::fnv1a(name));
+    let head: String = name.chars().take(max.saturating_sub(9)).collect();
+    format!("{}-{hash}", head.trim_end_matches('-'))
+}
+
+#[cfg(test)]
+mod fit_tests {
+    use super::fit;
+
+    #[test]
+    fn long_names_are_cut_with_a_stable_hash() {
+        assert_eq!(fit("short", 32), "short");
+        let long = "staging-payments-api-worker-8080";
+        let a = fit(&format!("{long}-x"), 32);
+        assert!(a.len() <= 32, "{a}");
+        assert_eq!(a, fit(&format!("{long}-x"), 32));
+        assert_ne!(a, fit(&format!("{long}-y"), 32));
+    }
+}

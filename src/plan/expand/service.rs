@@ -1,0 +1,512 @@
+//! Expansion of `platform_service`: roles, log group, security group and rules, task
+//! definition, ECS service, and optionally the target group, listener rule and autoscaling.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::plan::app::{
+    access_secrets, secret_resource_arn, AccessRef, EnvironmentRef, ImageSource, ServiceSpec,
+};
+use crate::plan::node::{
+    CapacityProviderStrategyItem, ChildSpec, ContainerSpec, Direction, EcsServiceSpec,
+    HealthCheckSpec, IamRoleSpec, Kind, ListenerRuleSpec, LogGroupSpec, Node, NodeKey, RulePeer,
+    ScalableTargetSpec, ScalingPolicySpec, SecurityGroupRuleSpec, SecurityGroupSpec,
+    ServiceLoadBalancer, TargetGroupSpec, TaskDefinitionSpec,
+};
+
+use super::environment::{environment_log_group_name, ANYWHERE};
+use super::naming::{child_tags, fit};
+use super::policy::{canonical_json, partition};
+
+/// Stands in for an ARN a plan cannot know yet (a database created in the same apply).
+pub const UNKNOWN_ARN: &str = "(known after apply)";
+
+pub fn log_group_key() -> NodeKey {
+    NodeKey::new(Kind::LogGroup, &["service"])
+}
+pub fn task_definition_key() -> NodeKey {
+    NodeKey::new(Kind::TaskDefinition, &["service"])
+}
+pub fn service_key() -> NodeKey {
+    NodeKey::new(Kind::EcsService, &["service"])
+}
+pub fn security_group_key() -> NodeKey {
+    NodeKey::new(Kind::SecurityGroup, &["service"])
+}
+pub fn task_role_key() -> NodeKey {
+    NodeKey::new(Kind::IamRole, &["task"])
+}
+pub fn execution_role_key() -> NodeKey {
+    NodeKey::new(Kind::IamRole, &["execution"])
+}
+pub fn listener_rule_key() -> NodeKey {
+    NodeKey::new(Kind::ListenerRule, &["https"])
+}
+pub fn target_group_key(port: u32) -> NodeKey {
+    NodeKey::new(Kind::TargetGroup, &[&port.to_string()])
+}
+/// The environment's load balancer group, as the environment keys it.
+pub fn load_balancer_group_key() -> NodeKey {
+    NodeKey::new(Kind::SecurityGroup, &["load_balancer"])
+}
+/// A database's or cache's own group, as an external reference of the service.
+pub fn access_group_key(kind: &str, name: &str) -> NodeKey {
+    NodeKey::new(Kind::SecurityGroup, &[kind, name])
+}
+
+pub fn log_group_name(env: &str, service: &str) -> String {
+    format!("{}/{service}", environment_log_group_name(env))
+}
+
+/// What the adapter decided before expansion: the rule priority and the image to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceInputs {
+    /// Required when the service has routing.
+    pub priority: Option<u32>,
+    /// With `image_source = "external"`, the image running now (when there is one).
+    pub running_image: Option<String>,
+}
+
+pub struct ServiceExpansion {
+    pub nodes: BTreeMap<NodeKey, Node>,
+    /// External references: node key → AWS ID, for the ledger.
+    pub external: BTreeMap<NodeKey, String>,
+}
+
+struct Ctx<'a> {
+    spec: &'a ServiceSpec,
+    env: &'a EnvironmentRef,
+    owner: String,
+    out: BTreeMap<NodeKey, Node>,
+}
+
+impl Ctx<'_> {
+    fn tags(&self, key: &NodeKey, suffix: &str) -> crate::plan::node::Tags {
+        let mut name = format!("{}-{}", self.env.name, self.spec.name);
+        if !suffix.is_empty() {
+            name.push('-');
+            name.push_str(suffix);
+        }
+        child_tags(&self.spec.tags, &self.owner, key, &name)
+    }
+
+    fn add(&mut self, key: NodeKey, spec: ChildSpec) {
+        self.out.insert(key.clone(), Node { key, spec });
+    }
+
+    fn role_name(&self, purpose: &str) -> String {
+        fit(
+            &format!(
+                "platform-{}-{}-{purpose}-{}",
+                self.env.name, self.spec.name, self.env.region
+            ),
+            64,
+        )
+    }
+}
+
+fn ecs_tasks_trust() -> String {
+    canonical_json(&json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "ecs-tasks.amazonaws.com" },
+            "Action": "sts:AssumeRole"
+        }]
+    }))
+}
+
+/// Image pull, its own log group, and exactly the secrets it injects.
+fn execution_policy(region: &str, log_group: &str, secrets: &[String]) -> String {
+    let partition = partition(region);
+    let mut statements = vec![
+        json!({
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*"
+        }),
+        json!({
+            "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Resource": "*"
+        }),
+        json!({
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": format!("arn:{partition}:logs:{region}:*:log-group:{log_group}:*")
+        }),
+    ];
+    let secret_arns: Vec<&String> = secrets
+        .iter()
+        .filter(|a| a.contains(":secretsmanager:") || a.as_str() == UNKNOWN_ARN)
+        .collect();
+    if !secret_arns.is_empty() {
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_arns
+        }));
+    }
+    let parameters: Vec<&String> = secrets.iter().filter(|a| a.contains(":ssm:")).collect();
+    if !parameters.is_empty() {
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": "ssm:GetParameters",
+            "Resource": parameters
+        }));
+    }
+    canonical_json(&json!({ "Version": "2012-10-17", "Statement": statements }))
+}
+
+fn exec_policy() -> String {
+    canonical_json(&json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": [
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel"
+            ],
+            "Resource": "*"
+        }]
+    }))
+}
+
+/// The children of a service. `prior_image` is the image of the task definition recorded in
+/// the ledger, used with `image_source = "external"`.
+pub fn expand_service(
+    spec: &ServiceSpec,
+    env: &EnvironmentRef,
+    inputs: &ServiceInputs,
+) -> ServiceExpansion {
+    let mut ctx = Ctx {
+        spec,
+        env,
+        owner: spec.owner(),
+        out: BTreeMap::new(),
+    };
+    let mut external: BTreeMap<NodeKey, String> = env.ids.clone();
+    let log_name = log_group_name(&env.name, &spec.name);
+
+    let log_key = log_group_key();
+    let tags = ctx.tags(&log_key, "logs");
+    ctx.add(
+        log_key.clone(),
+        ChildSpec::LogGroup(LogGroupSpec {
+            name: log_name.clone(),
+            retention_days: spec.log_retention_days,
+            kms_key_arn: env.log_kms_key_arn.clone(),
+            tags,
+        }),
+    );
+
+    // Secrets: the user's plus the connection secrets of databases and caches.
+    let mut secrets = spec.secrets.clone();
+    secrets.extend(access_secrets(spec, UNKNOWN_ARN));
+    let mut secret_arns: Vec<String> = secrets.values().map(|v| secret_resource_arn(v)).collect();
+    secret_arns.sort();
+    secret_arns.dedup();
+
+    let exec_key = execution_role_key();
+    let tags = ctx.tags(&exec_key, "execution");
+    ctx.add(
+        exec_key.clone(),
+        ChildSpec::IamRole(IamRoleSpec {
+            name: ctx.role_name("exec"),
+            assume_role_policy: ecs_tasks_trust(),
+            inline_policies: [(
+                "execution".to_string(),
+                execution_policy(&env.region, &log_name, &secret_arns),
+            )]
+            .into(),
+            managed_policy_arns: Vec::new(),
+            permissions_boundary_arn: spec.iam.permissions_boundary_arn.clone(),
+            tags,
+        }),
+    );
+    let task_key = task_role_key();
+    let mut inline = BTreeMap::new();
+    if let Some(doc) = &spec.iam.policy_json {
+        inline.insert("extra".to_string(), doc.clone());
+    }
+    if spec.exec_enabled {
+        inline.insert("ecs-exec".to_string(), exec_policy());
+    }
+    let tags = ctx.tags(&task_key, "task");
+    ctx.add(
+        task_key.clone(),
+        ChildSpec::IamRole(IamRoleSpec {
+            name: ctx.role_name("task"),
+            assume_role_policy: ecs_tasks_trust(),
+            inline_policies: inline,
+            managed_policy_arns: spec.iam.managed_policy_arns.clone(),
+            permissions_boundary_arn: spec.iam.permissions_boundary_arn.clone(),
+            tags,
+        }),
+    );
+
+    // Network: its own group, egress anywhere, and the rules other groups need to reach it.
+    let group = security_group_key();
+    let tags = ctx.tags(&group, "");
+    ctx.add(
+        group.clone(),
+        ChildSpec::SecurityGroup(SecurityGroupSpec {
+            vpc: NodeKey::new(Kind::Vpc, &[]),
+            name: format!("{}-svc-{}", env.name, spec.name),
+            description: format!("Tasks of service {} in environment {}", spec.name, env.name),
+            tags,
+        }),
+    );
+    let port = spec.port as i32;
+    let rule = |ctx: &mut Ctx,
+                qualifiers: &[&str],
+                on: NodeKey,
+                direction: Direction,
+                protocol: &str,
+                ports: (i32, i32),
+                peer: RulePeer,
+                description: String| {
+        let key = NodeKey::new(Kind::SecurityGroupRule, qualifiers);
+        let tags = ctx.tags(&key, &qualifiers.join("-"));
+        ctx.add(
+            key,
+            ChildSpec::SecurityGroupRule(SecurityGroupRuleSpec {
+                group: on,
+                direction,
+                protocol: protocol.to_string(),
+                from_port: ports.0,
+                to_port: ports.1,
+                peer,
+                description,
+                tags,
+            }),
+        );
+    };
+    rule(
+        &mut ctx,
+        &["service", "egress", "all-to-anywhere"],
+        group.clone(),
+        Direction::Egress,
+        "-1",
+        (-1, -1),
+        RulePeer::Cidr(ANYWHERE.to_string()),
+        "Egress to images, AWS APIs, databases and caches".to_string(),
+    );
+    for (kind, list, db_port) in [
+        ("database", &spec.database_access, 5432),
+        ("cache", &spec.cache_access, 6379),
+    ] {
+        for access in list {
+            let on = access_group_key(kind, &access.name);
+            external.insert(
+                on.clone(),
+                access
+                    .security_group_id
+                    .clone()
+                    .unwrap_or_else(|| UNKNOWN_ARN.to_string()),
+            );
+            rule(
+                &mut ctx,
+                &[kind, &access.name, "ingress"],
+                on,
+                Direction::Ingress,
+                "tcp",
+                (db_port, db_port),
+                RulePeer::Group(group.clone()),
+                format!("From service {}", spec.name),
+            );
+        }
+    }
+
+    let mut load_balancer = None;
+    let mut grace = None;
+    if let (Some(routing), Some(listener)) = (&spec.routing, env.https_listener()) {
+        let lb_group = load_balancer_group_key();
+        rule(
+            &mut ctx,
+            &["service", "ingress", "from-load-balancer"],
+            group.clone(),
+            Direction::Ingress,
+            "tcp",
+            (port, port),
+            RulePeer::Group(lb_group.clone()),
+            "From the load balancer".to_string(),
+        );
+        rule(
+            &mut ctx,
+            &["load_balancer", "egress", &format!("to-{}", spec.name)],
+            lb_group,
+            Direction::Egress,
+            "tcp",
+            (port, port),
+            RulePeer::Group(group.clone()),
+            format!("To service {}", spec.name),
+        );
+        let tg_key = target_group_key(spec.port);
+        let hc = &routing.health_check;
+        let tags = ctx.tags(&tg_key, &spec.port.to_string());
+        ctx.add(
+            tg_key.clone(),
+            ChildSpec::TargetGroup(TargetGroupSpec {
+                name: fit(&format!("{}-{}-{}", env.name, spec.name, spec.port), 32),
+                vpc: NodeKey::new(Kind::Vpc, &[]),
+                port,
+                health_check: HealthCheckSpec {
+                    path: hc.path.clone(),
+                    matcher: hc.matcher.clone(),
+                    interval_seconds: hc.interval,
+                    timeout_seconds: hc.timeout,
+                    healthy_threshold: hc.healthy_threshold,
+                    unhealthy_threshold: hc.unhealthy_threshold,
+                },
+                deregistration_delay_seconds: routing.deregistration_delay,
+                tags,
+            }),
+        );
+        let rule_key = listener_rule_key();
+        let tags = ctx.tags(&rule_key, "rule");
+        ctx.add(
+            rule_key,
+            ChildSpec::ListenerRule(ListenerRuleSpec {
+                listener,
+                priority: inputs.priority.or(routing.priority).unwrap_or(1),
+                hosts: routing.hosts.clone(),
+                paths: routing.paths.clone(),
+                target_group: tg_key.clone(),
+                tags,
+            }),
+        );
+        load_balancer = Some(ServiceLoadBalancer {
+            target_group: tg_key,
+            container_name: spec.name.clone(),
+            container_port: port,
+        });
+        grace = Some(hc.grace_period);
+    }
+
+    let image = match (spec.image_source, &inputs.running_image) {
+        (ImageSource::External, Some(running)) => running.clone(),
+        _ => spec.image.clone(),
+    };
+    let td_key = task_definition_key();
+    let tags = ctx.tags(&td_key, "");
+    ctx.add(
+        td_key.clone(),
+        ChildSpec::TaskDefinition(TaskDefinitionSpec {
+            family: format!("{}-{}", env.name, spec.name),
+            cpu: spec.cpu,
+            memory: spec.memory,
+            cpu_architecture: spec.architecture.clone(),
+            task_role: task_key,
+            execution_role: exec_key,
+            container: ContainerSpec {
+                name: spec.name.clone(),
+                image,
+                port,
+                command: spec.command.clone(),
+                environment: spec.environment_variables.clone(),
+                secrets,
+                log_group: log_key,
+                log_region: env.region.clone(),
+                read_only_root_filesystem: spec.read_only_root_filesystem,
+            },
+            tags,
+        }),
+    );
+
+    let mut strategy = Vec::new();
+    for (provider, weight, base) in [
+        ("FARGATE", spec.capacity.fargate_weight, spec.capacity.base),
+        ("FARGATE_SPOT", spec.capacity.spot_weight, 0),
+    ] {
+        if weight > 0 || base > 0 {
+            strategy.push(CapacityProviderStrategyItem {
+                provider: provider.to_string(),
+                weight: weight as i32,
+                base: base as i32,
+            });
+        }
+    }
+    let svc_key = service_key();
+    let tags = ctx.tags(&svc_key, "");
+    let desired_count = match &spec.autoscaling {
+        Some(a) => spec.desired_count.clamp(a.min, a.max.max(a.min)),
+        None => spec.desired_count,
+    };
+    ctx.add(
+        svc_key.clone(),
+        ChildSpec::EcsService(EcsServiceSpec {
+            name: spec.name.clone(),
+            cluster: NodeKey::new(Kind::EcsCluster, &[]),
+            task_definition: td_key,
+            desired_count,
+            autoscaling_owns_count: spec.autoscaling.is_some(),
+            subnets: env.private_subnets(),
+            security_groups: vec![group],
+            capacity_strategy: strategy,
+            load_balancer,
+            health_check_grace_seconds: grace,
+            min_healthy_percent: spec.deployment.min_healthy_percent,
+            max_percent: spec.deployment.max_percent,
+            circuit_breaker: spec.deployment.circuit_breaker,
+            enable_execute_command: spec.exec_enabled,
+            wait_for_deployment: spec.deployment.wait,
+            tags,
+        }),
+    );
+
+    if let Some(scaling) = &spec.autoscaling {
+        let target = NodeKey::new(Kind::ScalableTarget, &["service"]);
+        ctx.add(
+            target.clone(),
+            ChildSpec::ScalableTarget(ScalableTargetSpec {
+                service: svc_key,
+                min_capacity: scaling.min,
+                max_capacity: scaling.max,
+            }),
+        );
+        let mut policies = vec![("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target)];
+        if let Some(memory) = scaling.memory_target {
+            policies.push(("memory", "ECSServiceAverageMemoryUtilization", memory));
+        }
+        for (name, metric, target_value) in policies {
+            let key = NodeKey::new(Kind::ScalingPolicy, &[name]);
+            ctx.add(
+                key,
+                ChildSpec::ScalingPolicy(ScalingPolicySpec {
+                    target: target.clone(),
+                    name: format!("{}-{}-{name}", env.name, spec.name),
+                    metric: metric.to_string(),
+                    target_value,
+                    scale_in_cooldown_seconds: scaling.scale_in_cooldown,
+                    scale_out_cooldown_seconds: scaling.scale_out_cooldown,
+                }),
+            );
+        }
+    }
+
+    // Only the environment objects the graph refers to are kept as external references.
+    let referenced: std::collections::BTreeSet<NodeKey> = ctx
+        .out
+        .values()
+        .flat_map(|n| n.spec.references().into_iter().cloned())
+        .filter(|k| !ctx.out.contains_key(k))
+        .collect();
+    external.retain(|k, _| referenced.contains(k));
+    ServiceExpansion {
+        nodes: ctx.out,
+        external,
+    }
+}
+
+/// The keys an access reference's security group gets, for callers resolving it.
+pub fn access_refs(spec: &ServiceSpec) -> Vec<(&'static str, &AccessRef)> {
+    spec.database_access
+        .iter()
+        .map(|a| ("database", a))
+        .chain(spec.cache_access.iter().map(|a| ("cache", a)))
+        .collect()
+}

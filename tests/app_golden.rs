@@ -1,0 +1,469 @@
+//! Golden tests of the app-layer expansions (service, database, cache): spec in; child graph,
+//! creation waves and operations out. Regenerate with
+//! `UPDATE_EXPECT=1 cargo test --test app_golden` and review the diff.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use terraform_provider_platform::plan::app::{
+    validate_cache, validate_database, validate_engine_change, validate_service, AccessRef,
+    AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentRef, HealthCheck, IamSpec,
+    ImageSource, RoutingSpec, ServiceSpec, StorageSpec,
+};
+use terraform_provider_platform::plan::diff::{diff, render_ops, Op};
+use terraform_provider_platform::plan::expand::cache::expand_cache;
+use terraform_provider_platform::plan::expand::database::expand_database;
+use terraform_provider_platform::plan::expand::service::{expand_service, ServiceInputs};
+use terraform_provider_platform::plan::graph::{create_waves, delete_waves};
+use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
+use terraform_provider_platform::plan::node::{Kind, Node, NodeKey};
+use terraform_provider_platform::plan::spec::{CapacitySpec, Tier};
+use terraform_provider_platform::plan::tiers::{CacheDefaults, DatabaseDefaults, ServiceDefaults};
+
+fn env(tier: Tier) -> EnvironmentRef {
+    let mut ids = BTreeMap::new();
+    for (key, id) in [
+        (NodeKey::new(Kind::Vpc, &[]), "vpc-1"),
+        (
+            NodeKey::new(Kind::Subnet, &["private", "use1-az1"]),
+            "subnet-p1",
+        ),
+        (
+            NodeKey::new(Kind::Subnet, &["private", "use1-az2"]),
+            "subnet-p2",
+        ),
+        (
+            NodeKey::new(Kind::Subnet, &["public", "use1-az1"]),
+            "subnet-u1",
+        ),
+        (
+            NodeKey::new(Kind::EcsCluster, &[]),
+            "arn:aws:ecs:us-east-1:123456789012:cluster/env1",
+        ),
+        (
+            NodeKey::new(Kind::SecurityGroup, &["load_balancer"]),
+            "sg-lb",
+        ),
+        (
+            NodeKey::new(Kind::Listener, &["https"]),
+            "arn:listener/https",
+        ),
+        (NodeKey::new(Kind::DbSubnetGroup, &[]), "env1-data"),
+        (NodeKey::new(Kind::CacheSubnetGroup, &[]), "env1-data"),
+    ] {
+        ids.insert(key, id.to_string());
+    }
+    EnvironmentRef {
+        name: "env1".into(),
+        tier,
+        region: "us-east-1".into(),
+        ids,
+        log_retention_days: 30,
+        log_kms_key_arn: None,
+        capacity: CapacitySpec {
+            fargate_weight: 1,
+            spot_weight: 1,
+            base: 1,
+        },
+        secret_recovery_window_days: 7,
+        certificate_arn: None,
+        load_balancer_dns_name: Some("env1-lb-1.us-east-1.elb.amazonaws.com".into()),
+    }
+}
+
+fn service(tier: Tier) -> ServiceSpec {
+    let d = ServiceDefaults::for_tier(tier);
+    ServiceSpec {
+        environment: "env1".into(),
+        name: "api".into(),
+        image: "public.ecr.aws/nginx/nginx:1.27".into(),
+        image_source: ImageSource::Terraform,
+        cpu: 256,
+        memory: 512,
+        architecture: "X86_64".into(),
+        port: 8080,
+        command: vec![],
+        environment_variables: [("LOG_LEVEL".to_string(), "info".to_string())].into(),
+        secrets: BTreeMap::new(),
+        database_access: vec![],
+        cache_access: vec![],
+        desired_count: d.desired_count,
+        exec_enabled: d.exec_enabled,
+        read_only_root_filesystem: true,
+        routing: None,
+        autoscaling: None,
+        capacity: CapacitySpec {
+            fargate_weight: 1,
+            spot_weight: 1,
+            base: 1,
+        },
+        deployment: DeploymentSpec {
+            min_healthy_percent: d.min_healthy_percent,
+            max_percent: d.max_percent,
+            circuit_breaker: true,
+            wait: true,
+        },
+        iam: IamSpec::default(),
+        log_retention_days: 30,
+        tags: BTreeMap::new(),
+    }
+}
+
+fn routed(mut spec: ServiceSpec, tier: Tier) -> ServiceSpec {
+    let d = ServiceDefaults::for_tier(tier);
+    spec.routing = Some(RoutingSpec {
+        hosts: vec!["api.example.com".into()],
+        paths: vec!["/*".into()],
+        priority: None,
+        deregistration_delay: d.deregistration_delay,
+        health_check: HealthCheck {
+            path: "/healthz".into(),
+            matcher: "200-399".into(),
+            interval: 15,
+            timeout: 5,
+            healthy_threshold: 2,
+            unhealthy_threshold: 3,
+            grace_period: d.grace_period,
+        },
+    });
+    spec.autoscaling = Some(AutoscalingSpec {
+        min: d.min,
+        max: d.max,
+        cpu_target: d.cpu_target,
+        memory_target: Some(80),
+        scale_in_cooldown: 300,
+        scale_out_cooldown: 60,
+    });
+    spec.database_access = vec![AccessRef {
+        id: "env1/main".into(),
+        name: "main".into(),
+        secret_arn: Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/env1/database/main-AbCdEf".into()),
+        security_group_id: Some("sg-db".into()),
+    }];
+    spec.cache_access = vec![AccessRef {
+        id: "env1/sessions".into(),
+        name: "sessions".into(),
+        secret_arn: Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/env1/cache/sessions-XyZ123".into()),
+        security_group_id: Some("sg-cache".into()),
+    }];
+    spec.secrets = [(
+        "STRIPE_KEY".to_string(),
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe-QwErTy:key::".to_string(),
+    )]
+    .into();
+    spec
+}
+
+fn database(tier: Tier) -> DatabaseSpec {
+    let d = DatabaseDefaults::for_tier(tier);
+    DatabaseSpec {
+        environment: "env1".into(),
+        name: "main".into(),
+        engine: "postgres".into(),
+        engine_version: d.engine_version.into(),
+        allow_major_version_upgrade: false,
+        instance_class: d.instance_class.into(),
+        database_name: "main".into(),
+        master_username: "platform_admin".into(),
+        multi_az: d.multi_az,
+        kms_key_arn: None,
+        deletion_protection: d.deletion_protection,
+        final_snapshot: d.final_snapshot,
+        apply_immediately: d.apply_immediately,
+        performance_insights: d.performance_insights,
+        log_exports: vec!["postgresql".into(), "upgrade".into()],
+        parameters: BTreeMap::new(),
+        extended_support: false,
+        maintenance_window: None,
+        storage: StorageSpec {
+            allocated_gib: d.allocated_gib,
+            max_allocated_gib: d.max_allocated_gib,
+            storage_type: "gp3".into(),
+            iops: None,
+        },
+        backup_retention_days: d.backup_retention_days,
+        backup_window: None,
+        secret_recovery_window_days: 7,
+        tags: BTreeMap::new(),
+    }
+}
+
+fn cache(tier: Tier) -> CacheSpec {
+    let d = CacheDefaults::for_tier(tier);
+    CacheSpec {
+        environment: "env1".into(),
+        name: "sessions".into(),
+        engine: d.engine.into(),
+        engine_version: d.engine_version.into(),
+        node_type: d.node_type.into(),
+        replicas: d.replicas,
+        multi_az: d.multi_az,
+        kms_key_arn: None,
+        snapshot_retention_days: d.snapshot_retention_days,
+        snapshot_window: None,
+        final_snapshot: d.final_snapshot,
+        maintenance_window: None,
+        secret_recovery_window_days: 7,
+        tags: BTreeMap::new(),
+    }
+}
+
+fn applied(nodes: &BTreeMap<NodeKey, Node>) -> Ledger {
+    let mut ledger = Ledger::new();
+    for (key, node) in nodes {
+        ledger.children.insert(
+            key.clone(),
+            Recorded {
+                id: format!("id-of-{key}"),
+                observed: node.spec.clone(),
+            },
+        );
+    }
+    ledger
+}
+
+fn render(nodes: &BTreeMap<NodeKey, Node>, external: &BTreeMap<NodeKey, String>) -> String {
+    let mut out = String::new();
+    writeln!(out, "# external").unwrap();
+    for (k, v) in external {
+        writeln!(out, "{k} = {v}").unwrap();
+    }
+    writeln!(out, "# nodes").unwrap();
+    for (key, node) in nodes {
+        writeln!(out, "{key}").unwrap();
+        writeln!(out, "  {}", serde_json::to_string(&node.spec).unwrap()).unwrap();
+    }
+    writeln!(out, "# create waves").unwrap();
+    for (i, wave) in create_waves(nodes).unwrap().iter().enumerate() {
+        let keys: Vec<String> = wave.iter().map(|k| k.to_string()).collect();
+        writeln!(out, "{i}: {}", keys.join(" ")).unwrap();
+    }
+    writeln!(out, "# delete waves").unwrap();
+    for (i, wave) in delete_waves(&applied(nodes)).unwrap().iter().enumerate() {
+        let keys: Vec<String> = wave.iter().map(|k| k.to_string()).collect();
+        writeln!(out, "{i}: {}", keys.join(" ")).unwrap();
+    }
+    out
+}
+
+fn check(case: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/testdata/app")
+        .join(format!("{case}.txt"));
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+            "golden {case} differs at line {}:\n  want: {:?}\n  got:  {:?}\nRun UPDATE_EXPECT=1 cargo test --test app_golden and review the diff.",
+            first + 1,
+            expected.lines().nth(first),
+            actual.lines().nth(first)
+        );
+    }
+}
+
+fn inputs(priority: Option<u32>) -> ServiceInputs {
+    ServiceInputs {
+        priority,
+        running_image: None,
+    }
+}
+
+fn changed(ops: &[Op]) -> String {
+    render_ops(
+        &ops.iter()
+            .filter(|o| !matches!(o, Op::NoOp(_)))
+            .cloned()
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[test]
+fn service_dev_internal() {
+    let spec = service(Tier::Dev);
+    assert!(validate_service(&spec).is_empty());
+    let e = expand_service(&spec, &env(Tier::Dev), &inputs(None));
+    check("service_dev_internal", &render(&e.nodes, &e.external));
+}
+
+#[test]
+fn service_prod_routed_with_access() {
+    let spec = routed(service(Tier::Prod), Tier::Prod);
+    assert!(
+        validate_service(&spec).is_empty(),
+        "{:?}",
+        validate_service(&spec)
+    );
+    let e = expand_service(&spec, &env(Tier::Prod), &inputs(Some(1234)));
+    check("service_prod_routed", &render(&e.nodes, &e.external));
+}
+
+#[test]
+fn a_new_image_registers_a_revision_and_rolls_the_service_only() {
+    let env = env(Tier::Staging);
+    let before = routed(service(Tier::Staging), Tier::Staging);
+    let ledger = applied(&expand_service(&before, &env, &inputs(Some(7))).nodes);
+    let mut after = before.clone();
+    after.image = "public.ecr.aws/nginx/nginx:1.28".into();
+    after
+        .environment_variables
+        .insert("FEATURE".into(), "on".into());
+    let ops = diff(
+        &expand_service(&after, &env, &inputs(Some(7))).nodes,
+        &ledger,
+    );
+    assert_eq!(
+        changed(&ops),
+        "update   ecs.service/service\nupdate   ecs.task_definition/service\n"
+    );
+}
+
+#[test]
+fn a_scaling_change_touches_only_the_scalable_target() {
+    let env = env(Tier::Staging);
+    let before = routed(service(Tier::Staging), Tier::Staging);
+    let ledger = applied(&expand_service(&before, &env, &inputs(Some(7))).nodes);
+    let mut after = before.clone();
+    after.autoscaling.as_mut().unwrap().max = 8;
+    let ops = diff(
+        &expand_service(&after, &env, &inputs(Some(7))).nodes,
+        &ledger,
+    );
+    assert_eq!(
+        changed(&ops),
+        "update   autoscaling.scalable_target/service\n"
+    );
+}
+
+#[test]
+fn a_new_port_makes_the_new_target_group_before_the_old_goes() {
+    let env = env(Tier::Staging);
+    let before = routed(service(Tier::Staging), Tier::Staging);
+    let ledger = applied(&expand_service(&before, &env, &inputs(Some(7))).nodes);
+    let mut after = before.clone();
+    after.port = 9090;
+    let ops = diff(
+        &expand_service(&after, &env, &inputs(Some(7))).nodes,
+        &ledger,
+    );
+    check("service_port_change", &changed(&ops));
+    // Creates run before deletes in apply::run: the old group goes last.
+    assert!(ops.contains(&Op::Create(NodeKey::new(Kind::TargetGroup, &["9090"]))));
+    assert!(ops.contains(&Op::Delete(NodeKey::new(Kind::TargetGroup, &["8080"]))));
+}
+
+#[test]
+fn several_databases_get_prefixed_variables_and_a_scoped_execution_role() {
+    let mut spec = routed(service(Tier::Dev), Tier::Dev);
+    spec.database_access.push(AccessRef {
+        id: "env1/reports".into(),
+        name: "reports".into(),
+        secret_arn: None,
+        security_group_id: None,
+    });
+    let e = expand_service(&spec, &env(Tier::Dev), &inputs(Some(3)));
+    let td =
+        serde_json::to_string(&e.nodes[&NodeKey::new(Kind::TaskDefinition, &["service"])].spec)
+            .unwrap();
+    assert!(
+        td.contains("MAIN_DATABASE_URL") && td.contains("REPORTS_DATABASE_URL"),
+        "{td}"
+    );
+    assert!(!td.contains("\"PGHOST\""), "{td}");
+    let role =
+        serde_json::to_string(&e.nodes[&NodeKey::new(Kind::IamRole, &["execution"])].spec).unwrap();
+    assert!(
+        role.contains("stripe-QwErTy") && !role.contains(":key::"),
+        "{role}"
+    );
+}
+
+#[test]
+fn database_tiers() {
+    for tier in [Tier::Dev, Tier::Prod] {
+        let spec = database(tier);
+        assert!(
+            validate_database(&spec).is_empty(),
+            "{:?}",
+            validate_database(&spec)
+        );
+        let e = expand_database(&spec, &env(tier));
+        check(
+            &format!("database_{}", tier.as_str()),
+            &render(&e.nodes, &e.external),
+        );
+    }
+}
+
+#[test]
+fn a_major_upgrade_makes_a_new_parameter_group_and_keeps_the_instance() {
+    let env = env(Tier::Dev);
+    let before = database(Tier::Dev);
+    let ledger = applied(&expand_database(&before, &env).nodes);
+    let mut after = before.clone();
+    after.engine_version = "18".into();
+    assert!(validate_engine_change("17.4", &after).has_errors());
+    after.allow_major_version_upgrade = true;
+    assert!(validate_engine_change("17.4", &after).is_empty());
+    assert!(
+        validate_engine_change("18.1", &before).has_errors(),
+        "downgrade"
+    );
+    let ops = diff(&expand_database(&after, &env).nodes, &ledger);
+    assert_eq!(
+        changed(&ops),
+        "update   rds.db_instance/main\ndelete   rds.db_parameter_group/postgres17\ncreate   rds.db_parameter_group/postgres18\n"
+    );
+}
+
+#[test]
+fn cache_tiers() {
+    for tier in [Tier::Dev, Tier::Prod] {
+        let spec = cache(tier);
+        assert!(
+            validate_cache(&spec).is_empty(),
+            "{:?}",
+            validate_cache(&spec)
+        );
+        let e = expand_cache(&spec, &env(tier));
+        check(
+            &format!("cache_{}", tier.as_str()),
+            &render(&e.nodes, &e.external),
+        );
+    }
+    let mut bad = cache(Tier::Dev);
+    bad.multi_az = true;
+    assert!(validate_cache(&bad).has_errors());
+}
+
+#[test]
+fn bad_service_input_names_the_attribute() {
+    let mut spec = service(Tier::Dev);
+    spec.memory = 4096;
+    spec.port = 0;
+    spec.secrets.insert("X".into(), "not-an-arn".into());
+    spec.database_access.push(AccessRef {
+        id: "other/main".into(),
+        name: "main".into(),
+        secret_arn: None,
+        security_group_id: None,
+    });
+    let paths: Vec<String> = validate_service(&spec)
+        .0
+        .iter()
+        .map(|d| format!("{:?}", d.path))
+        .collect();
+    let text = paths.join(" ");
+    for attr in ["memory", "port", "secrets", "database_access"] {
+        assert!(text.contains(attr), "{attr} missing in {text}");
+    }
+}
