@@ -7,7 +7,10 @@ export PROVIDER_BINARY := $(CURDIR)/target/debug/terraform-provider-platform
 demo:
 	bash scripts/demo.sh
 
-test: tools lint build
+# No separate `build`: the binary tests need CARGO_BIN_EXE, so `cargo test` builds the provider
+# itself (with the dev-dependency features), and a plain `cargo build` first would compile every
+# SDK crate a second time with other features.
+test: tools lint
 	cargo test --workspace --all-targets
 
 tools:

@@ -287,9 +287,20 @@ impl Provider for PlatformProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(resources::environment::EnvironmentResource::new(
-            self.configured.clone(),
-        ))]
+        vec![
+            Arc::new(resources::environment::EnvironmentResource::new(
+                self.configured.clone(),
+            )),
+            Arc::new(resources::app::service::ServiceResource::new(
+                self.configured.clone(),
+            )),
+            Arc::new(resources::app::database::DatabaseResource::new(
+                self.configured.clone(),
+            )),
+            Arc::new(resources::app::cache::CacheResource::new(
+                self.configured.clone(),
+            )),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

@@ -46,3 +46,37 @@ output "certificate_validation_records" {
 output "estimated_monthly_cost_usd" {
   value = platform_environment.dev.estimated_monthly_cost_usd
 }
+
+output "service_url" {
+  value = platform_service.web.url
+}
+
+output "service_task_definition_arn" {
+  value = platform_service.web.task_definition_arn
+}
+
+output "listener_rule_priority" {
+  value = platform_service.web.listener_rule_priority
+}
+
+output "database_endpoint" {
+  value = platform_database.main.endpoint
+}
+
+output "database_connection_secret_arn" {
+  value = platform_database.main.connection_secret_arn
+}
+
+output "cache_primary_endpoint" {
+  value = platform_cache.sessions.primary_endpoint
+}
+
+output "monthly_cost_usd" {
+  description = "Fixed monthly charges at us-east-1 list prices, by resource."
+  value = {
+    environment = platform_environment.dev.estimated_monthly_cost_usd
+    service     = platform_service.web.estimated_monthly_cost_usd
+    database    = platform_database.main.estimated_monthly_cost_usd
+    cache       = platform_cache.sessions.estimated_monthly_cost_usd
+  }
+}

@@ -21,3 +21,15 @@ variable "domain" {
   type        = string
   default     = "app.dev.example.com"
 }
+
+variable "image" {
+  description = "Container image of the web service."
+  type        = string
+  default     = "public.ecr.aws/nginx/nginx:1.27"
+}
+
+variable "wait_for_deployment" {
+  description = "Whether apply waits for the service's deployment to finish."
+  type        = bool
+  default     = false
+}

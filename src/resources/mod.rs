@@ -2,5 +2,6 @@
 //! (`apply` over `aws`). They turn configuration into specs with attribute-path diagnostics and
 //! ledgers into state; they make no decisions about AWS.
 
+pub mod app;
 pub mod data_sources;
 pub mod environment;

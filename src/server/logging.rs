@@ -20,10 +20,63 @@ pub fn init() {
         .or_else(|| std::env::var("TF_LOG").ok())
         .and_then(|v| parse_level(&v))
         .unwrap_or(Level::WARN);
-    let filter = tracing_subscriber::filter::LevelFilter::from_level(level);
     let _ = tracing_subscriber::registry()
-        .with(HclogLayer.with_filter(filter))
+        .with(HclogLayer.with_filter(filter(level)))
         .try_init();
+}
+
+/// Crates whose debug and trace events print whole requests and responses, which carry
+/// secret values (auth tokens, composed connection strings): capped at INFO at any level.
+const WIRE_TARGETS: &[&str] = &[
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_smithy_http",
+    "aws_sdk_secretsmanager",
+    "aws_sdk_elasticache",
+    "aws_sdk_rds",
+    "aws_config",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "rustls",
+];
+
+fn filter(level: Level) -> tracing_subscriber::filter::Targets {
+    let capped = level.min(Level::INFO);
+    WIRE_TARGETS.iter().fold(
+        tracing_subscriber::filter::Targets::new().with_default(level),
+        |targets, target| targets.with_target(*target, capped),
+    )
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+    use tracing_subscriber::filter::Targets;
+
+    fn enabled(targets: &Targets, target: &str, level: Level) -> bool {
+        targets.would_enable(target, &level)
+    }
+
+    #[test]
+    fn wire_logs_stay_capped_at_trace() {
+        let targets = filter(Level::TRACE);
+        assert!(enabled(
+            &targets,
+            "terraform_provider_platform::aws",
+            Level::TRACE
+        ));
+        assert!(!enabled(
+            &targets,
+            "aws_smithy_runtime::client",
+            Level::TRACE
+        ));
+        assert!(!enabled(&targets, "aws_smithy_runtime", Level::DEBUG));
+        assert!(enabled(&targets, "aws_smithy_runtime", Level::INFO));
+        let quiet = filter(Level::WARN);
+        assert!(!enabled(&quiet, "aws_smithy_runtime", Level::INFO));
+    }
 }
 
 fn parse_level(text: &str) -> Option<Level> {

@@ -396,6 +396,33 @@ impl Resource for EnvironmentResource {
                 }
             }
         }
+        // Services, databases and caches in other states would lose their network: refuse.
+        let cluster = ledger
+            .id_of(&NodeKey::new(Kind::EcsCluster, &[]))
+            .map(str::to_string);
+        match aws::app_resources_in(
+            &configured.clients,
+            cluster.as_deref(),
+            &crate::plan::expand::environment::data_subnet_group_name(&name),
+        )
+        .await
+        {
+            Ok(remaining) if !remaining.is_empty() => {
+                response.diagnostics.push(Diagnostic::error(
+                    "Environment still in use",
+                    format!("Environment {name:?} still has {}. Destroy those first (platform_service, platform_database, platform_cache); nothing was deleted.", remaining.join(", ")),
+                ));
+                return response;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                response.diagnostics.push(Diagnostic::error(
+                    "Checking what still uses the environment",
+                    e.to_string(),
+                ));
+                return response;
+            }
+        }
         let timeout = model::timeout(&req.prior_state, "delete");
         let outcome = apply::destroy(
             &aws::Executor::new(configured.clients.clone()),
