@@ -162,6 +162,14 @@ impl Emulator {
     pub fn acm(&self) -> aws_sdk_acm::Client {
         aws_sdk_acm::Client::new(&self.sdk_config())
     }
+
+    pub fn secretsmanager(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.sdk_config())
+    }
+
+    pub fn autoscaling(&self) -> aws_sdk_applicationautoscaling::Client {
+        aws_sdk_applicationautoscaling::Client::new(&self.sdk_config())
+    }
 }
 
 impl Drop for Emulator {
@@ -425,11 +433,18 @@ pub const OWNER_TAG: &str = "platform:owner";
 ///
 /// Kinds: `vpcs`, `subnets`, `internet_gateways`, `nat_gateways` (available or pending),
 /// `addresses` (elastic IPs), `route_tables`, `security_groups`, `vpc_endpoints` (not deleting
-/// or deleted), `flow_logs`, `ecs_clusters` (ACTIVE), `log_groups`, `iam_roles`,
-/// `db_subnet_groups`, `cache_subnet_groups`, `load_balancers`, `target_groups`.
+/// or deleted), `flow_logs`, `ecs_clusters` (ACTIVE), `ecs_services` (ACTIVE, in any ACTIVE
+/// cluster), `task_definitions` (ACTIVE revisions), `log_groups`, `iam_roles`,
+/// `db_subnet_groups`, `db_instances` (not deleting), `db_parameter_groups`,
+/// `cache_subnet_groups`, `replication_groups` (not deleting), `secrets` (not scheduled for
+/// deletion), `load_balancers`, `target_groups`, `listener_rules` (on any listener of any load
+/// balancer).
 /// Kinds with no live object are **omitted**, so a fully destroyed owner gives an empty map.
-/// EC2 kinds are filtered server-side (`tag:platform:owner`); the others are listed and their
-/// tags read one by one. Panics if any call fails, naming the call.
+/// EC2 kinds are filtered server-side (`tag:platform:owner`) and checked again client-side
+/// (moto ignores the filter on DescribeNatGateways); the others are listed and their tags read
+/// (from the listing where it carries them, else one call per object or batch).
+/// Scalable targets carry no tags (moto cannot tag them) and are not counted.
+/// Panics if any call fails, naming the call.
 pub fn census(emulator: &Emulator, owner: &str) -> std::collections::BTreeMap<String, usize> {
     block_on(census_async(emulator, owner))
 }
@@ -454,7 +469,8 @@ async fn census_async(
         }
     };
 
-    // EC2: server-side tag filter.
+    // EC2: server-side tag filter, and the tags checked again on each object because moto
+    // ignores tag filters on some calls (DescribeNatGateways returns every NAT gateway).
     let ec2 = emulator.ec2();
     let f = || {
         aws_sdk_ec2::types::Filter::builder()
@@ -462,27 +478,36 @@ async fn census_async(
             .values(owner)
             .build()
     };
-    let vpcs = sdk_ok(
-        "DescribeVpcs",
-        ec2.describe_vpcs().filters(f()).send().await,
+    let ours = |tags: &[aws_sdk_ec2::types::Tag]| {
+        tags.iter()
+            .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(owner))
+    };
+    let vpcs = ec2.describe_vpcs().filters(f()).send().await;
+    let vpcs = sdk_ok("DescribeVpcs", vpcs);
+    put(
+        "vpcs",
+        vpcs.vpcs().iter().filter(|x| ours(x.tags())).count(),
     );
-    put("vpcs", vpcs.vpcs().len());
     let subnets = ec2.describe_subnets().filters(f()).send().await;
+    let subnets = sdk_ok("DescribeSubnets", subnets);
     put(
         "subnets",
-        sdk_ok("DescribeSubnets", subnets).subnets().len(),
+        subnets.subnets().iter().filter(|x| ours(x.tags())).count(),
     );
     let igws = ec2.describe_internet_gateways().filters(f()).send().await;
+    let igws = sdk_ok("DescribeInternetGateways", igws);
     put(
         "internet_gateways",
-        sdk_ok("DescribeInternetGateways", igws)
-            .internet_gateways()
-            .len(),
+        igws.internet_gateways()
+            .iter()
+            .filter(|x| ours(x.tags()))
+            .count(),
     );
     let nats = ec2.describe_nat_gateways().filter(f()).send().await;
     let live_nats = sdk_ok("DescribeNatGateways", nats)
         .nat_gateways()
         .iter()
+        .filter(|n| ours(n.tags()))
         .filter(|n| {
             n.state()
                 .is_some_and(|s| matches!(s.as_str(), "available" | "pending"))
@@ -490,28 +515,39 @@ async fn census_async(
         .count();
     put("nat_gateways", live_nats);
     let addresses = ec2.describe_addresses().filters(f()).send().await;
+    let addresses = sdk_ok("DescribeAddresses", addresses);
     put(
         "addresses",
-        sdk_ok("DescribeAddresses", addresses).addresses().len(),
+        addresses
+            .addresses()
+            .iter()
+            .filter(|x| ours(x.tags()))
+            .count(),
     );
     let route_tables = ec2.describe_route_tables().filters(f()).send().await;
+    let route_tables = sdk_ok("DescribeRouteTables", route_tables);
     put(
         "route_tables",
-        sdk_ok("DescribeRouteTables", route_tables)
+        route_tables
             .route_tables()
-            .len(),
+            .iter()
+            .filter(|x| ours(x.tags()))
+            .count(),
     );
     let sgs = ec2.describe_security_groups().filters(f()).send().await;
+    let sgs = sdk_ok("DescribeSecurityGroups", sgs);
     put(
         "security_groups",
-        sdk_ok("DescribeSecurityGroups", sgs)
-            .security_groups()
-            .len(),
+        sgs.security_groups()
+            .iter()
+            .filter(|x| ours(x.tags()))
+            .count(),
     );
     let endpoints = ec2.describe_vpc_endpoints().filters(f()).send().await;
     let live_endpoints = sdk_ok("DescribeVpcEndpoints", endpoints)
         .vpc_endpoints()
         .iter()
+        .filter(|e| ours(e.tags()))
         .filter(|e| {
             !e.state().is_some_and(|s| {
                 matches!(
@@ -523,9 +559,14 @@ async fn census_async(
         .count();
     put("vpc_endpoints", live_endpoints);
     let flow_logs = ec2.describe_flow_logs().filter(f()).send().await;
+    let flow_logs = sdk_ok("DescribeFlowLogs", flow_logs);
     put(
         "flow_logs",
-        sdk_ok("DescribeFlowLogs", flow_logs).flow_logs().len(),
+        flow_logs
+            .flow_logs()
+            .iter()
+            .filter(|x| ours(x.tags()))
+            .count(),
     );
 
     // ECS: ListClusters, then DescribeClusters with TAGS (at most 100 per call).
@@ -540,6 +581,7 @@ async fn census_async(
             .await,
     );
     let mut clusters = 0;
+    let mut active_clusters = Vec::new();
     for chunk in arns.chunks(100) {
         let described = ecs
             .describe_clusters()
@@ -547,10 +589,19 @@ async fn census_async(
             .include(aws_sdk_ecs::types::ClusterField::Tags)
             .send()
             .await;
-        clusters += sdk_ok("DescribeClusters", described)
+        let described = sdk_ok("DescribeClusters", described);
+        let active: Vec<_> = described
             .clusters()
             .iter()
             .filter(|c| c.status() == Some("ACTIVE"))
+            .collect();
+        active_clusters.extend(
+            active
+                .iter()
+                .filter_map(|c| c.cluster_arn().map(str::to_string)),
+        );
+        clusters += active
+            .iter()
             .filter(|c| {
                 c.tags()
                     .iter()
@@ -559,6 +610,72 @@ async fn census_async(
             .count();
     }
     put("ecs_clusters", clusters);
+
+    // ECS services: ListServices per ACTIVE cluster (whoever owns it: a service's cluster
+    // belongs to its environment), then DescribeServices with TAGS (10 per call). ListServices
+    // can still name deleted services, so the status is checked.
+    let mut services = 0;
+    for cluster in &active_clusters {
+        let arns: Vec<String> = sdk_ok(
+            "ListServices",
+            ecs.list_services()
+                .cluster(cluster)
+                .into_paginator()
+                .items()
+                .send()
+                .collect()
+                .await,
+        );
+        for chunk in arns.chunks(10) {
+            let described = ecs
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(chunk.to_vec()))
+                .include(aws_sdk_ecs::types::ServiceField::Tags)
+                .send()
+                .await;
+            services += sdk_ok("DescribeServices", described)
+                .services()
+                .iter()
+                .filter(|s| s.status() == Some("ACTIVE"))
+                .filter(|s| {
+                    s.tags()
+                        .iter()
+                        .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(owner))
+                })
+                .count();
+        }
+    }
+    put("ecs_services", services);
+
+    // ECS task definitions: ListTaskDefinitions (ACTIVE), then DescribeTaskDefinition with TAGS.
+    let revisions: Vec<String> = sdk_ok(
+        "ListTaskDefinitions",
+        ecs.list_task_definitions()
+            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let mut task_definitions = 0;
+    for arn in &revisions {
+        let described = ecs
+            .describe_task_definition()
+            .task_definition(arn)
+            .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+            .send()
+            .await;
+        if sdk_ok("DescribeTaskDefinition", described)
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(owner))
+        {
+            task_definitions += 1;
+        }
+    }
+    put("task_definitions", task_definitions);
 
     // CloudWatch Logs: DescribeLogGroups, then ListTagsForResource (ARN without `:*`).
     let logs = emulator.logs();
@@ -644,6 +761,53 @@ async fn census_async(
     }
     put("db_subnet_groups", db_subnet_groups);
 
+    // RDS: DescribeDBInstances (not deleting) and DescribeDBParameterGroups, then
+    // ListTagsForResource.
+    let instances: Vec<_> = sdk_ok(
+        "DescribeDBInstances",
+        rds.describe_db_instances()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let instance_arns: Vec<String> = instances
+        .iter()
+        .filter(|i| i.db_instance_status() != Some("deleting"))
+        .filter_map(|i| i.db_instance_arn().map(str::to_string))
+        .collect();
+    let parameter_groups: Vec<_> = sdk_ok(
+        "DescribeDBParameterGroups",
+        rds.describe_db_parameter_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let parameter_group_arns: Vec<String> = parameter_groups
+        .iter()
+        .filter_map(|g| g.db_parameter_group_arn().map(str::to_string))
+        .collect();
+    for (kind, arns) in [
+        ("db_instances", instance_arns),
+        ("db_parameter_groups", parameter_group_arns),
+    ] {
+        let mut n = 0;
+        for arn in &arns {
+            let tags = rds.list_tags_for_resource().resource_name(arn).send().await;
+            if sdk_ok("rds ListTagsForResource", tags)
+                .tag_list()
+                .iter()
+                .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(owner))
+            {
+                n += 1;
+            }
+        }
+        put(kind, n);
+    }
+
     // ElastiCache: DescribeCacheSubnetGroups, then ListTagsForResource.
     let elasticache = emulator.elasticache();
     let groups: Vec<_> = sdk_ok(
@@ -673,6 +837,62 @@ async fn census_async(
         }
     }
     put("cache_subnet_groups", cache_subnet_groups);
+
+    // ElastiCache: DescribeReplicationGroups (not deleting), then ListTagsForResource.
+    let replication_groups: Vec<_> = sdk_ok(
+        "DescribeReplicationGroups",
+        elasticache
+            .describe_replication_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .collect()
+            .await,
+    );
+    let mut live_replication_groups = 0;
+    for group in replication_groups
+        .iter()
+        .filter(|g| g.status() != Some("deleting"))
+    {
+        let arn = group.arn().unwrap_or_default();
+        let tags = elasticache
+            .list_tags_for_resource()
+            .resource_name(arn)
+            .send()
+            .await;
+        if sdk_ok("elasticache ListTagsForResource", tags)
+            .tag_list()
+            .iter()
+            .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(owner))
+        {
+            live_replication_groups += 1;
+        }
+    }
+    put("replication_groups", live_replication_groups);
+
+    // Secrets Manager: ListSecrets carries tags and omits secrets scheduled for deletion
+    // (checked again through DeletedDate).
+    let pages: Vec<_> = sdk_ok(
+        "ListSecrets",
+        emulator
+            .secretsmanager()
+            .list_secrets()
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await,
+    );
+    let live_secrets = pages
+        .iter()
+        .flat_map(|p| p.secret_list())
+        .filter(|s| s.deleted_date().is_none())
+        .filter(|s| {
+            s.tags()
+                .iter()
+                .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(owner))
+        })
+        .count();
+    put("secrets", live_secrets);
 
     // ELBv2: DescribeLoadBalancers / DescribeTargetGroups, then DescribeTags (20 ARNs a call).
     let elbv2 = emulator.elbv2();
@@ -704,7 +924,46 @@ async fn census_async(
         .iter()
         .filter_map(|tg| tg.target_group_arn().map(str::to_string))
         .collect();
-    for (kind, arns) in [("load_balancers", lb_arns), ("target_groups", tg_arns)] {
+    let mut rule_arns = Vec::new();
+    for lb in &lb_arns {
+        let listeners: Vec<_> = sdk_ok(
+            "DescribeListeners",
+            elbv2
+                .describe_listeners()
+                .load_balancer_arn(lb)
+                .into_paginator()
+                .items()
+                .send()
+                .collect()
+                .await,
+        );
+        for listener in listeners.iter().filter_map(|l| l.listener_arn()) {
+            let mut marker = None;
+            loop {
+                let page = elbv2
+                    .describe_rules()
+                    .listener_arn(listener)
+                    .set_marker(marker)
+                    .send()
+                    .await;
+                let page = sdk_ok("DescribeRules", page);
+                rule_arns.extend(
+                    page.rules()
+                        .iter()
+                        .filter_map(|r| r.rule_arn().map(str::to_string)),
+                );
+                marker = page.next_marker().map(str::to_string);
+                if marker.is_none() {
+                    break;
+                }
+            }
+        }
+    }
+    for (kind, arns) in [
+        ("load_balancers", lb_arns),
+        ("target_groups", tg_arns),
+        ("listener_rules", rule_arns),
+    ] {
         let mut n = 0;
         for chunk in arns.chunks(20) {
             let tags = elbv2

@@ -161,6 +161,7 @@ pub async fn app_resources_in(
 ) -> Result<Vec<String>, AwsError> {
     let mut found = Vec::new();
     if let Some(cluster) = cluster_arn {
+        let mut arns = Vec::new();
         let mut pages = clients
             .ecs
             .list_services()
@@ -169,14 +170,27 @@ pub async fn app_resources_in(
             .send();
         while let Some(page) = pages.next().await {
             match page.map_err(classify) {
-                Ok(page) => {
-                    found.extend(page.service_arns().iter().map(|arn| {
-                        format!("ECS service {}", arn.rsplit('/').next().unwrap_or(arn))
-                    }))
-                }
+                Ok(page) => arns.extend(page.service_arns().iter().cloned()),
                 Err(e) if e.is_not_found() => break,
                 Err(e) => return Err(e),
             }
+        }
+        // Deleted services stay listed for a while (INACTIVE, or DRAINING while they go).
+        for batch in arns.chunks(10) {
+            let out = clients
+                .ecs
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(classify)?;
+            found.extend(
+                out.services()
+                    .iter()
+                    .filter(|s| s.status() == Some("ACTIVE"))
+                    .map(|s| format!("ECS service {}", s.service_name().unwrap_or_default())),
+            );
         }
     }
     let mut pages = clients.rds.describe_db_instances().into_paginator().send();

@@ -357,7 +357,8 @@ pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
     ] {
         for r in refs {
             match split_id(&r.id) {
-                Some((env, _)) if env == spec.environment => {}
+                // An empty environment is not known yet (validate): plan checks again.
+                Some((env, _)) if env == spec.environment || spec.environment.is_empty() => {}
                 Some((env, _)) => diags.error_at(
                     at(&[list]),
                     "Resource from another environment",

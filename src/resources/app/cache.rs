@@ -132,7 +132,7 @@ impl AppKind for Cache {
         mode: Mode,
     ) -> Result<Prepared<Self::Spec>, Diagnostics> {
         let spec = parse(config, env, &configured.default_tags);
-        if mode != Mode::Import {
+        if mode.validates() {
             let diags = validate_cache(&spec);
             if diags.has_errors() {
                 return Err(diags);
@@ -238,20 +238,45 @@ impl AppKind for Cache {
         }
     }
 
-    fn imported_config(ledger: &Ledger) -> Vec<(&'static str, Value)> {
+    fn imported_config(ledger: &Ledger, env: &EnvironmentRef) -> Vec<(&'static str, Value)> {
+        let d = CacheDefaults::for_tier(env.tier);
         let mut out = Vec::new();
-        if let Some(ChildSpec::ReplicationGroup(rg)) = ledger
+        let Some(ChildSpec::ReplicationGroup(rg)) = ledger
             .children
             .get(&expand::replication_group_key())
             .map(|r| &r.observed)
-        {
+        else {
+            return out;
+        };
+        let major = crate::plan::app::major_of(&rg.engine_version);
+        if rg.engine != d.engine {
             out.push(("engine", Value::string(&rg.engine)));
-            out.push((
-                "engine_version",
-                Value::string(crate::plan::app::major_of(&rg.engine_version)),
-            ));
+        }
+        let default_version = if rg.engine == "redis" {
+            "7"
+        } else {
+            d.engine_version
+        };
+        if major != default_version {
+            out.push(("engine_version", Value::string(major)));
+        }
+        if rg.node_type != d.node_type {
             out.push(("node_type", Value::string(&rg.node_type)));
+        }
+        if rg.replicas != d.replicas {
             out.push(("replicas", Value::int(i64::from(rg.replicas))));
+        }
+        if rg.multi_az != d.multi_az {
+            out.push(("multi_az", Value::Bool(rg.multi_az)));
+        }
+        if rg.snapshot_retention_days != d.snapshot_retention_days {
+            out.push((
+                "snapshot_retention_days",
+                Value::int(i64::from(rg.snapshot_retention_days)),
+            ));
+        }
+        if let Some(kms) = &rg.kms_key_arn {
+            out.push(("kms_key_arn", Value::string(kms)));
         }
         out
     }

@@ -221,7 +221,7 @@ impl AppKind for Database {
         mode: Mode,
     ) -> Result<Prepared<Self::Spec>, Diagnostics> {
         let spec = parse(config, env, &configured.default_tags);
-        if mode != Mode::Import {
+        if mode.validates() {
             let mut diags = validate_database(&spec);
             diags.extend(check_against_ledger(&spec, ledger));
             if diags.has_errors() {
@@ -347,17 +347,72 @@ impl AppKind for Database {
         diags
     }
 
-    fn imported_config(ledger: &Ledger) -> Vec<(&'static str, Value)> {
+    fn imported_config(ledger: &Ledger, env: &EnvironmentRef) -> Vec<(&'static str, Value)> {
+        let d = DatabaseDefaults::for_tier(env.tier);
         let mut out = Vec::new();
-        if let Some(ChildSpec::DbInstance(db)) = ledger
+        let Some(ChildSpec::DbInstance(db)) = ledger
             .children
             .get(&expand::instance_key())
             .map(|r| &r.observed)
-        {
-            out.push(("engine_version", Value::string(&db.engine_version)));
-            out.push(("instance_class", Value::string(&db.instance_class)));
-            out.push(("multi_az", Value::Bool(db.multi_az)));
-            out.push(("deletion_protection", Value::Bool(db.deletion_protection)));
+        else {
+            return out;
+        };
+        let mut put_str = |attr: &'static str, value: &str, default: &str| {
+            if value != default {
+                out.push((attr, Value::string(value)));
+            }
+        };
+        put_str("engine_version", &db.engine_version, d.engine_version);
+        put_str("instance_class", &db.instance_class, d.instance_class);
+        put_str("master_username", &db.master_username, "platform_admin");
+        for (attr, value, default) in [
+            ("multi_az", db.multi_az, d.multi_az),
+            (
+                "deletion_protection",
+                db.deletion_protection,
+                d.deletion_protection,
+            ),
+            (
+                "performance_insights",
+                db.performance_insights,
+                d.performance_insights,
+            ),
+            ("extended_support", db.extended_support, false),
+        ] {
+            if value != default {
+                out.push((attr, Value::Bool(value)));
+            }
+        }
+        if let Some(kms) = &db.kms_key_arn {
+            out.push(("kms_key_arn", Value::string(kms)));
+        }
+        let mut storage = BTreeMap::new();
+        if db.allocated_gib != d.allocated_gib {
+            storage.insert(
+                "allocated_gib".to_string(),
+                Value::int(i64::from(db.allocated_gib)),
+            );
+        }
+        if db.max_allocated_gib != d.max_allocated_gib {
+            storage.insert(
+                "max_allocated_gib".to_string(),
+                Value::int(i64::from(db.max_allocated_gib)),
+            );
+        }
+        if !storage.is_empty() {
+            out.push(("storage", Value::Object(storage)));
+        }
+        if db.backup_retention_days != d.backup_retention_days {
+            out.push((
+                "backup",
+                Value::Object(
+                    [(
+                        "retention_days".to_string(),
+                        Value::int(i64::from(db.backup_retention_days)),
+                    )]
+                    .into(),
+                ),
+            ));
         }
         out
     }

@@ -91,7 +91,17 @@ impl Ids<'_> {
 pub enum Mode {
     Plan,
     Apply,
+    /// Reading after import: no validation, the graph the recovered configuration describes.
     Import,
+    /// Looking for an imported resource's children: also the optional children a
+    /// configuration might have (autoscaling, a memory policy), so they are found.
+    Discover,
+}
+
+impl Mode {
+    pub fn validates(self) -> bool {
+        matches!(self, Mode::Plan | Mode::Apply)
+    }
 }
 
 /// What a kind decided at plan or apply before expansion.
@@ -151,8 +161,9 @@ pub trait AppKind: Send + Sync + 'static {
     /// revision it runs now).
     async fn refresh(_configured: &Configured, _config: &Value, _ledger: &mut Ledger) {}
 
-    /// Configuration arguments recovered from the ledger after import.
-    fn imported_config(_ledger: &Ledger) -> Vec<(&'static str, Value)> {
+    /// Configuration arguments recovered from the ledger after import: only values that differ
+    /// from the tier's defaults, so a configuration relying on defaults plans no change.
+    fn imported_config(_ledger: &Ledger, _env: &EnvironmentRef) -> Vec<(&'static str, Value)> {
         Vec::new()
     }
 }
@@ -675,7 +686,7 @@ impl<K: AppKind> Resource for AppResource<K> {
         // Children a crashed run created without recording are found and deleted too.
         if let Ok(Some(env)) = self.environment(ctx, &configured, &req.prior_state).await {
             if let Ok(prepared) =
-                K::prepare(&configured, &req.prior_state, &env, &ledger, Mode::Import).await
+                K::prepare(&configured, &req.prior_state, &env, &ledger, Mode::Discover).await
             {
                 ledger.external = prepared.external.clone();
                 let (found, errors) = apply::adopt_existing(
@@ -742,35 +753,43 @@ impl<K: AppKind> Resource for AppResource<K> {
                 response.private = Vec::new();
                 return response;
             };
-            // After import only the IDs are known: find the children the defaults describe.
-            let prepared = match K::prepare(&configured, &config, env, &ledger, Mode::Import).await
-            {
-                Ok(p) => p,
-                Err(d) => {
-                    response.diagnostics.extend(d);
+            // After import only the IDs are known. Find the children the names and tags
+            // describe, recover the configuration they imply, and look again with it (a
+            // recovered port or routing block names more children), until nothing new appears.
+            for _ in 0..3 {
+                let prepared =
+                    match K::prepare(&configured, &config, env, &ledger, Mode::Discover).await {
+                        Ok(p) => p,
+                        Err(d) => {
+                            response.diagnostics.extend(d);
+                            return response;
+                        }
+                    };
+                ledger.external = prepared.external.clone();
+                let before = ledger.children.len();
+                let (found, errors) = apply::adopt_existing(
+                    &aws::Executor::new(configured.clients.clone()),
+                    &prepared.nodes,
+                    ledger,
+                    run_options(ctx, env_model::DEFAULT_TIMEOUT),
+                )
+                .await;
+                if !errors.is_empty() {
+                    response.diagnostics.extend(error_diagnostics(errors));
                     return response;
                 }
-            };
-            ledger.external = prepared.external.clone();
-            let (found, errors) = apply::adopt_existing(
-                &aws::Executor::new(configured.clients.clone()),
-                &prepared.nodes,
-                ledger,
-                run_options(ctx, env_model::DEFAULT_TIMEOUT),
-            )
-            .await;
-            if !errors.is_empty() {
-                response.diagnostics.extend(error_diagnostics(errors));
-                return response;
+                ledger = found;
+                for (attr, value) in K::imported_config(&ledger, env) {
+                    config.set(attr, value);
+                }
+                if ledger.children.len() == before {
+                    break;
+                }
             }
-            ledger = found;
             if ledger.children.is_empty() {
                 response.new_state = Value::Null;
                 response.private = Vec::new();
                 return response;
-            }
-            for (attr, value) in K::imported_config(&ledger) {
-                config.set(attr, value);
             }
         }
         K::refresh(&configured, &config, &mut ledger).await;

@@ -163,14 +163,17 @@ fn parse(
             .unwrap_or_default()
             .into_iter()
             .map(|id| {
-                access.get(&id).cloned().unwrap_or_else(|| AccessRef {
-                    name: split_id(&id)
-                        .map(|(_, n)| n.to_string())
-                        .unwrap_or_default(),
-                    id,
-                    secret_arn: None,
-                    security_group_id: None,
-                })
+                access
+                    .get(&format!("{name}/{id}"))
+                    .cloned()
+                    .unwrap_or_else(|| AccessRef {
+                        name: split_id(&id)
+                            .map(|(_, n)| n.to_string())
+                            .unwrap_or_default(),
+                        id,
+                        secret_arn: None,
+                        security_group_id: None,
+                    })
             })
             .collect()
     };
@@ -325,7 +328,7 @@ async fn resolve_access(
                 );
             }
             out.insert(
-                id.clone(),
+                format!("{attr}/{id}"),
                 AccessRef {
                     id: id.clone(),
                     name: name.to_string(),
@@ -545,6 +548,17 @@ fn effective_config(spec: &ServiceSpec, priority: Option<u32>) -> BTreeMap<Strin
     out
 }
 
+fn recorded_priority(ledger: &Ledger) -> Option<u32> {
+    match ledger
+        .children
+        .get(&expand::listener_rule_key())
+        .map(|r| &r.observed)
+    {
+        Some(ChildSpec::ListenerRule(rule)) => Some(rule.priority),
+        _ => None,
+    }
+}
+
 /// The image of the task definition recorded in the ledger.
 fn recorded_image(ledger: &Ledger) -> Option<String> {
     match ledger
@@ -569,10 +583,11 @@ impl AppKind for Service {
     }
 
     fn validate(config: &Value) -> Diagnostics {
+        // Unknown until plan (an expression): checks needing it wait.
         let env_name = config
             .get("environment_id")
             .as_str()
-            .unwrap_or("env")
+            .unwrap_or_default()
             .to_string();
         let env = super::placeholder_env(&env_name);
         let spec = parse(
@@ -615,18 +630,30 @@ impl AppKind for Service {
             &configured.default_tags,
             &access,
         );
-        if mode != Mode::Import {
+        if mode.validates() {
             let mut diags = validate_service(&spec);
             diags.extend(check_hosts(configured, &spec, env).await);
             if diags.has_errors() {
                 return Err(diags);
             }
         }
-        let priority = if mode == Mode::Import {
-            None
-        } else {
+        let priority = if mode.validates() {
             priority(configured, &spec, env, ledger).await?
+        } else {
+            recorded_priority(ledger).or(spec.routing.as_ref().and_then(|r| r.priority))
         };
+        let mut spec = spec;
+        if mode == Mode::Discover && spec.autoscaling.is_none() {
+            // An imported service may scale: look for its target and both policies.
+            spec.autoscaling = Some(AutoscalingSpec {
+                min: 1,
+                max: 1,
+                cpu_target: 70,
+                memory_target: Some(70),
+                scale_in_cooldown: 300,
+                scale_out_cooldown: 60,
+            });
+        }
         let inputs = ServiceInputs {
             priority,
             running_image: recorded_image(ledger),
@@ -788,18 +815,154 @@ impl AppKind for Service {
         }
     }
 
-    fn imported_config(ledger: &Ledger) -> Vec<(&'static str, Value)> {
+    fn imported_config(ledger: &Ledger, env: &EnvironmentRef) -> Vec<(&'static str, Value)> {
+        let observed = |key: NodeKey| ledger.children.get(&key).map(|r| &r.observed);
+        let d = ServiceDefaults::for_tier(env.tier);
         let mut out = Vec::new();
-        if let Some(ChildSpec::TaskDefinition(td)) = ledger
-            .children
-            .get(&expand::task_definition_key())
-            .map(|r| &r.observed)
-        {
-            out.push(("image", Value::string(&td.container.image)));
-            out.push(("cpu", Value::int(i64::from(td.cpu))));
-            out.push(("memory", Value::int(i64::from(td.memory))));
-            out.push(("port", Value::int(i64::from(td.container.port))));
+        if let Some(ChildSpec::TaskDefinition(td)) = observed(expand::task_definition_key()) {
+            let c = &td.container;
+            out.push(("image", Value::string(&c.image)));
+            if td.cpu != 256 {
+                out.push(("cpu", Value::int(i64::from(td.cpu))));
+            }
+            if td.memory != 512 {
+                out.push(("memory", Value::int(i64::from(td.memory))));
+            }
+            if c.port != 8080 {
+                out.push(("port", Value::int(i64::from(c.port))));
+            }
+            if td.cpu_architecture == "ARM64" {
+                out.push(("architecture", Value::string("arm64")));
+            }
+            if !c.command.is_empty() {
+                out.push(("command", Value::string_list(c.command.clone())));
+            }
+            if !c.environment.is_empty() {
+                out.push((
+                    "environment_variables",
+                    Value::string_map(c.environment.clone()),
+                ));
+            }
+            if !c.read_only_root_filesystem {
+                out.push(("read_only_root_filesystem", Value::Bool(false)));
+            }
+            // Connection secrets name the databases and caches; the rest are the user's.
+            let mut secrets = BTreeMap::new();
+            let mut access: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+            for (var, value_from) in &c.secrets {
+                match access_of(value_from, &env.name) {
+                    Some((kind, name)) => {
+                        access
+                            .entry(kind)
+                            .or_default()
+                            .insert(format!("{}/{name}", env.name));
+                    }
+                    None => {
+                        secrets.insert(var.clone(), value_from.clone());
+                    }
+                }
+            }
+            if !secrets.is_empty() {
+                out.push(("secrets", Value::string_map(secrets)));
+            }
+            for (kind, attr) in [("database", "database_access"), ("cache", "cache_access")] {
+                if let Some(ids) = access.get(kind) {
+                    out.push((attr, Value::string_list(ids.iter().cloned())));
+                }
+            }
+        }
+        let scaling = observed(NodeKey::new(Kind::ScalableTarget, &["service"]));
+        if let Some(ChildSpec::EcsService(svc)) = observed(expand::service_key()) {
+            if svc.enable_execute_command != d.exec_enabled {
+                out.push(("exec_enabled", Value::Bool(svc.enable_execute_command)));
+            }
+            if scaling.is_none() && svc.desired_count != d.desired_count {
+                out.push(("desired_count", Value::int(i64::from(svc.desired_count))));
+            }
+            if svc.load_balancer.is_some() {
+                let mut routing = BTreeMap::new();
+                if let Some(ChildSpec::ListenerRule(rule)) = observed(expand::listener_rule_key()) {
+                    if !rule.hosts.is_empty() {
+                        routing.insert("hosts".to_string(), Value::string_list(rule.hosts.clone()));
+                    }
+                    if rule.paths != ["/*"] && !rule.paths.is_empty() {
+                        routing.insert("paths".to_string(), Value::string_list(rule.paths.clone()));
+                    }
+                }
+                out.push(("routing", Value::Object(routing)));
+            }
+        }
+        if let Some(ChildSpec::ScalableTarget(target)) = scaling {
+            let mut block = BTreeMap::new();
+            if target.min_capacity != d.min {
+                block.insert(
+                    "min".to_string(),
+                    Value::int(i64::from(target.min_capacity)),
+                );
+            }
+            if target.max_capacity != d.max {
+                block.insert(
+                    "max".to_string(),
+                    Value::int(i64::from(target.max_capacity)),
+                );
+            }
+            for (name, attr, default) in [
+                ("cpu", "cpu_target", Some(d.cpu_target)),
+                ("memory", "memory_target", None),
+            ] {
+                if let Some(ChildSpec::ScalingPolicy(policy)) =
+                    observed(NodeKey::new(Kind::ScalingPolicy, &[name]))
+                {
+                    if Some(policy.target_value) != default {
+                        block.insert(attr.to_string(), Value::int(i64::from(policy.target_value)));
+                    }
+                }
+            }
+            out.push(("autoscaling", Value::Object(block)));
         }
         out
+    }
+}
+
+/// The database or cache whose connection secret a `valueFrom` reads, from the secret's name
+/// `platform/<env>/<kind>/<name>` in its ARN.
+fn access_of(value_from: &str, env: &str) -> Option<(&'static str, String)> {
+    let name = value_from.split(":secret:").nth(1)?.split(':').next()?;
+    // Secrets Manager appends `-` and six random characters to the name.
+    let (name, _) = name.rsplit_once('-')?;
+    let rest = name.strip_prefix(&format!("platform/{env}/"))?;
+    for kind in ["database", "cache"] {
+        if let Some(n) = rest.strip_prefix(&format!("{kind}/")) {
+            if !n.contains('/') {
+                return Some((
+                    if kind == "database" {
+                        "database"
+                    } else {
+                        "cache"
+                    },
+                    n.to_string(),
+                ));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_secrets_name_their_database_or_cache() {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/dev/database/main-AbCdEf:url::";
+        assert_eq!(
+            access_of(arn, "dev"),
+            Some(("database", "main".to_string()))
+        );
+        let cache = "arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/dev/cache/kv-a-Zx12Cv:url::";
+        assert_eq!(access_of(cache, "dev"), Some(("cache", "kv-a".to_string())));
+        assert_eq!(access_of(arn, "prod"), None);
+        let own = "arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe-QwErTy:key::";
+        assert_eq!(access_of(own, "dev"), None);
     }
 }
