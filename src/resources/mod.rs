@@ -5,3 +5,4 @@
 pub mod app;
 pub mod data_sources;
 pub mod environment;
+pub mod run;

@@ -16,7 +16,7 @@ use std::marker::PhantomData;
 
 use async_trait::async_trait;
 
-use crate::apply::{self, Outcome, RunOptions};
+use crate::apply;
 use crate::aws;
 use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
 use crate::framework::path::AttrPath;
@@ -34,10 +34,7 @@ use crate::plan::node::{Node, NodeKey, Tags};
 use crate::plan::spec::{CapacitySpec, Tier};
 use crate::provider::{Configured, ConfiguredSlot};
 use crate::resources::environment::{model as env_model, EnvironmentResource};
-
-const CONCURRENCY: usize = 8;
-
-const RESUME_HINT: &str = "Everything created so far is recorded in state. Run `terraform apply` again to continue; if Terraform marked the resource tainted, run `terraform untaint <address>` first to resume in place instead of replacing it.";
+use crate::resources::run::{error_diagnostics, outcome_diagnostics, run_options};
 
 /// A planned or recorded view of children's IDs for computed attributes.
 pub enum Ids<'a> {
@@ -337,40 +334,6 @@ pub fn environment_ref(name: &str, region: &str, state: &Value) -> EnvironmentRe
     }
 }
 
-fn run_options(ctx: &Ctx, timeout: std::time::Duration) -> RunOptions {
-    RunOptions {
-        concurrency: CONCURRENCY,
-        cancel: ctx.cancel.clone(),
-        deadline: tokio::time::Instant::now() + timeout,
-    }
-}
-
-fn error_diagnostics(errors: Vec<apply::ApplyError>) -> Diagnostics {
-    Diagnostics(
-        errors
-            .into_iter()
-            .map(|e| Diagnostic::error(e.summary(), e.to_string()))
-            .collect(),
-    )
-}
-
-fn outcome_diagnostics(outcome: &Outcome) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    for error in &outcome.errors {
-        diags.push(Diagnostic::error(
-            error.summary(),
-            format!("{error}\n\n{RESUME_HINT}"),
-        ));
-    }
-    if outcome.interrupted {
-        diags.push(Diagnostic::error(
-            "Interrupted",
-            format!("Terraform asked the provider to stop; the steps in flight finished and are recorded.\n\n{RESUME_HINT}"),
-        ));
-    }
-    diags
-}
-
 fn number(value: f64) -> Value {
     Number::from_f64(value).map_or(Value::Null, Value::Number)
 }
@@ -527,7 +490,9 @@ impl<K: AppKind> AppResource<K> {
             run_options(ctx, timeout),
         )
         .await;
-        response.diagnostics.extend(outcome_diagnostics(&outcome));
+        response
+            .diagnostics
+            .extend(outcome_diagnostics(&outcome, "resource"));
         if outcome.ledger.children.is_empty() && req.prior_state.is_null() {
             return response;
         }
@@ -714,7 +679,9 @@ impl<K: AppKind> Resource for AppResource<K> {
             response.new_state = Value::Null;
             response.private = Vec::new();
         } else {
-            response.diagnostics.extend(outcome_diagnostics(&outcome));
+            response
+                .diagnostics
+                .extend(outcome_diagnostics(&outcome, "resource"));
             response.private = outcome.ledger.to_private();
             let mut state = req.prior_state.clone();
             state.set("resources", Value::string_map(outcome.ledger.ids()));

@@ -10,7 +10,7 @@ mod written;
 
 use async_trait::async_trait;
 
-use crate::apply::{self, Outcome, RunOptions};
+use crate::apply;
 use crate::aws;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::path::AttrPath;
@@ -25,14 +25,10 @@ use crate::plan::expand::environment::{expand_environment, Expansion};
 use crate::plan::ledger::Ledger;
 use crate::plan::spec::{EnvironmentSpec, RegionFacts, Zone};
 use crate::provider::{Configured, ConfiguredSlot};
+use crate::resources::run::{error_diagnostics, outcome_diagnostics, run_options};
 
 use crate::plan::node::{Kind, NodeKey};
 use model::{Ids, LiveFacts};
-
-const RESUME_HINT: &str = "Everything created so far is recorded in state. Run `terraform apply` again to continue; if Terraform marked the environment tainted, run `terraform untaint <address>` first to resume in place instead of replacing it.";
-
-/// Children created concurrently within one dependency wave.
-const CONCURRENCY: usize = 8;
 
 pub struct EnvironmentResource {
     configured: ConfiguredSlot,
@@ -108,16 +104,6 @@ fn ledger_from(private: &[u8]) -> Ledger {
     Ledger::from_private(private).unwrap_or_default()
 }
 
-/// One diagnostic per failed read or lookup.
-fn error_diagnostics(errors: Vec<apply::ApplyError>) -> Diagnostics {
-    Diagnostics(
-        errors
-            .into_iter()
-            .map(|e| Diagnostic::error(e.summary(), e.to_string()))
-            .collect(),
-    )
-}
-
 /// Adds to the ledger the expected children that exist with our tags but are not recorded
 /// (after an import, or a run that died before recording them).
 async fn adopt_existing(
@@ -138,31 +124,6 @@ async fn adopt_existing(
     } else {
         Err(error_diagnostics(errors))
     }
-}
-
-fn run_options(ctx: &Ctx, timeout: std::time::Duration) -> RunOptions {
-    RunOptions {
-        concurrency: CONCURRENCY,
-        cancel: ctx.cancel.clone(),
-        deadline: tokio::time::Instant::now() + timeout,
-    }
-}
-
-fn outcome_diagnostics(outcome: &Outcome) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    for error in &outcome.errors {
-        diags.push(Diagnostic::error(
-            error.summary(),
-            format!("{error}\n\n{RESUME_HINT}"),
-        ));
-    }
-    if outcome.interrupted {
-        diags.push(Diagnostic::error(
-            "Interrupted",
-            format!("Terraform asked the provider to stop; the steps in flight finished and are recorded.\n\n{RESUME_HINT}"),
-        ));
-    }
-    diags
 }
 
 /// What the ledger does not hold: NAT public IPs, the load balancer's DNS name and zone, and
@@ -434,7 +395,9 @@ impl Resource for EnvironmentResource {
             response.new_state = Value::Null;
             response.private = Vec::new();
         } else {
-            response.diagnostics.extend(outcome_diagnostics(&outcome));
+            response
+                .diagnostics
+                .extend(outcome_diagnostics(&outcome, "environment"));
             response.private = outcome.ledger.to_private();
             let mut state = req.prior_state.clone();
             state.set("resources", Value::string_map(outcome.ledger.ids()));
@@ -642,7 +605,9 @@ impl EnvironmentResource {
             run_options(ctx, timeout),
         )
         .await;
-        response.diagnostics.extend(outcome_diagnostics(&outcome));
+        response
+            .diagnostics
+            .extend(outcome_diagnostics(&outcome, "environment"));
         if outcome.ledger.children.is_empty() && req.prior_state.is_null() {
             // Nothing was created: no state to record.
             return response;
