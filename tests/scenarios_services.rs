@@ -33,6 +33,7 @@ enum Scenario {
     CacheSubnetGroupDeleteInUse,
     GoneOnRead,
     IamDocumentsUrlEncoded,
+    EnvironmentInUse,
 }
 
 const OWNER: &str = "environment/test";
@@ -1122,4 +1123,98 @@ async fn cache_subnet_group_create_then_refuses_a_foreign_group() {
         .to_string()
         .contains("taken by an object this environment does not own"));
     assert_eq!(create.num_calls(), 1, "no second create");
+}
+
+// What still uses an environment
+
+#[tokio::test(start_paused = true)]
+async fn an_environment_in_use_lists_its_active_services_databases_and_caches() {
+    let _ = Scenario::EnvironmentInUse;
+    use aws_sdk_ecs::operation::{
+        describe_services::DescribeServicesOutput, list_services::ListServicesOutput,
+    };
+    use aws_sdk_ecs::types::Service;
+    use aws_sdk_elasticache::operation::describe_cache_clusters::DescribeCacheClustersOutput;
+    use aws_sdk_elasticache::types::CacheCluster;
+    use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
+    use aws_sdk_rds::types::{DbInstance, DbSubnetGroup};
+
+    let list = mock!(aws_sdk_ecs::Client::list_services).then_output(|| {
+        ListServicesOutput::builder()
+            .service_arns(format!("{CLUSTER_ARN}/api"))
+            .service_arns(format!("{CLUSTER_ARN}/old"))
+            .build()
+    });
+    let describe = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
+        DescribeServicesOutput::builder()
+            .services(
+                Service::builder()
+                    .service_name("api")
+                    .status("ACTIVE")
+                    .build(),
+            )
+            // Deleted services stay listed for a while.
+            .services(
+                Service::builder()
+                    .service_name("old")
+                    .status("INACTIVE")
+                    .build(),
+            )
+            .build()
+    });
+    let db = |id: &str, group: &str, status: &str| {
+        DbInstance::builder()
+            .db_instance_identifier(id)
+            .db_instance_status(status)
+            .db_subnet_group(DbSubnetGroup::builder().db_subnet_group_name(group).build())
+            .build()
+    };
+    let instances = mock!(aws_sdk_rds::Client::describe_db_instances).then_output(move || {
+        DescribeDbInstancesOutput::builder()
+            .db_instances(db("test-main", "test-data", "available"))
+            .db_instances(db("test-gone", "test-data", "deleting"))
+            .db_instances(db("elsewhere", "other-data", "available"))
+            .build()
+    });
+    let clusters = mock!(aws_sdk_elasticache::Client::describe_cache_clusters).then_output(|| {
+        DescribeCacheClustersOutput::builder()
+            .cache_clusters(
+                CacheCluster::builder()
+                    .cache_cluster_id("test-kv-001")
+                    .replication_group_id("test-kv")
+                    .cache_subnet_group_name("test-data")
+                    .cache_cluster_status("available")
+                    .build(),
+            )
+            .cache_clusters(
+                CacheCluster::builder()
+                    .cache_cluster_id("test-kv-002")
+                    .replication_group_id("test-kv")
+                    .cache_subnet_group_name("test-data")
+                    .cache_cluster_status("available")
+                    .build(),
+            )
+            .build()
+    });
+    let clients = clients(&Mocks {
+        ecs: vec![&list, &describe],
+        rds: vec![&instances],
+        elasticache: vec![&clusters],
+        ..Mocks::default()
+    });
+    let remaining = terraform_provider_platform::aws::app_resources_in(
+        &clients,
+        Some(CLUSTER_ARN),
+        "test-data",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        remaining,
+        vec![
+            "ECS service api".to_string(),
+            "RDS instance test-main".to_string(),
+            "ElastiCache group test-kv".to_string(),
+        ]
+    );
 }
