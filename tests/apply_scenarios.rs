@@ -1,6 +1,10 @@
 //! The executor against mocked EC2 responses: what the emulator cannot show (throttling,
 //! dependency violations, waits, partial failure, adoption, cancellation).
 
+mod common;
+
+use common::Mocks;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +24,7 @@ use aws_sdk_ec2::operation::modify_vpc_attribute::ModifyVpcAttributeOutput;
 use aws_sdk_ec2::operation::release_address::ReleaseAddressOutput;
 use aws_sdk_ec2::types::{NatGateway, NatGatewayState, RouteTable, Subnet, Tag, Vpc};
 use aws_sdk_ec2::Client;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
@@ -58,22 +62,10 @@ fn ec2_error(code: &str) -> HttpResponse {
 }
 
 fn clients(rules: &[&Rule]) -> AwsClients {
-    let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, rules, |c| c
-        .retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled()));
-    let none = &[] as &[&Rule];
-    AwsClients {
-        ec2,
-        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, none),
-        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, none),
-        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, none),
-        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
-        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, none),
-        elasticache: mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, none),
-        elbv2: mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, none),
-        acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
-        secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
-        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
-    }
+    common::clients(&Mocks {
+        ec2: rules.to_vec(),
+        ..Mocks::default()
+    })
 }
 
 fn opts() -> RunOptions {

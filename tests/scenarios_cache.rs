@@ -5,6 +5,10 @@
 //! Increase/DecreaseReplicaCount, keeps deleted groups `deleting` and ignores
 //! NumCacheClusters).
 
+mod common;
+
+use common::{clients, Mocks};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,7 +30,7 @@ use aws_sdk_elasticache::types::{
 };
 use aws_sdk_elasticache::Client;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
@@ -34,7 +38,7 @@ use aws_smithy_types::body::SdkBody;
 use terraform_provider_platform::apply::IdMap;
 use terraform_provider_platform::aws::elasticache::replication_group::*;
 use terraform_provider_platform::aws::error::AwsError;
-use terraform_provider_platform::aws::AwsClients;
+
 use terraform_provider_platform::plan::ledger::Ledger;
 use terraform_provider_platform::plan::node::*;
 
@@ -60,40 +64,6 @@ const SG: &str = "sg-0123456789abcdef0";
 const SUBNET_GROUP: &str = "test-cache";
 const PRIMARY: &str = "master.test-cache.abc123.use1.cache.amazonaws.com";
 const READER: &str = "replica.test-cache.abc123.use1.cache.amazonaws.com";
-
-/// Rules per service; a service left empty answers nothing.
-#[derive(Default)]
-struct Mocks<'a> {
-    elasticache: Vec<&'a Rule>,
-    secretsmanager: Vec<&'a Rule>,
-}
-
-fn clients(m: &Mocks) -> AwsClients {
-    let none = &[] as &[&Rule];
-    AwsClients {
-        ec2: mock_client!(aws_sdk_ec2, RuleMode::MatchAny, none),
-        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, none),
-        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, none),
-        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, none),
-        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
-        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, none),
-        elasticache: mock_client!(
-            aws_sdk_elasticache,
-            RuleMode::MatchAny,
-            &m.elasticache,
-            |c| c.retry_config(aws_sdk_elasticache::config::retry::RetryConfig::disabled())
-        ),
-        elbv2: mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, none),
-        acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
-        secretsmanager: mock_client!(
-            aws_sdk_secretsmanager,
-            RuleMode::MatchAny,
-            &m.secretsmanager,
-            |c| c.retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
-        ),
-        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
-    }
-}
 
 /// An error as the query protocol (ElastiCache) sends it.
 fn query_error(code: &str, status: u16) -> HttpResponse {
@@ -326,6 +296,7 @@ async fn create_sends_encryption_token_and_cluster_count_then_waits() {
     let clients = clients(&Mocks {
         elasticache: vec![&describe, &create],
         secretsmanager: vec![&secret],
+        ..Mocks::default()
     });
     let started = tokio::time::Instant::now();
     let id = create_replication_group(&clients, &spec(), &ids())
@@ -348,6 +319,7 @@ async fn create_failure_does_not_leak_the_token() {
     let clients = clients(&Mocks {
         elasticache: vec![&describe, &create],
         secretsmanager: vec![&secret],
+        ..Mocks::default()
     });
     let error = create_replication_group(&clients, &spec(), &ids())
         .await
@@ -369,6 +341,7 @@ async fn a_missing_auth_token_secret_is_named() {
     let clients = clients(&Mocks {
         elasticache: vec![&describe, &create],
         secretsmanager: vec![&secret],
+        ..Mocks::default()
     });
     let error = create_replication_group(&clients, &spec(), &ids())
         .await
@@ -870,6 +843,7 @@ async fn create_waits_out_an_owned_group_being_deleted() {
     let clients = clients(&Mocks {
         elasticache: vec![&describe, &tags, &create],
         secretsmanager: vec![&secret],
+        ..Mocks::default()
     });
     let id = create_replication_group(&clients, &spec(), &ids())
         .await
@@ -894,6 +868,7 @@ async fn a_create_race_adopts_the_winner() {
     let clients = clients(&Mocks {
         elasticache: vec![&absent, &describe_after, &member, &tags, &create],
         secretsmanager: vec![&secret],
+        ..Mocks::default()
     });
     let id = create_replication_group(&clients, &spec(), &ids())
         .await

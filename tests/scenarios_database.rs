@@ -2,10 +2,14 @@
 //! responses: what the emulator cannot show (pending states, PendingModifiedValues,
 //! deletion protection, static parameters, scheduled deletion) and the exact requests sent.
 
+mod common;
+
+use common::{clients, Mocks};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
+use aws_smithy_mocks::{mock, MockResponse, Rule};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
@@ -14,7 +18,7 @@ use terraform_provider_platform::apply::IdMap;
 use terraform_provider_platform::aws::error::AwsError;
 use terraform_provider_platform::aws::rds::{db_instance, db_parameter_group};
 use terraform_provider_platform::aws::secretsmanager::secret;
-use terraform_provider_platform::aws::AwsClients;
+
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
 use terraform_provider_platform::plan::node::*;
 
@@ -50,42 +54,6 @@ const SECRET_ARN: &str =
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/test/database-AbCdEf";
 /// Characters a URL's userinfo cannot hold as they are.
 const PASSWORD: &str = "p@ss:w/rd%#?&x";
-
-/// Rules per service; a service left empty answers nothing.
-#[derive(Default)]
-struct Mocks<'a> {
-    rds: Vec<&'a Rule>,
-    elasticache: Vec<&'a Rule>,
-    secretsmanager: Vec<&'a Rule>,
-}
-
-fn clients(m: &Mocks) -> AwsClients {
-    let none = &[] as &[&Rule];
-    AwsClients {
-        ec2: mock_client!(aws_sdk_ec2, RuleMode::MatchAny, none),
-        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, none),
-        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, none),
-        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, none),
-        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
-        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, &m.rds, |c| c
-            .retry_config(aws_sdk_rds::config::retry::RetryConfig::disabled())),
-        elasticache: mock_client!(
-            aws_sdk_elasticache,
-            RuleMode::MatchAny,
-            &m.elasticache,
-            |c| c.retry_config(aws_sdk_elasticache::config::retry::RetryConfig::disabled())
-        ),
-        elbv2: mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, none),
-        acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
-        secretsmanager: mock_client!(
-            aws_sdk_secretsmanager,
-            RuleMode::MatchAny,
-            &m.secretsmanager,
-            |c| c.retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
-        ),
-        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
-    }
-}
 
 /// An error as the query protocol (RDS, ElastiCache) sends it.
 fn query_error(code: &str, status: u16, message: &str) -> HttpResponse {

@@ -3,6 +3,10 @@
 //! starts, so rollouts never complete or fail; here they do, under paused time. Requests are
 //! checked field by field with rule matchers; responses carry the defaults AWS adds.
 
+mod common;
+
+use common::Mocks;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,7 +29,7 @@ use aws_sdk_ecs::types::{
     TaskDefinition, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
 use aws_sdk_ecs::Client;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
@@ -74,21 +78,10 @@ const TARGET_GROUP: &str =
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/test-api/0123456789abcdef";
 
 fn clients(ecs: &[&Rule]) -> AwsClients {
-    let none = &[] as &[&Rule];
-    AwsClients {
-        ec2: mock_client!(aws_sdk_ec2, RuleMode::MatchAny, none),
-        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, none),
-        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, ecs, |c| c
-            .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())),
-        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, none),
-        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
-        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, none),
-        elasticache: mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, none),
-        elbv2: mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, none),
-        acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
-        secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
-        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
-    }
+    common::clients(&Mocks {
+        ecs: ecs.to_vec(),
+        ..Mocks::default()
+    })
 }
 
 /// An error as the JSON protocol (ECS) sends it.

@@ -3,6 +3,10 @@
 //! 5xx), so the engine's retry classification and the sweep before a subnet or group delete
 //! are tested here.
 
+mod common;
+
+use common::Mocks;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,9 +58,10 @@ fn ec2_error(status: u16, code: &str) -> HttpResponse {
 }
 
 fn clients(rules: &[&Rule]) -> AwsClients {
-    let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, rules, |c| c
-        .retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled()));
-    with_ec2(ec2)
+    common::clients(&Mocks {
+        ec2: rules.to_vec(),
+        ..Mocks::default()
+    })
 }
 
 fn with_ec2(ec2: Client) -> AwsClients {

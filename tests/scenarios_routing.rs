@@ -5,6 +5,10 @@
 //! Application Auto Scaling answers absence with `ValidationException` and a new policy ARN
 //! on every PutScalingPolicy, and tagging scalable targets fails.
 
+mod common;
+
+use common::Mocks;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -75,20 +79,10 @@ fn autoscaling_client(rules: &[&Rule]) -> aws_sdk_applicationautoscaling::Client
 }
 
 fn clients(elbv2: &[&Rule]) -> AwsClients {
-    let none = &[] as &[&Rule];
-    AwsClients {
-        ec2: mock_client!(aws_sdk_ec2, RuleMode::MatchAny, none),
-        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, none),
-        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, none),
-        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, none),
-        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
-        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, none),
-        elasticache: mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, none),
-        elbv2: elbv2_client(elbv2),
-        acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
-        secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
-        autoscaling: autoscaling_client(none),
-    }
+    common::clients(&Mocks {
+        elbv2: elbv2.to_vec(),
+        ..Mocks::default()
+    })
 }
 
 /// An error as the query protocol (ELBv2) sends it.

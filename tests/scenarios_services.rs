@@ -2,18 +2,22 @@
 //! subnet groups) against mocked SDK responses: adoption, delete ordering, in-use retries,
 //! gone-on-read and IAM's URL-encoded documents, which the emulator cannot all show.
 
+mod common;
+
+use common::{clients, Mocks};
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use tokio_util::sync::CancellationToken;
 
 use terraform_provider_platform::apply::{self, Executor as ApplyExecutor, RunOptions};
-use terraform_provider_platform::aws::{AwsClients, Executor};
+use terraform_provider_platform::aws::Executor;
 use terraform_provider_platform::plan::diff::diff;
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
 use terraform_provider_platform::plan::node::*;
@@ -39,44 +43,6 @@ enum Scenario {
 const OWNER: &str = "environment/test";
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/test-flow-logs";
 const CLUSTER_ARN: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/test";
-
-/// Rules per service; a service left empty answers nothing.
-#[derive(Default)]
-struct Mocks<'a> {
-    logs: Vec<&'a Rule>,
-    iam: Vec<&'a Rule>,
-    ecs: Vec<&'a Rule>,
-    rds: Vec<&'a Rule>,
-    elasticache: Vec<&'a Rule>,
-}
-
-fn clients(m: &Mocks) -> AwsClients {
-    let none = &[] as &[&Rule];
-    AwsClients {
-        ec2: mock_client!(aws_sdk_ec2, RuleMode::MatchAny, none),
-        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, none),
-        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &m.ecs, |c| c
-            .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())),
-        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, &m.iam, |c| c
-            .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())),
-        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &m.logs, |c| c
-            .retry_config(
-                aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled()
-            )),
-        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, &m.rds, |c| c
-            .retry_config(aws_sdk_rds::config::retry::RetryConfig::disabled())),
-        elasticache: mock_client!(
-            aws_sdk_elasticache,
-            RuleMode::MatchAny,
-            &m.elasticache,
-            |c| c.retry_config(aws_sdk_elasticache::config::retry::RetryConfig::disabled())
-        ),
-        elbv2: mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, none),
-        acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
-        secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
-        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
-    }
-}
 
 /// An error as the query protocol (IAM, RDS, ElastiCache) sends it.
 fn query_error(code: &str, status: u16) -> HttpResponse {
@@ -985,6 +951,7 @@ async fn observe_returns_none_for_each_vanished_kind() {
         ecs: vec![&ecs],
         rds: vec![&rds],
         elasticache: vec![&elasticache],
+        ..Mocks::default()
     }));
     let recorded = ledger(vec![
         (

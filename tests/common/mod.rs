@@ -1,0 +1,55 @@
+//! Mocked AWS clients shared by the scenario tests: one rule list per service, every client
+//! matching any rule and without SDK retries, so the engine's own retries are what is tested.
+
+#![allow(dead_code)]
+
+use aws_smithy_mocks::{mock_client, Rule, RuleMode};
+
+use terraform_provider_platform::aws::AwsClients;
+
+/// Rules per service; a service left empty answers nothing.
+#[derive(Default)]
+pub struct Mocks<'a> {
+    pub ec2: Vec<&'a Rule>,
+    pub sts: Vec<&'a Rule>,
+    pub ecs: Vec<&'a Rule>,
+    pub iam: Vec<&'a Rule>,
+    pub logs: Vec<&'a Rule>,
+    pub rds: Vec<&'a Rule>,
+    pub elasticache: Vec<&'a Rule>,
+    pub elbv2: Vec<&'a Rule>,
+    pub acm: Vec<&'a Rule>,
+    pub secretsmanager: Vec<&'a Rule>,
+    pub autoscaling: Vec<&'a Rule>,
+}
+
+macro_rules! client {
+    ($sdk:ident, $rules:expr) => {
+        mock_client!($sdk, RuleMode::MatchAny, $rules, |c| c
+            .retry_config($sdk::config::retry::RetryConfig::disabled()))
+    };
+}
+
+pub fn clients(m: &Mocks) -> AwsClients {
+    AwsClients {
+        ec2: client!(aws_sdk_ec2, &m.ec2),
+        sts: client!(aws_sdk_sts, &m.sts),
+        ecs: client!(aws_sdk_ecs, &m.ecs),
+        iam: client!(aws_sdk_iam, &m.iam),
+        logs: client!(aws_sdk_cloudwatchlogs, &m.logs),
+        rds: client!(aws_sdk_rds, &m.rds),
+        elasticache: client!(aws_sdk_elasticache, &m.elasticache),
+        elbv2: client!(aws_sdk_elasticloadbalancingv2, &m.elbv2),
+        acm: client!(aws_sdk_acm, &m.acm),
+        secretsmanager: client!(aws_sdk_secretsmanager, &m.secretsmanager),
+        autoscaling: client!(aws_sdk_applicationautoscaling, &m.autoscaling),
+    }
+}
+
+/// Clients where only EC2 answers.
+pub fn ec2_clients(rules: &[&Rule]) -> AwsClients {
+    clients(&Mocks {
+        ec2: rules.to_vec(),
+        ..Mocks::default()
+    })
+}
