@@ -1,8 +1,16 @@
 """moto_server with the ElastiCache operations our acceptance tests need, and an RDS fix.
 
 Why: moto 5.2.5 (the version pinned by .ci/install-tools.sh) answers HTTP 500 "not implemented"
-for DeleteCacheSubnetGroup, ModifyCacheSubnetGroup, Create/DeleteCacheParameterGroup and
-DescribeCacheParameterGroups, and DeleteReplicationGroup leaves the group `deleting` forever.
+for DeleteCacheSubnetGroup, ModifyCacheSubnetGroup, Create/DeleteCacheParameterGroup,
+DescribeCacheParameterGroups and Increase/DecreaseReplicaCount, and DeleteReplicationGroup
+leaves the group `deleting` forever.
+Its replication groups (cluster mode disabled) ignore NumCacheClusters (always one member) and
+never register their member cache clusters, so DescribeCacheClusters answers CacheClusterNotFound
+for `<id>-001`; ModifyReplicationGroup drops EngineVersion, SecurityGroupIds and the windows.
+Here a group has NumCacheClusters members `<id>-001`, `-002`, … (the primary first), each a
+cache cluster carrying the group's engine, full engine version, node type, subnet group,
+security groups and maintenance window, kept in step by Modify/Increase/Decrease and removed
+with the group, as on AWS.
 Its RDS ModifyDBSubnetGroup drops the group it modifies (it pops the group and never puts it
 back), so growing an environment's AZs would lose the DB subnet group.
 The provider must not special-case the emulator, so the gap is filled here, in the test harness.
@@ -48,6 +56,20 @@ class CacheParameterGroupNotFound(ElastiCacheException):
     def __init__(self, name: str):
         super().__init__(f"CacheParameterGroup {name} not found.")
 
+
+class InvalidReplicationGroupState(ElastiCacheException):
+    code = "InvalidReplicationGroupState"
+
+    def __init__(self, group_id: str, status: str):
+        super().__init__(f"Replication group {group_id} is not available (status: {status}).")
+
+
+# AWS reports the patch release a major.minor runs on; these are current ones.
+FULL_ENGINE_VERSIONS = {"8.0": "8.0.1", "7.2": "7.2.4", "7.1": "7.1.0", "6.2": "6.2.6"}
+# AWS picks a weekly window when none is given.
+DEFAULT_MAINTENANCE_WINDOW = "sun:23:00-mon:01:30"
+# Cluster mode disabled: one primary and up to five read replicas.
+MAX_REPLICAS = 5
 
 Backend = models.ElastiCacheBackend
 Response = responses.ElastiCacheResponse
@@ -134,14 +156,246 @@ def delete_cache_parameter_group(self, name):
     self.tagging_service.delete_all_tags_for_resource(group["ARN"])
 
 
+# --- replication group members (cluster mode disabled) ---------------------------------------
+
+
+def full_engine_version(version):
+    if not version:
+        return None
+    if version.count(".") >= 2:
+        return version
+    return FULL_ENGINE_VERSIONS.get(version, f"{version}.0")
+
+
+def _member_cluster(self, group, node):
+    cluster = models.CacheCluster(
+        account_id=self.account_id,
+        region_name=self.region_name,
+        cache_cluster_id=node["cache_cluster_id"],
+        cache_node_type=group.cache_node_type,
+        replication_group_id=group.replication_group_id,
+        az_mode="single-az",
+        preferred_availability_zone=node.get("preferred_availability_zone"),
+        num_cache_nodes=1,
+        engine=group.engine,
+        engine_version=full_engine_version(group.engine_version),
+        cache_parameter_group_name=group.cache_parameter_group_name,
+        cache_subnet_group_name=group.cache_subnet_group_name,
+        transit_encryption_enabled=group.transit_encryption_enabled,
+        network_type=group.network_type,
+        ip_discovery=group.ip_discovery,
+        snapshot_name=None,
+        preferred_maintenance_window=None,
+        port=group.port,
+        notification_topic_arn=group.notification_topic_arn,
+        auto_minor_version_upgrade=group.auto_minor_version_upgrade,
+        snapshot_retention_limit=group.snapshot_retention_limit,
+        snapshot_window=group.snapshot_window,
+        auth_token=None,
+        outpost_mode=None,
+        preferred_outpost_arn=None,
+        preferred_availability_zones=None,
+        cache_security_group_names=group.cache_security_group_names,
+        security_group_ids=group.security_group_ids,
+        tags=None,
+        snapshot_arns=None,
+        preferred_outpost_arns=None,
+        log_delivery_configurations=[],
+        cache_node_ids_to_remove=None,
+        cache_node_ids_to_reboot=None,
+    )
+    # CacheCluster sets these for redis only; a member of any engine has them.
+    cluster.replication_group_id = group.replication_group_id
+    cluster.num_cache_nodes = 1
+    cluster.auth_token_enabled = group.auth_token_enabled
+    self.cache_clusters[cluster.cache_cluster_id] = cluster
+    return cluster
+
+
+def _sync_member_clusters(self, group):
+    """Registers every member of `group` as a cache cluster showing the group's settings."""
+    if group.cluster_mode == "enabled":
+        return
+    if not group.preferred_maintenance_window:
+        group.preferred_maintenance_window = DEFAULT_MAINTENANCE_WINDOW
+    for node in group.node_groups[0]["node_group_members"]:
+        cluster = self.cache_clusters.get(node["cache_cluster_id"])
+        if cluster is None:
+            cluster = _member_cluster(self, group, node)
+        cluster.engine = group.engine
+        cluster.engine_version = full_engine_version(group.engine_version)
+        cluster.cache_node_type = group.cache_node_type
+        cluster.cache_subnet_group_name = group.cache_subnet_group_name
+        cluster.security_group_ids = list(group.security_group_ids or [])
+        cluster.security_groups = [
+            {"SecurityGroupId": sg, "Status": "active"} for sg in cluster.security_group_ids
+        ]
+        cluster.preferred_maintenance_window = group.preferred_maintenance_window
+        cluster.snapshot_retention_limit = group.snapshot_retention_limit
+        cluster.snapshot_window = group.snapshot_window
+    members = {node["cache_cluster_id"] for node in group.node_groups[0]["node_group_members"]}
+    for cluster_id in [
+        cid
+        for cid, c in self.cache_clusters.items()
+        if getattr(c, "replication_group_id", None) == group.replication_group_id
+        and cid not in members
+    ]:
+        del self.cache_clusters[cluster_id]
+
+
+def _replica_node(group, cluster_id):
+    domain = group.node_groups[0]["primary_endpoint_address"].removeprefix("master.")
+    return {
+        "cache_cluster_id": cluster_id,
+        "cache_node_id": group.node_groups[0]["node_group_id"],
+        "read_endpoint": {"address": f"{cluster_id}.{domain}", "port": group.port},
+        "preferred_availability_zone": "us-east-1b",
+        "current_role": "replica",
+    }
+
+
+def _set_members(group, nodes):
+    group.node_groups[0]["node_group_members"] = nodes
+    group.member_clusters = [node["cache_cluster_id"] for node in nodes]
+
+
+def _available_group(self, replication_group_id):
+    if replication_group_id not in self.replication_groups:
+        raise models.ReplicationGroupNotFound(replication_group_id)
+    group = self.replication_groups[replication_group_id]
+    if group.status != "available":
+        raise InvalidReplicationGroupState(replication_group_id, group.status)
+    if group.cluster_mode == "enabled":
+        raise models.InvalidParameterValueException(
+            "Use NodeGroupCount/ReplicaConfiguration for cluster mode enabled groups."
+        )
+    return group
+
+
+def _check_replica_count(group, new_replica_count):
+    if new_replica_count is None:
+        raise models.InvalidParameterValueException(
+            "Either NewReplicaCount or ReplicaConfiguration must be specified."
+        )
+    if not 0 <= new_replica_count <= MAX_REPLICAS:
+        raise models.InvalidParameterValueException(
+            f"NewReplicaCount must be between 0 and {MAX_REPLICAS} for a replication group "
+            f"with cluster mode disabled, got {new_replica_count}."
+        )
+    if new_replica_count < 1 and group.automatic_failover == "enabled":
+        raise models.InvalidParameterCombinationException(
+            "Replication group must have at least one read replica to enable automatic "
+            "failover; disable automatic failover (and Multi-AZ) first."
+        )
+
+
+_original_create_replication_group = Backend.create_replication_group
+
+
+def create_replication_group(self, **kwargs):
+    # Cluster mode disabled: NumCacheClusters counts the primary and its replicas.
+    if kwargs.get("cluster_mode") != "enabled" and not kwargs.get("replicas_per_node_group"):
+        num = kwargs.get("num_cache_clusters")
+        if num is not None and not 1 <= num <= MAX_REPLICAS + 1:
+            raise models.InvalidParameterValueException(
+                f"NumCacheClusters must be between 1 and {MAX_REPLICAS + 1}, got {num}."
+            )
+        if num and kwargs.get("automatic_failover_enabled") and num < 2:
+            raise models.InvalidParameterCombinationException(
+                "Automatic failover needs at least 2 cache clusters (a primary and a replica)."
+            )
+        kwargs["replicas_per_node_group"] = (num or 1) - 1
+    group = _original_create_replication_group(self, **kwargs)
+    _sync_member_clusters(self, group)
+    return group
+
+
+_original_modify_replication_group = Backend.modify_replication_group
+
+
+def modify_replication_group(self, replication_group_id, engine_version=None,
+                             security_group_ids=None, preferred_maintenance_window=None,
+                             snapshot_window=None, **kwargs):
+    group = self.replication_groups.get(replication_group_id)
+    if (group is not None and kwargs.get("automatic_failover_enabled")
+            and len(group.member_clusters) < 2):
+        raise models.InvalidParameterCombinationException(
+            "Automatic failover needs at least one read replica."
+        )
+    group = _original_modify_replication_group(self, replication_group_id, **kwargs)
+    if engine_version is not None:
+        group.engine_version = engine_version
+    if security_group_ids:
+        group.security_group_ids = security_group_ids
+    if preferred_maintenance_window is not None:
+        group.preferred_maintenance_window = preferred_maintenance_window
+    if snapshot_window is not None:
+        group.snapshot_window = snapshot_window
+    _sync_member_clusters(self, group)
+    return group
+
+
+def increase_replica_count(self, replication_group_id, new_replica_count):
+    group = _available_group(self, replication_group_id)
+    _check_replica_count(group, new_replica_count)
+    nodes = list(group.node_groups[0]["node_group_members"])
+    if new_replica_count <= len(nodes) - 1:
+        raise models.InvalidParameterValueException(
+            f"NewReplicaCount {new_replica_count} must be greater than the current replica "
+            f"count {len(nodes) - 1}."
+        )
+    used = {node["cache_cluster_id"] for node in nodes}
+    number = 1
+    while len(nodes) < new_replica_count + 1:
+        cluster_id = f"{replication_group_id}-{number:0>3}"
+        if cluster_id not in used:
+            nodes.append(_replica_node(group, cluster_id))
+        number += 1
+    _set_members(group, nodes)
+    _sync_member_clusters(self, group)
+    return group
+
+
+def decrease_replica_count(self, replication_group_id, new_replica_count, replicas_to_remove):
+    group = _available_group(self, replication_group_id)
+    nodes = list(group.node_groups[0]["node_group_members"])
+    if new_replica_count is None and replicas_to_remove:
+        new_replica_count = len(nodes) - 1 - len(replicas_to_remove)
+    _check_replica_count(group, new_replica_count)
+    if new_replica_count >= len(nodes) - 1:
+        raise models.InvalidParameterValueException(
+            f"NewReplicaCount {new_replica_count} must be less than the current replica "
+            f"count {len(nodes) - 1}."
+        )
+    for cluster_id in replicas_to_remove or []:
+        node = next((n for n in nodes if n["cache_cluster_id"] == cluster_id), None)
+        if node is None or node.get("current_role") == "primary":
+            raise models.InvalidParameterValueException(
+                f"{cluster_id} is not a read replica of replication group {replication_group_id}."
+            )
+        nodes.remove(node)
+    while len(nodes) > new_replica_count + 1:
+        nodes.pop()  # the newest replica; the primary is first
+    _set_members(group, nodes)
+    _sync_member_clusters(self, group)
+    return group
+
+
 # AWS answers DeleteReplicationGroup with status `deleting`, then the group disappears; moto
-# keeps it `deleting` forever. Keep moto's response, then forget the group (and its tags).
+# keeps it `deleting` forever. Keep moto's response, then forget the group, its member
+# clusters and its tags.
 _original_delete_replication_group = Backend.delete_replication_group
 
 
 def delete_replication_group(self, replication_group_id, retain_primary_cluster):
     group = _original_delete_replication_group(self, replication_group_id, retain_primary_cluster)
     self.replication_groups.pop(replication_group_id, None)
+    for cluster_id in [
+        cid
+        for cid, c in self.cache_clusters.items()
+        if getattr(c, "replication_group_id", None) == replication_group_id
+    ]:
+        del self.cache_clusters[cluster_id]
     self.tagging_service.delete_all_tags_for_resource(group.arn)
     return group
 
@@ -152,6 +406,10 @@ Backend.create_cache_parameter_group = create_cache_parameter_group
 Backend.describe_cache_parameter_groups = describe_cache_parameter_groups
 Backend.delete_cache_parameter_group = delete_cache_parameter_group
 Backend.delete_replication_group = delete_replication_group
+Backend.create_replication_group = create_replication_group
+Backend.modify_replication_group = modify_replication_group
+Backend.increase_replica_count = increase_replica_count
+Backend.decrease_replica_count = decrease_replica_count
 
 
 # --- responses: moto dispatches Action=FooBar to the method foo_bar ---------------------------
@@ -198,6 +456,44 @@ Response.modify_cache_subnet_group = r_modify_cache_subnet_group
 Response.create_cache_parameter_group = r_create_cache_parameter_group
 Response.describe_cache_parameter_groups = r_describe_cache_parameter_groups
 Response.delete_cache_parameter_group = r_delete_cache_parameter_group
+
+
+def r_modify_replication_group(self):
+    group = self.elasticache_backend.modify_replication_group(
+        replication_group_id=self._get_param("ReplicationGroupId"),
+        replication_group_description=self._get_param("ReplicationGroupDescription"),
+        engine=self._get_param("Engine"),
+        cache_node_type=self._get_param("CacheNodeType"),
+        automatic_failover_enabled=self._get_bool_param("AutomaticFailoverEnabled"),
+        multi_az_enabled=self._get_bool_param("MultiAZEnabled"),
+        snapshot_retention_limit=self._get_int_param("SnapshotRetentionLimit"),
+        engine_version=self._get_param("EngineVersion"),
+        security_group_ids=self._get_param("SecurityGroupIds"),
+        preferred_maintenance_window=self._get_param("PreferredMaintenanceWindow"),
+        snapshot_window=self._get_param("SnapshotWindow"),
+    )
+    return ActionResult({"ReplicationGroup": group})
+
+
+def r_increase_replica_count(self):
+    group = self.elasticache_backend.increase_replica_count(
+        self._get_param("ReplicationGroupId"), self._get_int_param("NewReplicaCount")
+    )
+    return ActionResult({"ReplicationGroup": group})
+
+
+def r_decrease_replica_count(self):
+    group = self.elasticache_backend.decrease_replica_count(
+        self._get_param("ReplicationGroupId"),
+        self._get_int_param("NewReplicaCount"),
+        self._get_param("ReplicasToRemove", []),
+    )
+    return ActionResult({"ReplicationGroup": group})
+
+
+Response.modify_replication_group = r_modify_replication_group
+Response.increase_replica_count = r_increase_replica_count
+Response.decrease_replica_count = r_decrease_replica_count
 
 
 

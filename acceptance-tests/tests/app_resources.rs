@@ -35,6 +35,7 @@ macro_rules! both_versions {
 
 both_versions!(
     database_and_cache,
+    cache_replicas,
     service_with_routing_and_access,
     bad_input
 );
@@ -792,6 +793,125 @@ fn database_and_cache(tf: Tf) {
         &mut c,
     );
     eprintln!("database_and_cache ({tf:?}) took {:?}", started.elapsed());
+    c.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Case 1b: cache replicas
+// ---------------------------------------------------------------------------------------------
+
+const REPLICA_OUTPUTS: &str = r#"
+output "cache_group" { value = platform_cache.main.security_group_id }
+output "cache_group_id" { value = platform_cache.main.replication_group_id }
+"#;
+
+fn replica_config(name: &str, replicas: u32) -> String {
+    let extra =
+        format!("  replicas  = {replicas}\n  multi_az  = true\n  node_type = \"cache.t4g.small\"");
+    format!(
+        "{}{}{REPLICA_OUTPUTS}",
+        environment(name, "10.44.0.0/16", ""),
+        cache("platform_environment.main.id", &extra)
+    )
+}
+
+/// Checks the replication group's members: `members` of them, Multi-AZ with automatic
+/// failover, each in the environment's cache subnet group with only the cache's own group.
+fn check_replicas(emulator: &Emulator, ws: &Workspace, env: &Env, members: usize, c: &mut Checks) {
+    let id = text(&output(ws, "cache_group_id"));
+    c.eq(
+        "replication_group_id",
+        id.clone(),
+        format!("{}-main", env.name),
+    );
+    let rg = replication_group(emulator, &id);
+    c.eq("member clusters", rg.member_clusters().len(), members);
+    c.eq(
+        "MultiAZ",
+        rg.multi_az(),
+        Some(&aws_sdk_elasticache::types::MultiAzStatus::Enabled),
+    );
+    c.eq(
+        "AutomaticFailover",
+        rg.automatic_failover(),
+        Some(&aws_sdk_elasticache::types::AutomaticFailoverStatus::Enabled),
+    );
+    c.eq(
+        "node type",
+        rg.cache_node_type().map(str::to_string),
+        Some("cache.t4g.small".to_string()),
+    );
+    let cache_group = text(&output(ws, "cache_group"));
+    for member in rg.member_clusters() {
+        let cluster = block_on(async {
+            emulator
+                .elasticache()
+                .describe_cache_clusters()
+                .cache_cluster_id(member)
+                .send()
+                .await
+                .map(|o| o.cache_clusters().first().cloned())
+        });
+        let Ok(Some(cluster)) = cluster else {
+            c.check(false, || {
+                format!("DescribeCacheClusters {member}: {cluster:?}")
+            });
+            continue;
+        };
+        c.eq(
+            &format!("{member} replication group"),
+            cluster.replication_group_id().map(str::to_string),
+            Some(id.clone()),
+        );
+        c.eq(
+            &format!("{member} subnet group"),
+            cluster.cache_subnet_group_name().map(str::to_string),
+            Some(env.cache_subnet_group.clone()),
+        );
+        c.eq(
+            &format!("{member} security groups"),
+            cluster
+                .security_groups()
+                .iter()
+                .filter_map(|g| g.security_group_id().map(str::to_string))
+                .collect::<Vec<_>>(),
+            vec![cache_group.clone()],
+        );
+    }
+}
+
+fn cache_replicas(tf: Tf) {
+    let started = std::time::Instant::now();
+    let emulator = Emulator::start();
+    let ws = Workspace::new(tf, &emulator);
+    let name = unique("cr-");
+    let mut c = Checks::new(tf);
+    ws.write_config(&replica_config(&name, 1));
+    ws.init();
+    ws.apply();
+    let env = Env::read(&ws, &name);
+    check_replicas(&emulator, &ws, &env, 2, &mut c);
+    ws.assert_no_changes();
+
+    // One more replica, in place: the same group gains a member.
+    let id = text(&output(&ws, "cache_group_id"));
+    ws.write_config(&replica_config(&name, 2));
+    let (changes, plan) = ws.plan();
+    c.check(
+        changes && plan.contains("updated in-place") && !plan.contains("must be replaced"),
+        || format!("replicas 1 -> 2: expected an in-place update, got:\n{plan}"),
+    );
+    ws.apply();
+    check_replicas(&emulator, &ws, &env, 3, &mut c);
+    c.eq(
+        "replication group ID after adding a replica",
+        text(&output(&ws, "cache_group_id")),
+        id,
+    );
+    ws.assert_no_changes();
+
+    destroy_and_check_empty(&ws, &emulator, &owners(&name, &["cache"]), &mut c);
+    eprintln!("cache_replicas ({tf:?}) took {:?}", started.elapsed());
     c.finish();
 }
 
