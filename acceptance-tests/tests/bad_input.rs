@@ -191,6 +191,218 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// Services, databases and caches: whole resource blocks (acceptance-tests/tests/app_resources.rs
+/// has six more, with an environment).
+const APP_CASES: &[Case] = &[
+    Case {
+        reason: "empty image",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = " "
+}"#,
+        summary: "Invalid image",
+        line: r#"image          = " ""#,
+    },
+    Case {
+        reason: "port out of range",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "nginx:1.27"
+  port           = 70000
+}"#,
+        summary: "Invalid value for port",
+        line: "port           = 70000",
+    },
+    Case {
+        reason: "secret that is not an ARN",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "nginx:1.27"
+  secrets        = { API_KEY = "hunter2" }
+}"#,
+        summary: "Invalid secret reference",
+        line: r#"secrets        = { API_KEY = "hunter2" }"#,
+    },
+    Case {
+        reason: "variable name starting with a digit",
+        body: r#"resource "platform_service" "api" {
+  environment_id        = "dev"
+  name                  = "api"
+  image                 = "nginx:1.27"
+  environment_variables = { "1BAD" = "x" }
+}"#,
+        summary: "Invalid variable name",
+        line: r#"environment_variables = { "1BAD" = "x" }"#,
+    },
+    Case {
+        reason: "variable both plain and secret",
+        body: r#"resource "platform_service" "api" {
+  environment_id        = "dev"
+  name                  = "api"
+  image                 = "nginx:1.27"
+  environment_variables = { TOKEN = "x" }
+  secrets               = { TOKEN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:token-AbCdEf" }
+}"#,
+        summary: "Variable defined twice",
+        line: "secrets               = { TOKEN",
+    },
+    Case {
+        reason: "health check timeout not below the interval",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "nginx:1.27"
+  routing {
+    health_check {
+      interval = 10
+      timeout  = 10
+    }
+  }
+}"#,
+        summary: "Invalid timeout",
+        line: "timeout  = 10",
+    },
+    Case {
+        reason: "path pattern without a leading slash",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "nginx:1.27"
+  routing {
+    paths = ["api/*"]
+  }
+}"#,
+        summary: "Invalid path pattern",
+        line: r#"paths = ["api/*"]"#,
+    },
+    Case {
+        reason: "autoscaling min above max",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "nginx:1.27"
+  autoscaling {
+    min = 5
+    max = 2
+  }
+}"#,
+        summary: "min above max",
+        line: "min = 5",
+    },
+    Case {
+        reason: "deployment max percent below 100",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "nginx:1.27"
+  deployment {
+    max_percent = 50
+  }
+}"#,
+        summary: "Invalid percent",
+        line: "max_percent = 50",
+    },
+    Case {
+        reason: "task policy that is not a policy document",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "nginx:1.27"
+  iam {
+    policy_json = "{}"
+  }
+}"#,
+        summary: "Invalid policy",
+        line: r#"policy_json = "{}""#,
+    },
+    Case {
+        reason: "service name with capitals",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "Api"
+  image          = "nginx:1.27"
+}"#,
+        summary: "Invalid name",
+        line: r#"name           = "Api""#,
+    },
+    Case {
+        reason: "storage ceiling below the allocation",
+        body: r#"resource "platform_database" "main" {
+  environment_id = "dev"
+  name           = "main"
+  storage {
+    max_allocated_gib = 10
+  }
+}"#,
+        summary: "Invalid autoscaling ceiling",
+        line: "max_allocated_gib = 10",
+    },
+    Case {
+        reason: "backup window without minutes",
+        body: r#"resource "platform_database" "main" {
+  environment_id = "dev"
+  name           = "main"
+  backup {
+    window = "3-4"
+  }
+}"#,
+        summary: "Invalid window",
+        line: r#"window = "3-4""#,
+    },
+    Case {
+        reason: "reserved master username",
+        body: r#"resource "platform_database" "main" {
+  environment_id  = "dev"
+  name            = "main"
+  master_username = "postgres"
+}"#,
+        summary: "Invalid master username",
+        line: r#"master_username = "postgres""#,
+    },
+    Case {
+        reason: "valkey version that does not exist",
+        body: r#"resource "platform_cache" "main" {
+  environment_id = "dev"
+  name           = "main"
+  engine_version = "9"
+}"#,
+        summary: "Unsupported engine version",
+        line: r#"engine_version = "9""#,
+    },
+    Case {
+        reason: "cache node type outside the catalogue",
+        body: r#"resource "platform_cache" "main" {
+  environment_id = "dev"
+  name           = "main"
+  node_type      = "cache.x1.huge"
+}"#,
+        summary: "Unknown node type",
+        line: r#"node_type      = "cache.x1.huge""#,
+    },
+];
+
+fn check(ws: &Workspace, case: &Case) {
+    let result = ws.run(&["validate", "-no-color"]);
+    assert_ne!(result.code, 0, "{}: validate passed", case.reason);
+    let text = format!("{}{}", result.stdout, result.stderr);
+    assert!(
+        text.contains(case.summary),
+        "{}: missing {:?} in\n{text}",
+        case.reason,
+        case.summary
+    );
+    assert!(
+        text.contains(case.line),
+        "{}: diagnostic does not point at {:?}:\n{text}",
+        case.reason,
+        case.line
+    );
+    assert!(!text.contains("panic"), "{}: {text}", case.reason);
+}
+
 fn run(tf: Tf) {
     let emulator = Emulator::start();
     let ws = Workspace::new(tf, &emulator);
@@ -201,22 +413,11 @@ fn run(tf: Tf) {
             "resource \"platform_environment\" \"main\" {{\n  {}\n}}\n",
             case.body
         ));
-        let result = ws.run(&["validate", "-no-color"]);
-        assert_ne!(result.code, 0, "{}: validate passed", case.reason);
-        let text = format!("{}{}", result.stdout, result.stderr);
-        assert!(
-            text.contains(case.summary),
-            "{}: missing {:?} in\n{text}",
-            case.reason,
-            case.summary
-        );
-        assert!(
-            text.contains(case.line),
-            "{}: diagnostic does not point at {:?}:\n{text}",
-            case.reason,
-            case.line
-        );
-        assert!(!text.contains("panic"), "{}: {text}", case.reason);
+        check(&ws, case);
+    }
+    for case in APP_CASES {
+        ws.write_config(case.body);
+        check(&ws, case);
     }
 }
 

@@ -522,14 +522,8 @@ impl<K: AppKind> Resource for AppResource<K> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        if let Some(name) = config.get("name").as_str() {
-            diags.extend(crate::plan::app::validate_app_name(
-                name,
-                &AttrPath::attrs(&["name"]),
-            ));
-        }
-        diags.extend(K::validate(config));
+        // Each kind's validation checks the name too.
+        let diags = K::validate(config);
         Diagnostics(
             diags
                 .0
