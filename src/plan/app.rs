@@ -42,6 +42,13 @@ impl EnvironmentRef {
             .collect()
     }
 
+    /// The environment's objects among `keys`, with their IDs (absent ones left out).
+    pub fn references(&self, keys: &[NodeKey]) -> BTreeMap<NodeKey, String> {
+        keys.iter()
+            .filter_map(|k| Some((k.clone(), self.ids.get(k)?.clone())))
+            .collect()
+    }
+
     pub fn https_listener(&self) -> Option<NodeKey> {
         let key = NodeKey::new(Kind::Listener, &["https"]);
         self.ids.contains_key(&key).then_some(key)

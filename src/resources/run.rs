@@ -1,9 +1,17 @@
 //! What every adapter does around an engine run: its limits, and turning errors into
 //! diagnostics.
 
-use crate::apply::{ApplyError, Outcome, RunOptions};
+use std::collections::BTreeMap;
+
+use crate::apply::{self, ApplyError, Outcome, RunOptions};
+use crate::aws;
 use crate::framework::diag::{Diagnostic, Diagnostics};
-use crate::framework::resource::Ctx;
+use crate::framework::resource::{ApplyResponse, Ctx};
+use crate::framework::value::Value;
+use crate::plan::ledger::Ledger;
+use crate::plan::node::{Node, NodeKey};
+use crate::provider::Configured;
+use crate::resources::environment::model::{timeout, DEFAULT_TIMEOUT};
 
 /// Children worked on concurrently within one dependency wave.
 pub const CONCURRENCY: usize = 8;
@@ -44,4 +52,57 @@ pub fn outcome_diagnostics(outcome: &Outcome, noun: &str) -> Diagnostics {
         ));
     }
     diags
+}
+
+/// Adds to the ledger the expected children that exist with our tags but are not recorded
+/// (after an import, or a run that died before recording them).
+pub async fn adopt_existing(
+    ctx: &Ctx,
+    configured: &Configured,
+    nodes: &BTreeMap<NodeKey, Node>,
+    ledger: Ledger,
+) -> Result<Ledger, Diagnostics> {
+    let (found, errors) = apply::adopt_existing(
+        &aws::Executor::new(configured.clients.clone()),
+        nodes,
+        ledger,
+        run_options(ctx, DEFAULT_TIMEOUT),
+    )
+    .await;
+    if errors.is_empty() {
+        Ok(found)
+    } else {
+        Err(error_diagnostics(errors))
+    }
+}
+
+/// Deletes every child in `ledger` within the `delete` timeout of `prior_state`. The
+/// response becomes null state when all are gone; otherwise it keeps the prior state with
+/// the children that remain, and the errors.
+pub async fn destroy_into(
+    ctx: &Ctx,
+    configured: &Configured,
+    ledger: Ledger,
+    prior_state: &Value,
+    noun: &str,
+    response: &mut ApplyResponse,
+) {
+    let outcome = apply::destroy(
+        &aws::Executor::new(configured.clients.clone()),
+        ledger,
+        run_options(ctx, timeout(prior_state, "delete")),
+    )
+    .await;
+    if outcome.is_complete() {
+        response.new_state = Value::Null;
+        response.private = Vec::new();
+    } else {
+        response
+            .diagnostics
+            .extend(outcome_diagnostics(&outcome, noun));
+        response.private = outcome.ledger.to_private();
+        let mut state = prior_state.clone();
+        state.set("resources", Value::string_map(outcome.ledger.ids()));
+        response.new_state = state;
+    }
 }

@@ -10,6 +10,7 @@ use crate::plan::node::{
 };
 
 use super::naming::{child_tags, fit};
+use super::AppGraph;
 
 pub const CACHE_PORT: i32 = 6379;
 /// Characters of the generated auth token (ElastiCache allows 16–128).
@@ -53,16 +54,11 @@ pub fn aws_engine_version(engine: &str, major: &str) -> String {
     .to_string()
 }
 
-pub struct CacheExpansion {
-    pub nodes: BTreeMap<NodeKey, Node>,
-    pub external: BTreeMap<NodeKey, String>,
-}
-
 fn tags(spec: &CacheSpec, key: &NodeKey, name: &str) -> Tags {
     child_tags(&spec.tags, &spec.owner(), key, name)
 }
 
-pub fn expand_cache(spec: &CacheSpec, env: &EnvironmentRef) -> CacheExpansion {
+pub fn expand_cache(spec: &CacheSpec, env: &EnvironmentRef) -> AppGraph {
     let mut nodes = BTreeMap::new();
     let mut add = |key: NodeKey, child: ChildSpec| {
         nodes.insert(key.clone(), Node { key, spec: child });
@@ -138,11 +134,6 @@ pub fn expand_cache(spec: &CacheSpec, env: &EnvironmentRef) -> CacheExpansion {
             tags: tags(spec, &secret, &display),
         }),
     );
-    let mut external = BTreeMap::new();
-    for key in [NodeKey::new(Kind::Vpc, &[]), subnet_group] {
-        if let Some(id) = env.ids.get(&key) {
-            external.insert(key, id.clone());
-        }
-    }
-    CacheExpansion { nodes, external }
+    let external = env.references(&[NodeKey::new(Kind::Vpc, &[]), subnet_group]);
+    AppGraph { nodes, external }
 }

@@ -10,6 +10,7 @@ use crate::plan::node::{
 };
 
 use super::naming::{child_tags, fit};
+use super::AppGraph;
 
 pub fn security_group_key() -> NodeKey {
     NodeKey::new(Kind::SecurityGroup, &["database"])
@@ -44,16 +45,11 @@ pub fn parameters(spec: &DatabaseSpec) -> BTreeMap<String, String> {
     params
 }
 
-pub struct DatabaseExpansion {
-    pub nodes: BTreeMap<NodeKey, Node>,
-    pub external: BTreeMap<NodeKey, String>,
-}
-
 fn tags(spec: &DatabaseSpec, key: &NodeKey, name: &str) -> Tags {
     child_tags(&spec.tags, &spec.owner(), key, name)
 }
 
-pub fn expand_database(spec: &DatabaseSpec, env: &EnvironmentRef) -> DatabaseExpansion {
+pub fn expand_database(spec: &DatabaseSpec, env: &EnvironmentRef) -> AppGraph {
     let mut nodes = BTreeMap::new();
     let mut add = |key: NodeKey, child: ChildSpec| {
         nodes.insert(key.clone(), Node { key, spec: child });
@@ -136,11 +132,6 @@ pub fn expand_database(spec: &DatabaseSpec, env: &EnvironmentRef) -> DatabaseExp
             tags: tags(spec, &secret, &display),
         }),
     );
-    let mut external = BTreeMap::new();
-    for key in [NodeKey::new(Kind::Vpc, &[]), subnet_group] {
-        if let Some(id) = env.ids.get(&key) {
-            external.insert(key, id.clone());
-        }
-    }
-    DatabaseExpansion { nodes, external }
+    let external = env.references(&[NodeKey::new(Kind::Vpc, &[]), subnet_group]);
+    AppGraph { nodes, external }
 }

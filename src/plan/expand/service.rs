@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::plan::app::{
-    access_secrets, secret_resource_arn, AccessRef, EnvironmentRef, ImageSource, ServiceSpec,
+    access_secrets, secret_resource_arn, EnvironmentRef, ImageSource, ServiceSpec,
 };
 use crate::plan::node::{
     CapacityProviderStrategyItem, ChildSpec, ContainerSpec, Direction, EcsServiceSpec,
@@ -18,6 +18,7 @@ use crate::plan::node::{
 use super::environment::{environment_log_group_name, ANYWHERE};
 use super::naming::{child_tags, fit};
 use super::policy::{canonical_json, partition};
+use super::AppGraph;
 
 /// Stands in for an ARN a plan cannot know yet (a database created in the same apply).
 pub const UNKNOWN_ARN: &str = "(known after apply)";
@@ -66,12 +67,6 @@ pub struct ServiceInputs {
     pub priority: Option<u32>,
     /// With `image_source = "external"`, the image running now (when there is one).
     pub running_image: Option<String>,
-}
-
-pub struct ServiceExpansion {
-    pub nodes: BTreeMap<NodeKey, Node>,
-    /// External references: node key → AWS ID, for the ledger.
-    pub external: BTreeMap<NodeKey, String>,
 }
 
 struct Ctx<'a> {
@@ -181,7 +176,7 @@ pub fn expand_service(
     spec: &ServiceSpec,
     env: &EnvironmentRef,
     inputs: &ServiceInputs,
-) -> ServiceExpansion {
+) -> AppGraph {
     let mut ctx = Ctx {
         spec,
         env,
@@ -496,17 +491,8 @@ pub fn expand_service(
         .filter(|k| !ctx.out.contains_key(k))
         .collect();
     external.retain(|k, _| referenced.contains(k));
-    ServiceExpansion {
+    AppGraph {
         nodes: ctx.out,
         external,
     }
-}
-
-/// The keys an access reference's security group gets, for callers resolving it.
-pub fn access_refs(spec: &ServiceSpec) -> Vec<(&'static str, &AccessRef)> {
-    spec.database_access
-        .iter()
-        .map(|a| ("database", a))
-        .chain(spec.cache_access.iter().map(|a| ("cache", a)))
-        .collect()
 }

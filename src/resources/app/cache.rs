@@ -19,7 +19,7 @@ use crate::plan::tiers::CacheDefaults;
 use crate::provider::Configured;
 
 use super::fields::{boolean, string, uint};
-use super::{configured_at, merged_tags, AppKind, Ids, Mode, Prepared};
+use super::{merged_tags, only_configured, AppKind, Ids, Mode, Prepared};
 
 pub struct Cache;
 
@@ -115,13 +115,7 @@ impl AppKind for Cache {
     fn validate(config: &Value) -> Diagnostics {
         let env = super::placeholder_env(config.get("environment_id").as_str().unwrap_or("env"));
         let spec = parse(config, &env, &BTreeMap::new());
-        Diagnostics(
-            validate_cache(&spec)
-                .0
-                .into_iter()
-                .filter(|d| d.path.as_ref().is_none_or(|p| configured_at(config, p)))
-                .collect(),
-        )
+        only_configured(config, validate_cache(&spec))
     }
 
     async fn prepare(

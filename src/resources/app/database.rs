@@ -21,7 +21,7 @@ use crate::plan::tiers::DatabaseDefaults;
 use crate::provider::Configured;
 
 use super::fields::{block, boolean, string, string_map, string_set, uint};
-use super::{configured_at, merged_tags, AppKind, Ids, Mode, Prepared};
+use super::{merged_tags, only_configured, AppKind, Ids, Mode, Prepared};
 
 pub struct Database;
 
@@ -204,13 +204,7 @@ impl AppKind for Database {
     fn validate(config: &Value) -> Diagnostics {
         let env = super::placeholder_env(config.get("environment_id").as_str().unwrap_or("env"));
         let spec = parse(config, &env, &BTreeMap::new());
-        Diagnostics(
-            validate_database(&spec)
-                .0
-                .into_iter()
-                .filter(|d| d.path.as_ref().is_none_or(|p| configured_at(config, p)))
-                .collect(),
-        )
+        only_configured(config, validate_database(&spec))
     }
 
     async fn prepare(

@@ -34,7 +34,9 @@ use crate::plan::node::{Node, NodeKey, Tags};
 use crate::plan::spec::{CapacitySpec, Tier};
 use crate::provider::{Configured, ConfiguredSlot};
 use crate::resources::environment::{model as env_model, EnvironmentResource};
-use crate::resources::run::{error_diagnostics, outcome_diagnostics, run_options};
+use crate::resources::run::{
+    adopt_existing, destroy_into, error_diagnostics, outcome_diagnostics, run_options,
+};
 
 /// A planned or recorded view of children's IDs for computed attributes.
 pub enum Ids<'a> {
@@ -210,8 +212,19 @@ pub fn common_block(block: Block, noun: &str) -> Block {
         .attribute(Attribute::string_map("effective_config").computed().description("Every resolved setting, tier defaults included, with dotted keys."))
 }
 
-/// True when the configuration sets a known value at `path`: validate judges only those, as
-/// the rest depends on defaults and facts known at plan.
+/// The diagnostics about values the configuration sets and knows: validate judges only
+/// those, as the rest depends on defaults and facts known at plan.
+pub fn only_configured(config: &Value, diags: Diagnostics) -> Diagnostics {
+    Diagnostics(
+        diags
+            .0
+            .into_iter()
+            .filter(|d| d.path.as_ref().is_none_or(|p| configured_at(config, p)))
+            .collect(),
+    )
+}
+
+/// True when the configuration sets a known value at `path`.
 pub fn configured_at(config: &Value, path: &AttrPath) -> bool {
     let mut value = config;
     for step in &path.0 {
@@ -261,17 +274,8 @@ pub async fn lookup_environment(
     configured: &Configured,
     name: &str,
 ) -> Result<Option<EnvironmentRef>, Diagnostics> {
-    let mut current = Value::Object(Default::default());
-    current.set("id", Value::string(name));
-    current.set("name", Value::string(name));
     let response = EnvironmentResource::new(configured_slot.clone())
-        .read(
-            ctx,
-            ReadRequest {
-                current_state: current,
-                private: Vec::new(),
-            },
-        )
+        .read_by_name(ctx, name)
         .await;
     if response.diagnostics.has_errors() {
         return Err(response.diagnostics);
@@ -648,39 +652,24 @@ impl<K: AppKind> Resource for AppResource<K> {
                 K::prepare(&configured, &req.prior_state, &env, &ledger, Mode::Discover).await
             {
                 ledger.external = prepared.external.clone();
-                let (found, errors) = apply::adopt_existing(
-                    &aws::Executor::new(configured.clients.clone()),
-                    &prepared.nodes,
-                    ledger,
-                    run_options(ctx, env_model::DEFAULT_TIMEOUT),
-                )
-                .await;
-                if !errors.is_empty() {
-                    response.diagnostics.extend(error_diagnostics(errors));
-                    return response;
+                match adopt_existing(ctx, &configured, &prepared.nodes, ledger).await {
+                    Ok(found) => ledger = found,
+                    Err(diags) => {
+                        response.diagnostics.extend(diags);
+                        return response;
+                    }
                 }
-                ledger = found;
             }
         }
-        let timeout = env_model::timeout(&req.prior_state, "delete");
-        let outcome = apply::destroy(
-            &aws::Executor::new(configured.clients.clone()),
+        destroy_into(
+            ctx,
+            &configured,
             ledger,
-            run_options(ctx, timeout),
+            &req.prior_state,
+            "resource",
+            &mut response,
         )
         .await;
-        if outcome.is_complete() {
-            response.new_state = Value::Null;
-            response.private = Vec::new();
-        } else {
-            response
-                .diagnostics
-                .extend(outcome_diagnostics(&outcome, "resource"));
-            response.private = outcome.ledger.to_private();
-            let mut state = req.prior_state.clone();
-            state.set("resources", Value::string_map(outcome.ledger.ids()));
-            response.new_state = state;
-        }
         response
     }
 
@@ -728,18 +717,13 @@ impl<K: AppKind> Resource for AppResource<K> {
                     };
                 ledger.external = prepared.external.clone();
                 let before = ledger.children.len();
-                let (found, errors) = apply::adopt_existing(
-                    &aws::Executor::new(configured.clients.clone()),
-                    &prepared.nodes,
-                    ledger,
-                    run_options(ctx, env_model::DEFAULT_TIMEOUT),
-                )
-                .await;
-                if !errors.is_empty() {
-                    response.diagnostics.extend(error_diagnostics(errors));
-                    return response;
+                match adopt_existing(ctx, &configured, &prepared.nodes, ledger).await {
+                    Ok(found) => ledger = found,
+                    Err(diags) => {
+                        response.diagnostics.extend(diags);
+                        return response;
+                    }
                 }
-                ledger = found;
                 for (attr, value) in K::imported_config(&ledger, env) {
                     config.set(attr, value);
                 }

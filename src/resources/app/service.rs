@@ -357,10 +357,7 @@ async fn priority(
     };
     let rule_key = expand::listener_rule_key();
     let recorded = ledger.children.get(&rule_key);
-    let recorded_priority = match recorded.map(|r| &r.observed) {
-        Some(ChildSpec::ListenerRule(rule)) => Some(rule.priority),
-        _ => None,
-    };
+    let recorded_priority = recorded_priority(ledger);
     if routing.priority.is_none() {
         if let Some(p) = recorded_priority {
             return Ok(Some(p));
@@ -599,18 +596,7 @@ impl AppKind for Service {
             &BTreeMap::new(),
             &BTreeMap::new(),
         );
-        // Only what is known can be judged; unknown values are checked at plan.
-        let mut diags = Diagnostics::new();
-        for d in validate_service(&spec).0 {
-            let known = d
-                .path
-                .as_ref()
-                .is_none_or(|p| super::configured_at(config, p));
-            if known {
-                diags.push(d);
-            }
-        }
-        diags
+        super::only_configured(config, validate_service(&spec))
     }
 
     async fn prepare(

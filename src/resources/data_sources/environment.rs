@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::path::AttrPath;
-use crate::framework::resource::{Ctx, DataSource, ReadRequest, Resource};
+use crate::framework::resource::{Ctx, DataSource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::value::Value;
 use crate::provider::ConfiguredSlot;
@@ -71,19 +71,7 @@ impl DataSource for EnvironmentDataSource {
 
     async fn read(&self, ctx: &Ctx, config: Value) -> (Value, Diagnostics) {
         let name = config.get("name").as_str().unwrap_or_default().to_string();
-        let mut current = Value::Object(Default::default());
-        current.set("id", Value::string(&name));
-        current.set("name", Value::string(&name));
-        let response = self
-            .resource
-            .read(
-                ctx,
-                ReadRequest {
-                    current_state: current,
-                    private: Vec::new(),
-                },
-            )
-            .await;
+        let response = self.resource.read_by_name(ctx, &name).await;
         let mut diags = response.diagnostics;
         if diags.has_errors() {
             return (Value::Null, diags);

@@ -25,7 +25,9 @@ use crate::plan::expand::environment::{expand_environment, Expansion};
 use crate::plan::ledger::Ledger;
 use crate::plan::spec::{EnvironmentSpec, RegionFacts, Zone};
 use crate::provider::{Configured, ConfiguredSlot};
-use crate::resources::run::{error_diagnostics, outcome_diagnostics, run_options};
+use crate::resources::run::{
+    adopt_existing, destroy_into, error_diagnostics, outcome_diagnostics, run_options,
+};
 
 use crate::plan::node::{Kind, NodeKey};
 use model::{Ids, LiveFacts};
@@ -102,28 +104,6 @@ async fn prepare(
 
 fn ledger_from(private: &[u8]) -> Ledger {
     Ledger::from_private(private).unwrap_or_default()
-}
-
-/// Adds to the ledger the expected children that exist with our tags but are not recorded
-/// (after an import, or a run that died before recording them).
-async fn adopt_existing(
-    ctx: &Ctx,
-    configured: &Configured,
-    expansion: &Expansion,
-    ledger: Ledger,
-) -> Result<Ledger, Diagnostics> {
-    let (found, errors) = apply::adopt_existing(
-        &aws::Executor::new(configured.clients.clone()),
-        &expansion.nodes,
-        ledger,
-        run_options(ctx, model::DEFAULT_TIMEOUT),
-    )
-    .await;
-    if errors.is_empty() {
-        Ok(found)
-    } else {
-        Err(error_diagnostics(errors))
-    }
 }
 
 /// What the ledger does not hold: NAT public IPs, the load balancer's DNS name and zone, and
@@ -349,7 +329,7 @@ impl Resource for EnvironmentResource {
         }
         let mut diags = Diagnostics::new();
         if let Some(prepared) = prepare(&configured, &req.prior_state, &ledger, &mut diags).await {
-            match adopt_existing(ctx, &configured, &prepared.expansion, ledger).await {
+            match adopt_existing(ctx, &configured, &prepared.expansion.nodes, ledger).await {
                 Ok(found) => ledger = found,
                 Err(diags) => {
                     response.diagnostics.extend(diags);
@@ -384,25 +364,15 @@ impl Resource for EnvironmentResource {
                 return response;
             }
         }
-        let timeout = model::timeout(&req.prior_state, "delete");
-        let outcome = apply::destroy(
-            &aws::Executor::new(configured.clients.clone()),
+        destroy_into(
+            ctx,
+            &configured,
             ledger,
-            run_options(ctx, timeout),
+            &req.prior_state,
+            "environment",
+            &mut response,
         )
         .await;
-        if outcome.is_complete() {
-            response.new_state = Value::Null;
-            response.private = Vec::new();
-        } else {
-            response
-                .diagnostics
-                .extend(outcome_diagnostics(&outcome, "environment"));
-            response.private = outcome.ledger.to_private();
-            let mut state = req.prior_state.clone();
-            state.set("resources", Value::string_map(outcome.ledger.ids()));
-            response.new_state = state;
-        }
         response
     }
 
@@ -481,7 +451,7 @@ impl Resource for EnvironmentResource {
         };
         if discovered {
             // Children the tag sweep does not cover are looked up one by one.
-            match adopt_existing(ctx, &configured, &prepared.expansion, ledger).await {
+            match adopt_existing(ctx, &configured, &prepared.expansion.nodes, ledger).await {
                 Ok(found) => ledger = found,
                 Err(diags) => {
                     response.diagnostics.extend(diags);
@@ -568,6 +538,22 @@ impl Resource for EnvironmentResource {
 }
 
 impl EnvironmentResource {
+    /// Reads an environment known only by its name, as import does (the data source and the
+    /// app resources use it). Null state when it does not exist.
+    pub async fn read_by_name(&self, ctx: &Ctx, name: &str) -> ReadResponse {
+        let mut current = Value::Object(Default::default());
+        current.set("id", Value::string(name));
+        current.set("name", Value::string(name));
+        self.read(
+            ctx,
+            ReadRequest {
+                current_state: current,
+                private: Vec::new(),
+            },
+        )
+        .await
+    }
+
     /// Create and update share one path: reconcile the ledger towards the desired graph.
     async fn reconcile(&self, ctx: &Ctx, req: ApplyRequest, operation: &str) -> ApplyResponse {
         let mut response = ApplyResponse {
