@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PROVIDER_BINARY := $(CURDIR)/target/debug/terraform-provider-platform
 
-.PHONY: demo test tools lint build unit acc docs
+.PHONY: demo test tools lint build unit acc docs release registry
 
 demo:
 	bash scripts/demo.sh
@@ -28,3 +28,14 @@ unit:
 
 acc: tools build
 	cargo test -p acceptance-tests
+
+docs:
+	UPDATE_DOCS=1 cargo test --test docs
+
+# Signed release for linux_amd64 and linux_arm64 (static musl): make release VERSION=0.1.0 KEY=<fingerprint>
+release: tools
+	cargo run --quiet -p platform-release -- release --version $(VERSION) --key $(KEY) --out dist
+
+# Static registry tree of everything in dist/: make registry NAMESPACE=acme
+registry:
+	cargo run --quiet -p platform-release -- registry --release dist --out site --namespace $(NAMESPACE)

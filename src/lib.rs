@@ -8,9 +8,11 @@
 //! - `apply`: the generic executor of operations, in dependency waves.
 //! - `aws`: one module per AWS kind (find, create, update, delete, wait).
 //! - `resources`: thin adapters from Terraform resources to plan and apply.
+//! - [`docs`]: registry docs rendered from the schemas, tier defaults and IAM action lists.
 
 pub mod apply;
 pub mod aws;
+pub mod docs;
 pub mod framework;
 pub mod plan;
 pub mod provider;

@@ -8,5 +8,6 @@ pub mod expand;
 pub mod graph;
 pub mod ledger;
 pub mod node;
+pub mod policy;
 pub mod spec;
 pub mod tiers;

@@ -73,16 +73,19 @@ fn arg_block() -> Block {
         .attribute(
             Attribute::number("fargate_weight")
                 .optional()
+                .description("Relative share of tasks on FARGATE. Default: the environment's `cluster.capacity.fargate_weight`.")
                 .validate(Validator::IntBetween(0, 1000)),
         )
         .attribute(
             Attribute::number("spot_weight")
                 .optional()
+                .description("Relative share of tasks on FARGATE_SPOT. Default: the environment's `cluster.capacity.spot_weight`.")
                 .validate(Validator::IntBetween(0, 1000)),
         )
         .attribute(
             Attribute::number("base")
                 .optional()
+                .description("Tasks always on FARGATE. Default: the environment's `cluster.capacity.base`.")
                 .validate(Validator::IntBetween(0, 100000)),
         );
     let deployment = Block::new("Rolling deployments.")

@@ -1,0 +1,906 @@
+//! The IAM actions the deploying role needs, per resource type, and a least-privilege deployer
+//! policy built from them. Pure data: the lists follow the SDK calls in `aws/` (one list per
+//! child kind, plus what each resource calls itself), and `tests/docs.rs` scans `aws/` so an
+//! operation without an action here fails the build's tests.
+
+use crate::plan::node::Kind;
+
+/// The resources the provider offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceType {
+    Environment,
+    Service,
+    Database,
+    Cache,
+}
+
+/// Roles the provider creates are all named `platform-<environment>-…` (no path), so role
+/// management and `iam:PassRole` can be limited to them.
+pub const PROVIDER_ROLE_ARN: &str = "arn:aws:iam::*:role/platform-*";
+
+/// Service-linked roles live under this path; AWS creates them on first use of a service.
+pub const SERVICE_LINKED_ROLE_ARN: &str = "arn:aws:iam::*:role/aws-service-role/*";
+
+/// Secrets the provider creates (`platform/<environment>/…`) and the master-user secrets RDS
+/// creates for a database (`rds!…`), which the connection secret reads.
+pub const SECRET_ARNS: &[&str] = &[
+    "arn:aws:secretsmanager:*:*:secret:platform/*",
+    "arn:aws:secretsmanager:*:*:secret:rds!*",
+];
+
+/// Configuring the provider checks the credentials (STS needs no permission for it, but an
+/// explicit deny would break it).
+pub const PROVIDER_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
+
+/// Actions with no resource-level permissions: they are granted on `*`.
+const UNSCOPED_SECRET_ACTIONS: &[&str] = &["secretsmanager:GetRandomPassword"];
+
+/// Sorted actions one child kind needs: the calls in its `aws/<service>/<kind>.rs` plus the
+/// shared helpers it uses (EC2 and ELBv2 tagging, ENI sweeping, certificate waits).
+pub fn kind_actions(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Vpc => &[
+            "ec2:CreateTags",
+            "ec2:CreateVpc",
+            "ec2:DeleteTags",
+            "ec2:DeleteVpc",
+            "ec2:DescribeVpcAttribute",
+            "ec2:DescribeVpcs",
+            "ec2:ModifyVpcAttribute",
+        ],
+        Kind::Subnet => &[
+            "ec2:CreateSubnet",
+            "ec2:CreateTags",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteSubnet",
+            "ec2:DeleteTags",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:ModifySubnetAttribute",
+        ],
+        Kind::InternetGateway => &[
+            "ec2:AttachInternetGateway",
+            "ec2:CreateInternetGateway",
+            "ec2:CreateTags",
+            "ec2:DeleteInternetGateway",
+            "ec2:DeleteTags",
+            "ec2:DescribeInternetGateways",
+            "ec2:DetachInternetGateway",
+        ],
+        Kind::ElasticIp => &[
+            "ec2:AllocateAddress",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+            "ec2:DescribeAddresses",
+            "ec2:ReleaseAddress",
+        ],
+        Kind::NatGateway => &[
+            "ec2:CreateNatGateway",
+            "ec2:CreateTags",
+            "ec2:DeleteNatGateway",
+            "ec2:DeleteTags",
+            "ec2:DescribeNatGateways",
+        ],
+        Kind::RouteTable => &[
+            "ec2:CreateRouteTable",
+            "ec2:CreateTags",
+            "ec2:DeleteRouteTable",
+            "ec2:DeleteTags",
+            "ec2:DescribeRouteTables",
+        ],
+        Kind::Route => &[
+            "ec2:CreateRoute",
+            "ec2:DeleteRoute",
+            "ec2:DescribeRouteTables",
+            "ec2:ReplaceRoute",
+        ],
+        Kind::RouteTableAssociation => &[
+            "ec2:AssociateRouteTable",
+            "ec2:DescribeRouteTables",
+            "ec2:DisassociateRouteTable",
+            "ec2:ReplaceRouteTableAssociation",
+        ],
+        Kind::SecurityGroup => &[
+            "ec2:CreateSecurityGroup",
+            "ec2:CreateTags",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteSecurityGroup",
+            "ec2:DeleteTags",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSecurityGroupRules",
+            "ec2:DescribeSecurityGroups",
+            "ec2:RevokeSecurityGroupEgress",
+        ],
+        Kind::SecurityGroupRule => &[
+            "ec2:AuthorizeSecurityGroupEgress",
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+            "ec2:DescribeSecurityGroupRules",
+            "ec2:ModifySecurityGroupRules",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:RevokeSecurityGroupIngress",
+        ],
+        Kind::VpcEndpoint => &[
+            "ec2:CreateTags",
+            "ec2:CreateVpcEndpoint",
+            "ec2:DeleteTags",
+            "ec2:DeleteVpcEndpoints",
+            "ec2:DescribeVpcEndpoints",
+            "ec2:ModifyVpcEndpoint",
+        ],
+        Kind::FlowLog => &[
+            "ec2:CreateFlowLogs",
+            "ec2:CreateTags",
+            "ec2:DeleteFlowLogs",
+            "ec2:DeleteTags",
+            "ec2:DescribeFlowLogs",
+        ],
+        Kind::LogGroup => &[
+            "logs:CreateLogGroup",
+            "logs:DeleteLogGroup",
+            "logs:DeleteRetentionPolicy",
+            "logs:DescribeLogGroups",
+            "logs:ListTagsForResource",
+            "logs:PutRetentionPolicy",
+            "logs:TagResource",
+            "logs:UntagResource",
+        ],
+        Kind::IamRole => &[
+            "iam:AttachRolePolicy",
+            "iam:CreateRole",
+            "iam:DeleteRole",
+            "iam:DeleteRolePermissionsBoundary",
+            "iam:DeleteRolePolicy",
+            "iam:DetachRolePolicy",
+            "iam:GetRole",
+            "iam:GetRolePolicy",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListRolePolicies",
+            "iam:PutRolePermissionsBoundary",
+            "iam:PutRolePolicy",
+            "iam:TagRole",
+            "iam:UntagRole",
+            "iam:UpdateAssumeRolePolicy",
+        ],
+        Kind::EcsCluster => &[
+            "ecs:CreateCluster",
+            "ecs:DeleteCluster",
+            "ecs:DescribeClusters",
+            "ecs:PutClusterCapacityProviders",
+            "ecs:TagResource",
+            "ecs:UntagResource",
+            "ecs:UpdateCluster",
+        ],
+        Kind::DbSubnetGroup => &[
+            "rds:AddTagsToResource",
+            "rds:CreateDBSubnetGroup",
+            "rds:DeleteDBSubnetGroup",
+            "rds:DescribeDBSubnetGroups",
+            "rds:ListTagsForResource",
+            "rds:ModifyDBSubnetGroup",
+            "rds:RemoveTagsFromResource",
+        ],
+        Kind::CacheSubnetGroup => &[
+            "elasticache:AddTagsToResource",
+            "elasticache:CreateCacheSubnetGroup",
+            "elasticache:DeleteCacheSubnetGroup",
+            "elasticache:DescribeCacheSubnetGroups",
+            "elasticache:ListTagsForResource",
+            "elasticache:ModifyCacheSubnetGroup",
+            "elasticache:RemoveTagsFromResource",
+        ],
+        Kind::LoadBalancer => &[
+            "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:CreateLoadBalancer",
+            "elasticloadbalancing:DeleteLoadBalancer",
+            "elasticloadbalancing:DescribeLoadBalancerAttributes",
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:DescribeTags",
+            "elasticloadbalancing:ModifyLoadBalancerAttributes",
+            "elasticloadbalancing:RemoveTags",
+            "elasticloadbalancing:SetSecurityGroups",
+            "elasticloadbalancing:SetSubnets",
+        ],
+        // Creating the HTTPS listener first waits for the ACM certificate to be issued.
+        Kind::Listener => &[
+            "acm:DescribeCertificate",
+            "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:CreateListener",
+            "elasticloadbalancing:DeleteListener",
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeTags",
+            "elasticloadbalancing:ModifyListener",
+            "elasticloadbalancing:RemoveTags",
+        ],
+        Kind::Certificate => &[
+            "acm:AddTagsToCertificate",
+            "acm:DeleteCertificate",
+            "acm:DescribeCertificate",
+            "acm:ListCertificates",
+            "acm:ListTagsForCertificate",
+            "acm:RemoveTagsFromCertificate",
+            "acm:RequestCertificate",
+        ],
+        Kind::TaskDefinition => &[
+            "ecs:DeleteTaskDefinitions",
+            "ecs:DeregisterTaskDefinition",
+            "ecs:DescribeTaskDefinition",
+            "ecs:ListTaskDefinitions",
+            "ecs:RegisterTaskDefinition",
+            "ecs:TagResource",
+            "ecs:UntagResource",
+        ],
+        Kind::EcsService => &[
+            "ecs:CreateService",
+            "ecs:DeleteService",
+            "ecs:DescribeServices",
+            "ecs:DescribeTasks",
+            "ecs:ListTasks",
+            "ecs:TagResource",
+            "ecs:UntagResource",
+            "ecs:UpdateService",
+        ],
+        Kind::TargetGroup => &[
+            "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:DeleteTargetGroup",
+            "elasticloadbalancing:DescribeTags",
+            "elasticloadbalancing:DescribeTargetGroupAttributes",
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:ModifyTargetGroup",
+            "elasticloadbalancing:ModifyTargetGroupAttributes",
+            "elasticloadbalancing:RemoveTags",
+        ],
+        Kind::ListenerRule => &[
+            "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:CreateRule",
+            "elasticloadbalancing:DeleteRule",
+            "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTags",
+            "elasticloadbalancing:ModifyRule",
+            "elasticloadbalancing:RemoveTags",
+            "elasticloadbalancing:SetRulePriorities",
+        ],
+        Kind::ScalableTarget => &[
+            "application-autoscaling:DeregisterScalableTarget",
+            "application-autoscaling:DescribeScalableTargets",
+            "application-autoscaling:RegisterScalableTarget",
+        ],
+        Kind::ScalingPolicy => &[
+            "application-autoscaling:DeleteScalingPolicy",
+            "application-autoscaling:DescribeScalingPolicies",
+            "application-autoscaling:PutScalingPolicy",
+        ],
+        // Connection secrets are built from the database instance or replication group.
+        Kind::Secret => &[
+            "elasticache:DescribeReplicationGroups",
+            "rds:DescribeDBInstances",
+            "secretsmanager:CreateSecret",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetRandomPassword",
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:RestoreSecret",
+            "secretsmanager:TagResource",
+            "secretsmanager:UntagResource",
+            "secretsmanager:UpdateSecret",
+        ],
+        Kind::DbParameterGroup => &[
+            "rds:AddTagsToResource",
+            "rds:CreateDBParameterGroup",
+            "rds:DeleteDBParameterGroup",
+            "rds:DescribeDBParameterGroups",
+            "rds:DescribeDBParameters",
+            "rds:ListTagsForResource",
+            "rds:ModifyDBParameterGroup",
+            "rds:RemoveTagsFromResource",
+            "rds:ResetDBParameterGroup",
+        ],
+        Kind::DbInstance => &[
+            "rds:AddTagsToResource",
+            "rds:CreateDBInstance",
+            "rds:DeleteDBInstance",
+            "rds:DescribeDBInstances",
+            "rds:ListTagsForResource",
+            "rds:ModifyDBInstance",
+            "rds:RemoveTagsFromResource",
+        ],
+        // The auth token is read back from its secret to build the connection secret.
+        Kind::ReplicationGroup => &[
+            "elasticache:AddTagsToResource",
+            "elasticache:CreateReplicationGroup",
+            "elasticache:DecreaseReplicaCount",
+            "elasticache:DeleteReplicationGroup",
+            "elasticache:DescribeCacheClusters",
+            "elasticache:DescribeReplicationGroups",
+            "elasticache:IncreaseReplicaCount",
+            "elasticache:ListTagsForResource",
+            "elasticache:ModifyReplicationGroup",
+            "elasticache:RemoveTagsFromResource",
+            "secretsmanager:GetSecretValue",
+        ],
+    }
+}
+
+/// True for actions that only read (Describe, List, Get).
+pub fn is_read_only(action: &str) -> bool {
+    let name = action.split_once(':').map_or(action, |(_, name)| name);
+    ["Describe", "List", "Get"]
+        .iter()
+        .any(|verb| name.starts_with(verb))
+}
+
+impl ResourceType {
+    pub const ALL: [ResourceType; 4] = [
+        ResourceType::Environment,
+        ResourceType::Service,
+        ResourceType::Database,
+        ResourceType::Cache,
+    ];
+
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ResourceType::Environment => "platform_environment",
+            ResourceType::Service => "platform_service",
+            ResourceType::Database => "platform_database",
+            ResourceType::Cache => "platform_cache",
+        }
+    }
+
+    pub fn from_type_name(name: &str) -> Option<ResourceType> {
+        ResourceType::ALL
+            .into_iter()
+            .find(|t| t.type_name() == name)
+    }
+
+    /// The child kinds the resource creates and owns.
+    pub fn managed_kinds(self) -> &'static [Kind] {
+        match self {
+            ResourceType::Environment => &[
+                Kind::Vpc,
+                Kind::Subnet,
+                Kind::InternetGateway,
+                Kind::ElasticIp,
+                Kind::NatGateway,
+                Kind::RouteTable,
+                Kind::Route,
+                Kind::RouteTableAssociation,
+                Kind::SecurityGroup,
+                Kind::SecurityGroupRule,
+                Kind::VpcEndpoint,
+                Kind::FlowLog,
+                Kind::LogGroup,
+                Kind::IamRole,
+                Kind::EcsCluster,
+                Kind::DbSubnetGroup,
+                Kind::CacheSubnetGroup,
+                Kind::LoadBalancer,
+                Kind::Listener,
+                Kind::Certificate,
+            ],
+            ResourceType::Service => &[
+                Kind::IamRole,
+                Kind::LogGroup,
+                Kind::SecurityGroup,
+                Kind::SecurityGroupRule,
+                Kind::TaskDefinition,
+                Kind::EcsService,
+                Kind::TargetGroup,
+                Kind::ListenerRule,
+                Kind::ScalableTarget,
+                Kind::ScalingPolicy,
+            ],
+            ResourceType::Database => &[
+                Kind::SecurityGroup,
+                Kind::SecurityGroupRule,
+                Kind::DbParameterGroup,
+                Kind::DbInstance,
+                Kind::Secret,
+            ],
+            ResourceType::Cache => &[
+                Kind::SecurityGroup,
+                Kind::SecurityGroupRule,
+                Kind::ReplicationGroup,
+                Kind::Secret,
+            ],
+        }
+    }
+
+    /// Calls the resource makes itself, beyond its children's: plan-time reads, discovery for
+    /// import, and the environment's check that no app resource remains before destroy.
+    fn own_actions(self) -> &'static [&'static str] {
+        match self {
+            ResourceType::Environment => &[
+                "ec2:DescribeAvailabilityZones",
+                "ecs:DescribeServices",
+                "ecs:ListServices",
+                "elasticache:DescribeCacheClusters",
+                "rds:DescribeDBInstances",
+            ],
+            // A service finds the connection secrets of the databases and caches it uses.
+            ResourceType::Service => &["secretsmanager:DescribeSecret"],
+            ResourceType::Database | ResourceType::Cache => &[],
+        }
+    }
+
+    /// Services the resource hands its own roles to (`iam:PassedToService`).
+    pub fn passed_role_services(self) -> &'static [&'static str] {
+        match self {
+            // The flow logs role.
+            ResourceType::Environment => &["vpc-flow-logs.amazonaws.com"],
+            // The task and execution roles.
+            ResourceType::Service => &["ecs-tasks.amazonaws.com"],
+            ResourceType::Database | ResourceType::Cache => &[],
+        }
+    }
+
+    /// Services whose service-linked role AWS creates on the first use in an account.
+    pub fn service_linked_roles(self) -> &'static [&'static str] {
+        match self {
+            ResourceType::Environment => {
+                &["ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com"]
+            }
+            ResourceType::Service => &[
+                "ecs.amazonaws.com",
+                "ecs.application-autoscaling.amazonaws.com",
+            ],
+            ResourceType::Database => &["rds.amazonaws.com"],
+            ResourceType::Cache => &["elasticache.amazonaws.com"],
+        }
+    }
+
+    /// Services that use KMS keys on the caller's behalf (`kms:ViaService`): encrypted
+    /// storage with `kms_key_arn` and the RDS-managed master-user secret.
+    pub fn kms_via_services(self) -> &'static [&'static str] {
+        match self {
+            ResourceType::Database => &["rds.*.amazonaws.com"],
+            ResourceType::Cache => &["elasticache.*.amazonaws.com"],
+            ResourceType::Environment | ResourceType::Service => &[],
+        }
+    }
+
+    /// Every action the deploying role needs for this resource, sorted and unique. App
+    /// resources also read their environment the way `data "platform_environment"` does.
+    pub fn actions(self) -> Vec<&'static str> {
+        let mut actions: Vec<&'static str> = PROVIDER_ACTIONS.to_vec();
+        for kind in self.managed_kinds() {
+            actions.extend_from_slice(kind_actions(*kind));
+        }
+        actions.extend_from_slice(self.own_actions());
+        if self != ResourceType::Environment {
+            actions.extend(environment_read_actions());
+        }
+        if !self.passed_role_services().is_empty() {
+            actions.push("iam:PassRole");
+        }
+        if !self.service_linked_roles().is_empty() {
+            actions.push("iam:CreateServiceLinkedRole");
+        }
+        if !self.kms_via_services().is_empty() {
+            actions.extend(KMS_ACTIONS);
+        }
+        actions.sort_unstable();
+        actions.dedup();
+        actions
+    }
+}
+
+const KMS_ACTIONS: [&str; 2] = ["kms:CreateGrant", "kms:DescribeKey"];
+
+/// What reading an environment needs (its data source, and every app resource): the
+/// environment's read-only actions.
+pub fn environment_read_actions() -> Vec<&'static str> {
+    let mut actions: Vec<&'static str> = PROVIDER_ACTIONS.to_vec();
+    for kind in ResourceType::Environment.managed_kinds() {
+        actions.extend(kind_actions(*kind).iter().filter(|a| is_read_only(a)));
+    }
+    actions.extend(
+        ResourceType::Environment
+            .own_actions()
+            .iter()
+            .filter(|a| is_read_only(a)),
+    );
+    actions.sort_unstable();
+    actions.dedup();
+    actions
+}
+
+/// One statement of a policy document.
+struct Statement {
+    sid: &'static str,
+    actions: Vec<&'static str>,
+    resources: Vec<&'static str>,
+    /// (operator, key, values).
+    condition: Option<(&'static str, &'static str, Vec<&'static str>)>,
+}
+
+fn sorted_unique<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut items: Vec<&str> = items.into_iter().collect();
+    items.sort_unstable();
+    items.dedup();
+    items
+}
+
+fn statements(resource_types: &[ResourceType]) -> Vec<Statement> {
+    let all = sorted_unique(
+        PROVIDER_ACTIONS
+            .iter()
+            .copied()
+            .chain(resource_types.iter().flat_map(|t| t.actions())),
+    );
+    let special = ["iam:PassRole", "iam:CreateServiceLinkedRole"];
+    let is_role_action = |a: &str| a.starts_with("iam:") && !special.contains(&a);
+    let is_scoped_secret_action =
+        |a: &str| a.starts_with("secretsmanager:") && !UNSCOPED_SECRET_ACTIONS.contains(&a);
+    let mut out = Vec::new();
+    let mut push = |sid, actions: Vec<&'static str>, resources, condition| {
+        if !actions.is_empty() {
+            out.push(Statement {
+                sid,
+                actions,
+                resources,
+                condition,
+            });
+        }
+    };
+    push(
+        "PlatformObjects",
+        all.iter()
+            .copied()
+            .filter(|a| {
+                !is_role_action(a)
+                    && !is_scoped_secret_action(a)
+                    && !special.contains(a)
+                    && !KMS_ACTIONS.contains(a)
+            })
+            .collect(),
+        vec!["*"],
+        None,
+    );
+    push(
+        "PlatformSecrets",
+        all.iter()
+            .copied()
+            .filter(|a| is_scoped_secret_action(a))
+            .collect(),
+        SECRET_ARNS.to_vec(),
+        None,
+    );
+    push(
+        "PlatformRoles",
+        all.iter().copied().filter(|a| is_role_action(a)).collect(),
+        vec![PROVIDER_ROLE_ARN],
+        None,
+    );
+    let passed = sorted_unique(
+        resource_types
+            .iter()
+            .flat_map(|t| t.passed_role_services().iter().copied()),
+    );
+    if !passed.is_empty() {
+        push(
+            "PassPlatformRoles",
+            vec!["iam:PassRole"],
+            vec![PROVIDER_ROLE_ARN],
+            Some(("StringEquals", "iam:PassedToService", passed)),
+        );
+    }
+    let linked = sorted_unique(
+        resource_types
+            .iter()
+            .flat_map(|t| t.service_linked_roles().iter().copied()),
+    );
+    if !linked.is_empty() {
+        push(
+            "ServiceLinkedRoles",
+            vec!["iam:CreateServiceLinkedRole"],
+            vec![SERVICE_LINKED_ROLE_ARN],
+            Some(("StringEquals", "iam:AWSServiceName", linked)),
+        );
+    }
+    let via = sorted_unique(
+        resource_types
+            .iter()
+            .flat_map(|t| t.kms_via_services().iter().copied()),
+    );
+    if !via.is_empty() {
+        push(
+            "KeysThroughServices",
+            KMS_ACTIONS.to_vec(),
+            vec!["*"],
+            Some(("StringLike", "kms:ViaService", via)),
+        );
+    }
+    out
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+/// `"a"` for one value, an indented array for several.
+fn json_values(values: &[&str], indent: &str) -> String {
+    match values {
+        [one] => json_string(one),
+        many => {
+            let items: Vec<String> = many
+                .iter()
+                .map(|v| format!("{indent}  {}", json_string(v)))
+                .collect();
+            format!("[\n{}\n{indent}]", items.join(",\n"))
+        }
+    }
+}
+
+/// A least-privilege IAM policy document for deploying the given resource types, as
+/// indented JSON with a stable order (statements, then `Sid`, `Effect`, `Action`, `Resource`,
+/// `Condition`). Object-level actions take `*` because the objects' IDs are minted by AWS;
+/// IAM role actions and Secrets Manager actions are limited to the names the provider uses.
+pub fn deployer_policy_json(resource_types: &[ResourceType]) -> String {
+    let statements: Vec<String> = statements(resource_types)
+        .iter()
+        .map(|s| {
+            let mut fields = vec![
+                format!("      \"Sid\": {}", json_string(s.sid)),
+                "      \"Effect\": \"Allow\"".to_string(),
+                format!("      \"Action\": {}", json_values(&s.actions, "      ")),
+                format!("      \"Resource\": {}", json_values(&s.resources, "      ")),
+            ];
+            if let Some((operator, key, values)) = &s.condition {
+                fields.push(format!(
+                    "      \"Condition\": {{\n        {}: {{\n          {}: {}\n        }}\n      }}",
+                    json_string(operator),
+                    json_string(key),
+                    json_values(values, "          "),
+                ));
+            }
+            format!("    {{\n{}\n    }}", fields.join(",\n"))
+        })
+        .collect();
+    format!(
+        "{{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n{}\n  ]\n}}\n",
+        statements.join(",\n")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_sorted_unique(what: &str, items: &[&str]) {
+        let mut sorted = items.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(items, sorted.as_slice(), "{what}: not sorted and unique");
+    }
+
+    #[test]
+    fn every_list_is_sorted_unique_and_well_formed() {
+        for kind in Kind::ALL {
+            let actions = kind_actions(kind);
+            assert_sorted_unique(kind.prefix(), actions);
+            for action in actions {
+                let (service, name) = action.split_once(':').expect("service:Action");
+                assert!(!service.is_empty() && name.starts_with(|c: char| c.is_ascii_uppercase()));
+            }
+        }
+        for t in ResourceType::ALL {
+            assert_sorted_unique(t.type_name(), t.own_actions());
+            assert_sorted_unique(t.type_name(), &t.actions());
+            assert_eq!(ResourceType::from_type_name(t.type_name()), Some(t));
+        }
+    }
+
+    #[test]
+    fn app_resources_can_read_their_environment() {
+        let reads = environment_read_actions();
+        assert!(reads.contains(&"ec2:DescribeVpcs") && reads.contains(&"iam:GetRole"));
+        assert!(reads.iter().all(|a| is_read_only(a)));
+        for t in [
+            ResourceType::Service,
+            ResourceType::Database,
+            ResourceType::Cache,
+        ] {
+            let actions = t.actions();
+            for read in &reads {
+                assert!(actions.contains(read), "{}: {read}", t.type_name());
+            }
+            assert!(!actions.contains(&"ec2:CreateVpc"), "{}", t.type_name());
+        }
+    }
+
+    /// Every kind an expansion names is one the resource manages, or one of the
+    /// environment's, which app resources only read (external references).
+    #[test]
+    fn expansions_use_only_covered_kinds() {
+        for (t, source) in [
+            (
+                ResourceType::Environment,
+                include_str!("expand/environment.rs"),
+            ),
+            (ResourceType::Service, include_str!("expand/service.rs")),
+            (ResourceType::Database, include_str!("expand/database.rs")),
+            (ResourceType::Cache, include_str!("expand/cache.rs")),
+        ] {
+            for kind in Kind::ALL {
+                let named = source
+                    .match_indices(&format!("Kind::{kind:?}"))
+                    .any(|(at, m)| {
+                        !source[at + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+                    });
+                let covered = t.managed_kinds().contains(&kind)
+                    || ResourceType::Environment.managed_kinds().contains(&kind);
+                assert!(!named || covered, "{} names {kind:?}", t.type_name());
+            }
+        }
+    }
+
+    #[test]
+    fn pass_role_is_limited_to_the_provider_roles() {
+        let policy = deployer_policy_json(&ResourceType::ALL);
+        let parsed: serde_json::Value = serde_json::from_str(&policy).expect("valid JSON");
+        let statements = parsed["Statement"].as_array().expect("statements");
+        let pass = statements
+            .iter()
+            .find(|s| s["Action"] == "iam:PassRole")
+            .expect("a PassRole statement");
+        assert_eq!(pass["Resource"], PROVIDER_ROLE_ARN);
+        assert_eq!(
+            pass["Condition"]["StringEquals"]["iam:PassedToService"],
+            serde_json::json!(["ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"])
+        );
+        for s in statements {
+            let actions: Vec<&str> = match &s["Action"] {
+                serde_json::Value::String(a) => vec![a.as_str()],
+                other => other
+                    .as_array()
+                    .expect("actions")
+                    .iter()
+                    .filter_map(|a| a.as_str())
+                    .collect(),
+            };
+            if actions.iter().any(|a| a.starts_with("iam:")) {
+                assert_ne!(s["Resource"], "*", "{}", s["Sid"]);
+            }
+        }
+    }
+
+    #[test]
+    fn cache_policy_golden() {
+        let expected = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "PlatformObjects",
+      "Effect": "Allow",
+      "Action": [
+        "acm:DescribeCertificate",
+        "acm:ListCertificates",
+        "acm:ListTagsForCertificate",
+        "ec2:AuthorizeSecurityGroupEgress",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:CreateSecurityGroup",
+        "ec2:CreateTags",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DeleteSecurityGroup",
+        "ec2:DeleteTags",
+        "ec2:DescribeAddresses",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeFlowLogs",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeNatGateways",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcAttribute",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeVpcs",
+        "ec2:ModifySecurityGroupRules",
+        "ec2:RevokeSecurityGroupEgress",
+        "ec2:RevokeSecurityGroupIngress",
+        "ecs:DescribeClusters",
+        "ecs:DescribeServices",
+        "ecs:ListServices",
+        "elasticache:AddTagsToResource",
+        "elasticache:CreateReplicationGroup",
+        "elasticache:DecreaseReplicaCount",
+        "elasticache:DeleteReplicationGroup",
+        "elasticache:DescribeCacheClusters",
+        "elasticache:DescribeCacheSubnetGroups",
+        "elasticache:DescribeReplicationGroups",
+        "elasticache:IncreaseReplicaCount",
+        "elasticache:ListTagsForResource",
+        "elasticache:ModifyReplicationGroup",
+        "elasticache:RemoveTagsFromResource",
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTags",
+        "logs:DescribeLogGroups",
+        "logs:ListTagsForResource",
+        "rds:DescribeDBInstances",
+        "rds:DescribeDBSubnetGroups",
+        "rds:ListTagsForResource",
+        "secretsmanager:GetRandomPassword",
+        "sts:GetCallerIdentity"
+      ],
+      "Resource": "*"
+    },
+    {
+      "Sid": "PlatformSecrets",
+      "Effect": "Allow",
+      "Action": [
+        "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:RestoreSecret",
+        "secretsmanager:TagResource",
+        "secretsmanager:UntagResource",
+        "secretsmanager:UpdateSecret"
+      ],
+      "Resource": [
+        "arn:aws:secretsmanager:*:*:secret:platform/*",
+        "arn:aws:secretsmanager:*:*:secret:rds!*"
+      ]
+    },
+    {
+      "Sid": "PlatformRoles",
+      "Effect": "Allow",
+      "Action": [
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies"
+      ],
+      "Resource": "arn:aws:iam::*:role/platform-*"
+    },
+    {
+      "Sid": "ServiceLinkedRoles",
+      "Effect": "Allow",
+      "Action": "iam:CreateServiceLinkedRole",
+      "Resource": "arn:aws:iam::*:role/aws-service-role/*",
+      "Condition": {
+        "StringEquals": {
+          "iam:AWSServiceName": "elasticache.amazonaws.com"
+        }
+      }
+    },
+    {
+      "Sid": "KeysThroughServices",
+      "Effect": "Allow",
+      "Action": [
+        "kms:CreateGrant",
+        "kms:DescribeKey"
+      ],
+      "Resource": "*",
+      "Condition": {
+        "StringLike": {
+          "kms:ViaService": "elasticache.*.amazonaws.com"
+        }
+      }
+    }
+  ]
+}
+"#;
+        let actual = deployer_policy_json(&[ResourceType::Cache]);
+        assert_eq!(actual, expected, "actual:\n{actual}");
+        // The provider block alone still checks the credentials.
+        let bare: serde_json::Value =
+            serde_json::from_str(&deployer_policy_json(&[])).expect("valid JSON");
+        assert_eq!(
+            bare["Statement"],
+            serde_json::json!([{
+                "Sid": "PlatformObjects",
+                "Effect": "Allow",
+                "Action": "sts:GetCallerIdentity",
+                "Resource": "*"
+            }])
+        );
+    }
+}
