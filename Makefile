@@ -4,8 +4,9 @@ export PROVIDER_BINARY := $(CURDIR)/target/debug/terraform-provider-platform
 
 .PHONY: demo test tools lint build unit acc docs release registry
 
+# make demo EXAMPLE=web-app runs another example from examples/.
 demo:
-	bash scripts/demo.sh
+	bash scripts/demo.sh $(EXAMPLE)
 
 # No separate `build`: the binary tests need CARGO_BIN_EXE, so `cargo test` builds the provider
 # itself (with the dev-dependency features), and a plain `cargo build` first would compile every

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The README's main command: builds the provider, starts the local AWS emulator, runs
-# `terraform init` and `apply` on examples/quickstart and prints the outputs.
+# `terraform init` and `apply` on an example (examples/quickstart unless named: `demo.sh web-app`)
+# and prints the outputs.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 terraform="${TERRAFORM:-$repo/.tools/bin/terraform-1.15.5}"
 work="$repo/.work/demo"
+example="${1:-quickstart}"
+[[ -d "examples/$example" ]] || { echo "no example named $example in examples/" >&2; exit 2; }
 
 bash .ci/install-tools.sh
 cargo build --bin terraform-provider-platform
@@ -17,7 +20,7 @@ echo "local AWS emulator (moto) on http://127.0.0.1:$port"
 
 rm -rf "$work" && mkdir -p "$work/mirror/example.local/acme/platform/0.1.0/linux_amd64"
 cp target/debug/terraform-provider-platform "$work/mirror/example.local/acme/platform/0.1.0/linux_amd64/terraform-provider-platform_v0.1.0"
-cp -r examples/quickstart "$work/quickstart"
+cp -r "examples/$example" "$work/$example"
 cat > "$work/offline.tfrc" <<TFRC
 provider_installation {
   filesystem_mirror {
@@ -32,11 +35,13 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-eas
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 unset AWS_PROFILE AWS_CA_BUNDLE
 
-cd "$work/quickstart"
+cd "$work/$example"
+vars=()
+[[ -f emulator.tfvars ]] && vars=(-var-file=emulator.tfvars)
 "$terraform" init -input=false -no-color
-"$terraform" apply -input=false -no-color -auto-approve
+"$terraform" apply -input=false -no-color -auto-approve "${vars[@]}"
 echo
 echo "== outputs =="
 "$terraform" output -no-color
 echo
-echo "The emulator stops now; its state is gone. The module is in $work/quickstart."
+echo "The emulator stops now; its state is gone. The module is in $work/$example."

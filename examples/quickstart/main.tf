@@ -66,8 +66,9 @@ resource "platform_service" "web" {
   environment_variables = {
     LOG_LEVEL = "info"
   }
-  database_access = [platform_database.main.id] # DATABASE_URL, PGHOST, ... from Secrets Manager
-  cache_access    = [platform_cache.sessions.id] # REDIS_URL
+  # DATABASE_URL, PGHOST, ... and REDIS_URL, from Secrets Manager
+  database_access = [platform_database.main.id]
+  cache_access    = [platform_cache.sessions.id]
 
   routing {
     hosts = [var.domain]

@@ -1,0 +1,150 @@
+# Encore-style application on AWS (PRODUCT.md §10 (c)): an environment per stage, each with
+# its own VPC over two AZs and three subnet tiers, and the same three services in every stage.
+# Each service runs on ECS Fargate with its own task role (`iam`), its own PostgreSQL database
+# and its secrets as environment variables; the stage's Redis cache serves the api service.
+#
+# The stages and services are data (locals below), so adding a service or a stage is one
+# entry. Credentials, region and endpoints come from the standard AWS_* environment variables.
+
+terraform {
+  required_version = ">= 1.0.3"
+  required_providers {
+    platform = {
+      source  = "example.local/acme/platform"
+      version = "0.1.0"
+    }
+  }
+}
+
+provider "platform" {
+  default_tags {
+    tags = {
+      "managed-with" = "terraform"
+      "app"          = var.app
+    }
+  }
+}
+
+locals {
+  # Stage => tier and VPC range. Staging: single NAT, REJECT flow logs kept 30 days, databases
+  # protected. Prod: NAT per AZ, essential VPC endpoints, ALL flow logs kept 365 days,
+  # Multi-AZ databases and cache. Both stages use two AZs, as Encore does.
+  stages = {
+    staging = { tier = "staging", cidr = "10.1.0.0/16" }
+    prod    = { tier = "prod", cidr = "10.2.0.0/16" }
+  }
+
+  # Service => what it is allowed to do (its task role) and whether the load balancer routes
+  # to it. Policies name resources made alongside (bucket, queue, SES identity).
+  services = {
+    api = {
+      public = true
+      statements = [{
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = ["arn:aws:s3:::${var.app}-uploads/*"]
+      }]
+    }
+    billing = {
+      public = false
+      statements = [{
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"]
+        Resource = ["arn:aws:sqs:*:*:${var.app}-billing-events"]
+      }]
+    }
+    notify = {
+      public = false
+      statements = [{
+        Effect   = "Allow"
+        Action   = ["ses:SendEmail", "ses:SendRawEmail"]
+        Resource = ["*"]
+      }]
+    }
+  }
+
+  # One entry per (stage, service): "prod/api", ...
+  deployments = {
+    for pair in setproduct(keys(local.stages), keys(local.services)) :
+    "${pair[0]}/${pair[1]}" => { stage = pair[0], service = pair[1] }
+  }
+
+  # Prod answers on the domain itself, other stages on `<stage>.<domain>`.
+  hosts = { for stage in keys(local.stages) : stage => stage == "prod" ? var.domain : "${stage}.${var.domain}" }
+}
+
+resource "platform_environment" "stage" {
+  for_each = local.stages
+
+  name = "${var.app}-${each.key}"
+  tier = each.value.tier
+  # null keeps the tier's default (prod refuses destroy); false lifts it.
+  deletion_protection = var.deletion_protection ? null : false
+
+  network {
+    cidr     = each.value.cidr
+    az_count = 2
+  }
+
+  ingress {
+    domain = local.hosts[each.key]
+  }
+}
+
+# A database per service: Encore gives each service its own database; until the provider has
+# per-service database roles, each gets its own instance.
+resource "platform_database" "service" {
+  for_each = local.deployments
+
+  environment_id      = platform_environment.stage[each.value.stage].id
+  name                = each.value.service
+  deletion_protection = var.deletion_protection ? null : false
+}
+
+resource "platform_cache" "stage" {
+  for_each = local.stages
+
+  environment_id = platform_environment.stage[each.key].id
+  name           = "cache"
+  engine         = "redis"
+  engine_version = "7"
+  # Staging: one replica, no failover. Prod: two replicas, Multi-AZ.
+}
+
+resource "platform_service" "service" {
+  for_each = local.deployments
+
+  environment_id = platform_environment.stage[each.value.stage].id
+  name           = each.value.service
+  image          = "${var.image_repository}/${each.value.service}:${var.image_tag}"
+  # CI pushes new images; Terraform deploys the first one and then leaves the image alone.
+  image_source = "external"
+
+  environment_variables = {
+    ENCORE_APP   = var.app
+    ENCORE_ENV   = each.value.stage
+    SERVICE_NAME = each.value.service
+  }
+  secrets         = lookup(var.secrets, each.value.service, {})
+  database_access = [platform_database.service[each.key].id]
+  cache_access    = each.value.service == "api" ? [platform_cache.stage[each.value.stage].id] : []
+
+  # Its own task role, holding only this service's permissions.
+  iam {
+    policy_json = jsonencode({
+      Version   = "2012-10-17"
+      Statement = local.services[each.value.service].statements
+    })
+  }
+
+  dynamic "routing" {
+    for_each = local.services[each.value.service].public ? [1] : []
+    content {
+      hosts = [local.hosts[each.value.stage]]
+    }
+  }
+
+  deployment {
+    wait = var.wait_for_deployment
+  }
+}
