@@ -32,6 +32,9 @@ const WIRE_TARGETS: &[&str] = &[
     "aws_smithy_runtime_api",
     "aws_smithy_http_client",
     "aws_smithy_http",
+    // Canonical requests, and whole bodies when a user sets LOG_SIGNABLE_BODY=true.
+    "aws_sigv4",
+    "aws_runtime",
     "aws_sdk_secretsmanager",
     "aws_sdk_elasticache",
     "aws_sdk_rds",
@@ -74,6 +77,11 @@ mod filter_tests {
         ));
         assert!(!enabled(&targets, "aws_smithy_runtime", Level::DEBUG));
         assert!(enabled(&targets, "aws_smithy_runtime", Level::INFO));
+        assert!(!enabled(
+            &targets,
+            "aws_sigv4::http_request::sign",
+            Level::TRACE
+        ));
         let quiet = filter(Level::WARN);
         assert!(!enabled(&quiet, "aws_smithy_runtime", Level::INFO));
     }
