@@ -89,8 +89,11 @@ if ! command -v gpg >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg
 fi
 
-v_old="$("$bin/terraform-1.0.3" version | head -n1)"
-v_new="$("$wrapper" version | head -n1)"
+# The whole output, then its first line: `| head -n1` would end Terraform with SIGPIPE (fatal
+# under pipefail) whenever it prints more, e.g. a warning about a missing CLI config file.
+first_line() { local out; out="$(TF_CLI_CONFIG_FILE=/dev/null "$@" version 2>/dev/null)"; printf '%s' "${out%%$'\n'*}"; }
+v_old="$(first_line "$bin/terraform-1.0.3")"
+v_new="$(first_line "$wrapper")"
 [[ "$v_old" == "Terraform v1.0.3" ]] || { say "unexpected: $v_old"; exit 1; }
 [[ "$v_new" == "Terraform v1.15.5" ]] || { say "unexpected: $v_new"; exit 1; }
 say "ready: $v_old, $v_new, moto $MOTO_VERSION"
