@@ -21,8 +21,9 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
+# The provider as `cargo test` builds it (same SDK features, so nothing compiles twice).
 build:
-	cargo build --bin terraform-provider-platform
+	cargo test -p terraform-provider-platform --test binary --no-run
 
 unit:
 	cargo test --all-targets

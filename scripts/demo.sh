@@ -11,7 +11,9 @@ example="${1:-quickstart}"
 [[ -d "examples/$example" ]] || { echo "no example named $example in examples/" >&2; exit 2; }
 
 bash .ci/install-tools.sh
-cargo build --bin terraform-provider-platform
+# Built as `make test` builds it (with the test features of the SDK crates), so that running
+# both commands compiles the SDK once; `cargo build` alone would compile it a second time.
+cargo test --quiet -p terraform-provider-platform --test binary --no-run
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 scripts/moto.sh start "$port" "$repo/.work"
