@@ -267,7 +267,9 @@ fn entry<'a>(map: &'a Value, key: &str) -> Option<&'a str> {
         .and_then(Value::as_str)
 }
 
-/// Reads an environment the way the data source does. `None` when it does not exist.
+/// Reads an environment the way the data source does. `None` when it does not exist, and when
+/// some of its expected children are missing: a run that stopped halfway through creating or
+/// deleting it, which the environment's own plan completes first.
 pub async fn lookup_environment(
     ctx: &Ctx,
     configured_slot: &ConfiguredSlot,
@@ -280,7 +282,7 @@ pub async fn lookup_environment(
     if response.diagnostics.has_errors() {
         return Err(response.diagnostics);
     }
-    if response.new_state.is_null() {
+    if response.new_state.is_null() || !all_children_exist(&response.new_state) {
         return Ok(None);
     }
     Ok(Some(environment_ref(
@@ -288,6 +290,15 @@ pub async fn lookup_environment(
         &configured.region,
         &response.new_state,
     )))
+}
+
+/// Whether every child in an environment's `resources` map has an ID (a read leaves the missing
+/// ones null).
+fn all_children_exist(state: &Value) -> bool {
+    state
+        .get("resources")
+        .as_entries()
+        .is_none_or(|children| children.values().all(|id| !id.is_null()))
 }
 
 /// The facts an app resource needs, from an environment's state.
@@ -457,7 +468,7 @@ impl<K: AppKind> AppResource<K> {
                     Diagnostic::error(
                         "Environment not found",
                         format!(
-                            "No environment named {:?} exists in this account and region.",
+                            "No complete environment named {:?} exists in this account and region; if a run stopped while creating or deleting it, apply the environment first.",
                             environment_name(&req.config).unwrap_or_default()
                         ),
                     )
@@ -562,7 +573,8 @@ impl<K: AppKind> Resource for AppResource<K> {
         let env = match self.environment(ctx, &configured, &req.config).await {
             Ok(Some(env)) => env,
             Ok(None) => {
-                // Made in the same apply: everything waits for it.
+                // Made in the same apply, or half made or deleted by a run that stopped: the
+                // environment applies first, and everything waits for it.
                 response.planned_state = unknown;
                 return response;
             }
@@ -828,6 +840,28 @@ mod tests {
     use crate::framework::schema::check_schema;
     use crate::plan::ledger::Recorded;
     use crate::plan::node::{ChildSpec, Kind, LogGroupSpec};
+
+    #[test]
+    fn an_environment_with_a_missing_child_is_not_ready() {
+        let state = |ids: &[(&str, Value)]| {
+            let mut state = Value::Object(BTreeMap::new());
+            state.set(
+                "resources",
+                Value::Map(
+                    ids.iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect(),
+                ),
+            );
+            state
+        };
+        let id = |s: &str| Value::String(s.into());
+        assert!(all_children_exist(&state(&[("ec2.vpc/main", id("vpc-1"))])));
+        assert!(!all_children_exist(&state(&[
+            ("ec2.vpc/main", id("vpc-1")),
+            ("elbv2.listener/https", Value::Null),
+        ])));
+    }
 
     #[test]
     fn schemas_pass_terraform_checks() {
