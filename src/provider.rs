@@ -125,6 +125,30 @@ fn valid_role_arn(value: &Value) -> Option<String> {
     })
 }
 
+/// STS takes session names of `[\w+=,.@-]` only; anything else would fail at configure, in
+/// AssumeRole, instead of at validate.
+fn valid_session_name(value: &Value) -> Option<String> {
+    let name = value.as_str()?;
+    let ok = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    (!ok).then(|| {
+        format!("{name:?} may hold only letters, digits and _+=,.@- (STS refuses anything else)")
+    })
+}
+
+/// STS takes external IDs of `[\w+=,.@:/-]` only. The value is not echoed: it is a shared
+/// secret of the role's trust policy.
+fn valid_external_id(value: &Value) -> Option<String> {
+    let id = value.as_str()?;
+    let ok = id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c));
+    (!ok).then(|| {
+        "may hold only letters, digits and _+=,.@:/- (STS refuses anything else)".to_string()
+    })
+}
+
 fn valid_url(value: &Value) -> Option<String> {
     let url = value.as_str()?;
     let rest = url
@@ -265,13 +289,15 @@ impl Provider for PlatformProvider {
                         Attribute::string("session_name")
                             .optional()
                             .description("Session name; default `terraform-provider-platform`.")
-                            .validate(Validator::LengthBetween(2, 64)),
+                            .validate(Validator::LengthBetween(2, 64))
+                            .validate(Validator::Custom(valid_session_name)),
                     )
                     .attribute(
                         Attribute::string("external_id")
                             .optional()
                             .description("External ID the role's trust policy requires.")
-                            .validate(Validator::LengthBetween(2, 1224)),
+                            .validate(Validator::LengthBetween(2, 1224))
+                            .validate(Validator::Custom(valid_external_id)),
                     ),
             )
             .single_block("endpoints", endpoints)
@@ -461,4 +487,94 @@ async fn build_clients(config: &Value) -> Result<Configured, Diagnostic> {
         region,
         default_tags,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::resource::validate_block;
+
+    fn assume_role(attrs: &[(&str, &str)]) -> Value {
+        let mut role: BTreeMap<String, Value> = [
+            ("role_arn", "arn:aws:iam::123456789012:role/deployer"),
+            ("session_name", "deploy"),
+            ("external_id", "ext-1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::string(*v)))
+        .collect();
+        for (k, v) in attrs {
+            role.insert(k.to_string(), Value::string(*v));
+        }
+        let mut config = Value::Object(BTreeMap::new());
+        config.set("assume_role", Value::Object(role));
+        config
+    }
+
+    fn summaries(config: &Value) -> Vec<String> {
+        let provider = PlatformProvider::new();
+        let mut diags = validate_block(&provider.schema().block, config, &AttrPath::root());
+        diags.extend(provider.validate(config));
+        diags.0.into_iter().map(|d| d.summary).collect()
+    }
+
+    #[test]
+    fn assume_role_names_use_the_characters_sts_accepts() {
+        struct Case {
+            reason: &'static str,
+            attrs: &'static [(&'static str, &'static str)],
+            want: &'static [&'static str],
+        }
+        let cases = [
+            Case {
+                reason: "valid",
+                attrs: &[],
+                want: &[],
+            },
+            Case {
+                reason: "every allowed character",
+                attrs: &[
+                    ("session_name", "a_b+c=d,e.f@g-h"),
+                    ("external_id", "a:b/c_d+e=f,g.h@i-j"),
+                ],
+                want: &[],
+            },
+            Case {
+                reason: "space in the session name",
+                attrs: &[("session_name", "deploy bot")],
+                want: &["Invalid value for assume_role.session_name"],
+            },
+            Case {
+                reason: "slash in the session name",
+                attrs: &[("session_name", "ci/deploy")],
+                want: &["Invalid value for assume_role.session_name"],
+            },
+            Case {
+                reason: "non-ASCII external ID",
+                attrs: &[("external_id", "clé-secrète")],
+                want: &["Invalid value for assume_role.external_id"],
+            },
+        ];
+        for case in cases {
+            assert_eq!(
+                summaries(&assume_role(case.attrs)),
+                case.want,
+                "{}",
+                case.reason
+            );
+        }
+    }
+
+    #[test]
+    fn external_id_stays_out_of_the_diagnostic() {
+        let provider = PlatformProvider::new();
+        let config = assume_role(&[("external_id", "s3cret value")]);
+        let diags = validate_block(&provider.schema().block, &config, &AttrPath::root());
+        assert_eq!(diags.0.len(), 1);
+        assert!(
+            !diags.0[0].detail.contains("s3cret"),
+            "{}",
+            diags.0[0].detail
+        );
+    }
 }

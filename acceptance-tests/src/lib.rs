@@ -179,6 +179,90 @@ impl Drop for Emulator {
     }
 }
 
+/// `scripts/aws-proxy.py` in front of an emulator: latency, injected faults and a JSON-lines log
+/// of every AWS call (see the script's header). Stopped on drop.
+pub struct Proxy {
+    child: Child,
+    port: u16,
+    /// The call log, one JSON object per AWS call.
+    pub log: PathBuf,
+}
+
+impl Proxy {
+    /// Starts the proxy with extra flags, e.g. `["--latency-ms", "20"]`.
+    pub fn start(emulator: &Emulator, args: &[&str]) -> Proxy {
+        let log_dir = repo_root().join("target/acceptance");
+        std::fs::create_dir_all(&log_dir).expect("log dir");
+        let name = unique("proxy-");
+        let log = log_dir.join(format!("{name}.jsonl"));
+        let stderr_path = log_dir.join(format!("{name}.log"));
+        let stderr = std::fs::File::create(&stderr_path).expect("proxy stderr");
+        let mut child = Command::new(tools_dir().join("venv/bin/python"))
+            .arg(repo_root().join("scripts/aws-proxy.py"))
+            .arg("--upstream")
+            .arg(emulator.endpoint())
+            .arg("--log")
+            .arg(&log)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start aws-proxy.py");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("proxy stdout");
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let Some(port) = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|p| p.parse().ok())
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "aws-proxy.py did not start ({line:?}): {}",
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        };
+        Proxy { child, port, log }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every AWS call logged so far.
+    pub fn calls(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// The totals since start or the last [`Proxy::reset_stats`]: `calls`, `mutating`, `read`,
+    /// `faults`, `by_action`, `by_fault`.
+    pub fn stats(&self) -> serde_json::Value {
+        let response = http(self.port, "GET", "/__proxy/stats").expect("proxy stats");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or("");
+        serde_json::from_str(body).expect("proxy stats JSON")
+    }
+
+    pub fn reset_stats(&self) {
+        http(self.port, "POST", "/__proxy/reset").expect("reset proxy stats");
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn http(port: u16, method: &str, path: &str) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
@@ -240,6 +324,8 @@ pub struct Workspace {
     pub dir: PathBuf,
     pub tf: Tf,
     endpoint: String,
+    /// Sets `AWS_MAX_ATTEMPTS=1` so emulator gaps fail fast; see [`Workspace::sdk_default_retries`].
+    single_attempt: bool,
 }
 
 pub struct Run {
@@ -250,6 +336,11 @@ pub struct Run {
 
 impl Workspace {
     pub fn new(tf: Tf, emulator: &Emulator) -> Workspace {
+        Workspace::with_endpoint(tf, &emulator.endpoint())
+    }
+
+    /// A workspace whose AWS calls go to `endpoint`, e.g. a [`Proxy`] in front of the emulator.
+    pub fn with_endpoint(tf: Tf, endpoint: &str) -> Workspace {
         let dir = repo_root().join("target/acceptance").join(unique("ws-"));
         std::fs::create_dir_all(&dir).expect("workspace");
         build_mirror(&dir.join("mirror"));
@@ -264,8 +355,16 @@ impl Workspace {
         Workspace {
             dir,
             tf,
-            endpoint: emulator.endpoint(),
+            endpoint: endpoint.to_string(),
+            single_attempt: true,
         }
+    }
+
+    /// Leaves `AWS_MAX_ATTEMPTS` unset, so the provider retries with its own default (for tests
+    /// that inject faults).
+    pub fn sdk_default_retries(mut self) -> Workspace {
+        self.single_attempt = false;
+        self
     }
 
     /// Writes `main.tf` with the provider requirements prepended.
@@ -299,8 +398,12 @@ impl Workspace {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_MAX_ATTEMPTS", "1");
+            .env("AWS_ENDPOINT_URL", &self.endpoint);
+        if self.single_attempt {
+            command.env("AWS_MAX_ATTEMPTS", "1");
+        } else {
+            command.env_remove("AWS_MAX_ATTEMPTS");
+        }
         command
     }
 

@@ -1,14 +1,30 @@
-//! Invalid configurations fail at validate with a diagnostic on the attribute, before any AWS
-//! call (Terraform's validate walk never configures the provider).
+//! Invalid configurations fail with a diagnostic on the offending attribute, before any AWS
+//! call that changes anything.
+//!
+//! Most cases fail at validate (Terraform's validate walk never configures the provider); the
+//! plan cases need plan-time reads (zones, a certificate). Every Terraform run goes through
+//! scripts/aws-proxy.py, which sees each AWS call, and the test ends by asserting that none of
+//! them was mutating. Diagnostics are read from `-json` output: the case's summary must be an
+//! error whose source range starts on the line Terraform quotes, so the attribute path is
+//! checked, not just the message.
 
-use acceptance_tests::{tools_ready, Emulator, Tf, Workspace};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
+use acceptance_tests::{repo_root, tools_ready, Emulator, Run, Tf, Workspace, SOURCE, VERSION};
+use serde_json::Value as Json;
+
+/// A resource case: the body of a `platform_environment` block (`CASES`) or whole resource
+/// blocks (`APP_CASES`), checked at validate.
 struct Case {
     reason: &'static str,
     body: &'static str,
-    /// Expected diagnostic summary.
+    /// Expected diagnostic summary, exactly.
     summary: &'static str,
-    /// Text of the offending source line, which Terraform quotes when the path is set.
+    /// Text of the source line the diagnostic points at, which Terraform finds from the
+    /// attribute path (an absent attribute makes it point at the enclosing block).
     line: &'static str,
 }
 
@@ -35,7 +51,7 @@ const CASES: &[Case] = &[
   tier = "dev"
   network { cidr = "10.0.0.0/24" }"#,
         summary: "VPC prefix too small for the subnets",
-        line: "",
+        line: r#"network { cidr = "10.0.0.0/24" }"#,
     },
     Case {
         reason: "az_count out of range",
@@ -82,7 +98,7 @@ const CASES: &[Case] = &[
   tier = "dev"
   tags = { "platform:owner" = "x" }"#,
         summary: "Reserved tag key",
-        line: "",
+        line: r#"tags = { "platform:owner" = "x" }"#,
     },
     Case {
         reason: "no egress path",
@@ -159,8 +175,8 @@ const CASES: &[Case] = &[
   tier = "dev"
   ingress { scheme = "internal" }"#,
         summary: "Missing certificate",
-        // A block has no source range of its own: Terraform points at the resource.
-        line: "set ingress.domain",
+        // ingress.domain is absent: Terraform points at the resource.
+        line: r#"resource "platform_environment" "main" {"#,
     },
     Case {
         reason: "ingress with an invalid domain",
@@ -384,41 +400,355 @@ const APP_CASES: &[Case] = &[
     },
 ];
 
-fn check(ws: &Workspace, case: &Case) {
-    let result = ws.run(&["validate", "-no-color"]);
-    assert_ne!(result.code, 0, "{}: validate passed", case.reason);
+/// A provider-block case: the block's body, beside a valid environment, checked at validate.
+struct ProviderCase {
+    reason: &'static str,
+    provider: &'static str,
+    summary: &'static str,
+    line: &'static str,
+}
+
+const PROVIDER_CASES: &[ProviderCase] = &[
+    ProviderCase {
+        reason: "region that is not a region name",
+        provider: r#"region = "us east 1""#,
+        summary: "Invalid value for region",
+        line: r#"region = "us east 1""#,
+    },
+    ProviderCase {
+        reason: "endpoint without a scheme",
+        provider: r#"endpoints { ec2 = "localhost:4566" }"#,
+        summary: "Invalid value for endpoints.ec2",
+        line: r#"endpoints { ec2 = "localhost:4566" }"#,
+    },
+    ProviderCase {
+        reason: "role ARN with a short account ID",
+        provider: r#"assume_role { role_arn = "arn:aws:iam::123:role/deployer" }"#,
+        summary: "Invalid value for assume_role.role_arn",
+        line: r#"assume_role { role_arn = "arn:aws:iam::123:role/deployer" }"#,
+    },
+    ProviderCase {
+        reason: "session name STS refuses",
+        provider: r#"assume_role {
+    role_arn     = "arn:aws:iam::123456789012:role/deployer"
+    session_name = "deploy bot"
+  }"#,
+        summary: "Invalid value for assume_role.session_name",
+        line: r#"session_name = "deploy bot""#,
+    },
+    ProviderCase {
+        reason: "external ID too short",
+        provider: r#"assume_role {
+    role_arn    = "arn:aws:iam::123456789012:role/deployer"
+    external_id = "x"
+  }"#,
+        summary: "Invalid value for assume_role.external_id",
+        line: r#"external_id = "x""#,
+    },
+    ProviderCase {
+        reason: "default tag with a reserved prefix",
+        provider: r#"default_tags {
+    tags = { "aws:team" = "x" }
+  }"#,
+        summary: "Reserved tag key",
+        line: r#"tags = { "aws:team" = "x" }"#,
+    },
+    ProviderCase {
+        reason: "empty default tag key",
+        provider: r#"default_tags {
+    tags = { "" = "x" }
+  }"#,
+        summary: "Invalid tag key",
+        line: r#"tags = { "" = "x" }"#,
+    },
+    ProviderCase {
+        reason: "max_retries out of range",
+        provider: "max_retries = 101",
+        summary: "Invalid value for max_retries",
+        line: "max_retries = 101",
+    },
+    ProviderCase {
+        reason: "fractional max_retries",
+        provider: "max_retries = 2.5",
+        summary: "Invalid value for max_retries",
+        line: "max_retries = 2.5",
+    },
+    ProviderCase {
+        reason: "access key without a secret key",
+        provider: r#"access_key = "AKIAIOSFODNN7EXAMPLE""#,
+        summary: "Incomplete static credentials",
+        // secret_key is absent: Terraform points at the provider block.
+        line: r#"provider "platform" {"#,
+    },
+];
+
+/// A case only plan can find: it needs the configured provider and read-only AWS calls.
+struct PlanCase {
+    reason: &'static str,
+    provider: &'static str,
+    body: &'static str,
+    summary: &'static str,
+    line: &'static str,
+}
+
+const PLAN_CASES: &[PlanCase] = &[
+    PlanCase {
+        reason: "availability zone the region does not have",
+        provider: "",
+        body: r#"resource "platform_environment" "main" {
+  name = "env1"
+  tier = "dev"
+  network { az_ids = ["use1-az1", "mars-az9"] }
+}"#,
+        summary: "Unknown availability zone",
+        line: r#"network { az_ids = ["use1-az1", "mars-az9"] }"#,
+    },
+    PlanCase {
+        reason: "more availability zones than the region has",
+        provider: r#"region = "us-west-1""#,
+        body: r#"resource "platform_environment" "main" {
+  name = "env1"
+  tier = "dev"
+  network { az_count = 6 }
+}"#,
+        summary: "Not enough availability zones",
+        line: "network { az_count = 6 }",
+    },
+    PlanCase {
+        reason: "certificate that does not exist",
+        provider: "",
+        body: r#"resource "platform_environment" "main" {
+  name = "env1"
+  tier = "dev"
+  ingress { certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000" }
+}"#,
+        summary: "Certificate not found",
+        line: r#"ingress { certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000" }"#,
+    },
+];
+
+/// A valid resource, so a provider case fails on the provider block alone.
+const VALID_ENVIRONMENT: &str = r#"resource "platform_environment" "main" {
+  name = "env1"
+  tier = "dev"
+}"#;
+
+#[test]
+fn corpus_covers_every_resource_and_the_provider_block() {
+    let total = CASES.len() + APP_CASES.len() + PROVIDER_CASES.len() + PLAN_CASES.len();
+    assert!(total >= 40, "{total} cases");
+    assert!(
+        PROVIDER_CASES.len() >= 6,
+        "{} provider cases",
+        PROVIDER_CASES.len()
+    );
+    for noun in ["platform_service", "platform_database", "platform_cache"] {
+        assert!(
+            APP_CASES.iter().any(|c| c.body.contains(noun)),
+            "no case for {noun}"
+        );
+    }
+    let lines = CASES
+        .iter()
+        .chain(APP_CASES)
+        .map(|c| (c.reason, c.line))
+        .chain(PROVIDER_CASES.iter().map(|c| (c.reason, c.line)))
+        .chain(PLAN_CASES.iter().map(|c| (c.reason, c.line)));
+    for (reason, line) in lines {
+        assert!(!line.trim().is_empty(), "{reason}: no source line to check");
+    }
+}
+
+/// scripts/aws-proxy.py in front of the emulator: every AWS call the provider makes passes
+/// through it and is counted. Killed on drop.
+struct Proxy {
+    child: Child,
+    port: u16,
+}
+
+impl Proxy {
+    fn start(emulator: &Emulator, log: &std::path::Path) -> Proxy {
+        let mut child = Command::new(repo_root().join(".tools/venv/bin/python"))
+            .arg(repo_root().join("scripts/aws-proxy.py"))
+            .args(["--upstream", &emulator.endpoint()])
+            .arg("--log")
+            .arg(log)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start scripts/aws-proxy.py");
+        let mut first = String::new();
+        let stdout = child.stdout.take().expect("proxy stdout");
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("proxy's first line");
+        let port = first
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected proxy output {first:?}"));
+        Proxy { child, port }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn stats(&self) -> Json {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("proxy");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET /__proxy/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .expect("ask the proxy");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("proxy stats");
+        let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("proxy stats {e}: {response}"))
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes `main.tf`: the provider requirement, the provider block and the resources.
+fn write_main(ws: &Workspace, provider: &str, resources: &str) {
+    let config = format!(
+        "terraform {{\n  required_providers {{\n    platform = {{\n      source  = \"{SOURCE}\"\n      version = \"{VERSION}\"\n    }}\n  }}\n}}\n\nprovider \"platform\" {{\n  {provider}\n}}\n\n{resources}\n"
+    );
+    std::fs::write(ws.dir.join("main.tf"), config).expect("main.tf");
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Validate,
+    Plan,
+}
+
+/// The diagnostics of a `-json` run: one document for validate, one event per line for plan.
+fn diagnostics(phase: Phase, run: &Run) -> Vec<Json> {
+    match phase {
+        Phase::Validate => serde_json::from_str::<Json>(&run.stdout)
+            .ok()
+            .and_then(|doc| doc["diagnostics"].as_array().cloned())
+            .unwrap_or_default(),
+        Phase::Plan => run
+            .stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Json>(line).ok())
+            .filter(|event| event["type"] == "diagnostic")
+            .map(|event| event["diagnostic"].clone())
+            .collect(),
+    }
+}
+
+fn check(ws: &Workspace, proxy: &Proxy, phase: Phase, reason: &str, summary: &str, line: &str) {
+    let args: &[&str] = match phase {
+        Phase::Validate => &["validate", "-json", "-no-color"],
+        Phase::Plan => &["plan", "-json", "-input=false", "-no-color"],
+    };
+    let result = ws.run_with_env(args, &[("AWS_ENDPOINT_URL", &proxy.endpoint())]);
     let text = format!("{}{}", result.stdout, result.stderr);
+    assert_ne!(result.code, 0, "{reason}: {} passed:\n{text}", args[0]);
     assert!(
-        text.contains(case.summary),
-        "{}: missing {:?} in\n{text}",
-        case.reason,
-        case.summary
+        !text.contains("panic") && !text.contains("Plugin did not respond"),
+        "{reason}: the provider crashed:\n{text}"
     );
+    let diags = diagnostics(phase, &result);
+    let errors: Vec<&Json> = diags.iter().filter(|d| d["severity"] == "error").collect();
+    let matching: Vec<&&Json> = errors.iter().filter(|d| d["summary"] == summary).collect();
     assert!(
-        text.contains(case.line),
-        "{}: diagnostic does not point at {:?}:\n{text}",
-        case.reason,
-        case.line
+        !matching.is_empty(),
+        "{reason}: no error {summary:?}; errors: {:?}\n{text}",
+        errors.iter().map(|d| &d["summary"]).collect::<Vec<_>>()
     );
-    assert!(!text.contains("panic"), "{}: {text}", case.reason);
+    for diag in matching {
+        let code = diag["snippet"]["code"].as_str().unwrap_or_default();
+        assert_eq!(
+            diag["range"]["filename"], "main.tf",
+            "{reason}: {summary:?} has no source range: {diag}"
+        );
+        assert!(
+            code.contains(line),
+            "{reason}: {summary:?} points at {code:?}, not at {line:?}: {diag}"
+        );
+    }
 }
 
 fn run(tf: Tf) {
     let emulator = Emulator::start();
     let ws = Workspace::new(tf, &emulator);
+    let proxy = Proxy::start(&emulator, &ws.dir.join("aws-calls.jsonl"));
     ws.write_config("");
     ws.init();
     for case in CASES {
-        ws.write_config(&format!(
-            "resource \"platform_environment\" \"main\" {{\n  {}\n}}\n",
+        let body = format!(
+            "resource \"platform_environment\" \"main\" {{\n  {}\n}}",
             case.body
-        ));
-        check(&ws, case);
+        );
+        write_main(&ws, "", &body);
+        check(
+            &ws,
+            &proxy,
+            Phase::Validate,
+            case.reason,
+            case.summary,
+            case.line,
+        );
     }
     for case in APP_CASES {
-        ws.write_config(case.body);
-        check(&ws, case);
+        write_main(&ws, "", case.body);
+        check(
+            &ws,
+            &proxy,
+            Phase::Validate,
+            case.reason,
+            case.summary,
+            case.line,
+        );
     }
+    for case in PROVIDER_CASES {
+        write_main(&ws, case.provider, VALID_ENVIRONMENT);
+        check(
+            &ws,
+            &proxy,
+            Phase::Validate,
+            case.reason,
+            case.summary,
+            case.line,
+        );
+    }
+    for case in PLAN_CASES {
+        write_main(&ws, case.provider, case.body);
+        check(
+            &ws,
+            &proxy,
+            Phase::Plan,
+            case.reason,
+            case.summary,
+            case.line,
+        );
+    }
+    // The plan cases configured the provider and read AWS through the proxy, so it did see the
+    // traffic; none of it may have changed anything.
+    let stats = proxy.stats();
+    assert!(
+        stats["read"].as_u64().unwrap_or(0) > 0,
+        "no AWS call went through the proxy: {stats}"
+    );
+    assert_eq!(
+        stats["mutating"].as_u64(),
+        Some(0),
+        "bad input made mutating AWS calls: {}",
+        stats["by_action"]
+    );
 }
 
 #[test]
