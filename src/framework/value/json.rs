@@ -58,7 +58,14 @@ fn decode_at(json: &Json, ty: &Type, path: &str) -> Result<Value, String> {
                 .map(|(i, item)| decode_at(item, e, &format!("{path}[{i}]")))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(if matches!(ty, Type::Set(_)) {
-                Value::Set(values)
+                // Duplicates collapse, as in msgpack: a Value's set is deduplicated.
+                let mut unique: Vec<Value> = Vec::with_capacity(values.len());
+                for value in values {
+                    if !unique.contains(&value) {
+                        unique.push(value);
+                    }
+                }
+                Value::Set(unique)
             } else {
                 Value::List(values)
             })
@@ -122,6 +129,15 @@ fn json_number(n: &serde_json::Number) -> Option<Number> {
     }
 }
 
+/// A JSON number when one holds `n` exactly, else its decimal as a string (which `decode`, like
+/// go-cty, reads as a number): serde_json numbers are only i64, u64 or f64.
+fn encode_number(n: &Number) -> Json {
+    match serde_json::from_str::<serde_json::Number>(n.as_decimal()) {
+        Ok(json) if json_number(&json).as_ref() == Some(n) => Json::Number(json),
+        _ => Json::String(n.as_decimal().to_string()),
+    }
+}
+
 /// Encodes a wholly known value as JSON. Unknowns become null (JSON cannot carry them).
 pub fn encode(value: &Value, ty: &Type) -> Json {
     match value {
@@ -131,7 +147,7 @@ pub fn encode(value: &Value, ty: &Type) -> Json {
             serde_json::json!({ "type": concrete.to_json(), "value": encode(value, &concrete) })
         }
         Value::Bool(b) => Json::Bool(*b),
-        Value::Number(n) => serde_json::from_str(n.as_decimal()).unwrap_or(Json::Null),
+        Value::Number(n) => encode_number(n),
         Value::String(s) => Json::String(s.clone()),
         Value::List(items) | Value::Set(items) | Value::Tuple(items) => Json::Array(
             items
@@ -217,5 +233,32 @@ mod tests {
         assert_eq!(v.as_number().unwrap().as_decimal(), "18446744073709551617");
         let v = decode_bytes(b"1.5", &Type::Number).unwrap();
         assert_eq!(v.as_number().unwrap().as_decimal(), "1.5");
+    }
+
+    /// Found by fuzz/fuzz_targets/value_decode.rs: JSON kept duplicates msgpack collapses.
+    #[test]
+    fn set_duplicates_collapse_as_in_msgpack() {
+        let ty = Type::set(Type::String);
+        let v = decode_bytes(br#"["a", "b", "a"]"#, &ty).unwrap();
+        assert_eq!(v, Value::Set(vec![Value::string("a"), Value::string("b")]));
+        let packed = super::super::msgpack::encode(&v, &ty);
+        assert_eq!(super::super::msgpack::decode(&packed, &ty).unwrap(), v);
+    }
+
+    /// Found by fuzz/fuzz_targets/value_decode.rs: a decimal no f64 holds lost digits.
+    #[test]
+    fn numbers_keep_every_digit_through_encode() {
+        for (text, want) in [
+            ("5", "5"),
+            ("0.1", "0.1"),
+            ("18446744073709551615", "18446744073709551615"),
+            ("18446744073709551617", "\"18446744073709551617\""),
+            ("0.1000000000000000000001", "\"0.1000000000000000000001\""),
+        ] {
+            let n = Value::Number(Number::parse(text).unwrap());
+            let json = encode(&n, &Type::Number);
+            assert_eq!(json.to_string(), want);
+            assert_eq!(decode(&json, &Type::Number).unwrap(), n, "{text}");
+        }
     }
 }
