@@ -1089,3 +1089,82 @@ async fn census_async(
 
     counts
 }
+
+/// Failed checks of one test, reported together at the end so one run shows every problem.
+/// A Terraform command that later steps depend on still stops the test at once.
+pub struct Checks {
+    label: String,
+    failures: Vec<String>,
+}
+
+impl Checks {
+    pub fn new(tf: Tf) -> Checks {
+        Checks::labelled(format!("{tf:?}"))
+    }
+
+    /// Checks of one example module on one Terraform version.
+    pub fn for_example(example: &str, tf: Tf) -> Checks {
+        Checks::labelled(format!("example {example}, {tf:?}"))
+    }
+
+    fn labelled(label: String) -> Checks {
+        Checks {
+            label,
+            failures: Vec::new(),
+        }
+    }
+
+    /// What the checks are of, as failures name it.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        if !ok {
+            let what = what();
+            eprintln!("CHECK FAILED ({}): {what}", self.label);
+            self.failures.push(what);
+        }
+    }
+
+    pub fn eq<T: PartialEq + std::fmt::Debug>(&mut self, what: &str, actual: T, expected: T) {
+        let ok = actual == expected;
+        self.check(ok, || {
+            format!("{what}: got {actual:?}, expected {expected:?}")
+        });
+    }
+
+    pub fn finish(self) {
+        assert!(
+            self.failures.is_empty(),
+            "{} check(s) failed ({}):\n- {}",
+            self.failures.len(),
+            self.label,
+            self.failures.join("\n- ")
+        );
+    }
+}
+
+/// Decodes `%XX` and `+` (IAM returns policy documents URL-encoded).
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                if let Ok(b) = u8::from_str_radix(hex, 16) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -6,9 +6,10 @@
 //! Against moto no ECS task ever runs, so every service sets `deployment { wait = false }`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Debug;
 
-use acceptance_tests::{block_on, census, tools_ready, unique, Emulator, Run, Tf, Workspace};
+use acceptance_tests::{
+    block_on, census, percent_decode, tools_ready, unique, Checks, Emulator, Run, Tf, Workspace,
+};
 use aws_sdk_ec2::types::Filter;
 use serde_json::Value;
 
@@ -49,47 +50,6 @@ const IMAGE: &str = "public.ecr.aws/nginx/nginx";
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// Failed checks of one case, reported together at the end so one run shows every problem.
-/// Terraform commands that fail still stop the case at once: later steps depend on them.
-struct Checks {
-    tf: Tf,
-    failures: Vec<String>,
-}
-
-impl Checks {
-    fn new(tf: Tf) -> Checks {
-        Checks {
-            tf,
-            failures: Vec::new(),
-        }
-    }
-
-    fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
-        if !ok {
-            let what = what();
-            eprintln!("CHECK FAILED ({:?}): {what}", self.tf);
-            self.failures.push(what);
-        }
-    }
-
-    fn eq<T: PartialEq + Debug>(&mut self, what: &str, actual: T, expected: T) {
-        let ok = actual == expected;
-        self.check(ok, || {
-            format!("{what}: got {actual:?}, expected {expected:?}")
-        });
-    }
-
-    fn finish(self) {
-        assert!(
-            self.failures.is_empty(),
-            "{} check(s) failed ({:?}):\n- {}",
-            self.failures.len(),
-            self.tf,
-            self.failures.join("\n- ")
-        );
-    }
-}
 
 fn owners(env: &str, parts: &[&str]) -> Vec<String> {
     let mut out = vec![format!("environment/{env}")];
@@ -145,30 +105,6 @@ fn text(value: &Value) -> String {
 
 fn output(ws: &Workspace, name: &str) -> Value {
     ws.outputs()[name]["value"].clone()
-}
-
-/// Decodes `%XX` and `+` (IAM returns policy documents URL-encoded).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                if let Ok(b) = u8::from_str_radix(hex, 16) {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
-                out.push(b'%');
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Records a failure (with the plan) unless the next plan is empty.

@@ -9,7 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::{
-    block_on, census, provider_binary, tools_ready, unique, Emulator, Run, Tf, Workspace,
+    block_on, census, percent_decode, provider_binary, tools_ready, unique, Emulator, Run, Tf,
+    Workspace,
 };
 use aws_sdk_ec2::types::{Filter, SecurityGroupRule, VpcEndpoint};
 
@@ -332,32 +333,6 @@ fn assert_retention(emulator: &Emulator, name: &str, days: i32) {
         Some(Some(days)),
         "log group {name}: retention"
     );
-}
-
-/// Decodes `%XX` and `+` (IAM returns policy documents URL-encoded).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Checks the flow log on the VPC, its log group and its IAM role.

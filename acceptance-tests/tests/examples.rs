@@ -8,12 +8,12 @@
 //! example applies on one Terraform version, alternating between the two.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Debug;
 use std::path::Path;
 use std::time::Instant;
 
 use acceptance_tests::{
-    block_on, census, repo_root, tools_ready, unique, Emulator, Run, Tf, Workspace, OWNER_TAG,
+    block_on, census, percent_decode, repo_root, tools_ready, unique, Checks, Emulator, Run, Tf,
+    Workspace, OWNER_TAG,
 };
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use aws_sdk_ec2::types::Filter;
@@ -77,50 +77,6 @@ const MOTO_CREATE_SERVICE_GAP: &[&str] = &[
 // ---------------------------------------------------------------------------------------------
 // Checks, named by example
 // ---------------------------------------------------------------------------------------------
-
-/// Failed checks of one example, reported together at the end so one run shows every problem.
-/// Terraform commands that fail still stop the test at once: later steps depend on them.
-struct Checks {
-    example: &'static str,
-    tf: Tf,
-    failures: Vec<String>,
-}
-
-impl Checks {
-    fn new(example: &'static str, tf: Tf) -> Checks {
-        Checks {
-            example,
-            tf,
-            failures: Vec::new(),
-        }
-    }
-
-    fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
-        if !ok {
-            let what = what();
-            eprintln!("CHECK FAILED [{} {:?}]: {what}", self.example, self.tf);
-            self.failures.push(what);
-        }
-    }
-
-    fn eq<T: PartialEq + Debug>(&mut self, what: &str, actual: T, expected: T) {
-        let ok = actual == expected;
-        self.check(ok, || {
-            format!("{what}: got {actual:?}, expected {expected:?}")
-        });
-    }
-
-    fn finish(self) {
-        assert!(
-            self.failures.is_empty(),
-            "example {} ({:?}): {} check(s) failed:\n- {}",
-            self.example,
-            self.tf,
-            self.failures.len(),
-            self.failures.join("\n- ")
-        );
-    }
-}
 
 fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
     pairs.iter().map(|(k, n)| (k.to_string(), *n)).collect()
@@ -674,30 +630,6 @@ fn task_role_extra_policy(emulator: &Emulator, role_arn: &str) -> Option<String>
     })
 }
 
-/// Decodes `%XX` and `+` (IAM returns policy documents URL-encoded).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                if let Ok(b) = u8::from_str_radix(hex, 16) {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
-                out.push(b'%');
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The result of an SDK call, or a panic naming the call and the region.
 fn sdk<T, E: std::error::Error + 'static>(region: &str, what: &str, result: Result<T, E>) -> T {
     result.unwrap_or_else(|e| {
@@ -1113,7 +1045,7 @@ fn infisical_apply(tf: Tf) {
             ("eu_secrets", &eu_secrets),
         ],
     );
-    let mut c = Checks::new("infisical", tf);
+    let mut c = Checks::for_example("infisical", tf);
     example.apply("apply");
 
     let outputs = example.outputs();
@@ -1288,7 +1220,7 @@ fn infracast_apply(tf: Tf) {
             ("prod_secrets", &jwt),
         ],
     );
-    let mut c = Checks::new("infracast", tf);
+    let mut c = Checks::for_example("infracast", tf);
     example.apply("apply");
     let state = example.state();
     let config = emulator.sdk_config();
@@ -1490,7 +1422,7 @@ fn encore_apply(tf: Tf) {
             ("deletion_protection", "false"),
         ],
     );
-    let mut c = Checks::new("encore", tf);
+    let mut c = Checks::for_example("encore", tf);
     example.apply("apply");
     let state = example.state();
     let config = emulator.sdk_config();
@@ -1634,7 +1566,7 @@ fn web_app_apply(tf: Tf) {
             ("task_policy_json", policy),
         ],
     );
-    let mut c = Checks::new("web-app", tf);
+    let mut c = Checks::for_example("web-app", tf);
     example.apply("apply");
     let state = example.state();
     let config = emulator.sdk_config();
@@ -1788,7 +1720,7 @@ fn trio_apply(tf: Tf) {
             ("database_kms_key_arns", &kms_map),
         ],
     );
-    let mut c = Checks::new("dev-staging-prod", tf);
+    let mut c = Checks::for_example("dev-staging-prod", tf);
     example.apply("apply");
     let state = example.state();
     let config = emulator.sdk_config();
@@ -1937,7 +1869,7 @@ fn quickstart_apply(tf: Tf) {
     let emulator = Emulator::start();
     let name = unique("q");
     let example = Example::new("quickstart", tf, &emulator, &[("name", &name)]);
-    let mut c = Checks::new("quickstart", tf);
+    let mut c = Checks::for_example("quickstart", tf);
     example.apply("apply");
     let config = emulator.sdk_config();
 

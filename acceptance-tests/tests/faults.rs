@@ -17,7 +17,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::{
-    block_on, census, tools_ready, unique, Emulator, Proxy, Run, Tf, Workspace,
+    block_on, census, tools_ready, unique, Checks, Emulator, Proxy, Run, Tf, Workspace,
 };
 use serde_json::Value;
 
@@ -476,8 +476,8 @@ fn record_kill(
     match killed {
         Some(kill) => {
             eprintln!(
-                "[{:?}] {what}: killed {:?} after {:?} and {} mutating calls; exit {}; census {left:?}",
-                c.tf, kill.pids, kill.after, kill.mutating_calls, run.code
+                "[{}] {what}: killed {:?} after {:?} and {} mutating calls; exit {}; census {left:?}",
+                c.label(), kill.pids, kill.after, kill.mutating_calls, run.code
             );
             c.check(run.code != 0, || {
                 format!("{what}: Terraform reported success although its provider was killed")
@@ -509,7 +509,7 @@ fn record_kill(
 fn check_census(emulator: &Emulator, name: &str, c: &mut Checks, when: &str) {
     for (owner, clean) in expected(name) {
         let found = census(emulator, &owner);
-        eprintln!("[{:?}] census {when}: {owner} {found:?}", c.tf);
+        eprintln!("[{}] census {when}: {owner} {found:?}", c.label());
         let same = found == clean;
         c.check(same, || {
             format!("{when}: {owner} has {found:?}, a clean apply makes {clean:?}")
@@ -562,8 +562,8 @@ fn converge_plan(ws: &Workspace, c: &mut Checks, when: &str) {
         format!("{when}: expected an empty plan, got:\n{plan}")
     });
     eprintln!(
-        "[{:?}] plan, apply (moto's CreateService gap), plan {when}: {:?}",
-        c.tf,
+        "[{}] plan, apply (moto's CreateService gap), plan {when}: {:?}",
+        c.label(),
         started.elapsed()
     );
 }
@@ -586,40 +586,6 @@ fn import_certificate(emulator: &Emulator) -> String {
             .expect("arn")
             .to_string()
     })
-}
-
-/// Failed checks, reported together at the end so one run shows every problem. A Terraform
-/// command that later steps depend on still stops the test at once.
-struct Checks {
-    tf: Tf,
-    failures: Vec<String>,
-}
-
-impl Checks {
-    fn new(tf: Tf) -> Checks {
-        Checks {
-            tf,
-            failures: Vec::new(),
-        }
-    }
-
-    fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
-        if !ok {
-            let what = what();
-            eprintln!("CHECK FAILED ({:?}): {what}", self.tf);
-            self.failures.push(what);
-        }
-    }
-
-    fn finish(self) {
-        assert!(
-            self.failures.is_empty(),
-            "{} check(s) failed ({:?}):\n- {}",
-            self.failures.len(),
-            self.tf,
-            self.failures.join("\n- ")
-        );
-    }
 }
 
 /// Terraform's output with box-drawing gutters removed and whitespace collapsed.

@@ -12,11 +12,11 @@
 //! Against moto no ECS task ever runs, so the service sets `deployment { wait = false }`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 
 use acceptance_tests::{
-    block_on, census, repo_root, tools_ready, unique, Emulator, Run, Tf, Workspace, OWNER_TAG,
+    block_on, census, repo_root, tools_ready, unique, Checks, Emulator, Run, Tf, Workspace,
+    OWNER_TAG,
 };
 use aws_sdk_ec2::types::{Filter, Tag};
 use serde_json::Value;
@@ -64,46 +64,6 @@ const AUTH_TOKEN_LENGTH: usize = 64;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// Failed checks of one case, reported together at the end.
-struct Checks {
-    tf: Tf,
-    failures: Vec<String>,
-}
-
-impl Checks {
-    fn new(tf: Tf) -> Checks {
-        Checks {
-            tf,
-            failures: Vec::new(),
-        }
-    }
-
-    fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
-        if !ok {
-            let what = what();
-            eprintln!("CHECK FAILED ({:?}): {what}", self.tf);
-            self.failures.push(what);
-        }
-    }
-
-    fn eq<T: PartialEq + Debug>(&mut self, what: &str, actual: T, expected: T) {
-        let ok = actual == expected;
-        self.check(ok, || {
-            format!("{what}: got {actual:?}, expected {expected:?}")
-        });
-    }
-
-    fn finish(self) {
-        assert!(
-            self.failures.is_empty(),
-            "{} check(s) failed ({:?}):\n- {}",
-            self.failures.len(),
-            self.tf,
-            self.failures.join("\n- ")
-        );
-    }
-}
 
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
