@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PROVIDER_BINARY := $(CURDIR)/target/debug/terraform-provider-platform
 
-.PHONY: demo test tools lint build unit acc docs release registry bench fuzz-smoke fuzz
+.PHONY: demo test tools fmt lint build unit acc docs release registry bench fuzz-smoke fuzz
 
 # make demo EXAMPLE=web-app runs another example from examples/.
 demo:
@@ -24,8 +24,17 @@ test: tools lint
 tools:
 	bash .ci/install-tools.sh
 
+# The kinds' files are declared by the registry macro, where `cargo fmt` does not look:
+# rustfmt gets them by name.
+KIND_FILES = $(wildcard src/aws/*/*.rs)
+
+fmt:
+	cargo fmt --all
+	rustfmt --edition 2021 $(KIND_FILES)
+
 lint:
 	cargo fmt --all --check
+	rustfmt --edition 2021 --check $(KIND_FILES)
 	cargo clippy --workspace --all-targets -- -D warnings
 
 # The provider as `cargo test` builds it (same SDK features, so nothing compiles twice).

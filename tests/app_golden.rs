@@ -215,6 +215,7 @@ fn applied(nodes: &BTreeMap<NodeKey, Node>) -> Ledger {
         ledger.children.insert(
             key.clone(),
             Recorded {
+                refs: Default::default(),
                 id: format!("id-of-{key}"),
                 observed: node.spec.clone(),
             },

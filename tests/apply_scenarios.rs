@@ -31,6 +31,12 @@ use aws_smithy_types::body::SdkBody;
 use tokio_util::sync::CancellationToken;
 
 use terraform_provider_platform::apply::{self, RunOptions};
+use terraform_provider_platform::aws::ec2::elastic_ip::ElasticIpSpec;
+use terraform_provider_platform::aws::ec2::nat_gateway::NatGatewaySpec;
+use terraform_provider_platform::aws::ec2::route_table::RouteTableSpec;
+use terraform_provider_platform::aws::ec2::route_table_association::RouteTableAssociationSpec;
+use terraform_provider_platform::aws::ec2::subnet::SubnetSpec;
+use terraform_provider_platform::aws::ec2::vpc::VpcSpec;
 use terraform_provider_platform::aws::{AwsClients, Executor};
 use terraform_provider_platform::plan::diff::diff;
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
@@ -298,6 +304,7 @@ fn recorded(key: &NodeKey, id: &str, spec: ChildSpec) -> (NodeKey, Recorded) {
     (
         key.clone(),
         Recorded {
+            refs: Default::default(),
             id: id.into(),
             observed: spec,
         },

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use terraform_provider_platform::docs::render_all;
 use terraform_provider_platform::plan::node::Kind;
-use terraform_provider_platform::plan::policy::{kind_actions, ResourceType, PROVIDER_ACTIONS};
+use terraform_provider_platform::plan::policy::{ResourceType, PROVIDER_ACTIONS};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -437,7 +437,7 @@ fn kind_of_file(relative: &str) -> Option<Kind> {
         return Some(*kind);
     }
     let key = relative.strip_suffix(".rs")?.replace('/', ".");
-    Kind::ALL.into_iter().find(|k| k.prefix() == key)
+    Kind::ALL.iter().copied().find(|k| k.prefix() == key)
 }
 
 fn all_listed_actions() -> BTreeSet<String> {
@@ -492,7 +492,7 @@ fn each_kind_lists_the_operations_of_its_file() {
         kinds_seen.insert(kind);
         for call in calls {
             let action = iam_action(&call);
-            if !kind_actions(kind).contains(&action.as_str()) {
+            if !kind.iam_actions().contains(&action.as_str()) {
                 missing.push(format!("{file} ({}): {action}", kind.prefix()));
             }
         }

@@ -4,13 +4,15 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use terraform_provider_platform::aws::ec2::route::RouteTarget;
+use terraform_provider_platform::aws::ec2::security_group_rule::RulePeer;
 use terraform_provider_platform::plan::diff::{diff, has_changes, render_ops};
 use terraform_provider_platform::plan::expand::environment::{
     effective_config, expand_environment, Expansion,
 };
 use terraform_provider_platform::plan::graph::{create_waves, delete_waves};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
-use terraform_provider_platform::plan::node::{ChildSpec, Kind, NodeKey, RouteTarget, RulePeer};
+use terraform_provider_platform::plan::node::{ChildSpec, Kind, NodeKey};
 use terraform_provider_platform::plan::spec::{
     validate_environment, AzChoice, EndpointPreset, EnvironmentSpec, NatMode, RegionFacts, Tier,
     Zone,
@@ -64,6 +66,7 @@ fn applied(expansion: &Expansion) -> Ledger {
         ledger.children.insert(
             key.clone(),
             Recorded {
+                refs: Default::default(),
                 id: format!("id-of-{key}"),
                 observed: node.spec.clone(),
             },

@@ -39,6 +39,7 @@ use terraform_provider_platform::apply::IdMap;
 use terraform_provider_platform::aws::elasticache::replication_group::*;
 use terraform_provider_platform::aws::error::AwsError;
 
+use terraform_provider_platform::aws::elasticache::replication_group::ReplicationGroupSpec;
 use terraform_provider_platform::plan::ledger::Ledger;
 use terraform_provider_platform::plan::node::*;
 

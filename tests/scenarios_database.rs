@@ -19,6 +19,10 @@ use terraform_provider_platform::aws::error::AwsError;
 use terraform_provider_platform::aws::rds::{db_instance, db_parameter_group};
 use terraform_provider_platform::aws::secretsmanager::secret;
 
+use terraform_provider_platform::aws::ec2::elastic_ip::ElasticIpSpec;
+use terraform_provider_platform::aws::rds::db_instance::DbInstanceSpec;
+use terraform_provider_platform::aws::rds::db_parameter_group::DbParameterGroupSpec;
+use terraform_provider_platform::aws::secretsmanager::secret::{SecretContent, SecretSpec};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
 use terraform_provider_platform::plan::node::*;
 
@@ -87,6 +91,7 @@ fn ids(pairs: &[(NodeKey, &str)]) -> IdMap {
         ledger.children.insert(
             key.clone(),
             Recorded {
+                refs: Default::default(),
                 id: id.to_string(),
                 observed: ChildSpec::ElasticIp(ElasticIpSpec { tags: Tags::new() }),
             },

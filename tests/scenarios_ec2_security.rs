@@ -38,7 +38,18 @@ use aws_smithy_types::body::SdkBody;
 use tokio_util::sync::CancellationToken;
 
 use terraform_provider_platform::apply::{self, IdMap, RunOptions};
+use terraform_provider_platform::aws::ec2::flow_log::FlowLogSpec;
+use terraform_provider_platform::aws::ec2::route_table::RouteTableSpec;
+use terraform_provider_platform::aws::ec2::security_group::SecurityGroupSpec;
+use terraform_provider_platform::aws::ec2::security_group_rule::{
+    Direction, RulePeer, SecurityGroupRuleSpec,
+};
+use terraform_provider_platform::aws::ec2::subnet::SubnetSpec;
+use terraform_provider_platform::aws::ec2::vpc::VpcSpec;
+use terraform_provider_platform::aws::ec2::vpc_endpoint::{EndpointType, VpcEndpointSpec};
 use terraform_provider_platform::aws::ec2::{security_group, vpc_endpoint};
+use terraform_provider_platform::aws::iam::role::IamRoleSpec;
+use terraform_provider_platform::aws::logs::log_group::LogGroupSpec;
 use terraform_provider_platform::aws::{AwsClients, Executor};
 use terraform_provider_platform::plan::diff::diff;
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
@@ -231,6 +242,7 @@ fn ledger_of(children: &[(NodeKey, &str, ChildSpec)]) -> Ledger {
         ledger.children.insert(
             key.clone(),
             Recorded {
+                refs: Default::default(),
                 id: id.to_string(),
                 observed: spec.clone(),
             },

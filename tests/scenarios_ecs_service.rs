@@ -37,8 +37,11 @@ use aws_smithy_types::DateTime;
 use tokio_util::sync::CancellationToken;
 
 use terraform_provider_platform::apply::{self, IdMap, RunOptions};
+use terraform_provider_platform::aws::ecs::cluster::CapacityProviderStrategyItem;
 use terraform_provider_platform::aws::ecs::service::{self, ServiceFacts};
+use terraform_provider_platform::aws::ecs::service::{EcsServiceSpec, ServiceLoadBalancer};
 use terraform_provider_platform::aws::ecs::task_definition as td;
+use terraform_provider_platform::aws::ecs::task_definition::{ContainerSpec, TaskDefinitionSpec};
 use terraform_provider_platform::aws::error::AwsError;
 use terraform_provider_platform::aws::{AwsClients, Executor};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
@@ -1327,6 +1330,7 @@ async fn service_delete_scales_to_zero_deletes_and_waits_until_inactive() {
     ledger.children.insert(
         service_key(),
         Recorded {
+            refs: Default::default(),
             id: SERVICE_ARN.into(),
             observed: ChildSpec::EcsService(service_spec()),
         },

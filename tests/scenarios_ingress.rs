@@ -15,7 +15,14 @@ use aws_smithy_types::body::SdkBody;
 use tokio_util::sync::CancellationToken;
 
 use terraform_provider_platform::apply::{self, IdMap, RunOptions};
+use terraform_provider_platform::aws::acm::certificate::CertificateSpec;
+use terraform_provider_platform::aws::ec2::security_group::SecurityGroupSpec;
+use terraform_provider_platform::aws::ec2::subnet::SubnetSpec;
 use terraform_provider_platform::aws::elbv2::listener::create_listener_with;
+use terraform_provider_platform::aws::elbv2::listener::{
+    CertificateSource, ListenerDefault, ListenerSpec,
+};
+use terraform_provider_platform::aws::elbv2::load_balancer::LoadBalancerSpec;
 use terraform_provider_platform::aws::{AwsClients, Executor};
 use terraform_provider_platform::plan::diff::diff;
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
@@ -127,6 +134,7 @@ fn ledger(entries: Vec<(NodeKey, &str, ChildSpec)>) -> Ledger {
         ledger.children.insert(
             key,
             Recorded {
+                refs: Default::default(),
                 id: id.into(),
                 observed,
             },

@@ -34,6 +34,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use terraform_provider_platform::apply::{self, ErrorKind, RunOptions};
+use terraform_provider_platform::aws::ec2::security_group::SecurityGroupSpec;
+use terraform_provider_platform::aws::ec2::subnet::SubnetSpec;
+use terraform_provider_platform::aws::ec2::vpc::VpcSpec;
 use terraform_provider_platform::aws::{AwsClients, Executor};
 use terraform_provider_platform::plan::diff::diff;
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
@@ -155,6 +158,7 @@ fn ledger_of(children: &[(NodeKey, &str, ChildSpec)]) -> Ledger {
         ledger.children.insert(
             key.clone(),
             Recorded {
+                refs: Default::default(),
                 id: id.to_string(),
                 observed: spec.clone(),
             },

@@ -19,7 +19,11 @@ use aws_smithy_types::body::SdkBody;
 use tokio_util::sync::CancellationToken;
 
 use terraform_provider_platform::apply::{self, IdMap, RunOptions, StepError};
+use terraform_provider_platform::aws::autoscaling::scalable_target::ScalableTargetSpec;
+use terraform_provider_platform::aws::autoscaling::scaling_policy::ScalingPolicySpec;
 use terraform_provider_platform::aws::autoscaling::{scalable_target, scaling_policy};
+use terraform_provider_platform::aws::elbv2::listener_rule::ListenerRuleSpec;
+use terraform_provider_platform::aws::elbv2::target_group::{HealthCheckSpec, TargetGroupSpec};
 use terraform_provider_platform::aws::elbv2::{listener_rule, target_group};
 use terraform_provider_platform::aws::error::AwsError;
 use terraform_provider_platform::aws::{AwsClients, Executor};
@@ -570,6 +574,7 @@ async fn destroy_retries_a_target_group_still_in_use_until_it_is_free() {
     ledger.children.insert(
         tg_key(),
         Recorded {
+            refs: Default::default(),
             id: TG_ARN.into(),
             observed: ChildSpec::TargetGroup(tg_spec()),
         },

@@ -17,6 +17,14 @@ use aws_smithy_types::body::SdkBody;
 use tokio_util::sync::CancellationToken;
 
 use terraform_provider_platform::apply::{self, Executor as ApplyExecutor, RunOptions};
+use terraform_provider_platform::aws::ec2::subnet::SubnetSpec;
+use terraform_provider_platform::aws::ecs::cluster::{
+    CapacityProviderStrategyItem, EcsClusterSpec,
+};
+use terraform_provider_platform::aws::elasticache::cache_subnet_group::CacheSubnetGroupSpec;
+use terraform_provider_platform::aws::iam::role::IamRoleSpec;
+use terraform_provider_platform::aws::logs::log_group::LogGroupSpec;
+use terraform_provider_platform::aws::rds::db_subnet_group::DbSubnetGroupSpec;
 use terraform_provider_platform::aws::Executor;
 use terraform_provider_platform::plan::diff::diff;
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
@@ -90,6 +98,7 @@ fn ledger(entries: Vec<(NodeKey, &str, ChildSpec)>) -> Ledger {
         ledger.children.insert(
             key,
             Recorded {
+                refs: Default::default(),
                 id: id.into(),
                 observed,
             },

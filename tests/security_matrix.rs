@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use terraform_provider_platform::aws::ec2::security_group_rule::{Direction, RulePeer};
 use terraform_provider_platform::plan::app::{
     validate_cache, validate_database, validate_service, AccessRef, AutoscalingSpec, CacheSpec,
     DatabaseSpec, DeploymentSpec, EnvironmentRef, HealthCheck, IamSpec, ImageSource, RoutingSpec,
@@ -24,9 +25,7 @@ use terraform_provider_platform::plan::expand::database::{self, expand_database}
 use terraform_provider_platform::plan::expand::environment::expand_environment;
 use terraform_provider_platform::plan::expand::service::{expand_service, ServiceInputs};
 use terraform_provider_platform::plan::ledger::Ledger;
-use terraform_provider_platform::plan::node::{
-    ChildSpec, Direction, Kind, Node, NodeKey, RulePeer,
-};
+use terraform_provider_platform::plan::node::{ChildSpec, Kind, Node, NodeKey};
 use terraform_provider_platform::plan::spec::{
     validate_environment, CapacitySpec, EndpointPreset, EnvironmentSpec, RegionFacts, Tier, Zone,
 };

@@ -5,15 +5,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use terraform_provider_platform::aws::ec2::route::{RouteSpec, RouteTarget};
+use terraform_provider_platform::aws::ec2::vpc_endpoint::EndpointType;
 use terraform_provider_platform::plan::app::{
     DeploymentSpec, EnvironmentRef, IamSpec, ImageSource, ServiceSpec,
 };
 use terraform_provider_platform::plan::expand::environment::{expand_environment, Expansion};
 use terraform_provider_platform::plan::expand::service::{expand_service, ServiceInputs};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
-use terraform_provider_platform::plan::node::{
-    ChildSpec, EndpointType, Kind, NodeKey, RouteTarget, SubnetTier,
-};
+use terraform_provider_platform::plan::node::{ChildSpec, Kind, NodeKey, SubnetTier};
 use terraform_provider_platform::plan::spec::{
     validate_environment, AzChoice, CapacitySpec, EndpointPreset, EnvironmentSpec, NatMode,
     RegionFacts, Tier, Zone,
@@ -115,6 +115,7 @@ fn applied(expansion: &Expansion) -> Ledger {
         ledger.children.insert(
             key.clone(),
             Recorded {
+                refs: Default::default(),
                 id: format!("id-of-{key}"),
                 observed: node.spec.clone(),
             },
@@ -569,7 +570,7 @@ fn the_checks_catch_a_data_route_to_nat() {
         leak.clone(),
         terraform_provider_platform::plan::node::Node {
             key: leak,
-            spec: ChildSpec::Route(terraform_provider_platform::plan::node::RouteSpec {
+            spec: ChildSpec::Route(RouteSpec {
                 route_table: NodeKey::new(Kind::RouteTable, &["data"]),
                 destination_cidr: "0.0.0.0/0".into(),
                 target: RouteTarget::NatGateway(nat),

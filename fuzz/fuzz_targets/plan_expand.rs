@@ -324,6 +324,7 @@ fn recorded(nodes: &BTreeMap<NodeKey, Node>, az_order: &[String]) -> Ledger {
         ledger.children.insert(
             key.clone(),
             Recorded {
+                refs: Default::default(),
                 id: format!("id-{key}"),
                 observed: node.spec.clone(),
             },

@@ -1,5 +1,6 @@
 //! AWS errors, classified once from the error code and HTTP status.
 
+#[cfg(feature = "sdk")]
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
 use crate::apply::{ErrorKind, StepError};
@@ -147,7 +148,22 @@ impl AwsError {
     }
 }
 
+/// `Ok(None)` for NotFound, so finds never fail on absence.
+pub fn none_if_not_found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// True when `error` is the AWS error `code`.
+pub fn is_code(error: &AwsError, code: &str) -> bool {
+    matches!(error, AwsError::Api { code: c, .. } if c == code)
+}
+
 /// Classifies any SDK error.
+#[cfg(feature = "sdk")]
 pub fn classify<E>(error: SdkError<E, aws_smithy_runtime_api::http::Response>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

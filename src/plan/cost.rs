@@ -12,7 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use super::node::{ChildSpec, EndpointType, Node, NodeKey};
+use super::node::{ChildSpec, Node, NodeKey};
+use crate::aws::ec2::vpc_endpoint::EndpointType;
 
 /// AWS bills hourly resources for a 730-hour month (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -189,9 +190,12 @@ fn cents(usd: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::node::{
-        ElasticIpSpec, Kind, NatGatewaySpec, SubnetSpec, SubnetTier, Tags, VpcEndpointSpec, VpcSpec,
-    };
+    use crate::aws::ec2::elastic_ip::ElasticIpSpec;
+    use crate::aws::ec2::nat_gateway::NatGatewaySpec;
+    use crate::aws::ec2::subnet::SubnetSpec;
+    use crate::aws::ec2::vpc::VpcSpec;
+    use crate::aws::ec2::vpc_endpoint::VpcEndpointSpec;
+    use crate::plan::node::{Kind, SubnetTier, Tags};
 
     fn key(kind: Kind, q: &str) -> NodeKey {
         NodeKey::new(kind, &[q])

@@ -45,7 +45,7 @@ pub fn diff(desired: &BTreeMap<NodeKey, Node>, ledger: &Ledger) -> Vec<Op> {
             ledger
                 .children
                 .get(&n.key)
-                .is_some_and(|r| r.observed.needs_replacement(&n.spec))
+                .is_some_and(|r| r.observed.replaced_by(&n.spec).is_some())
         })
         .map(|n| n.key.clone())
         .collect();

@@ -73,7 +73,9 @@ pub fn critical_path_len(ledger: &Ledger) -> Result<usize, Vec<NodeKey>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::node::{Kind, RouteTableSpec, VpcSpec};
+    use crate::aws::ec2::route_table::RouteTableSpec;
+    use crate::aws::ec2::vpc::VpcSpec;
+    use crate::plan::node::Kind;
 
     fn vpc() -> ChildSpec {
         ChildSpec::Vpc(VpcSpec {
@@ -116,6 +118,7 @@ mod tests {
         ledger.children.insert(
             v.clone(),
             Recorded {
+                refs: Default::default(),
                 id: "vpc-1".into(),
                 observed: vpc(),
             },
@@ -125,6 +128,7 @@ mod tests {
             ledger.children.insert(
                 NodeKey::new(Kind::RouteTable, &[name]),
                 Recorded {
+                    refs: Default::default(),
                     id: format!("rtb-{name}"),
                     observed: table(&v),
                 },

@@ -20,6 +20,22 @@ pub struct Recorded {
     pub id: String,
     /// The child's properties as last observed or applied, references as node keys.
     pub observed: ChildSpec,
+    /// The AWS IDs its references had when it was last applied or observed. A referenced
+    /// child that since got a new ID (recreated after it vanished, replaced) no longer matches,
+    /// and the planner points this child at the new one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub refs: BTreeMap<NodeKey, String>,
+}
+
+impl Recorded {
+    /// A record without reference IDs (tests, and records whose references are unknown).
+    pub fn new(id: impl Into<String>, observed: ChildSpec) -> Recorded {
+        Recorded {
+            id: id.into(),
+            observed,
+            refs: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

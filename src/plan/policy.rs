@@ -35,295 +35,6 @@ pub const PROVIDER_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
 /// Actions with no resource-level permissions: they are granted on `*`.
 const UNSCOPED_SECRET_ACTIONS: &[&str] = &["secretsmanager:GetRandomPassword"];
 
-/// Sorted actions one child kind needs: the calls in its `aws/<service>/<kind>.rs` plus the
-/// shared helpers it uses (EC2 and ELBv2 tagging, ENI sweeping, certificate waits).
-pub fn kind_actions(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::Vpc => &[
-            "ec2:CreateTags",
-            "ec2:CreateVpc",
-            "ec2:DeleteTags",
-            "ec2:DeleteVpc",
-            "ec2:DescribeVpcAttribute",
-            "ec2:DescribeVpcs",
-            "ec2:ModifyVpcAttribute",
-        ],
-        Kind::Subnet => &[
-            "ec2:CreateSubnet",
-            "ec2:CreateTags",
-            "ec2:DeleteNetworkInterface",
-            "ec2:DeleteSubnet",
-            "ec2:DeleteTags",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeSubnets",
-            "ec2:ModifySubnetAttribute",
-        ],
-        Kind::InternetGateway => &[
-            "ec2:AttachInternetGateway",
-            "ec2:CreateInternetGateway",
-            "ec2:CreateTags",
-            "ec2:DeleteInternetGateway",
-            "ec2:DeleteTags",
-            "ec2:DescribeInternetGateways",
-            "ec2:DetachInternetGateway",
-        ],
-        Kind::ElasticIp => &[
-            "ec2:AllocateAddress",
-            "ec2:CreateTags",
-            "ec2:DeleteTags",
-            "ec2:DescribeAddresses",
-            "ec2:ReleaseAddress",
-        ],
-        Kind::NatGateway => &[
-            "ec2:CreateNatGateway",
-            "ec2:CreateTags",
-            "ec2:DeleteNatGateway",
-            "ec2:DeleteTags",
-            "ec2:DescribeNatGateways",
-        ],
-        Kind::RouteTable => &[
-            "ec2:CreateRouteTable",
-            "ec2:CreateTags",
-            "ec2:DeleteRouteTable",
-            "ec2:DeleteTags",
-            "ec2:DescribeRouteTables",
-        ],
-        Kind::Route => &[
-            "ec2:CreateRoute",
-            "ec2:DeleteRoute",
-            "ec2:DescribeRouteTables",
-            "ec2:ReplaceRoute",
-        ],
-        Kind::RouteTableAssociation => &[
-            "ec2:AssociateRouteTable",
-            "ec2:DescribeRouteTables",
-            "ec2:DisassociateRouteTable",
-            "ec2:ReplaceRouteTableAssociation",
-        ],
-        Kind::SecurityGroup => &[
-            "ec2:CreateSecurityGroup",
-            "ec2:CreateTags",
-            "ec2:DeleteNetworkInterface",
-            "ec2:DeleteSecurityGroup",
-            "ec2:DeleteTags",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeSecurityGroupRules",
-            "ec2:DescribeSecurityGroups",
-            "ec2:RevokeSecurityGroupEgress",
-        ],
-        Kind::SecurityGroupRule => &[
-            "ec2:AuthorizeSecurityGroupEgress",
-            "ec2:AuthorizeSecurityGroupIngress",
-            "ec2:CreateTags",
-            "ec2:DeleteTags",
-            "ec2:DescribeSecurityGroupRules",
-            "ec2:ModifySecurityGroupRules",
-            "ec2:RevokeSecurityGroupEgress",
-            "ec2:RevokeSecurityGroupIngress",
-        ],
-        Kind::VpcEndpoint => &[
-            "ec2:CreateTags",
-            "ec2:CreateVpcEndpoint",
-            "ec2:DeleteTags",
-            "ec2:DeleteVpcEndpoints",
-            "ec2:DescribeVpcEndpoints",
-            "ec2:ModifyVpcEndpoint",
-        ],
-        Kind::FlowLog => &[
-            "ec2:CreateFlowLogs",
-            "ec2:CreateTags",
-            "ec2:DeleteFlowLogs",
-            "ec2:DeleteTags",
-            "ec2:DescribeFlowLogs",
-        ],
-        Kind::LogGroup => &[
-            "logs:CreateLogGroup",
-            "logs:DeleteLogGroup",
-            "logs:DeleteRetentionPolicy",
-            "logs:DescribeLogGroups",
-            "logs:ListTagsForResource",
-            "logs:PutRetentionPolicy",
-            "logs:TagResource",
-            "logs:UntagResource",
-        ],
-        Kind::IamRole => &[
-            "iam:AttachRolePolicy",
-            "iam:CreateRole",
-            "iam:DeleteRole",
-            "iam:DeleteRolePermissionsBoundary",
-            "iam:DeleteRolePolicy",
-            "iam:DetachRolePolicy",
-            "iam:GetRole",
-            "iam:GetRolePolicy",
-            "iam:ListAttachedRolePolicies",
-            "iam:ListRolePolicies",
-            "iam:PutRolePermissionsBoundary",
-            "iam:PutRolePolicy",
-            "iam:TagRole",
-            "iam:UntagRole",
-            "iam:UpdateAssumeRolePolicy",
-        ],
-        Kind::EcsCluster => &[
-            "ecs:CreateCluster",
-            "ecs:DeleteCluster",
-            "ecs:DescribeClusters",
-            "ecs:PutClusterCapacityProviders",
-            "ecs:TagResource",
-            "ecs:UntagResource",
-            "ecs:UpdateCluster",
-        ],
-        Kind::DbSubnetGroup => &[
-            "rds:AddTagsToResource",
-            "rds:CreateDBSubnetGroup",
-            "rds:DeleteDBSubnetGroup",
-            "rds:DescribeDBSubnetGroups",
-            "rds:ListTagsForResource",
-            "rds:ModifyDBSubnetGroup",
-            "rds:RemoveTagsFromResource",
-        ],
-        Kind::CacheSubnetGroup => &[
-            "elasticache:AddTagsToResource",
-            "elasticache:CreateCacheSubnetGroup",
-            "elasticache:DeleteCacheSubnetGroup",
-            "elasticache:DescribeCacheSubnetGroups",
-            "elasticache:ListTagsForResource",
-            "elasticache:ModifyCacheSubnetGroup",
-            "elasticache:RemoveTagsFromResource",
-        ],
-        Kind::LoadBalancer => &[
-            "elasticloadbalancing:AddTags",
-            "elasticloadbalancing:CreateLoadBalancer",
-            "elasticloadbalancing:DeleteLoadBalancer",
-            "elasticloadbalancing:DescribeLoadBalancerAttributes",
-            "elasticloadbalancing:DescribeLoadBalancers",
-            "elasticloadbalancing:DescribeTags",
-            "elasticloadbalancing:ModifyLoadBalancerAttributes",
-            "elasticloadbalancing:RemoveTags",
-            "elasticloadbalancing:SetSecurityGroups",
-            "elasticloadbalancing:SetSubnets",
-        ],
-        // Creating the HTTPS listener first waits for the ACM certificate to be issued.
-        Kind::Listener => &[
-            "acm:DescribeCertificate",
-            "elasticloadbalancing:AddTags",
-            "elasticloadbalancing:CreateListener",
-            "elasticloadbalancing:DeleteListener",
-            "elasticloadbalancing:DescribeListeners",
-            "elasticloadbalancing:DescribeTags",
-            "elasticloadbalancing:ModifyListener",
-            "elasticloadbalancing:RemoveTags",
-        ],
-        Kind::Certificate => &[
-            "acm:AddTagsToCertificate",
-            "acm:DeleteCertificate",
-            "acm:DescribeCertificate",
-            "acm:ListCertificates",
-            "acm:ListTagsForCertificate",
-            "acm:RemoveTagsFromCertificate",
-            "acm:RequestCertificate",
-        ],
-        Kind::TaskDefinition => &[
-            "ecs:DeleteTaskDefinitions",
-            "ecs:DeregisterTaskDefinition",
-            "ecs:DescribeTaskDefinition",
-            "ecs:ListTaskDefinitions",
-            "ecs:RegisterTaskDefinition",
-            "ecs:TagResource",
-            "ecs:UntagResource",
-        ],
-        Kind::EcsService => &[
-            "ecs:CreateService",
-            "ecs:DeleteService",
-            "ecs:DescribeServices",
-            "ecs:DescribeTasks",
-            "ecs:ListTasks",
-            "ecs:TagResource",
-            "ecs:UntagResource",
-            "ecs:UpdateService",
-        ],
-        Kind::TargetGroup => &[
-            "elasticloadbalancing:AddTags",
-            "elasticloadbalancing:CreateTargetGroup",
-            "elasticloadbalancing:DeleteTargetGroup",
-            "elasticloadbalancing:DescribeTags",
-            "elasticloadbalancing:DescribeTargetGroupAttributes",
-            "elasticloadbalancing:DescribeTargetGroups",
-            "elasticloadbalancing:ModifyTargetGroup",
-            "elasticloadbalancing:ModifyTargetGroupAttributes",
-            "elasticloadbalancing:RemoveTags",
-        ],
-        Kind::ListenerRule => &[
-            "elasticloadbalancing:AddTags",
-            "elasticloadbalancing:CreateRule",
-            "elasticloadbalancing:DeleteRule",
-            "elasticloadbalancing:DescribeRules",
-            "elasticloadbalancing:DescribeTags",
-            "elasticloadbalancing:ModifyRule",
-            "elasticloadbalancing:RemoveTags",
-            "elasticloadbalancing:SetRulePriorities",
-        ],
-        Kind::ScalableTarget => &[
-            "application-autoscaling:DeregisterScalableTarget",
-            "application-autoscaling:DescribeScalableTargets",
-            "application-autoscaling:RegisterScalableTarget",
-        ],
-        Kind::ScalingPolicy => &[
-            "application-autoscaling:DeleteScalingPolicy",
-            "application-autoscaling:DescribeScalingPolicies",
-            "application-autoscaling:PutScalingPolicy",
-        ],
-        // Connection secrets are built from the database instance or replication group.
-        Kind::Secret => &[
-            "elasticache:DescribeReplicationGroups",
-            "rds:DescribeDBInstances",
-            "secretsmanager:CreateSecret",
-            "secretsmanager:DeleteSecret",
-            "secretsmanager:DescribeSecret",
-            "secretsmanager:GetRandomPassword",
-            "secretsmanager:GetSecretValue",
-            "secretsmanager:PutSecretValue",
-            "secretsmanager:RestoreSecret",
-            "secretsmanager:TagResource",
-            "secretsmanager:UntagResource",
-            "secretsmanager:UpdateSecret",
-        ],
-        Kind::DbParameterGroup => &[
-            "rds:AddTagsToResource",
-            "rds:CreateDBParameterGroup",
-            "rds:DeleteDBParameterGroup",
-            "rds:DescribeDBParameterGroups",
-            "rds:DescribeDBParameters",
-            "rds:ListTagsForResource",
-            "rds:ModifyDBParameterGroup",
-            "rds:RemoveTagsFromResource",
-            "rds:ResetDBParameterGroup",
-        ],
-        Kind::DbInstance => &[
-            "rds:AddTagsToResource",
-            "rds:CreateDBInstance",
-            "rds:DeleteDBInstance",
-            "rds:DescribeDBInstances",
-            "rds:ListTagsForResource",
-            "rds:ModifyDBInstance",
-            "rds:RemoveTagsFromResource",
-        ],
-        // The auth token is read back from its secret to build the connection secret.
-        Kind::ReplicationGroup => &[
-            "elasticache:AddTagsToResource",
-            "elasticache:CreateReplicationGroup",
-            "elasticache:DecreaseReplicaCount",
-            "elasticache:DeleteReplicationGroup",
-            "elasticache:DescribeCacheClusters",
-            "elasticache:DescribeReplicationGroups",
-            "elasticache:IncreaseReplicaCount",
-            "elasticache:ListTagsForResource",
-            "elasticache:ModifyReplicationGroup",
-            "elasticache:RemoveTagsFromResource",
-            "secretsmanager:GetSecretValue",
-        ],
-    }
-}
-
 /// True for actions that only read (Describe, List, Get).
 pub fn is_read_only(action: &str) -> bool {
     let name = action.split_once(':').map_or(action, |(_, name)| name);
@@ -466,7 +177,7 @@ impl ResourceType {
     pub fn actions(self) -> Vec<&'static str> {
         let mut actions: Vec<&'static str> = PROVIDER_ACTIONS.to_vec();
         for kind in self.managed_kinds() {
-            actions.extend_from_slice(kind_actions(*kind));
+            actions.extend_from_slice(kind.iam_actions());
         }
         actions.extend_from_slice(self.own_actions());
         if self != ResourceType::Environment {
@@ -494,7 +205,7 @@ const KMS_ACTIONS: [&str; 2] = ["kms:CreateGrant", "kms:DescribeKey"];
 pub fn environment_read_actions() -> Vec<&'static str> {
     let mut actions: Vec<&'static str> = PROVIDER_ACTIONS.to_vec();
     for kind in ResourceType::Environment.managed_kinds() {
-        actions.extend(kind_actions(*kind).iter().filter(|a| is_read_only(a)));
+        actions.extend(kind.iam_actions().iter().filter(|a| is_read_only(a)));
     }
     actions.extend(
         ResourceType::Environment
@@ -678,8 +389,8 @@ mod tests {
 
     #[test]
     fn every_list_is_sorted_unique_and_well_formed() {
-        for kind in Kind::ALL {
-            let actions = kind_actions(kind);
+        for &kind in Kind::ALL {
+            let actions = kind.iam_actions();
             assert_sorted_unique(kind.prefix(), actions);
             for action in actions {
                 let (service, name) = action.split_once(':').expect("service:Action");
@@ -724,7 +435,7 @@ mod tests {
             (ResourceType::Database, include_str!("expand/database.rs")),
             (ResourceType::Cache, include_str!("expand/cache.rs")),
         ] {
-            for kind in Kind::ALL {
+            for &kind in Kind::ALL {
                 let named = source
                     .match_indices(&format!("Kind::{kind:?}"))
                     .any(|(at, m)| {

@@ -5,281 +5,369 @@
 //! natural key, so a policy is found by target and name. PutScalingPolicy creates or
 //! overwrites, which makes create adopt by itself.
 
-use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy,
-    TargetTrackingScalingPolicyConfiguration,
-};
-use aws_sdk_applicationautoscaling::Client;
+use serde::{Deserialize, Serialize};
 
-use crate::apply::IdMap;
-use crate::aws::error::{classify, AwsError};
-use crate::aws::logs::log_group::none_if_not_found;
-use crate::plan::node::ScalingPolicySpec;
+use crate::aws::kind::{first_changed, KindSpec, Reference};
+use crate::plan::node::{NodeKey, Tags};
 
-use super::scalable_target::{classify_scaling, DIMENSION, NAMESPACE};
-
-const RESOURCE_MARKER: &str = ":resource/";
-const POLICY_NAME_MARKER: &str = ":policyName/";
-
-/// The resource ID a policy ARN names:
-/// `arn:aws:autoscaling:<region>:<account>:scalingPolicy:<uuid>:resource/ecs/service/<cluster>/<service>:policyName/<name>`
-/// gives `service/<cluster>/<service>`.
-pub fn policy_resource_id(policy_arn: &str) -> Option<&str> {
-    let (_, rest) = policy_arn.split_once(RESOURCE_MARKER)?;
-    let (resource, _) = rest.split_once(POLICY_NAME_MARKER)?;
-    let (namespace, resource_id) = resource.split_once('/')?;
-    (namespace == NAMESPACE.as_str() && !resource_id.is_empty()).then_some(resource_id)
+/// A target-tracking policy on a scalable target; its ledger ID is the policy ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScalingPolicySpec {
+    pub target: NodeKey,
+    /// Unique per scalable target; AWS cannot rename a policy.
+    pub name: String,
+    /// `ECSServiceAverageCPUUtilization` or `ECSServiceAverageMemoryUtilization`.
+    pub metric: String,
+    /// Percent.
+    pub target_value: u32,
+    pub scale_in_cooldown_seconds: u32,
+    pub scale_out_cooldown_seconds: u32,
 }
 
-/// The policy name a policy ARN ends with.
-pub fn policy_name(policy_arn: &str) -> Option<&str> {
-    let (_, name) = policy_arn.rsplit_once(POLICY_NAME_MARKER)?;
-    (!name.is_empty()).then_some(name)
-}
+impl KindSpec for ScalingPolicySpec {
+    const PREFIX: &'static str = "autoscaling.scaling_policy";
+    const DISPLAY_NAME: &'static str = "Application Auto Scaling Policy";
+    const IAM_ACTIONS: &'static [&'static str] = &[
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:DescribeScalingPolicies",
+        "application-autoscaling:PutScalingPolicy",
+    ];
 
-// find
+    fn references(&self) -> Vec<Reference<'_>> {
+        vec![Reference::replace(&self.target)]
+    }
 
-/// The policy `name` on the target `resource_id`; `None` when there is none.
-pub async fn find_scaling_policy(
-    client: &Client,
-    resource_id: &str,
-    name: &str,
-) -> Result<Option<ScalingPolicy>, AwsError> {
-    let mut token: Option<String> = None;
-    loop {
-        let Some(out) = none_if_not_found(
-            client
-                .describe_scaling_policies()
-                .service_namespace(NAMESPACE)
-                .resource_id(resource_id)
-                .scalable_dimension(DIMENSION)
-                .policy_names(name)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(classify),
-        )?
-        else {
-            return Ok(None);
-        };
-        if let Some(policy) = out
-            .scaling_policies()
-            .iter()
-            .find(|p| p.resource_id() == resource_id && p.policy_name() == name)
-        {
-            return Ok(Some(policy.clone()));
-        }
-        match out.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => return Ok(None),
-        }
+    fn tags(&self) -> Option<&Tags> {
+        None
+    }
+
+    fn replaced_by(&self, d: &Self) -> Option<&'static str> {
+        first_changed(&[
+            ("target", self.target != d.target),
+            ("name", self.name != d.name),
+        ])
     }
 }
 
-/// The ledger ID of the existing policy of this name on the spec's target, without changing
-/// anything; `None` when there is none (or no target is recorded yet).
-pub async fn find_owned_scaling_policy(
-    client: &Client,
-    spec: &ScalingPolicySpec,
-    ids: &IdMap,
-) -> Result<Option<String>, AwsError> {
-    let Ok(resource_id) = ids.id(&spec.target) else {
-        return Ok(None);
+#[cfg(feature = "sdk")]
+pub use sdk::*;
+
+#[cfg(feature = "sdk")]
+mod sdk {
+    use super::*;
+    use aws_sdk_applicationautoscaling::types::{
+        MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy,
+        TargetTrackingScalingPolicyConfiguration,
     };
-    Ok(find_scaling_policy(client, resource_id, &spec.name)
-        .await?
-        .map(|p| p.policy_arn().to_string()))
-}
+    use aws_sdk_applicationautoscaling::Client;
 
-// create, update, delete
+    use crate::apply::IdMap;
+    use crate::aws::error::{classify, none_if_not_found, AwsError};
 
-/// PutScalingPolicy; returns the policy ARN.
-async fn put(
-    client: &Client,
-    resource_id: &str,
-    spec: &ScalingPolicySpec,
-) -> Result<String, AwsError> {
-    let seconds = |value: u32, what: &str| {
-        i32::try_from(value)
-            .map_err(|_| AwsError::unexpected(format!("{what} of {value} seconds is out of range")))
-    };
-    let metric = PredefinedMetricSpecification::builder()
-        .predefined_metric_type(MetricType::from(spec.metric.as_str()))
-        .build()
-        .map_err(|e| AwsError::unexpected(e.to_string()))?;
-    let configuration = TargetTrackingScalingPolicyConfiguration::builder()
-        .target_value(f64::from(spec.target_value))
-        .predefined_metric_specification(metric)
-        .scale_in_cooldown(seconds(
-            spec.scale_in_cooldown_seconds,
-            "scale-in cooldown",
-        )?)
-        .scale_out_cooldown(seconds(
-            spec.scale_out_cooldown_seconds,
-            "scale-out cooldown",
-        )?)
-        .build()
-        .map_err(|e| AwsError::unexpected(e.to_string()))?;
-    let out = client
-        .put_scaling_policy()
-        .policy_name(&spec.name)
-        .service_namespace(NAMESPACE)
-        .resource_id(resource_id)
-        .scalable_dimension(DIMENSION)
-        .policy_type(PolicyType::TargetTrackingScaling)
-        .target_tracking_scaling_policy_configuration(configuration)
-        .send()
-        .await
-        .map_err(classify)
-        .map_err(classify_scaling)?;
-    Ok(out.policy_arn().to_string())
-}
+    use crate::aws::autoscaling::scalable_target::{classify_scaling, DIMENSION, NAMESPACE};
 
-/// Creates the policy, or overwrites the one of this name on the target. Returns the ledger ID.
-pub async fn create_scaling_policy(
-    client: &Client,
-    spec: &ScalingPolicySpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    let resource_id = ids
-        .id(&spec.target)
-        .map_err(|e| AwsError::unexpected(e.message))?;
-    put(client, resource_id, spec).await
-}
+    const RESOURCE_MARKER: &str = ":resource/";
+    const POLICY_NAME_MARKER: &str = ":policyName/";
 
-/// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
-/// ledger ID: the policy ARN PutScalingPolicy answers with.
-pub async fn update_scaling_policy(
-    client: &Client,
-    id: &str,
-    current: &ScalingPolicySpec,
-    desired: &ScalingPolicySpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    let _ = current;
-    let resource_id = match ids.id(&desired.target) {
-        Ok(resource_id) => resource_id,
-        Err(e) => policy_resource_id(id).ok_or_else(|| AwsError::unexpected(e.message))?,
-    };
-    put(client, resource_id, desired).await
-}
+    /// The resource ID a policy ARN names:
+    /// `arn:aws:autoscaling:<region>:<account>:scalingPolicy:<uuid>:resource/ecs/service/<cluster>/<service>:policyName/<name>`
+    /// gives `service/<cluster>/<service>`.
+    pub fn policy_resource_id(policy_arn: &str) -> Option<&str> {
+        let (_, rest) = policy_arn.split_once(RESOURCE_MARKER)?;
+        let (resource, _) = rest.split_once(POLICY_NAME_MARKER)?;
+        let (namespace, resource_id) = resource.split_once('/')?;
+        (namespace == NAMESPACE.as_str() && !resource_id.is_empty()).then_some(resource_id)
+    }
 
-/// Deletes the object; absence is success. DeleteScalingPolicy takes name and resource ID,
-/// read from `current` and the ARN.
-pub async fn delete_scaling_policy(
-    client: &Client,
-    id: &str,
-    current: &ScalingPolicySpec,
-) -> Result<(), AwsError> {
-    let resource_id = policy_resource_id(id).ok_or_else(|| {
+    /// The policy name a policy ARN ends with.
+    pub fn policy_name(policy_arn: &str) -> Option<&str> {
+        let (_, name) = policy_arn.rsplit_once(POLICY_NAME_MARKER)?;
+        (!name.is_empty()).then_some(name)
+    }
+
+    // find
+
+    /// The policy `name` on the target `resource_id`; `None` when there is none.
+    pub async fn find_scaling_policy(
+        client: &Client,
+        resource_id: &str,
+        name: &str,
+    ) -> Result<Option<ScalingPolicy>, AwsError> {
+        let mut token: Option<String> = None;
+        loop {
+            let Some(out) = none_if_not_found(
+                client
+                    .describe_scaling_policies()
+                    .service_namespace(NAMESPACE)
+                    .resource_id(resource_id)
+                    .scalable_dimension(DIMENSION)
+                    .policy_names(name)
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                    .map_err(classify),
+            )?
+            else {
+                return Ok(None);
+            };
+            if let Some(policy) = out
+                .scaling_policies()
+                .iter()
+                .find(|p| p.resource_id() == resource_id && p.policy_name() == name)
+            {
+                return Ok(Some(policy.clone()));
+            }
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// The ledger ID of the existing policy of this name on the spec's target, without changing
+    /// anything; `None` when there is none (or no target is recorded yet).
+    pub async fn find_owned_scaling_policy(
+        client: &Client,
+        spec: &ScalingPolicySpec,
+        ids: &IdMap,
+    ) -> Result<Option<String>, AwsError> {
+        let Ok(resource_id) = ids.id(&spec.target) else {
+            return Ok(None);
+        };
+        Ok(find_scaling_policy(client, resource_id, &spec.name)
+            .await?
+            .map(|p| p.policy_arn().to_string()))
+    }
+
+    // create, update, delete
+
+    /// PutScalingPolicy; returns the policy ARN.
+    async fn put(
+        client: &Client,
+        resource_id: &str,
+        spec: &ScalingPolicySpec,
+    ) -> Result<String, AwsError> {
+        let seconds = |value: u32, what: &str| {
+            i32::try_from(value).map_err(|_| {
+                AwsError::unexpected(format!("{what} of {value} seconds is out of range"))
+            })
+        };
+        let metric = PredefinedMetricSpecification::builder()
+            .predefined_metric_type(MetricType::from(spec.metric.as_str()))
+            .build()
+            .map_err(|e| AwsError::unexpected(e.to_string()))?;
+        let configuration = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(f64::from(spec.target_value))
+            .predefined_metric_specification(metric)
+            .scale_in_cooldown(seconds(
+                spec.scale_in_cooldown_seconds,
+                "scale-in cooldown",
+            )?)
+            .scale_out_cooldown(seconds(
+                spec.scale_out_cooldown_seconds,
+                "scale-out cooldown",
+            )?)
+            .build()
+            .map_err(|e| AwsError::unexpected(e.to_string()))?;
+        let out = client
+            .put_scaling_policy()
+            .policy_name(&spec.name)
+            .service_namespace(NAMESPACE)
+            .resource_id(resource_id)
+            .scalable_dimension(DIMENSION)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(configuration)
+            .send()
+            .await
+            .map_err(classify)
+            .map_err(classify_scaling)?;
+        Ok(out.policy_arn().to_string())
+    }
+
+    /// Creates the policy, or overwrites the one of this name on the target. Returns the ledger ID.
+    pub async fn create_scaling_policy(
+        client: &Client,
+        spec: &ScalingPolicySpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        let resource_id = ids
+            .id(&spec.target)
+            .map_err(|e| AwsError::unexpected(e.message))?;
+        put(client, resource_id, spec).await
+    }
+
+    /// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
+    /// ledger ID: the policy ARN PutScalingPolicy answers with.
+    pub async fn update_scaling_policy(
+        client: &Client,
+        id: &str,
+        current: &ScalingPolicySpec,
+        desired: &ScalingPolicySpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        let _ = current;
+        let resource_id = match ids.id(&desired.target) {
+            Ok(resource_id) => resource_id,
+            Err(e) => policy_resource_id(id).ok_or_else(|| AwsError::unexpected(e.message))?,
+        };
+        put(client, resource_id, desired).await
+    }
+
+    /// Deletes the object; absence is success. DeleteScalingPolicy takes name and resource ID,
+    /// read from `current` and the ARN.
+    pub async fn delete_scaling_policy(
+        client: &Client,
+        id: &str,
+        current: &ScalingPolicySpec,
+    ) -> Result<(), AwsError> {
+        let resource_id = policy_resource_id(id).ok_or_else(|| {
         AwsError::unexpected(format!(
             "{id} is not an ECS scaling policy ARN (…:resource/ecs/service/<cluster>/<service>:policyName/<name>)"
         ))
     })?;
-    let name = if current.name.is_empty() {
-        policy_name(id).unwrap_or_default()
-    } else {
-        current.name.as_str()
-    };
-    none_if_not_found(
-        client
-            .delete_scaling_policy()
-            .policy_name(name)
-            .service_namespace(NAMESPACE)
-            .resource_id(resource_id)
-            .scalable_dimension(DIMENSION)
-            .send()
-            .await
-            .map_err(classify)
-            .map_err(classify_scaling),
-    )?;
-    Ok(())
-}
-
-/// Reads the object as it is now, with references turned back into node keys; `None` when it
-/// no longer exists.
-pub async fn observe_scaling_policy(
-    client: &Client,
-    id: &str,
-    current: &ScalingPolicySpec,
-    ids: &IdMap,
-) -> Result<Option<ScalingPolicySpec>, AwsError> {
-    let resource_id = match policy_resource_id(id) {
-        Some(resource_id) => resource_id,
-        None => ids
-            .id(&current.target)
-            .map_err(|e| AwsError::unexpected(e.message))?,
-    };
-    let Some(policy) = find_scaling_policy(client, resource_id, &current.name).await? else {
-        return Ok(None);
-    };
-    // Same name, another ARN: ours was deleted and someone made a new one.
-    if policy.policy_arn() != id {
-        return Ok(None);
+        let name = if current.name.is_empty() {
+            policy_name(id).unwrap_or_default()
+        } else {
+            current.name.as_str()
+        };
+        none_if_not_found(
+            client
+                .delete_scaling_policy()
+                .policy_name(name)
+                .service_namespace(NAMESPACE)
+                .resource_id(resource_id)
+                .scalable_dimension(DIMENSION)
+                .send()
+                .await
+                .map_err(classify)
+                .map_err(classify_scaling),
+        )?;
+        Ok(())
     }
-    Ok(Some(flatten_scaling_policy(&policy, current, ids)))
-}
 
-// expand, flatten
-
-/// Cooldowns AWS does not report are taken from `current`; a policy of another type or metric
-/// reads with no metric, so it shows as a difference.
-pub fn flatten_scaling_policy(
-    policy: &ScalingPolicy,
-    current: &ScalingPolicySpec,
-    ids: &IdMap,
-) -> ScalingPolicySpec {
-    let configuration = policy
-        .target_tracking_scaling_policy_configuration()
-        .filter(|_| policy.policy_type() == &PolicyType::TargetTrackingScaling);
-    let cooldown = |value: Option<i32>, recorded: u32| {
-        value
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(recorded)
-    };
-    ScalingPolicySpec {
-        target: ids
-            .key_of(policy.resource_id())
-            .cloned()
-            .unwrap_or_else(|| current.target.clone()),
-        name: policy.policy_name().to_string(),
-        metric: configuration
-            .and_then(|c| c.predefined_metric_specification())
-            .map(|m| m.predefined_metric_type().as_str().to_string())
-            .unwrap_or_default(),
-        target_value: configuration
-            .map(|c| c.target_value().round())
-            .filter(|v| (0.0..=f64::from(u32::MAX)).contains(v))
-            .map(|v| v as u32)
-            .unwrap_or_default(),
-        scale_in_cooldown_seconds: cooldown(
-            configuration.and_then(|c| c.scale_in_cooldown()),
-            current.scale_in_cooldown_seconds,
-        ),
-        scale_out_cooldown_seconds: cooldown(
-            configuration.and_then(|c| c.scale_out_cooldown()),
-            current.scale_out_cooldown_seconds,
-        ),
+    /// Reads the object as it is now, with references turned back into node keys; `None` when it
+    /// no longer exists.
+    pub async fn observe_scaling_policy(
+        client: &Client,
+        id: &str,
+        current: &ScalingPolicySpec,
+        ids: &IdMap,
+    ) -> Result<Option<ScalingPolicySpec>, AwsError> {
+        let resource_id = match policy_resource_id(id) {
+            Some(resource_id) => resource_id,
+            None => ids
+                .id(&current.target)
+                .map_err(|e| AwsError::unexpected(e.message))?,
+        };
+        let Some(policy) = find_scaling_policy(client, resource_id, &current.name).await? else {
+            return Ok(None);
+        };
+        // Same name, another ARN: ours was deleted and someone made a new one.
+        if policy.policy_arn() != id {
+            return Ok(None);
+        }
+        Ok(Some(flatten_scaling_policy(&policy, current, ids)))
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    // expand, flatten
 
-    const ARN: &str = "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:6d8972f3-efc8-437c-92d1-6270f29a66e7:resource/ecs/service/prod/web:policyName/cpu";
+    /// Cooldowns AWS does not report are taken from `current`; a policy of another type or metric
+    /// reads with no metric, so it shows as a difference.
+    pub fn flatten_scaling_policy(
+        policy: &ScalingPolicy,
+        current: &ScalingPolicySpec,
+        ids: &IdMap,
+    ) -> ScalingPolicySpec {
+        let configuration = policy
+            .target_tracking_scaling_policy_configuration()
+            .filter(|_| policy.policy_type() == &PolicyType::TargetTrackingScaling);
+        let cooldown = |value: Option<i32>, recorded: u32| {
+            value
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(recorded)
+        };
+        ScalingPolicySpec {
+            target: ids
+                .key_of(policy.resource_id())
+                .cloned()
+                .unwrap_or_else(|| current.target.clone()),
+            name: policy.policy_name().to_string(),
+            metric: configuration
+                .and_then(|c| c.predefined_metric_specification())
+                .map(|m| m.predefined_metric_type().as_str().to_string())
+                .unwrap_or_default(),
+            target_value: configuration
+                .map(|c| c.target_value().round())
+                .filter(|v| (0.0..=f64::from(u32::MAX)).contains(v))
+                .map(|v| v as u32)
+                .unwrap_or_default(),
+            scale_in_cooldown_seconds: cooldown(
+                configuration.and_then(|c| c.scale_in_cooldown()),
+                current.scale_in_cooldown_seconds,
+            ),
+            scale_out_cooldown_seconds: cooldown(
+                configuration.and_then(|c| c.scale_out_cooldown()),
+                current.scale_out_cooldown_seconds,
+            ),
+        }
+    }
 
-    #[test]
-    fn policy_arns_name_resource_and_policy() {
-        assert_eq!(policy_resource_id(ARN), Some("service/prod/web"));
-        assert_eq!(policy_name(ARN), Some("cpu"));
-        assert_eq!(
-            policy_resource_id("arn:aws:autoscaling:us-east-1:1:scalingPolicy:x"),
-            None
-        );
-        assert_eq!(
-            policy_resource_id(&ARN.replace("resource/ecs/", "resource/dynamodb/")),
-            None
-        );
+    impl crate::aws::kind::AwsKind for ScalingPolicySpec {
+        async fn find(
+            cx: &crate::aws::kind::Cx<'_>,
+            spec: &Self,
+        ) -> Result<Option<String>, AwsError> {
+            find_owned_scaling_policy(&cx.clients.autoscaling, spec, cx.ids).await
+        }
+
+        async fn observe(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<Option<Self>, AwsError> {
+            observe_scaling_policy(&cx.clients.autoscaling, id, current, cx.ids).await
+        }
+
+        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_scaling_policy(&cx.clients.autoscaling, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_scaling_policy(&cx.clients.autoscaling, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<(), AwsError> {
+            delete_scaling_policy(&cx.clients.autoscaling, id, current).await
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        const ARN: &str = "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:6d8972f3-efc8-437c-92d1-6270f29a66e7:resource/ecs/service/prod/web:policyName/cpu";
+
+        #[test]
+        fn policy_arns_name_resource_and_policy() {
+            assert_eq!(policy_resource_id(ARN), Some("service/prod/web"));
+            assert_eq!(policy_name(ARN), Some("cpu"));
+            assert_eq!(
+                policy_resource_id("arn:aws:autoscaling:us-east-1:1:scalingPolicy:x"),
+                None
+            );
+            assert_eq!(
+                policy_resource_id(&ARN.replace("resource/ecs/", "resource/dynamodb/")),
+                None
+            );
+        }
     }
 }

@@ -1,157 +1,243 @@
 //! EC2 Internet Gateway, created attached to its VPC.
 
-use aws_sdk_ec2::types::{InternetGateway, ResourceType};
-use aws_sdk_ec2::Client;
+use serde::{Deserialize, Serialize};
 
-use crate::apply::IdMap;
-use crate::aws::error::{classify, AwsError};
-use crate::aws::tags;
-use crate::plan::node::{InternetGatewaySpec, Kind};
+use crate::aws::kind::{first_changed, KindSpec, Reference};
+use crate::plan::node::{NodeKey, Tags};
 
-use super::key_of;
+/// Created attached to `vpc`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternetGatewaySpec {
+    pub vpc: NodeKey,
+    pub tags: Tags,
+}
 
-/// Detaching a gateway that is already detached is fine during delete.
-const NOT_ATTACHED: &str = "Gateway.NotAttached";
+impl KindSpec for InternetGatewaySpec {
+    const PREFIX: &'static str = "ec2.internet_gateway";
+    const DISPLAY_NAME: &'static str = "EC2 Internet Gateway";
+    const IAM_ACTIONS: &'static [&'static str] = &[
+        "ec2:AttachInternetGateway",
+        "ec2:CreateInternetGateway",
+        "ec2:CreateTags",
+        "ec2:DeleteInternetGateway",
+        "ec2:DeleteTags",
+        "ec2:DescribeInternetGateways",
+        "ec2:DetachInternetGateway",
+    ];
 
-// find
+    fn references(&self) -> Vec<Reference<'_>> {
+        vec![Reference::replace(&self.vpc)]
+    }
 
-pub async fn find_internet_gateway_by_id(
-    ec2: &Client,
-    id: &str,
-) -> Result<Option<InternetGateway>, AwsError> {
-    match ec2
-        .describe_internet_gateways()
-        .internet_gateway_ids(id)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(out) => Ok(out.internet_gateways().first().cloned()),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
+
+    fn replaced_by(&self, d: &Self) -> Option<&'static str> {
+        first_changed(&[("vpc", self.vpc != d.vpc)])
     }
 }
 
-fn attached_vpc(igw: &InternetGateway) -> Option<&str> {
-    igw.attachments().iter().find_map(|a| a.vpc_id())
-}
+#[cfg(feature = "sdk")]
+pub use sdk::*;
 
-// create, update, delete
+#[cfg(feature = "sdk")]
+mod sdk {
+    use super::*;
+    use aws_sdk_ec2::types::{InternetGateway, ResourceType};
+    use aws_sdk_ec2::Client;
 
-pub async fn create_internet_gateway(
-    ec2: &Client,
-    spec: &InternetGatewaySpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    let vpc_id = ids
-        .id(&spec.vpc)
-        .map_err(|e| AwsError::unexpected(e.message))?
-        .to_string();
-    let found = ec2
-        .describe_internet_gateways()
-        .set_filters(Some(tags::ownership_filters(&spec.tags)))
-        .send()
-        .await
-        .map_err(classify)?;
-    let (id, attached) = match found
-        .internet_gateways()
-        .iter()
-        .find(|g| tags::owned_by(g.tags(), &spec.tags))
-    {
-        Some(existing) => (
-            existing
-                .internet_gateway_id()
-                .unwrap_or_default()
-                .to_string(),
-            attached_vpc(existing).map(str::to_string),
-        ),
-        None => {
-            let out = ec2
-                .create_internet_gateway()
-                .tag_specifications(tags::specification(
-                    ResourceType::InternetGateway,
-                    &spec.tags,
-                ))
-                .send()
-                .await
-                .map_err(classify)?;
-            let id = out
-                .internet_gateway()
-                .and_then(InternetGateway::internet_gateway_id)
-                .ok_or_else(|| AwsError::unexpected("CreateInternetGateway returned no ID"))?
-                .to_string();
-            (id, None)
+    use crate::apply::IdMap;
+    use crate::aws::common::tags;
+    use crate::aws::error::{classify, AwsError};
+    use crate::plan::node::Kind;
+
+    use crate::aws::common::keys::key_of;
+
+    /// Detaching a gateway that is already detached is fine during delete.
+    const NOT_ATTACHED: &str = "Gateway.NotAttached";
+
+    // find
+
+    pub async fn find_internet_gateway_by_id(
+        ec2: &Client,
+        id: &str,
+    ) -> Result<Option<InternetGateway>, AwsError> {
+        match ec2
+            .describe_internet_gateways()
+            .internet_gateway_ids(id)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(out) => Ok(out.internet_gateways().first().cloned()),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
         }
-    };
-    if attached.as_deref() != Some(vpc_id.as_str()) {
-        ec2.attach_internet_gateway()
-            .internet_gateway_id(&id)
-            .vpc_id(&vpc_id)
+    }
+
+    fn attached_vpc(igw: &InternetGateway) -> Option<&str> {
+        igw.attachments().iter().find_map(|a| a.vpc_id())
+    }
+
+    // create, update, delete
+
+    pub async fn create_internet_gateway(
+        ec2: &Client,
+        spec: &InternetGatewaySpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        let vpc_id = ids
+            .id(&spec.vpc)
+            .map_err(|e| AwsError::unexpected(e.message))?
+            .to_string();
+        let found = ec2
+            .describe_internet_gateways()
+            .set_filters(Some(tags::ownership_filters(&spec.tags)))
             .send()
             .await
             .map_err(classify)?;
-    }
-    Ok(id)
-}
-
-pub async fn update_internet_gateway(
-    ec2: &Client,
-    id: &str,
-    current: &InternetGatewaySpec,
-    desired: &InternetGatewaySpec,
-) -> Result<(), AwsError> {
-    tags::sync_tags(ec2, id, &current.tags, &desired.tags).await
-}
-
-pub async fn delete_internet_gateway(ec2: &Client, id: &str) -> Result<(), AwsError> {
-    let Some(igw) = find_internet_gateway_by_id(ec2, id).await? else {
-        return Ok(());
-    };
-    for attachment in igw.attachments() {
-        if let Some(vpc_id) = attachment.vpc_id() {
-            match ec2
-                .detach_internet_gateway()
-                .internet_gateway_id(id)
-                .vpc_id(vpc_id)
+        let (id, attached) = match found
+            .internet_gateways()
+            .iter()
+            .find(|g| tags::owned_by(g.tags(), &spec.tags))
+        {
+            Some(existing) => (
+                existing
+                    .internet_gateway_id()
+                    .unwrap_or_default()
+                    .to_string(),
+                attached_vpc(existing).map(str::to_string),
+            ),
+            None => {
+                let out = ec2
+                    .create_internet_gateway()
+                    .tag_specifications(tags::specification(
+                        ResourceType::InternetGateway,
+                        &spec.tags,
+                    ))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                let id = out
+                    .internet_gateway()
+                    .and_then(InternetGateway::internet_gateway_id)
+                    .ok_or_else(|| AwsError::unexpected("CreateInternetGateway returned no ID"))?
+                    .to_string();
+                (id, None)
+            }
+        };
+        if attached.as_deref() != Some(vpc_id.as_str()) {
+            ec2.attach_internet_gateway()
+                .internet_gateway_id(&id)
+                .vpc_id(&vpc_id)
                 .send()
                 .await
-                .map_err(classify)
-            {
-                Ok(_) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(AwsError::Api { code, .. }) if code == NOT_ATTACHED => {}
-                Err(e) => return Err(e),
+                .map_err(classify)?;
+        }
+        Ok(id)
+    }
+
+    pub async fn update_internet_gateway(
+        ec2: &Client,
+        id: &str,
+        current: &InternetGatewaySpec,
+        desired: &InternetGatewaySpec,
+    ) -> Result<(), AwsError> {
+        tags::sync_tags(ec2, id, &current.tags, &desired.tags).await
+    }
+
+    pub async fn delete_internet_gateway(ec2: &Client, id: &str) -> Result<(), AwsError> {
+        let Some(igw) = find_internet_gateway_by_id(ec2, id).await? else {
+            return Ok(());
+        };
+        for attachment in igw.attachments() {
+            if let Some(vpc_id) = attachment.vpc_id() {
+                match ec2
+                    .detach_internet_gateway()
+                    .internet_gateway_id(id)
+                    .vpc_id(vpc_id)
+                    .send()
+                    .await
+                    .map_err(classify)
+                {
+                    Ok(_) => {}
+                    Err(e) if e.is_not_found() => {}
+                    Err(AwsError::Api { code, .. }) if code == NOT_ATTACHED => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
+        match ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
-    match ec2
-        .delete_internet_gateway()
-        .internet_gateway_id(id)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
+
+    // flatten
+
+    pub fn flatten_internet_gateway(igw: &InternetGateway, ids: &IdMap) -> InternetGatewaySpec {
+        InternetGatewaySpec {
+            vpc: key_of(ids, Kind::Vpc, attached_vpc(igw).unwrap_or("detached")),
+            tags: tags::from_sdk(igw.tags()),
+        }
     }
-}
 
-// flatten
-
-pub fn flatten_internet_gateway(igw: &InternetGateway, ids: &IdMap) -> InternetGatewaySpec {
-    InternetGatewaySpec {
-        vpc: key_of(ids, Kind::Vpc, attached_vpc(igw).unwrap_or("detached")),
-        tags: tags::from_sdk(igw.tags()),
+    pub async fn observe_internet_gateway(
+        ec2: &Client,
+        id: &str,
+        ids: &IdMap,
+    ) -> Result<Option<InternetGatewaySpec>, AwsError> {
+        Ok(find_internet_gateway_by_id(ec2, id)
+            .await?
+            .map(|g| flatten_internet_gateway(&g, ids)))
     }
-}
 
-pub async fn observe_internet_gateway(
-    ec2: &Client,
-    id: &str,
-    ids: &IdMap,
-) -> Result<Option<InternetGatewaySpec>, AwsError> {
-    Ok(find_internet_gateway_by_id(ec2, id)
-        .await?
-        .map(|g| flatten_internet_gateway(&g, ids)))
+    impl crate::aws::kind::AwsKind for InternetGatewaySpec {
+        async fn find(
+            cx: &crate::aws::kind::Cx<'_>,
+            spec: &Self,
+        ) -> Result<Option<String>, AwsError> {
+            let _ = (cx, spec);
+            Ok(None::<String>)
+        }
+
+        async fn observe(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            _current: &Self,
+        ) -> Result<Option<Self>, AwsError> {
+            observe_internet_gateway(&cx.clients.ec2, id, cx.ids).await
+        }
+
+        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_internet_gateway(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_internet_gateway(&cx.clients.ec2, id, current, desired)
+                .await
+                .map(|()| id.to_string())
+        }
+
+        async fn delete(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            _current: &Self,
+        ) -> Result<(), AwsError> {
+            delete_internet_gateway(&cx.clients.ec2, id).await
+        }
+    }
 }

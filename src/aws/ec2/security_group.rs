@@ -1,288 +1,383 @@
 //! EC2 Security Group.
 
-use std::time::Duration;
+use serde::{Deserialize, Serialize};
 
-use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup, SecurityGroupRule};
-use aws_sdk_ec2::Client;
+use crate::aws::kind::{first_changed, KindSpec, Reference};
+use crate::plan::node::{NodeKey, Tags};
 
-use crate::apply::IdMap;
-use crate::aws::error::{classify, AwsError};
-use crate::aws::tags;
-use crate::plan::expand::naming::TAG_NODE;
-use crate::plan::node::{Kind, SecurityGroupSpec};
+/// A security group with no rules of its own: AWS's default allow-all egress rule is revoked
+/// at create, and every rule is a separate [`SecurityGroupRuleSpec`] child.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroupSpec {
+    pub vpc: NodeKey,
+    /// `GroupName`, unique in the VPC; AWS cannot rename a group.
+    pub name: String,
+    /// AWS cannot change a group's description either.
+    pub description: String,
+    pub tags: Tags,
+}
 
-use super::security_group_rule::find_security_group_rules;
-use super::{key_of, network_interface};
+impl KindSpec for SecurityGroupSpec {
+    const PREFIX: &'static str = "ec2.security_group";
+    const DISPLAY_NAME: &'static str = "EC2 Security Group";
+    const IAM_ACTIONS: &'static [&'static str] = &[
+        "ec2:CreateSecurityGroup",
+        "ec2:CreateTags",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DeleteSecurityGroup",
+        "ec2:DeleteTags",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeSecurityGroups",
+        "ec2:RevokeSecurityGroupEgress",
+    ];
 
-/// A new group's default egress rule can take a moment to show in DescribeSecurityGroupRules
-/// (eventual consistency); we look for it this long before concluding there is none.
-const DEFAULT_EGRESS_GRACE: Duration = Duration::from_secs(30);
-const POLL_START: Duration = Duration::from_secs(1);
-const POLL_MAX: Duration = Duration::from_secs(5);
+    fn references(&self) -> Vec<Reference<'_>> {
+        vec![Reference::replace(&self.vpc)]
+    }
 
-/// CreateSecurityGroup with a name already taken in the VPC.
-const DUPLICATE: &str = "InvalidGroup.Duplicate";
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
 
-// find
+    fn replaced_by(&self, d: &Self) -> Option<&'static str> {
+        first_changed(&[
+            ("vpc", self.vpc != d.vpc),
+            ("name", self.name != d.name),
+            ("description", self.description != d.description),
+        ])
+    }
+}
 
-pub async fn find_security_group_by_id(
-    ec2: &Client,
-    id: &str,
-) -> Result<Option<SecurityGroup>, AwsError> {
-    match ec2
-        .describe_security_groups()
-        .group_ids(id)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(out) => Ok(out
+#[cfg(feature = "sdk")]
+pub use sdk::*;
+
+#[cfg(feature = "sdk")]
+mod sdk {
+    use super::*;
+    use std::time::Duration;
+
+    use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup, SecurityGroupRule};
+    use aws_sdk_ec2::Client;
+
+    use crate::apply::IdMap;
+    use crate::aws::common::tags;
+    use crate::aws::error::{classify, AwsError};
+    use crate::plan::expand::naming::TAG_NODE;
+    use crate::plan::node::Kind;
+
+    use crate::aws::common::eni as network_interface;
+    use crate::aws::common::keys::key_of;
+    use crate::aws::ec2::security_group_rule::find_security_group_rules;
+
+    /// A new group's default egress rule can take a moment to show in DescribeSecurityGroupRules
+    /// (eventual consistency); we look for it this long before concluding there is none.
+    const DEFAULT_EGRESS_GRACE: Duration = Duration::from_secs(30);
+    const POLL_START: Duration = Duration::from_secs(1);
+    const POLL_MAX: Duration = Duration::from_secs(5);
+
+    /// CreateSecurityGroup with a name already taken in the VPC.
+    const DUPLICATE: &str = "InvalidGroup.Duplicate";
+
+    // find
+
+    pub async fn find_security_group_by_id(
+        ec2: &Client,
+        id: &str,
+    ) -> Result<Option<SecurityGroup>, AwsError> {
+        match ec2
+            .describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(out) => Ok(out
+                .security_groups()
+                .iter()
+                .find(|g| g.group_id() == Some(id))
+                .cloned()),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn find_security_group_by_filters(
+        ec2: &Client,
+        filters: Vec<Filter>,
+        spec: &SecurityGroupSpec,
+    ) -> Result<Option<SecurityGroup>, AwsError> {
+        let out = ec2
+            .describe_security_groups()
+            .set_filters(Some(filters))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out
             .security_groups()
             .iter()
-            .find(|g| g.group_id() == Some(id))
-            .cloned()),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
+            .find(|g| tags::owned_by(g.tags(), &spec.tags))
+            .cloned())
     }
-}
 
-async fn find_security_group_by_filters(
-    ec2: &Client,
-    filters: Vec<Filter>,
-    spec: &SecurityGroupSpec,
-) -> Result<Option<SecurityGroup>, AwsError> {
-    let out = ec2
-        .describe_security_groups()
-        .set_filters(Some(filters))
-        .send()
-        .await
-        .map_err(classify)?;
-    Ok(out
-        .security_groups()
-        .iter()
-        .find(|g| tags::owned_by(g.tags(), &spec.tags))
-        .cloned())
-}
+    /// True for AWS's default allow-all egress rule (IPv4 or IPv6) that we did not adopt.
+    pub fn is_default_egress(rule: &SecurityGroupRule) -> bool {
+        let all_traffic = rule.ip_protocol() == Some("-1");
+        let anywhere = rule.cidr_ipv4() == Some("0.0.0.0/0") || rule.cidr_ipv6() == Some("::/0");
+        let ours = rule.tags().iter().any(|t| t.key() == Some(TAG_NODE));
+        rule.is_egress() == Some(true) && all_traffic && anywhere && !ours
+    }
 
-/// True for AWS's default allow-all egress rule (IPv4 or IPv6) that we did not adopt.
-pub fn is_default_egress(rule: &SecurityGroupRule) -> bool {
-    let all_traffic = rule.ip_protocol() == Some("-1");
-    let anywhere = rule.cidr_ipv4() == Some("0.0.0.0/0") || rule.cidr_ipv6() == Some("::/0");
-    let ours = rule.tags().iter().any(|t| t.key() == Some(TAG_NODE));
-    rule.is_egress() == Some(true) && all_traffic && anywhere && !ours
-}
+    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
+    /// anything (import and discovery); `None` when there is none.
+    pub async fn find_owned_security_group(
+        ec2: &Client,
+        spec: &SecurityGroupSpec,
+    ) -> Result<Option<String>, AwsError> {
+        Ok(
+            find_security_group_by_filters(ec2, tags::ownership_filters(&spec.tags), spec)
+                .await?
+                .and_then(|g| g.group_id().map(str::to_string)),
+        )
+    }
 
-/// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-/// anything (import and discovery); `None` when there is none.
-pub async fn find_owned_security_group(
-    ec2: &Client,
-    spec: &SecurityGroupSpec,
-) -> Result<Option<String>, AwsError> {
-    Ok(
-        find_security_group_by_filters(ec2, tags::ownership_filters(&spec.tags), spec)
+    // create, update, delete
+
+    /// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
+    /// named kinds, its name and ownership tags). Returns the ledger ID.
+    pub async fn create_security_group(
+        client: &Client,
+        spec: &SecurityGroupSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        let filters = tags::ownership_filters(&spec.tags);
+        if let Some(id) = find_security_group_by_filters(client, filters, spec)
             .await?
-            .and_then(|g| g.group_id().map(str::to_string)),
-    )
-}
-
-// create, update, delete
-
-/// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
-/// named kinds, its name and ownership tags). Returns the ledger ID.
-pub async fn create_security_group(
-    client: &Client,
-    spec: &SecurityGroupSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    let filters = tags::ownership_filters(&spec.tags);
-    if let Some(id) = find_security_group_by_filters(client, filters, spec)
-        .await?
-        .and_then(|g| g.group_id().map(str::to_string))
-    {
-        revoke_default_egress(client, &id, false).await?;
-        return Ok(id);
-    }
-    let vpc_id = ids
-        .id(&spec.vpc)
-        .map_err(|e| AwsError::unexpected(e.message))?;
-    let created = client
-        .create_security_group()
-        .group_name(&spec.name)
-        .description(&spec.description)
-        .vpc_id(vpc_id)
-        .tag_specifications(tags::specification(ResourceType::SecurityGroup, &spec.tags))
-        .send()
-        .await
-        .map_err(classify);
-    let id = match created {
-        Ok(out) => out
-            .group_id()
-            .ok_or_else(|| AwsError::unexpected("CreateSecurityGroup returned no ID"))?
-            .to_string(),
-        // The tag filter lags behind creation; the name is unique in the VPC, so look it up.
-        Err(AwsError::Api { code, message }) if code == DUPLICATE => {
-            let by_name = vec![
-                Filter::builder().name("vpc-id").values(vpc_id).build(),
-                Filter::builder()
-                    .name("group-name")
-                    .values(&spec.name)
-                    .build(),
-            ];
-            match find_security_group_by_filters(client, by_name, spec).await? {
-                Some(g) => {
-                    let id = g.group_id().unwrap_or_default().to_string();
-                    revoke_default_egress(client, &id, false).await?;
-                    return Ok(id);
-                }
-                None => return Err(AwsError::Api { code, message }),
-            }
+            .and_then(|g| g.group_id().map(str::to_string))
+        {
+            revoke_default_egress(client, &id, false).await?;
+            return Ok(id);
         }
-        Err(e) => return Err(e),
-    };
-    revoke_default_egress(client, &id, true).await?;
-    Ok(id)
-}
-
-/// Revokes AWS's default allow-all egress rule, so the group is rule-less; our own rules are
-/// separate children and carry our node tag. `just_created` waits for the rule to appear.
-async fn revoke_default_egress(
-    ec2: &Client,
-    group_id: &str,
-    just_created: bool,
-) -> Result<(), AwsError> {
-    let started = tokio::time::Instant::now();
-    let mut delay = POLL_START;
-    let rules = loop {
-        let rules = match find_security_group_rules(ec2, group_id).await {
-            Ok(rules) => rules,
-            // A group read right after its creation may not be visible yet.
-            Err(e) if e.is_not_found() && just_created => Vec::new(),
+        let vpc_id = ids
+            .id(&spec.vpc)
+            .map_err(|e| AwsError::unexpected(e.message))?;
+        let created = client
+            .create_security_group()
+            .group_name(&spec.name)
+            .description(&spec.description)
+            .vpc_id(vpc_id)
+            .tag_specifications(tags::specification(ResourceType::SecurityGroup, &spec.tags))
+            .send()
+            .await
+            .map_err(classify);
+        let id = match created {
+            Ok(out) => out
+                .group_id()
+                .ok_or_else(|| AwsError::unexpected("CreateSecurityGroup returned no ID"))?
+                .to_string(),
+            // The tag filter lags behind creation; the name is unique in the VPC, so look it up.
+            Err(AwsError::Api { code, message }) if code == DUPLICATE => {
+                let by_name = vec![
+                    Filter::builder().name("vpc-id").values(vpc_id).build(),
+                    Filter::builder()
+                        .name("group-name")
+                        .values(&spec.name)
+                        .build(),
+                ];
+                match find_security_group_by_filters(client, by_name, spec).await? {
+                    Some(g) => {
+                        let id = g.group_id().unwrap_or_default().to_string();
+                        revoke_default_egress(client, &id, false).await?;
+                        return Ok(id);
+                    }
+                    None => return Err(AwsError::Api { code, message }),
+                }
+            }
             Err(e) => return Err(e),
         };
-        let any_egress = rules.iter().any(|r| r.is_egress() == Some(true));
-        if !just_created || any_egress || started.elapsed() >= DEFAULT_EGRESS_GRACE {
-            break rules;
+        revoke_default_egress(client, &id, true).await?;
+        Ok(id)
+    }
+
+    /// Revokes AWS's default allow-all egress rule, so the group is rule-less; our own rules are
+    /// separate children and carry our node tag. `just_created` waits for the rule to appear.
+    async fn revoke_default_egress(
+        ec2: &Client,
+        group_id: &str,
+        just_created: bool,
+    ) -> Result<(), AwsError> {
+        let started = tokio::time::Instant::now();
+        let mut delay = POLL_START;
+        let rules = loop {
+            let rules = match find_security_group_rules(ec2, group_id).await {
+                Ok(rules) => rules,
+                // A group read right after its creation may not be visible yet.
+                Err(e) if e.is_not_found() && just_created => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            let any_egress = rules.iter().any(|r| r.is_egress() == Some(true));
+            if !just_created || any_egress || started.elapsed() >= DEFAULT_EGRESS_GRACE {
+                break rules;
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(POLL_MAX);
+        };
+        let defaults: Vec<String> = rules
+            .iter()
+            .filter(|r| is_default_egress(r))
+            .filter_map(|r| r.security_group_rule_id().map(str::to_string))
+            .collect();
+        if defaults.is_empty() {
+            return Ok(());
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(POLL_MAX);
-    };
-    let defaults: Vec<String> = rules
-        .iter()
-        .filter(|r| is_default_egress(r))
-        .filter_map(|r| r.security_group_rule_id().map(str::to_string))
-        .collect();
-    if defaults.is_empty() {
-        return Ok(());
-    }
-    match ec2
-        .revoke_security_group_egress()
-        .group_id(group_id)
-        .set_security_group_rule_ids(Some(defaults))
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(_) => Ok(()),
-        // Revoked already, by a concurrent or earlier attempt.
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
-/// ledger ID (unchanged unless the kind's ID changes on update).
-pub async fn update_security_group(
-    client: &Client,
-    id: &str,
-    current: &SecurityGroupSpec,
-    desired: &SecurityGroupSpec,
-    _ids: &IdMap,
-) -> Result<String, AwsError> {
-    // Name, description and VPC cannot change in place; they force a replacement.
-    tags::sync_tags(client, id, &current.tags, &desired.tags).await?;
-    Ok(id.to_string())
-}
-
-/// Deletes the object; absence is success.
-///
-/// DependencyViolation means network interfaces or other groups' rules still use the group.
-/// We then delete the detached (`available`) ENIs carrying it, which nothing would ever remove,
-/// and try once more; attached ENIs and rules belong to others, so a remaining
-/// DependencyViolation is returned for the engine to retry with backoff.
-pub async fn delete_security_group(client: &Client, id: &str) -> Result<(), AwsError> {
-    async fn attempt(client: &Client, id: &str) -> Result<(), AwsError> {
-        match client
-            .delete_security_group()
-            .group_id(id)
+        match ec2
+            .revoke_security_group_egress()
+            .group_id(group_id)
+            .set_security_group_rule_ids(Some(defaults))
             .send()
             .await
             .map_err(classify)
         {
             Ok(_) => Ok(()),
+            // Revoked already, by a concurrent or earlier attempt.
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),
         }
     }
-    network_interface::delete_sweeping_detached(
-        client,
-        network_interface::Holder::SecurityGroup(id),
-        || attempt(client, id),
-    )
-    .await
-}
 
-/// Reads the object as it is now, with references turned back into node keys; `None` when it
-/// no longer exists.
-pub async fn observe_security_group(
-    client: &Client,
-    id: &str,
-    _current: &SecurityGroupSpec,
-    ids: &IdMap,
-) -> Result<Option<SecurityGroupSpec>, AwsError> {
-    Ok(find_security_group_by_id(client, id)
-        .await?
-        .map(|g| flatten_security_group(&g, ids)))
-}
-
-// flatten
-
-pub fn flatten_security_group(group: &SecurityGroup, ids: &IdMap) -> SecurityGroupSpec {
-    SecurityGroupSpec {
-        vpc: key_of(ids, Kind::Vpc, group.vpc_id().unwrap_or_default()),
-        name: group.group_name().unwrap_or_default().to_string(),
-        description: group.description().unwrap_or_default().to_string(),
-        tags: tags::from_sdk(group.tags()),
+    /// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
+    /// ledger ID (unchanged unless the kind's ID changes on update).
+    pub async fn update_security_group(
+        client: &Client,
+        id: &str,
+        current: &SecurityGroupSpec,
+        desired: &SecurityGroupSpec,
+        _ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        // Name, description and VPC cannot change in place; they force a replacement.
+        tags::sync_tags(client, id, &current.tags, &desired.tags).await?;
+        Ok(id.to_string())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sdk_ec2::types::Tag;
-
-    fn rule(egress: bool, protocol: &str, cidr: &str, tagged: bool) -> SecurityGroupRule {
-        let mut b = SecurityGroupRule::builder()
-            .security_group_rule_id("sgr-1")
-            .is_egress(egress)
-            .ip_protocol(protocol)
-            .cidr_ipv4(cidr);
-        if tagged {
-            b = b.tags(
-                Tag::builder()
-                    .key(TAG_NODE)
-                    .value("ec2.security_group_rule/x")
-                    .build(),
-            );
+    /// Deletes the object; absence is success.
+    ///
+    /// DependencyViolation means network interfaces or other groups' rules still use the group.
+    /// We then delete the detached (`available`) ENIs carrying it, which nothing would ever remove,
+    /// and try once more; attached ENIs and rules belong to others, so a remaining
+    /// DependencyViolation is returned for the engine to retry with backoff.
+    pub async fn delete_security_group(client: &Client, id: &str) -> Result<(), AwsError> {
+        async fn attempt(client: &Client, id: &str) -> Result<(), AwsError> {
+            match client
+                .delete_security_group()
+                .group_id(id)
+                .send()
+                .await
+                .map_err(classify)
+            {
+                Ok(_) => Ok(()),
+                Err(e) if e.is_not_found() => Ok(()),
+                Err(e) => Err(e),
+            }
         }
-        b.build()
+        network_interface::delete_sweeping_detached(
+            client,
+            network_interface::Holder::SecurityGroup(id),
+            || attempt(client, id),
+        )
+        .await
     }
 
-    #[test]
-    fn only_the_untagged_allow_all_egress_rule_is_default() {
-        assert!(is_default_egress(&rule(true, "-1", "0.0.0.0/0", false)));
-        assert!(!is_default_egress(&rule(true, "-1", "0.0.0.0/0", true)));
-        assert!(!is_default_egress(&rule(false, "-1", "0.0.0.0/0", false)));
-        assert!(!is_default_egress(&rule(true, "tcp", "0.0.0.0/0", false)));
-        assert!(!is_default_egress(&rule(true, "-1", "10.0.0.0/16", false)));
+    /// Reads the object as it is now, with references turned back into node keys; `None` when it
+    /// no longer exists.
+    pub async fn observe_security_group(
+        client: &Client,
+        id: &str,
+        _current: &SecurityGroupSpec,
+        ids: &IdMap,
+    ) -> Result<Option<SecurityGroupSpec>, AwsError> {
+        Ok(find_security_group_by_id(client, id)
+            .await?
+            .map(|g| flatten_security_group(&g, ids)))
+    }
+
+    // flatten
+
+    pub fn flatten_security_group(group: &SecurityGroup, ids: &IdMap) -> SecurityGroupSpec {
+        SecurityGroupSpec {
+            vpc: key_of(ids, Kind::Vpc, group.vpc_id().unwrap_or_default()),
+            name: group.group_name().unwrap_or_default().to_string(),
+            description: group.description().unwrap_or_default().to_string(),
+            tags: tags::from_sdk(group.tags()),
+        }
+    }
+
+    impl crate::aws::kind::AwsKind for SecurityGroupSpec {
+        async fn find(
+            cx: &crate::aws::kind::Cx<'_>,
+            spec: &Self,
+        ) -> Result<Option<String>, AwsError> {
+            find_owned_security_group(&cx.clients.ec2, spec).await
+        }
+
+        async fn observe(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<Option<Self>, AwsError> {
+            observe_security_group(&cx.clients.ec2, id, current, cx.ids).await
+        }
+
+        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_security_group(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_security_group(&cx.clients.ec2, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            _current: &Self,
+        ) -> Result<(), AwsError> {
+            delete_security_group(&cx.clients.ec2, id).await
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use aws_sdk_ec2::types::Tag;
+
+        fn rule(egress: bool, protocol: &str, cidr: &str, tagged: bool) -> SecurityGroupRule {
+            let mut b = SecurityGroupRule::builder()
+                .security_group_rule_id("sgr-1")
+                .is_egress(egress)
+                .ip_protocol(protocol)
+                .cidr_ipv4(cidr);
+            if tagged {
+                b = b.tags(
+                    Tag::builder()
+                        .key(TAG_NODE)
+                        .value("ec2.security_group_rule/x")
+                        .build(),
+                );
+            }
+            b.build()
+        }
+
+        #[test]
+        fn only_the_untagged_allow_all_egress_rule_is_default() {
+            assert!(is_default_egress(&rule(true, "-1", "0.0.0.0/0", false)));
+            assert!(!is_default_egress(&rule(true, "-1", "0.0.0.0/0", true)));
+            assert!(!is_default_egress(&rule(false, "-1", "0.0.0.0/0", false)));
+            assert!(!is_default_egress(&rule(true, "tcp", "0.0.0.0/0", false)));
+            assert!(!is_default_egress(&rule(true, "-1", "10.0.0.0/16", false)));
+        }
     }
 }

@@ -1,153 +1,253 @@
 //! EC2 Subnet.
 
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
-use aws_sdk_ec2::Client;
+use serde::{Deserialize, Serialize};
 
-use crate::apply::IdMap;
-use crate::aws::error::{classify, AwsError};
-use crate::aws::tags;
-use crate::plan::node::{Kind, SubnetSpec};
+use crate::aws::kind::{first_changed, KindSpec, Reference};
+use crate::plan::node::{NodeKey, SubnetTier, Tags};
 
-use super::{key_of, network_interface};
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetSpec {
+    pub vpc: NodeKey,
+    pub tier: SubnetTier,
+    pub az_id: String,
+    pub cidr: String,
+    pub map_public_ip_on_launch: bool,
+    pub tags: Tags,
+}
 
-// find
+impl KindSpec for SubnetSpec {
+    const PREFIX: &'static str = "ec2.subnet";
+    const DISPLAY_NAME: &'static str = "EC2 Subnet";
+    const IAM_ACTIONS: &'static [&'static str] = &[
+        "ec2:CreateSubnet",
+        "ec2:CreateTags",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DeleteSubnet",
+        "ec2:DeleteTags",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:ModifySubnetAttribute",
+    ];
 
-pub async fn find_subnet_by_id(ec2: &Client, id: &str) -> Result<Option<Subnet>, AwsError> {
-    match ec2
-        .describe_subnets()
-        .subnet_ids(id)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(out) => Ok(out.subnets().first().cloned()),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
+    fn references(&self) -> Vec<Reference<'_>> {
+        vec![Reference::replace(&self.vpc)]
+    }
+
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
+
+    fn replaced_by(&self, d: &Self) -> Option<&'static str> {
+        first_changed(&[
+            ("vpc", self.vpc != d.vpc),
+            ("az_id", self.az_id != d.az_id),
+            ("cidr", self.cidr != d.cidr),
+        ])
     }
 }
 
-async fn find_subnet_by_tags(ec2: &Client, spec: &SubnetSpec) -> Result<Option<Subnet>, AwsError> {
-    let out = ec2
-        .describe_subnets()
-        .set_filters(Some(tags::ownership_filters(&spec.tags)))
-        .send()
-        .await
-        .map_err(classify)?;
-    Ok(out
-        .subnets()
-        .iter()
-        .find(|s| tags::owned_by(s.tags(), &spec.tags))
-        .cloned())
-}
+#[cfg(feature = "sdk")]
+pub use sdk::*;
 
-// create, update, delete
+#[cfg(feature = "sdk")]
+mod sdk {
+    use super::*;
+    use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
+    use aws_sdk_ec2::Client;
 
-pub async fn create_subnet(
-    ec2: &Client,
-    spec: &SubnetSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    if let Some(existing) = find_subnet_by_tags(ec2, spec).await? {
-        let id = existing.subnet_id().unwrap_or_default().to_string();
-        if existing.map_public_ip_on_launch() != Some(spec.map_public_ip_on_launch) {
-            set_map_public_ip(ec2, &id, spec.map_public_ip_on_launch).await?;
-        }
-        return Ok(id);
-    }
-    let vpc_id = ids
-        .id(&spec.vpc)
-        .map_err(|e| AwsError::unexpected(e.message))?;
-    let out = ec2
-        .create_subnet()
-        .vpc_id(vpc_id)
-        .cidr_block(&spec.cidr)
-        .availability_zone_id(&spec.az_id)
-        .tag_specifications(tags::specification(ResourceType::Subnet, &spec.tags))
-        .send()
-        .await
-        .map_err(classify)?;
-    let id = out
-        .subnet()
-        .and_then(Subnet::subnet_id)
-        .ok_or_else(|| AwsError::unexpected("CreateSubnet returned no ID"))?
-        .to_string();
-    // Always set explicitly: the default differs between accounts and partitions.
-    set_map_public_ip(ec2, &id, spec.map_public_ip_on_launch).await?;
-    Ok(id)
-}
+    use crate::apply::IdMap;
+    use crate::aws::common::tags;
+    use crate::aws::error::{classify, AwsError};
+    use crate::plan::node::Kind;
 
-async fn set_map_public_ip(ec2: &Client, id: &str, value: bool) -> Result<(), AwsError> {
-    ec2.modify_subnet_attribute()
-        .subnet_id(id)
-        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(value).build())
-        .send()
-        .await
-        .map_err(classify)?;
-    Ok(())
-}
+    use crate::aws::common::eni as network_interface;
+    use crate::aws::common::keys::key_of;
 
-pub async fn update_subnet(
-    ec2: &Client,
-    id: &str,
-    current: &SubnetSpec,
-    desired: &SubnetSpec,
-) -> Result<(), AwsError> {
-    if current.map_public_ip_on_launch != desired.map_public_ip_on_launch {
-        set_map_public_ip(ec2, id, desired.map_public_ip_on_launch).await?;
-    }
-    tags::sync_tags(ec2, id, &current.tags, &desired.tags).await
-}
+    // find
 
-/// Deletes the subnet; absence is success.
-///
-/// While network interfaces remain in it, AWS answers DependencyViolation. We then delete the
-/// detached (`available`) ones, which nothing would ever remove, and try once more; attached
-/// ones belong to their owner (a VPC endpoint, load balancer or task being deleted), so a
-/// remaining DependencyViolation is returned for the engine to retry with backoff.
-pub async fn delete_subnet(ec2: &Client, id: &str) -> Result<(), AwsError> {
-    async fn attempt(ec2: &Client, id: &str) -> Result<(), AwsError> {
+    pub async fn find_subnet_by_id(ec2: &Client, id: &str) -> Result<Option<Subnet>, AwsError> {
         match ec2
-            .delete_subnet()
-            .subnet_id(id)
+            .describe_subnets()
+            .subnet_ids(id)
             .send()
             .await
             .map_err(classify)
         {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
+            Ok(out) => Ok(out.subnets().first().cloned()),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }
-    network_interface::delete_sweeping_detached(ec2, network_interface::Holder::Subnet(id), || {
-        attempt(ec2, id)
-    })
-    .await
-}
 
-// flatten
-
-pub fn flatten_subnet(subnet: &Subnet, current: &SubnetSpec, ids: &IdMap) -> SubnetSpec {
-    SubnetSpec {
-        vpc: key_of(ids, Kind::Vpc, subnet.vpc_id().unwrap_or_default()),
-        // The tier is ours, not an AWS property.
-        tier: current.tier,
-        az_id: subnet
-            .availability_zone_id()
-            .unwrap_or_default()
-            .to_string(),
-        cidr: subnet.cidr_block().unwrap_or_default().to_string(),
-        map_public_ip_on_launch: subnet.map_public_ip_on_launch().unwrap_or(false),
-        tags: tags::from_sdk(subnet.tags()),
+    async fn find_subnet_by_tags(
+        ec2: &Client,
+        spec: &SubnetSpec,
+    ) -> Result<Option<Subnet>, AwsError> {
+        let out = ec2
+            .describe_subnets()
+            .set_filters(Some(tags::ownership_filters(&spec.tags)))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out
+            .subnets()
+            .iter()
+            .find(|s| tags::owned_by(s.tags(), &spec.tags))
+            .cloned())
     }
-}
 
-pub async fn observe_subnet(
-    ec2: &Client,
-    id: &str,
-    current: &SubnetSpec,
-    ids: &IdMap,
-) -> Result<Option<SubnetSpec>, AwsError> {
-    Ok(find_subnet_by_id(ec2, id)
-        .await?
-        .map(|s| flatten_subnet(&s, current, ids)))
+    // create, update, delete
+
+    pub async fn create_subnet(
+        ec2: &Client,
+        spec: &SubnetSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        if let Some(existing) = find_subnet_by_tags(ec2, spec).await? {
+            let id = existing.subnet_id().unwrap_or_default().to_string();
+            if existing.map_public_ip_on_launch() != Some(spec.map_public_ip_on_launch) {
+                set_map_public_ip(ec2, &id, spec.map_public_ip_on_launch).await?;
+            }
+            return Ok(id);
+        }
+        let vpc_id = ids
+            .id(&spec.vpc)
+            .map_err(|e| AwsError::unexpected(e.message))?;
+        let out = ec2
+            .create_subnet()
+            .vpc_id(vpc_id)
+            .cidr_block(&spec.cidr)
+            .availability_zone_id(&spec.az_id)
+            .tag_specifications(tags::specification(ResourceType::Subnet, &spec.tags))
+            .send()
+            .await
+            .map_err(classify)?;
+        let id = out
+            .subnet()
+            .and_then(Subnet::subnet_id)
+            .ok_or_else(|| AwsError::unexpected("CreateSubnet returned no ID"))?
+            .to_string();
+        // Always set explicitly: the default differs between accounts and partitions.
+        set_map_public_ip(ec2, &id, spec.map_public_ip_on_launch).await?;
+        Ok(id)
+    }
+
+    async fn set_map_public_ip(ec2: &Client, id: &str, value: bool) -> Result<(), AwsError> {
+        ec2.modify_subnet_attribute()
+            .subnet_id(id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(value).build())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn update_subnet(
+        ec2: &Client,
+        id: &str,
+        current: &SubnetSpec,
+        desired: &SubnetSpec,
+    ) -> Result<(), AwsError> {
+        if current.map_public_ip_on_launch != desired.map_public_ip_on_launch {
+            set_map_public_ip(ec2, id, desired.map_public_ip_on_launch).await?;
+        }
+        tags::sync_tags(ec2, id, &current.tags, &desired.tags).await
+    }
+
+    /// Deletes the subnet; absence is success.
+    ///
+    /// While network interfaces remain in it, AWS answers DependencyViolation. We then delete the
+    /// detached (`available`) ones, which nothing would ever remove, and try once more; attached
+    /// ones belong to their owner (a VPC endpoint, load balancer or task being deleted), so a
+    /// remaining DependencyViolation is returned for the engine to retry with backoff.
+    pub async fn delete_subnet(ec2: &Client, id: &str) -> Result<(), AwsError> {
+        async fn attempt(ec2: &Client, id: &str) -> Result<(), AwsError> {
+            match ec2
+                .delete_subnet()
+                .subnet_id(id)
+                .send()
+                .await
+                .map_err(classify)
+            {
+                Ok(_) => Ok(()),
+                Err(e) if e.is_not_found() => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+        network_interface::delete_sweeping_detached(
+            ec2,
+            network_interface::Holder::Subnet(id),
+            || attempt(ec2, id),
+        )
+        .await
+    }
+
+    // flatten
+
+    pub fn flatten_subnet(subnet: &Subnet, current: &SubnetSpec, ids: &IdMap) -> SubnetSpec {
+        SubnetSpec {
+            vpc: key_of(ids, Kind::Vpc, subnet.vpc_id().unwrap_or_default()),
+            // The tier is ours, not an AWS property.
+            tier: current.tier,
+            az_id: subnet
+                .availability_zone_id()
+                .unwrap_or_default()
+                .to_string(),
+            cidr: subnet.cidr_block().unwrap_or_default().to_string(),
+            map_public_ip_on_launch: subnet.map_public_ip_on_launch().unwrap_or(false),
+            tags: tags::from_sdk(subnet.tags()),
+        }
+    }
+
+    pub async fn observe_subnet(
+        ec2: &Client,
+        id: &str,
+        current: &SubnetSpec,
+        ids: &IdMap,
+    ) -> Result<Option<SubnetSpec>, AwsError> {
+        Ok(find_subnet_by_id(ec2, id)
+            .await?
+            .map(|s| flatten_subnet(&s, current, ids)))
+    }
+
+    impl crate::aws::kind::AwsKind for SubnetSpec {
+        async fn find(
+            cx: &crate::aws::kind::Cx<'_>,
+            spec: &Self,
+        ) -> Result<Option<String>, AwsError> {
+            let _ = (cx, spec);
+            Ok(None::<String>)
+        }
+
+        async fn observe(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<Option<Self>, AwsError> {
+            observe_subnet(&cx.clients.ec2, id, current, cx.ids).await
+        }
+
+        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_subnet(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_subnet(&cx.clients.ec2, id, current, desired)
+                .await
+                .map(|()| id.to_string())
+        }
+
+        async fn delete(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            _current: &Self,
+        ) -> Result<(), AwsError> {
+            delete_subnet(&cx.clients.ec2, id).await
+        }
+    }
 }

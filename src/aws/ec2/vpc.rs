@@ -1,147 +1,238 @@
 //! EC2 VPC.
 
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Vpc, VpcAttributeName};
-use aws_sdk_ec2::Client;
+use serde::{Deserialize, Serialize};
 
-use crate::aws::error::{classify, AwsError};
-use crate::aws::tags;
-use crate::plan::node::VpcSpec;
+use crate::aws::kind::{first_changed, KindSpec, Reference};
+use crate::plan::node::Tags;
 
-// find
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcSpec {
+    pub cidr: String,
+    pub enable_dns_support: bool,
+    pub enable_dns_hostnames: bool,
+    pub tags: Tags,
+}
 
-pub async fn find_vpc_by_id(ec2: &Client, id: &str) -> Result<Option<Vpc>, AwsError> {
-    match ec2
-        .describe_vpcs()
-        .vpc_ids(id)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(out) => Ok(out.vpcs().first().cloned()),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
+impl KindSpec for VpcSpec {
+    const PREFIX: &'static str = "ec2.vpc";
+    const DISPLAY_NAME: &'static str = "EC2 VPC";
+    const IAM_ACTIONS: &'static [&'static str] = &[
+        "ec2:CreateTags",
+        "ec2:CreateVpc",
+        "ec2:DeleteTags",
+        "ec2:DeleteVpc",
+        "ec2:DescribeVpcAttribute",
+        "ec2:DescribeVpcs",
+        "ec2:ModifyVpcAttribute",
+    ];
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        vec![]
+    }
+
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
+
+    fn replaced_by(&self, d: &Self) -> Option<&'static str> {
+        first_changed(&[("cidr", self.cidr != d.cidr)])
     }
 }
 
-pub async fn find_vpc_by_tags(
-    ec2: &Client,
-    spec_tags: &crate::plan::node::Tags,
-) -> Result<Option<Vpc>, AwsError> {
-    let out = ec2
-        .describe_vpcs()
-        .set_filters(Some(tags::ownership_filters(spec_tags)))
-        .send()
-        .await
-        .map_err(classify)?;
-    Ok(out
-        .vpcs()
-        .iter()
-        .find(|v| tags::owned_by(v.tags(), spec_tags))
-        .cloned())
-}
+#[cfg(feature = "sdk")]
+pub use sdk::*;
 
-async fn dns_attribute(ec2: &Client, id: &str, name: VpcAttributeName) -> Result<bool, AwsError> {
-    let out = ec2
-        .describe_vpc_attribute()
-        .vpc_id(id)
-        .attribute(name.clone())
-        .send()
-        .await
-        .map_err(classify)?;
-    let value = match name {
-        VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
-        _ => out.enable_dns_hostnames(),
-    };
-    Ok(value
-        .and_then(AttributeBooleanValue::value)
-        .unwrap_or(false))
-}
+#[cfg(feature = "sdk")]
+mod sdk {
+    use super::*;
+    use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Vpc, VpcAttributeName};
+    use aws_sdk_ec2::Client;
 
-// create, update, delete
+    use crate::aws::common::tags;
+    use crate::aws::error::{classify, AwsError};
 
-pub async fn create_vpc(ec2: &Client, spec: &VpcSpec) -> Result<String, AwsError> {
-    let id = match find_vpc_by_tags(ec2, &spec.tags).await? {
-        Some(existing) => existing.vpc_id().unwrap_or_default().to_string(),
-        None => {
-            let out = ec2
-                .create_vpc()
-                .cidr_block(&spec.cidr)
-                .tag_specifications(tags::specification(ResourceType::Vpc, &spec.tags))
+    // find
+
+    pub async fn find_vpc_by_id(ec2: &Client, id: &str) -> Result<Option<Vpc>, AwsError> {
+        match ec2
+            .describe_vpcs()
+            .vpc_ids(id)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(out) => Ok(out.vpcs().first().cloned()),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn find_vpc_by_tags(
+        ec2: &Client,
+        spec_tags: &crate::plan::node::Tags,
+    ) -> Result<Option<Vpc>, AwsError> {
+        let out = ec2
+            .describe_vpcs()
+            .set_filters(Some(tags::ownership_filters(spec_tags)))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out
+            .vpcs()
+            .iter()
+            .find(|v| tags::owned_by(v.tags(), spec_tags))
+            .cloned())
+    }
+
+    async fn dns_attribute(
+        ec2: &Client,
+        id: &str,
+        name: VpcAttributeName,
+    ) -> Result<bool, AwsError> {
+        let out = ec2
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(name.clone())
+            .send()
+            .await
+            .map_err(classify)?;
+        let value = match name {
+            VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
+            _ => out.enable_dns_hostnames(),
+        };
+        Ok(value
+            .and_then(AttributeBooleanValue::value)
+            .unwrap_or(false))
+    }
+
+    // create, update, delete
+
+    pub async fn create_vpc(ec2: &Client, spec: &VpcSpec) -> Result<String, AwsError> {
+        let id = match find_vpc_by_tags(ec2, &spec.tags).await? {
+            Some(existing) => existing.vpc_id().unwrap_or_default().to_string(),
+            None => {
+                let out = ec2
+                    .create_vpc()
+                    .cidr_block(&spec.cidr)
+                    .tag_specifications(tags::specification(ResourceType::Vpc, &spec.tags))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                out.vpc()
+                    .and_then(Vpc::vpc_id)
+                    .ok_or_else(|| AwsError::unexpected("CreateVpc returned no VPC ID"))?
+                    .to_string()
+            }
+        };
+        set_dns(ec2, &id, spec, None).await?;
+        Ok(id)
+    }
+
+    async fn set_dns(
+        ec2: &Client,
+        id: &str,
+        spec: &VpcSpec,
+        current: Option<&VpcSpec>,
+    ) -> Result<(), AwsError> {
+        // One attribute per call: the API refuses both at once.
+        if current.is_none_or(|c| c.enable_dns_support != spec.enable_dns_support) {
+            ec2.modify_vpc_attribute()
+                .vpc_id(id)
+                .enable_dns_support(
+                    AttributeBooleanValue::builder()
+                        .value(spec.enable_dns_support)
+                        .build(),
+                )
                 .send()
                 .await
                 .map_err(classify)?;
-            out.vpc()
-                .and_then(Vpc::vpc_id)
-                .ok_or_else(|| AwsError::unexpected("CreateVpc returned no VPC ID"))?
-                .to_string()
         }
-    };
-    set_dns(ec2, &id, spec, None).await?;
-    Ok(id)
-}
-
-async fn set_dns(
-    ec2: &Client,
-    id: &str,
-    spec: &VpcSpec,
-    current: Option<&VpcSpec>,
-) -> Result<(), AwsError> {
-    // One attribute per call: the API refuses both at once.
-    if current.is_none_or(|c| c.enable_dns_support != spec.enable_dns_support) {
-        ec2.modify_vpc_attribute()
-            .vpc_id(id)
-            .enable_dns_support(
-                AttributeBooleanValue::builder()
-                    .value(spec.enable_dns_support)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(classify)?;
+        if current.is_none_or(|c| c.enable_dns_hostnames != spec.enable_dns_hostnames) {
+            ec2.modify_vpc_attribute()
+                .vpc_id(id)
+                .enable_dns_hostnames(
+                    AttributeBooleanValue::builder()
+                        .value(spec.enable_dns_hostnames)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
     }
-    if current.is_none_or(|c| c.enable_dns_hostnames != spec.enable_dns_hostnames) {
-        ec2.modify_vpc_attribute()
-            .vpc_id(id)
-            .enable_dns_hostnames(
-                AttributeBooleanValue::builder()
-                    .value(spec.enable_dns_hostnames)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(classify)?;
+
+    pub async fn update_vpc(
+        ec2: &Client,
+        id: &str,
+        current: &VpcSpec,
+        desired: &VpcSpec,
+    ) -> Result<(), AwsError> {
+        set_dns(ec2, id, desired, Some(current)).await?;
+        tags::sync_tags(ec2, id, &current.tags, &desired.tags).await
     }
-    Ok(())
-}
 
-pub async fn update_vpc(
-    ec2: &Client,
-    id: &str,
-    current: &VpcSpec,
-    desired: &VpcSpec,
-) -> Result<(), AwsError> {
-    set_dns(ec2, id, desired, Some(current)).await?;
-    tags::sync_tags(ec2, id, &current.tags, &desired.tags).await
-}
-
-pub async fn delete_vpc(ec2: &Client, id: &str) -> Result<(), AwsError> {
-    match ec2.delete_vpc().vpc_id(id).send().await.map_err(classify) {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
+    pub async fn delete_vpc(ec2: &Client, id: &str) -> Result<(), AwsError> {
+        match ec2.delete_vpc().vpc_id(id).send().await.map_err(classify) {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
-}
 
-// flatten
+    // flatten
 
-pub async fn observe_vpc(ec2: &Client, id: &str) -> Result<Option<VpcSpec>, AwsError> {
-    let Some(vpc) = find_vpc_by_id(ec2, id).await? else {
-        return Ok(None);
-    };
-    Ok(Some(VpcSpec {
-        cidr: vpc.cidr_block().unwrap_or_default().to_string(),
-        enable_dns_support: dns_attribute(ec2, id, VpcAttributeName::EnableDnsSupport).await?,
-        enable_dns_hostnames: dns_attribute(ec2, id, VpcAttributeName::EnableDnsHostnames).await?,
-        tags: tags::from_sdk(vpc.tags()),
-    }))
+    pub async fn observe_vpc(ec2: &Client, id: &str) -> Result<Option<VpcSpec>, AwsError> {
+        let Some(vpc) = find_vpc_by_id(ec2, id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(VpcSpec {
+            cidr: vpc.cidr_block().unwrap_or_default().to_string(),
+            enable_dns_support: dns_attribute(ec2, id, VpcAttributeName::EnableDnsSupport).await?,
+            enable_dns_hostnames: dns_attribute(ec2, id, VpcAttributeName::EnableDnsHostnames)
+                .await?,
+            tags: tags::from_sdk(vpc.tags()),
+        }))
+    }
+
+    impl crate::aws::kind::AwsKind for VpcSpec {
+        async fn find(
+            cx: &crate::aws::kind::Cx<'_>,
+            spec: &Self,
+        ) -> Result<Option<String>, AwsError> {
+            let _ = (cx, spec);
+            Ok(None::<String>)
+        }
+
+        async fn observe(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            _current: &Self,
+        ) -> Result<Option<Self>, AwsError> {
+            observe_vpc(&cx.clients.ec2, id).await
+        }
+
+        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_vpc(&cx.clients.ec2, spec).await
+        }
+
+        async fn update(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_vpc(&cx.clients.ec2, id, current, desired)
+                .await
+                .map(|()| id.to_string())
+        }
+
+        async fn delete(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            _current: &Self,
+        ) -> Result<(), AwsError> {
+            delete_vpc(&cx.clients.ec2, id).await
+        }
+    }
 }

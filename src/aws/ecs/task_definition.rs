@@ -5,544 +5,666 @@
 //! one; delete deregisters every active revision of the family carrying our ownership tags,
 //! so a crashed run's extra revisions do not leak, then asks ECS to delete them.
 
-use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, Tag, TaskDefinition,
-    TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
-};
-use aws_sdk_ecs::Client;
+use std::collections::BTreeMap;
 
-use crate::apply::IdMap;
-use crate::aws::error::{classify, AwsError};
-use crate::aws::logs::log_group::{name_taken, owned_by, tag_changes};
-use crate::plan::node::{ContainerSpec, Kind, NodeKey, Tags, TaskDefinitionSpec};
+use serde::{Deserialize, Serialize};
 
-/// ECS reports a missing or deleted revision as a `ClientException`; these fragments of its
-/// message (lower case) say the revision is gone rather than the request being wrong.
-const CLIENT_EXCEPTION: &str = "ClientException";
-const GONE_FRAGMENTS: &[&str] = &[
-    "unable to describe task definition",
-    "does not exist",
-    "being deleted",
-];
-/// What ECS assumes when a revision names no runtime platform.
-const DEFAULT_ARCHITECTURE: &str = "X86_64";
-const LOG_GROUP_OPTION: &str = "awslogs-group";
-const LOG_REGION_OPTION: &str = "awslogs-region";
-const LOG_PREFIX_OPTION: &str = "awslogs-stream-prefix";
-/// DeleteTaskDefinitions takes at most this many revisions per call.
-const DELETE_BATCH: usize = 10;
-/// Tags under this prefix are AWS's own and cannot be set or removed.
-const AWS_TAG_PREFIX: &str = "aws:";
+use crate::aws::kind::{first_changed, KindSpec, Reference};
+use crate::plan::node::{NodeKey, Tags};
 
-// find
+/// An ECS task definition family for Fargate (awsvpc). Its ledger ID is the ARN of the
+/// revision in use; an update registers a new revision and deregisters the old one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDefinitionSpec {
+    pub family: String,
+    /// CPU units (256 = ¼ vCPU).
+    pub cpu: u32,
+    /// MiB.
+    pub memory: u32,
+    /// `X86_64` or `ARM64`.
+    pub cpu_architecture: String,
+    /// The task role; its ledger ID is the role ARN.
+    pub task_role: NodeKey,
+    /// The execution role (image pull, logs, secrets); its ledger ID is the role ARN.
+    pub execution_role: NodeKey,
+    pub container: ContainerSpec,
+    pub tags: Tags,
+}
 
-/// True when `error` means the revision (or the family's latest revision) does not exist.
-fn is_gone(error: &AwsError) -> bool {
-    match error {
-        AwsError::NotFound { .. } => true,
-        AwsError::Api { code, message } if code == CLIENT_EXCEPTION => {
-            let message = message.to_lowercase();
-            GONE_FRAGMENTS.iter().any(|f| message.contains(f))
-        }
-        _ => false,
+/// The one container of a service's task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    /// Also the name the target group registers.
+    pub name: String,
+    pub image: String,
+    pub port: i32,
+    /// Empty: the image's own command.
+    pub command: Vec<String>,
+    pub environment: BTreeMap<String, String>,
+    /// Variable name → `valueFrom` (a Secrets Manager ARN, optionally `<arn>:<json-key>::`, or
+    /// an SSM parameter ARN).
+    pub secrets: BTreeMap<String, String>,
+    /// The `awslogs` group; the ID recorded for it is its name.
+    pub log_group: NodeKey,
+    /// Region of the log group, for the `awslogs-region` option.
+    pub log_region: String,
+    pub read_only_root_filesystem: bool,
+}
+
+impl KindSpec for TaskDefinitionSpec {
+    const PREFIX: &'static str = "ecs.task_definition";
+    const DISPLAY_NAME: &'static str = "ECS Task Definition";
+    const IAM_ACTIONS: &'static [&'static str] = &[
+        "ecs:DeleteTaskDefinitions",
+        "ecs:DeregisterTaskDefinition",
+        "ecs:DescribeTaskDefinition",
+        "ecs:ListTaskDefinitions",
+        "ecs:RegisterTaskDefinition",
+        "ecs:TagResource",
+        "ecs:UntagResource",
+    ];
+    const UPDATE_CHANGES_ID: bool = true;
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        vec![
+            Reference::update(&self.task_role),
+            Reference::update(&self.execution_role),
+            Reference::update(&self.container.log_group),
+        ]
+    }
+
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
+
+    fn replaced_by(&self, d: &Self) -> Option<&'static str> {
+        first_changed(&[("family", self.family != d.family)])
     }
 }
 
-fn is_active(td: &TaskDefinition) -> bool {
-    td.status() == Some(&TaskDefinitionStatus::Active)
-}
+#[cfg(feature = "sdk")]
+pub use sdk::*;
 
-/// A revision (by ARN, or by family for its latest active revision) with its tags; `None`
-/// when there is none.
-pub async fn find_task_definition(
-    client: &Client,
-    id: &str,
-) -> Result<Option<(TaskDefinition, Tags)>, AwsError> {
-    match client
-        .describe_task_definition()
-        .task_definition(id)
-        .include(TaskDefinitionField::Tags)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(out) => Ok(out
-            .task_definition()
-            .cloned()
-            .map(|td| (td, flatten_tags(out.tags())))),
-        Err(e) if is_gone(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// The family's latest active revision with its tags.
-async fn find_latest_revision(
-    client: &Client,
-    family: &str,
-) -> Result<Option<(TaskDefinition, Tags)>, AwsError> {
-    Ok(find_task_definition(client, family)
-        .await?
-        .filter(|(td, _)| is_active(td) && td.family() == Some(family)))
-}
-
-/// The ledger ID of the family's latest active revision when it carries the spec's ownership
-/// tags, without changing anything (import and discovery); `None` when there is none.
-pub async fn find_owned_task_definition(
-    client: &Client,
-    spec: &TaskDefinitionSpec,
-    ids: &IdMap,
-) -> Result<Option<String>, AwsError> {
-    let _ = ids;
-    Ok(find_latest_revision(client, &spec.family)
-        .await?
-        .filter(|(_, tags)| owned_by(tags, &spec.tags))
-        .and_then(|(td, _)| td.task_definition_arn().map(str::to_string)))
-}
-
-/// The image of the revision's first container; `None` when the revision is gone.
-pub async fn container_image(
-    client: &Client,
-    task_definition_arn: &str,
-) -> Result<Option<String>, AwsError> {
-    Ok(find_task_definition(client, task_definition_arn)
-        .await?
-        .filter(|(td, _)| is_active(td))
-        .and_then(|(td, _)| {
-            td.container_definitions()
-                .first()
-                .and_then(ContainerDefinition::image)
-                .map(str::to_string)
-        }))
-}
-
-/// Active revisions of exactly `family` (ListTaskDefinitions matches by prefix).
-async fn list_active_revisions(client: &Client, family: &str) -> Result<Vec<String>, AwsError> {
-    let mut arns = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = client
-            .list_task_definitions()
-            .family_prefix(family)
-            .status(TaskDefinitionStatus::Active)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(classify)?;
-        arns.extend(
-            out.task_definition_arns()
-                .iter()
-                .filter(|arn| family_of(arn) == Some(family))
-                .cloned(),
-        );
-        match out.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => return Ok(arns),
-        }
-    }
-}
-
-/// The family of `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`.
-fn family_of(arn: &str) -> Option<&str> {
-    let name = arn.rsplit_once("task-definition/")?.1;
-    Some(name.rsplit_once(':').map_or(name, |(family, _)| family))
-}
-
-// create, update, delete
-
-/// The family's latest active revision when it carries our ownership tags and already is
-/// `spec`; a latest revision someone else owns is refused when `refuse_foreign`.
-async fn find_equal_revision(
-    client: &Client,
-    spec: &TaskDefinitionSpec,
-    ids: &IdMap,
-    refuse_foreign: bool,
-) -> Result<Option<String>, AwsError> {
-    let Some((td, tags)) = find_latest_revision(client, &spec.family).await? else {
-        return Ok(None);
+#[cfg(feature = "sdk")]
+mod sdk {
+    use super::*;
+    use aws_sdk_ecs::types::{
+        Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration,
+        LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, Tag,
+        TaskDefinition, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
     };
-    if !owned_by(&tags, &spec.tags) {
-        if refuse_foreign {
-            return Err(name_taken("ECS task definition family", &spec.family));
-        }
-        return Ok(None);
-    }
-    if flatten_task_definition(&td, tags, ids, None) != *spec {
-        return Ok(None);
-    }
-    Ok(td.task_definition_arn().map(str::to_string))
-}
+    use aws_sdk_ecs::Client;
 
-async fn register_task_definition(
-    client: &Client,
-    spec: &TaskDefinitionSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    let out = client
-        .register_task_definition()
-        .family(&spec.family)
-        .network_mode(NetworkMode::Awsvpc)
-        .requires_compatibilities(Compatibility::Fargate)
-        .cpu(spec.cpu.to_string())
-        .memory(spec.memory.to_string())
-        .runtime_platform(
-            RuntimePlatform::builder()
-                .cpu_architecture(CpuArchitecture::from(spec.cpu_architecture.as_str()))
-                .operating_system_family(OsFamily::Linux)
-                .build(),
-        )
-        .task_role_arn(resolve_one(&spec.task_role, ids)?)
-        .execution_role_arn(resolve_one(&spec.execution_role, ids)?)
-        .container_definitions(expand_container(&spec.container, ids)?)
-        .set_tags(Some(expand_tags(&spec.tags)))
-        .send()
-        .await
-        .map_err(classify)?;
-    out.task_definition()
-        .and_then(TaskDefinition::task_definition_arn)
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::unexpected("RegisterTaskDefinition returned no ARN"))
-}
+    use crate::apply::IdMap;
+    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
+    use crate::aws::error::{classify, AwsError};
+    use crate::plan::node::{Kind, NodeKey, Tags};
 
-/// Deregisters a revision; `false` when it was already gone (an inactive revision
-/// deregisters again without complaint).
-async fn deregister_revision(client: &Client, arn: &str) -> Result<bool, AwsError> {
-    match client
-        .deregister_task_definition()
-        .task_definition(arn)
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(_) => Ok(true),
-        Err(e) if is_gone(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
+    /// ECS reports a missing or deleted revision as a `ClientException`; these fragments of its
+    /// message (lower case) say the revision is gone rather than the request being wrong.
+    const CLIENT_EXCEPTION: &str = "ClientException";
+    const GONE_FRAGMENTS: &[&str] = &[
+        "unable to describe task definition",
+        "does not exist",
+        "being deleted",
+    ];
+    /// What ECS assumes when a revision names no runtime platform.
+    const DEFAULT_ARCHITECTURE: &str = "X86_64";
+    const LOG_GROUP_OPTION: &str = "awslogs-group";
+    const LOG_REGION_OPTION: &str = "awslogs-region";
+    const LOG_PREFIX_OPTION: &str = "awslogs-stream-prefix";
+    /// DeleteTaskDefinitions takes at most this many revisions per call.
+    const DELETE_BATCH: usize = 10;
+    /// Tags under this prefix are AWS's own and cannot be set or removed.
+    const AWS_TAG_PREFIX: &str = "aws:";
 
-/// Registers a revision, or adopts the family's latest revision when it already carries the
-/// spec's ownership tags and equals the spec (a run that died before recording it). Returns
-/// the revision's ARN.
-pub async fn create_task_definition(
-    client: &Client,
-    spec: &TaskDefinitionSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    if let Some(arn) = find_equal_revision(client, spec, ids, true).await? {
-        return Ok(arn);
-    }
-    register_task_definition(client, spec, ids).await
-}
+    // find
 
-/// Registers a revision with `desired` and deregisters revision `id`; returns the new ARN.
-/// A change of tags alone is made on revision `id` in place.
-pub async fn update_task_definition(
-    client: &Client,
-    id: &str,
-    current: &TaskDefinitionSpec,
-    desired: &TaskDefinitionSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    let untagged = |s: &TaskDefinitionSpec| TaskDefinitionSpec {
-        tags: Tags::new(),
-        ..s.clone()
-    };
-    if untagged(current) == untagged(desired) {
-        sync_tags(client, id, &current.tags, &desired.tags).await?;
-        return Ok(id.to_string());
-    }
-    // A revision registered by an attempt that died before recording it is reused.
-    let arn = match find_equal_revision(client, desired, ids, false).await? {
-        Some(arn) if arn == id => return Ok(arn),
-        Some(arn) => arn,
-        None => register_task_definition(client, desired, ids).await?,
-    };
-    deregister_revision(client, id).await?;
-    Ok(arn)
-}
-
-async fn sync_tags(
-    client: &Client,
-    arn: &str,
-    current: &Tags,
-    desired: &Tags,
-) -> Result<(), AwsError> {
-    let (changed, removed) = tag_changes(current, desired);
-    if !changed.is_empty() {
-        client
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(expand_tags(&changed)))
-            .send()
-            .await
-            .map_err(classify)?;
-    }
-    if !removed.is_empty() {
-        client
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(classify)?;
-    }
-    Ok(())
-}
-
-/// Deregisters revision `id` and every other active revision of the family carrying our
-/// ownership tags, then asks ECS to delete them (best effort: deregistered revisions cost
-/// nothing, and not every partition offers DeleteTaskDefinitions). Absence is success.
-pub async fn delete_task_definition(
-    client: &Client,
-    id: &str,
-    current: &TaskDefinitionSpec,
-) -> Result<(), AwsError> {
-    let mut deregistered = Vec::new();
-    if deregister_revision(client, id).await? {
-        deregistered.push(id.to_string());
-    }
-    let family = family_of(id).unwrap_or(&current.family).to_string();
-    for arn in list_active_revisions(client, &family).await? {
-        if arn == id {
-            continue;
-        }
-        let Some((_, tags)) = find_task_definition(client, &arn).await? else {
-            continue;
-        };
-        if owned_by(&tags, &current.tags) && deregister_revision(client, &arn).await? {
-            deregistered.push(arn);
+    /// True when `error` means the revision (or the family's latest revision) does not exist.
+    fn is_gone(error: &AwsError) -> bool {
+        match error {
+            AwsError::NotFound { .. } => true,
+            AwsError::Api { code, message } if code == CLIENT_EXCEPTION => {
+                let message = message.to_lowercase();
+                GONE_FRAGMENTS.iter().any(|f| message.contains(f))
+            }
+            _ => false,
         }
     }
-    for batch in deregistered.chunks(DELETE_BATCH) {
+
+    fn is_active(td: &TaskDefinition) -> bool {
+        td.status() == Some(&TaskDefinitionStatus::Active)
+    }
+
+    /// A revision (by ARN, or by family for its latest active revision) with its tags; `None`
+    /// when there is none.
+    pub async fn find_task_definition(
+        client: &Client,
+        id: &str,
+    ) -> Result<Option<(TaskDefinition, Tags)>, AwsError> {
         match client
-            .delete_task_definitions()
-            .set_task_definitions(Some(batch.to_vec()))
+            .describe_task_definition()
+            .task_definition(id)
+            .include(TaskDefinitionField::Tags)
             .send()
             .await
             .map_err(classify)
         {
-            Ok(out) => {
-                for failure in out.failures() {
-                    tracing::debug!(
-                        task_definition = failure.arn().unwrap_or_default(),
-                        reason = failure.reason().unwrap_or_default(),
-                        "revision deregistered but not deleted"
-                    );
-                }
-            }
-            Err(e) => {
-                tracing::warn!(family = %family, error = %e, "revisions deregistered but not deleted");
+            Ok(out) => Ok(out
+                .task_definition()
+                .cloned()
+                .map(|td| (td, flatten_tags(out.tags())))),
+            Err(e) if is_gone(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The family's latest active revision with its tags.
+    async fn find_latest_revision(
+        client: &Client,
+        family: &str,
+    ) -> Result<Option<(TaskDefinition, Tags)>, AwsError> {
+        Ok(find_task_definition(client, family)
+            .await?
+            .filter(|(td, _)| is_active(td) && td.family() == Some(family)))
+    }
+
+    /// The ledger ID of the family's latest active revision when it carries the spec's ownership
+    /// tags, without changing anything (import and discovery); `None` when there is none.
+    pub async fn find_owned_task_definition(
+        client: &Client,
+        spec: &TaskDefinitionSpec,
+        ids: &IdMap,
+    ) -> Result<Option<String>, AwsError> {
+        let _ = ids;
+        Ok(find_latest_revision(client, &spec.family)
+            .await?
+            .filter(|(_, tags)| owned_by(tags, &spec.tags))
+            .and_then(|(td, _)| td.task_definition_arn().map(str::to_string)))
+    }
+
+    /// The image of the revision's first container; `None` when the revision is gone.
+    pub async fn container_image(
+        client: &Client,
+        task_definition_arn: &str,
+    ) -> Result<Option<String>, AwsError> {
+        Ok(find_task_definition(client, task_definition_arn)
+            .await?
+            .filter(|(td, _)| is_active(td))
+            .and_then(|(td, _)| {
+                td.container_definitions()
+                    .first()
+                    .and_then(ContainerDefinition::image)
+                    .map(str::to_string)
+            }))
+    }
+
+    /// Active revisions of exactly `family` (ListTaskDefinitions matches by prefix).
+    async fn list_active_revisions(client: &Client, family: &str) -> Result<Vec<String>, AwsError> {
+        let mut arns = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = client
+                .list_task_definitions()
+                .family_prefix(family)
+                .status(TaskDefinitionStatus::Active)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            arns.extend(
+                out.task_definition_arns()
+                    .iter()
+                    .filter(|arn| family_of(arn) == Some(family))
+                    .cloned(),
+            );
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(arns),
             }
         }
     }
-    Ok(())
-}
 
-/// Reads the revision as it is now, with references turned back into node keys; `None` when
-/// it is inactive or gone.
-pub async fn observe_task_definition(
-    client: &Client,
-    id: &str,
-    current: &TaskDefinitionSpec,
-    ids: &IdMap,
-) -> Result<Option<TaskDefinitionSpec>, AwsError> {
-    Ok(find_task_definition(client, id)
-        .await?
-        .filter(|(td, _)| is_active(td))
-        .map(|(td, tags)| flatten_task_definition(&td, tags, ids, Some(current))))
-}
-
-// expand, flatten
-
-fn resolve_one(key: &NodeKey, ids: &IdMap) -> Result<String, AwsError> {
-    ids.id(key)
-        .map(str::to_string)
-        .map_err(|e| AwsError::unexpected(e.message))
-}
-
-fn expand_container(
-    container: &ContainerSpec,
-    ids: &IdMap,
-) -> Result<ContainerDefinition, AwsError> {
-    let log_configuration = LogConfiguration::builder()
-        .log_driver(LogDriver::Awslogs)
-        .options(LOG_GROUP_OPTION, resolve_one(&container.log_group, ids)?)
-        .options(LOG_REGION_OPTION, &container.log_region)
-        .options(LOG_PREFIX_OPTION, &container.name)
-        .build()
-        .map_err(|e| AwsError::unexpected(e.to_string()))?;
-    let environment: Vec<KeyValuePair> = container
-        .environment
-        .iter()
-        .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
-        .collect();
-    let secrets = container
-        .secrets
-        .iter()
-        .map(|(name, value_from)| {
-            Secret::builder()
-                .name(name)
-                .value_from(value_from)
-                .build()
-                .map_err(|e| AwsError::unexpected(e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ContainerDefinition::builder()
-        .name(&container.name)
-        .image(&container.image)
-        .essential(true)
-        .port_mappings(
-            PortMapping::builder()
-                .container_port(container.port)
-                .protocol(TransportProtocol::Tcp)
-                .build(),
-        )
-        .set_command((!container.command.is_empty()).then(|| container.command.clone()))
-        .set_environment((!environment.is_empty()).then_some(environment))
-        .set_secrets((!secrets.is_empty()).then_some(secrets))
-        .readonly_root_filesystem(container.read_only_root_filesystem)
-        .log_configuration(log_configuration)
-        .build())
-}
-
-fn expand_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-fn flatten_tags(tags: &[Tag]) -> Tags {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .filter(|(k, _)| !k.starts_with(AWS_TAG_PREFIX))
-        .collect()
-}
-
-/// The revision as a spec: only the fields we set, so the defaults ECS adds (host port,
-/// protocol, `essential`, empty lists) never read as drift. A referenced ARN or name maps
-/// back to its node key, else to `current`'s key, else to an `external` key.
-pub fn flatten_task_definition(
-    td: &TaskDefinition,
-    tags: Tags,
-    ids: &IdMap,
-    current: Option<&TaskDefinitionSpec>,
-) -> TaskDefinitionSpec {
-    let reference = |id: Option<&str>, kind: Kind, fallback: Option<&NodeKey>| -> NodeKey {
-        let id = id.unwrap_or_default();
-        ids.key_of(id)
-            .or(fallback)
-            .cloned()
-            .unwrap_or_else(|| NodeKey::new(kind, &["external", id]))
-    };
-    let container = td.container_definitions().first();
-    let log_options = container
-        .and_then(ContainerDefinition::log_configuration)
-        .filter(|l| l.log_driver() == &LogDriver::Awslogs)
-        .and_then(LogConfiguration::options);
-    let log_option = |name: &str| log_options.and_then(|o| o.get(name)).map(String::as_str);
-    let container = ContainerSpec {
-        name: container
-            .and_then(ContainerDefinition::name)
-            .unwrap_or_default()
-            .to_string(),
-        image: container
-            .and_then(ContainerDefinition::image)
-            .unwrap_or_default()
-            .to_string(),
-        port: container
-            .and_then(|c| c.port_mappings().first())
-            .and_then(PortMapping::container_port)
-            .unwrap_or(0),
-        command: container.map(|c| c.command().to_vec()).unwrap_or_default(),
-        environment: container
-            .map(|c| {
-                c.environment()
-                    .iter()
-                    .filter_map(|kv| {
-                        Some((
-                            kv.name()?.to_string(),
-                            kv.value().unwrap_or_default().to_string(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        secrets: container
-            .map(|c| {
-                c.secrets()
-                    .iter()
-                    .map(|s| (s.name().to_string(), s.value_from().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        log_group: reference(
-            log_option(LOG_GROUP_OPTION),
-            Kind::LogGroup,
-            current.map(|c| &c.container.log_group),
-        ),
-        log_region: log_option(LOG_REGION_OPTION)
-            .unwrap_or_default()
-            .to_string(),
-        read_only_root_filesystem: container
-            .and_then(ContainerDefinition::readonly_root_filesystem)
-            .unwrap_or(false),
-    };
-    TaskDefinitionSpec {
-        family: td.family().unwrap_or_default().to_string(),
-        cpu: td.cpu().and_then(|c| c.parse().ok()).unwrap_or(0),
-        memory: td.memory().and_then(|m| m.parse().ok()).unwrap_or(0),
-        cpu_architecture: td
-            .runtime_platform()
-            .and_then(RuntimePlatform::cpu_architecture)
-            .map_or(DEFAULT_ARCHITECTURE, CpuArchitecture::as_str)
-            .to_string(),
-        task_role: reference(
-            td.task_role_arn(),
-            Kind::IamRole,
-            current.map(|c| &c.task_role),
-        ),
-        execution_role: reference(
-            td.execution_role_arn(),
-            Kind::IamRole,
-            current.map(|c| &c.execution_role),
-        ),
-        container,
-        tags,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn family_of_revision_arns() {
-        assert_eq!(
-            family_of("arn:aws:ecs:us-east-1:123456789012:task-definition/test-api:7"),
-            Some("test-api")
-        );
-        assert_eq!(
-            family_of("arn:aws:ecs:us-east-1:123456789012:task-definition/test-api-worker:1"),
-            Some("test-api-worker")
-        );
-        assert_eq!(family_of("test-api"), None);
+    /// The family of `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`.
+    fn family_of(arn: &str) -> Option<&str> {
+        let name = arn.rsplit_once("task-definition/")?.1;
+        Some(name.rsplit_once(':').map_or(name, |(family, _)| family))
     }
 
-    #[test]
-    fn gone_errors() {
-        let client = |m: &str| AwsError::Api {
-            code: CLIENT_EXCEPTION.into(),
-            message: m.into(),
+    // create, update, delete
+
+    /// The family's latest active revision when it carries our ownership tags and already is
+    /// `spec`; a latest revision someone else owns is refused when `refuse_foreign`.
+    async fn find_equal_revision(
+        client: &Client,
+        spec: &TaskDefinitionSpec,
+        ids: &IdMap,
+        refuse_foreign: bool,
+    ) -> Result<Option<String>, AwsError> {
+        let Some((td, tags)) = find_latest_revision(client, &spec.family).await? else {
+            return Ok(None);
         };
-        assert!(is_gone(&client("Unable to describe task definition.")));
-        assert!(is_gone(&client(
-            "The specified task definition does not exist."
-        )));
-        assert!(!is_gone(&client("Invalid setting for container 'api'")));
+        if !owned_by(&tags, &spec.tags) {
+            if refuse_foreign {
+                return Err(name_taken("ECS task definition family", &spec.family));
+            }
+            return Ok(None);
+        }
+        if flatten_task_definition(&td, tags, ids, None) != *spec {
+            return Ok(None);
+        }
+        Ok(td.task_definition_arn().map(str::to_string))
+    }
+
+    async fn register_task_definition(
+        client: &Client,
+        spec: &TaskDefinitionSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        let out = client
+            .register_task_definition()
+            .family(&spec.family)
+            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(Compatibility::Fargate)
+            .cpu(spec.cpu.to_string())
+            .memory(spec.memory.to_string())
+            .runtime_platform(
+                RuntimePlatform::builder()
+                    .cpu_architecture(CpuArchitecture::from(spec.cpu_architecture.as_str()))
+                    .operating_system_family(OsFamily::Linux)
+                    .build(),
+            )
+            .task_role_arn(resolve_one(&spec.task_role, ids)?)
+            .execution_role_arn(resolve_one(&spec.execution_role, ids)?)
+            .container_definitions(expand_container(&spec.container, ids)?)
+            .set_tags(Some(expand_tags(&spec.tags)))
+            .send()
+            .await
+            .map_err(classify)?;
+        out.task_definition()
+            .and_then(TaskDefinition::task_definition_arn)
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::unexpected("RegisterTaskDefinition returned no ARN"))
+    }
+
+    /// Deregisters a revision; `false` when it was already gone (an inactive revision
+    /// deregisters again without complaint).
+    async fn deregister_revision(client: &Client, arn: &str) -> Result<bool, AwsError> {
+        match client
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(_) => Ok(true),
+            Err(e) if is_gone(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Registers a revision, or adopts the family's latest revision when it already carries the
+    /// spec's ownership tags and equals the spec (a run that died before recording it). Returns
+    /// the revision's ARN.
+    pub async fn create_task_definition(
+        client: &Client,
+        spec: &TaskDefinitionSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        if let Some(arn) = find_equal_revision(client, spec, ids, true).await? {
+            return Ok(arn);
+        }
+        register_task_definition(client, spec, ids).await
+    }
+
+    /// Registers a revision with `desired` and deregisters revision `id`; returns the new ARN.
+    /// A change of tags alone is made on revision `id` in place.
+    pub async fn update_task_definition(
+        client: &Client,
+        id: &str,
+        current: &TaskDefinitionSpec,
+        desired: &TaskDefinitionSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        let untagged = |s: &TaskDefinitionSpec| TaskDefinitionSpec {
+            tags: Tags::new(),
+            ..s.clone()
+        };
+        if untagged(current) == untagged(desired) {
+            sync_tags(client, id, &current.tags, &desired.tags).await?;
+            return Ok(id.to_string());
+        }
+        // A revision registered by an attempt that died before recording it is reused.
+        let arn = match find_equal_revision(client, desired, ids, false).await? {
+            Some(arn) if arn == id => return Ok(arn),
+            Some(arn) => arn,
+            None => register_task_definition(client, desired, ids).await?,
+        };
+        deregister_revision(client, id).await?;
+        Ok(arn)
+    }
+
+    async fn sync_tags(
+        client: &Client,
+        arn: &str,
+        current: &Tags,
+        desired: &Tags,
+    ) -> Result<(), AwsError> {
+        let (changed, removed) = tag_changes(current, desired);
+        if !changed.is_empty() {
+            client
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(expand_tags(&changed)))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        if !removed.is_empty() {
+            client
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
+
+    /// Deregisters revision `id` and every other active revision of the family carrying our
+    /// ownership tags, then asks ECS to delete them (best effort: deregistered revisions cost
+    /// nothing, and not every partition offers DeleteTaskDefinitions). Absence is success.
+    pub async fn delete_task_definition(
+        client: &Client,
+        id: &str,
+        current: &TaskDefinitionSpec,
+    ) -> Result<(), AwsError> {
+        let mut deregistered = Vec::new();
+        if deregister_revision(client, id).await? {
+            deregistered.push(id.to_string());
+        }
+        let family = family_of(id).unwrap_or(&current.family).to_string();
+        for arn in list_active_revisions(client, &family).await? {
+            if arn == id {
+                continue;
+            }
+            let Some((_, tags)) = find_task_definition(client, &arn).await? else {
+                continue;
+            };
+            if owned_by(&tags, &current.tags) && deregister_revision(client, &arn).await? {
+                deregistered.push(arn);
+            }
+        }
+        for batch in deregistered.chunks(DELETE_BATCH) {
+            match client
+                .delete_task_definitions()
+                .set_task_definitions(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(classify)
+            {
+                Ok(out) => {
+                    for failure in out.failures() {
+                        tracing::debug!(
+                            task_definition = failure.arn().unwrap_or_default(),
+                            reason = failure.reason().unwrap_or_default(),
+                            "revision deregistered but not deleted"
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(family = %family, error = %e, "revisions deregistered but not deleted");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the revision as it is now, with references turned back into node keys; `None` when
+    /// it is inactive or gone.
+    pub async fn observe_task_definition(
+        client: &Client,
+        id: &str,
+        current: &TaskDefinitionSpec,
+        ids: &IdMap,
+    ) -> Result<Option<TaskDefinitionSpec>, AwsError> {
+        Ok(find_task_definition(client, id)
+            .await?
+            .filter(|(td, _)| is_active(td))
+            .map(|(td, tags)| flatten_task_definition(&td, tags, ids, Some(current))))
+    }
+
+    // expand, flatten
+
+    fn resolve_one(key: &NodeKey, ids: &IdMap) -> Result<String, AwsError> {
+        ids.id(key)
+            .map(str::to_string)
+            .map_err(|e| AwsError::unexpected(e.message))
+    }
+
+    fn expand_container(
+        container: &ContainerSpec,
+        ids: &IdMap,
+    ) -> Result<ContainerDefinition, AwsError> {
+        let log_configuration = LogConfiguration::builder()
+            .log_driver(LogDriver::Awslogs)
+            .options(LOG_GROUP_OPTION, resolve_one(&container.log_group, ids)?)
+            .options(LOG_REGION_OPTION, &container.log_region)
+            .options(LOG_PREFIX_OPTION, &container.name)
+            .build()
+            .map_err(|e| AwsError::unexpected(e.to_string()))?;
+        let environment: Vec<KeyValuePair> = container
+            .environment
+            .iter()
+            .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
+            .collect();
+        let secrets = container
+            .secrets
+            .iter()
+            .map(|(name, value_from)| {
+                Secret::builder()
+                    .name(name)
+                    .value_from(value_from)
+                    .build()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ContainerDefinition::builder()
+            .name(&container.name)
+            .image(&container.image)
+            .essential(true)
+            .port_mappings(
+                PortMapping::builder()
+                    .container_port(container.port)
+                    .protocol(TransportProtocol::Tcp)
+                    .build(),
+            )
+            .set_command((!container.command.is_empty()).then(|| container.command.clone()))
+            .set_environment((!environment.is_empty()).then_some(environment))
+            .set_secrets((!secrets.is_empty()).then_some(secrets))
+            .readonly_root_filesystem(container.read_only_root_filesystem)
+            .log_configuration(log_configuration)
+            .build())
+    }
+
+    fn expand_tags(tags: &Tags) -> Vec<Tag> {
+        tags.iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect()
+    }
+
+    fn flatten_tags(tags: &[Tag]) -> Tags {
+        tags.iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .filter(|(k, _)| !k.starts_with(AWS_TAG_PREFIX))
+            .collect()
+    }
+
+    /// The revision as a spec: only the fields we set, so the defaults ECS adds (host port,
+    /// protocol, `essential`, empty lists) never read as drift. A referenced ARN or name maps
+    /// back to its node key, else to `current`'s key, else to an `external` key.
+    pub fn flatten_task_definition(
+        td: &TaskDefinition,
+        tags: Tags,
+        ids: &IdMap,
+        current: Option<&TaskDefinitionSpec>,
+    ) -> TaskDefinitionSpec {
+        let reference = |id: Option<&str>, kind: Kind, fallback: Option<&NodeKey>| -> NodeKey {
+            let id = id.unwrap_or_default();
+            ids.key_of(id)
+                .or(fallback)
+                .cloned()
+                .unwrap_or_else(|| NodeKey::new(kind, &["external", id]))
+        };
+        let container = td.container_definitions().first();
+        let log_options = container
+            .and_then(ContainerDefinition::log_configuration)
+            .filter(|l| l.log_driver() == &LogDriver::Awslogs)
+            .and_then(LogConfiguration::options);
+        let log_option = |name: &str| log_options.and_then(|o| o.get(name)).map(String::as_str);
+        let container = ContainerSpec {
+            name: container
+                .and_then(ContainerDefinition::name)
+                .unwrap_or_default()
+                .to_string(),
+            image: container
+                .and_then(ContainerDefinition::image)
+                .unwrap_or_default()
+                .to_string(),
+            port: container
+                .and_then(|c| c.port_mappings().first())
+                .and_then(PortMapping::container_port)
+                .unwrap_or(0),
+            command: container.map(|c| c.command().to_vec()).unwrap_or_default(),
+            environment: container
+                .map(|c| {
+                    c.environment()
+                        .iter()
+                        .filter_map(|kv| {
+                            Some((
+                                kv.name()?.to_string(),
+                                kv.value().unwrap_or_default().to_string(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            secrets: container
+                .map(|c| {
+                    c.secrets()
+                        .iter()
+                        .map(|s| (s.name().to_string(), s.value_from().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            log_group: reference(
+                log_option(LOG_GROUP_OPTION),
+                Kind::LogGroup,
+                current.map(|c| &c.container.log_group),
+            ),
+            log_region: log_option(LOG_REGION_OPTION)
+                .unwrap_or_default()
+                .to_string(),
+            read_only_root_filesystem: container
+                .and_then(ContainerDefinition::readonly_root_filesystem)
+                .unwrap_or(false),
+        };
+        TaskDefinitionSpec {
+            family: td.family().unwrap_or_default().to_string(),
+            cpu: td.cpu().and_then(|c| c.parse().ok()).unwrap_or(0),
+            memory: td.memory().and_then(|m| m.parse().ok()).unwrap_or(0),
+            cpu_architecture: td
+                .runtime_platform()
+                .and_then(RuntimePlatform::cpu_architecture)
+                .map_or(DEFAULT_ARCHITECTURE, CpuArchitecture::as_str)
+                .to_string(),
+            task_role: reference(
+                td.task_role_arn(),
+                Kind::IamRole,
+                current.map(|c| &c.task_role),
+            ),
+            execution_role: reference(
+                td.execution_role_arn(),
+                Kind::IamRole,
+                current.map(|c| &c.execution_role),
+            ),
+            container,
+            tags,
+        }
+    }
+
+    impl crate::aws::kind::AwsKind for TaskDefinitionSpec {
+        async fn find(
+            cx: &crate::aws::kind::Cx<'_>,
+            spec: &Self,
+        ) -> Result<Option<String>, AwsError> {
+            find_owned_task_definition(&cx.clients.ecs, spec, cx.ids).await
+        }
+
+        async fn observe(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<Option<Self>, AwsError> {
+            observe_task_definition(&cx.clients.ecs, id, current, cx.ids).await
+        }
+
+        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_task_definition(&cx.clients.ecs, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_task_definition(&cx.clients.ecs, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<(), AwsError> {
+            delete_task_definition(&cx.clients.ecs, id, current).await
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn family_of_revision_arns() {
+            assert_eq!(
+                family_of("arn:aws:ecs:us-east-1:123456789012:task-definition/test-api:7"),
+                Some("test-api")
+            );
+            assert_eq!(
+                family_of("arn:aws:ecs:us-east-1:123456789012:task-definition/test-api-worker:1"),
+                Some("test-api-worker")
+            );
+            assert_eq!(family_of("test-api"), None);
+        }
+
+        #[test]
+        fn gone_errors() {
+            let client = |m: &str| AwsError::Api {
+                code: CLIENT_EXCEPTION.into(),
+                message: m.into(),
+            };
+            assert!(is_gone(&client("Unable to describe task definition.")));
+            assert!(is_gone(&client(
+                "The specified task definition does not exist."
+            )));
+            assert!(!is_gone(&client("Invalid setting for container 'api'")));
+        }
     }
 }

@@ -5,445 +5,541 @@
 //! tags. A spec matching any host and any path is sent as the path pattern `/*` (ELBv2 needs
 //! at least one condition) and reads back as the spec wrote it.
 
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
 
-use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, HostHeaderConditionConfig, PathPatternConditionConfig, Rule,
-    RuleCondition, RulePriorityPair,
-};
-use aws_sdk_elasticloadbalancingv2::Client;
+use crate::aws::kind::{first_changed, KindSpec, Reference};
+use crate::plan::node::{NodeKey, Tags};
 
-use crate::apply::IdMap;
-use crate::aws::error::{classify, AwsError};
-use crate::aws::logs::log_group::{is_code, none_if_not_found, owned_by};
-use crate::plan::node::{Kind, ListenerRuleSpec, NodeKey, Tags};
+/// A listener rule forwarding host/path matches to a target group; its ledger ID is its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenerRuleSpec {
+    /// Its ledger ID is the listener ARN.
+    pub listener: NodeKey,
+    /// 1–50000, unique on the listener.
+    pub priority: u32,
+    /// Host-header values; empty matches any host. Sorted.
+    pub hosts: Vec<String>,
+    /// Path-pattern values; empty matches any path. Sorted.
+    pub paths: Vec<String>,
+    pub target_group: NodeKey,
+    pub tags: Tags,
+}
 
-use super::{expand_tags, find_tags, flatten_tags, sync_tags};
+impl KindSpec for ListenerRuleSpec {
+    const PREFIX: &'static str = "elbv2.listener_rule";
+    const DISPLAY_NAME: &'static str = "ELBv2 Listener Rule";
+    const IAM_ACTIONS: &'static [&'static str] = &[
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:CreateRule",
+        "elasticloadbalancing:DeleteRule",
+        "elasticloadbalancing:DescribeRules",
+        "elasticloadbalancing:DescribeTags",
+        "elasticloadbalancing:ModifyRule",
+        "elasticloadbalancing:RemoveTags",
+        "elasticloadbalancing:SetRulePriorities",
+    ];
 
-/// Another rule on the listener holds the priority.
-const PRIORITY_IN_USE: &str = "PriorityInUse";
+    fn references(&self) -> Vec<Reference<'_>> {
+        vec![
+            Reference::replace(&self.listener),
+            Reference::update(&self.target_group),
+        ]
+    }
 
-const FIELD_HOST_HEADER: &str = "host-header";
-const FIELD_PATH_PATTERN: &str = "path-pattern";
-/// The condition standing for "any path".
-const ANY_PATH: &str = "/*";
-/// DescribeRules reports the listener's default action as a rule with this priority.
-const DEFAULT_PRIORITY: &str = "default";
-/// DescribeTags takes at most this many ARNs.
-const TAGS_BATCH: usize = 20;
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
 
-// find
-
-/// Every rule on the listener, the default one included; empty when the listener is gone.
-pub async fn find_listener_rules(
-    client: &Client,
-    listener_arn: &str,
-) -> Result<Vec<Rule>, AwsError> {
-    let mut rules = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let Some(out) = none_if_not_found(
-            client
-                .describe_rules()
-                .listener_arn(listener_arn)
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(classify),
-        )?
-        else {
-            return Ok(rules);
-        };
-        rules.extend(out.rules().iter().cloned());
-        match out.next_marker() {
-            Some(next) if !next.is_empty() => marker = Some(next.to_string()),
-            _ => return Ok(rules),
-        }
+    fn replaced_by(&self, d: &Self) -> Option<&'static str> {
+        first_changed(&[("listener", self.listener != d.listener)])
     }
 }
 
-/// The priority of a rule other than the default one.
-fn priority_of(rule: &Rule) -> Option<u32> {
-    if rule.is_default() == Some(true) {
-        return None;
-    }
-    rule.priority()
-        .filter(|p| *p != DEFAULT_PRIORITY)
-        .and_then(|p| p.parse().ok())
-}
+#[cfg(feature = "sdk")]
+pub use sdk::*;
 
-/// Priority → rule ARN of every rule on the listener but the default one; empty when the
-/// listener is gone. Plan time uses it to pick free priorities.
-pub async fn listener_rule_priorities(
-    client: &Client,
-    listener_arn: &str,
-) -> Result<BTreeMap<u32, String>, AwsError> {
-    Ok(find_listener_rules(client, listener_arn)
-        .await?
-        .iter()
-        .filter_map(|r| Some((priority_of(r)?, r.rule_arn()?.to_string())))
-        .collect())
-}
+#[cfg(feature = "sdk")]
+mod sdk {
+    use super::*;
+    use std::collections::BTreeMap;
 
-pub async fn find_rule_by_arn(client: &Client, arn: &str) -> Result<Option<Rule>, AwsError> {
-    let out = none_if_not_found(
-        client
-            .describe_rules()
-            .rule_arns(arn)
-            .send()
-            .await
-            .map_err(classify),
-    )?;
-    Ok(out.and_then(|o| {
-        o.rules()
-            .iter()
-            .find(|r| r.rule_arn() == Some(arn))
-            .cloned()
-    }))
-}
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, HostHeaderConditionConfig, PathPatternConditionConfig, Rule,
+        RuleCondition, RulePriorityPair,
+    };
+    use aws_sdk_elasticloadbalancingv2::Client;
 
-/// Tags of many resources, `TAGS_BATCH` ARNs per call.
-async fn find_tags_of(
-    client: &Client,
-    arns: &[String],
-) -> Result<BTreeMap<String, Tags>, AwsError> {
-    let mut tags = BTreeMap::new();
-    for batch in arns.chunks(TAGS_BATCH) {
-        let Some(out) = none_if_not_found(
-            client
-                .describe_tags()
-                .set_resource_arns(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(classify),
-        )?
-        else {
-            continue;
-        };
-        for description in out.tag_descriptions() {
-            if let Some(arn) = description.resource_arn() {
-                tags.insert(arn.to_string(), flatten_tags(description.tags()));
+    use crate::apply::IdMap;
+    use crate::aws::common::ownership::owned_by;
+    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
+    use crate::plan::node::{Kind, NodeKey, Tags};
+
+    use crate::aws::common::elbv2::{expand_tags, find_tags, flatten_tags, sync_tags};
+
+    /// Another rule on the listener holds the priority.
+    const PRIORITY_IN_USE: &str = "PriorityInUse";
+
+    const FIELD_HOST_HEADER: &str = "host-header";
+    const FIELD_PATH_PATTERN: &str = "path-pattern";
+    /// The condition standing for "any path".
+    const ANY_PATH: &str = "/*";
+    /// DescribeRules reports the listener's default action as a rule with this priority.
+    const DEFAULT_PRIORITY: &str = "default";
+    /// DescribeTags takes at most this many ARNs.
+    const TAGS_BATCH: usize = 20;
+
+    // find
+
+    /// Every rule on the listener, the default one included; empty when the listener is gone.
+    pub async fn find_listener_rules(
+        client: &Client,
+        listener_arn: &str,
+    ) -> Result<Vec<Rule>, AwsError> {
+        let mut rules = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let Some(out) = none_if_not_found(
+                client
+                    .describe_rules()
+                    .listener_arn(listener_arn)
+                    .set_marker(marker.take())
+                    .send()
+                    .await
+                    .map_err(classify),
+            )?
+            else {
+                return Ok(rules);
+            };
+            rules.extend(out.rules().iter().cloned());
+            match out.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
+                _ => return Ok(rules),
             }
         }
     }
-    Ok(tags)
-}
 
-/// The rule on the spec's listener carrying its ownership tags, as a spec; `None` when there
-/// is none (or no listener is recorded yet).
-async fn read_owned_rule(
-    client: &Client,
-    spec: &ListenerRuleSpec,
-    ids: &IdMap,
-) -> Result<Option<(String, ListenerRuleSpec)>, AwsError> {
-    let Ok(listener_arn) = ids.id(&spec.listener) else {
-        return Ok(None);
-    };
-    let rules: Vec<Rule> = find_listener_rules(client, listener_arn)
-        .await?
-        .into_iter()
-        .filter(|r| priority_of(r).is_some())
-        .collect();
-    let arns: Vec<String> = rules
-        .iter()
-        .filter_map(|r| r.rule_arn().map(str::to_string))
-        .collect();
-    let mut tags = find_tags_of(client, &arns).await?;
-    for rule in &rules {
-        let Some(arn) = rule.rule_arn() else { continue };
-        let Some(found) = tags.remove(arn) else {
-            continue;
+    /// The priority of a rule other than the default one.
+    fn priority_of(rule: &Rule) -> Option<u32> {
+        if rule.is_default() == Some(true) {
+            return None;
+        }
+        rule.priority()
+            .filter(|p| *p != DEFAULT_PRIORITY)
+            .and_then(|p| p.parse().ok())
+    }
+
+    /// Priority → rule ARN of every rule on the listener but the default one; empty when the
+    /// listener is gone. Plan time uses it to pick free priorities.
+    pub async fn listener_rule_priorities(
+        client: &Client,
+        listener_arn: &str,
+    ) -> Result<BTreeMap<u32, String>, AwsError> {
+        Ok(find_listener_rules(client, listener_arn)
+            .await?
+            .iter()
+            .filter_map(|r| Some((priority_of(r)?, r.rule_arn()?.to_string())))
+            .collect())
+    }
+
+    pub async fn find_rule_by_arn(client: &Client, arn: &str) -> Result<Option<Rule>, AwsError> {
+        let out = none_if_not_found(
+            client
+                .describe_rules()
+                .rule_arns(arn)
+                .send()
+                .await
+                .map_err(classify),
+        )?;
+        Ok(out.and_then(|o| {
+            o.rules()
+                .iter()
+                .find(|r| r.rule_arn() == Some(arn))
+                .cloned()
+        }))
+    }
+
+    /// Tags of many resources, `TAGS_BATCH` ARNs per call.
+    async fn find_tags_of(
+        client: &Client,
+        arns: &[String],
+    ) -> Result<BTreeMap<String, Tags>, AwsError> {
+        let mut tags = BTreeMap::new();
+        for batch in arns.chunks(TAGS_BATCH) {
+            let Some(out) = none_if_not_found(
+                client
+                    .describe_tags()
+                    .set_resource_arns(Some(batch.to_vec()))
+                    .send()
+                    .await
+                    .map_err(classify),
+            )?
+            else {
+                continue;
+            };
+            for description in out.tag_descriptions() {
+                if let Some(arn) = description.resource_arn() {
+                    tags.insert(arn.to_string(), flatten_tags(description.tags()));
+                }
+            }
+        }
+        Ok(tags)
+    }
+
+    /// The rule on the spec's listener carrying its ownership tags, as a spec; `None` when there
+    /// is none (or no listener is recorded yet).
+    async fn read_owned_rule(
+        client: &Client,
+        spec: &ListenerRuleSpec,
+        ids: &IdMap,
+    ) -> Result<Option<(String, ListenerRuleSpec)>, AwsError> {
+        let Ok(listener_arn) = ids.id(&spec.listener) else {
+            return Ok(None);
         };
-        if owned_by(&found, &spec.tags) {
-            let current = flatten_listener_rule(rule, spec, found, ids);
-            return Ok(Some((arn.to_string(), current)));
+        let rules: Vec<Rule> = find_listener_rules(client, listener_arn)
+            .await?
+            .into_iter()
+            .filter(|r| priority_of(r).is_some())
+            .collect();
+        let arns: Vec<String> = rules
+            .iter()
+            .filter_map(|r| r.rule_arn().map(str::to_string))
+            .collect();
+        let mut tags = find_tags_of(client, &arns).await?;
+        for rule in &rules {
+            let Some(arn) = rule.rule_arn() else { continue };
+            let Some(found) = tags.remove(arn) else {
+                continue;
+            };
+            if owned_by(&found, &spec.tags) {
+                let current = flatten_listener_rule(rule, spec, found, ids);
+                return Ok(Some((arn.to_string(), current)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
+    /// anything (import and discovery); `None` when there is none.
+    pub async fn find_owned_listener_rule(
+        client: &Client,
+        spec: &ListenerRuleSpec,
+        ids: &IdMap,
+    ) -> Result<Option<String>, AwsError> {
+        Ok(read_owned_rule(client, spec, ids)
+            .await?
+            .map(|(arn, _)| arn))
+    }
+
+    // create, update, delete
+
+    /// `PriorityInUse` in words: the user picks another priority, or plans again so a free one is
+    /// chosen.
+    fn explain_priority(error: AwsError, spec: &ListenerRuleSpec) -> AwsError {
+        if !is_code(&error, PRIORITY_IN_USE) {
+            return error;
+        }
+        AwsError::Api {
+            code: PRIORITY_IN_USE.into(),
+            message: format!(
+                "priority {} is already used by another rule on listener {}; set routing.priority \
+             to a free priority, or run terraform plan again so a free one is chosen",
+                spec.priority, spec.listener
+            ),
         }
     }
-    Ok(None)
-}
 
-/// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-/// anything (import and discovery); `None` when there is none.
-pub async fn find_owned_listener_rule(
-    client: &Client,
-    spec: &ListenerRuleSpec,
-    ids: &IdMap,
-) -> Result<Option<String>, AwsError> {
-    Ok(read_owned_rule(client, spec, ids)
-        .await?
-        .map(|(arn, _)| arn))
-}
-
-// create, update, delete
-
-/// `PriorityInUse` in words: the user picks another priority, or plans again so a free one is
-/// chosen.
-fn explain_priority(error: AwsError, spec: &ListenerRuleSpec) -> AwsError {
-    if !is_code(&error, PRIORITY_IN_USE) {
-        return error;
+    fn priority(spec: &ListenerRuleSpec) -> Result<i32, AwsError> {
+        i32::try_from(spec.priority).map_err(|_| {
+            AwsError::unexpected(format!("priority {} is out of range", spec.priority))
+        })
     }
-    AwsError::Api {
-        code: PRIORITY_IN_USE.into(),
-        message: format!(
-            "priority {} is already used by another rule on listener {}; set routing.priority \
-             to a free priority, or run terraform plan again so a free one is chosen",
-            spec.priority, spec.listener
-        ),
-    }
-}
 
-fn priority(spec: &ListenerRuleSpec) -> Result<i32, AwsError> {
-    i32::try_from(spec.priority)
-        .map_err(|_| AwsError::unexpected(format!("priority {} is out of range", spec.priority)))
-}
-
-/// Creates the object, or adopts one that already carries the spec's ownership tags. Returns
-/// the ledger ID.
-pub async fn create_listener_rule(
-    client: &Client,
-    spec: &ListenerRuleSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    if let Some((arn, current)) = read_owned_rule(client, spec, ids).await? {
-        return update_listener_rule(client, &arn, &current, spec, ids).await;
-    }
-    let listener_arn = ids
-        .id(&spec.listener)
-        .map_err(|e| AwsError::unexpected(e.message))?;
-    let target_group_arn = ids
-        .id(&spec.target_group)
-        .map_err(|e| AwsError::unexpected(e.message))?;
-    let out = client
-        .create_rule()
-        .listener_arn(listener_arn)
-        .priority(priority(spec)?)
-        .set_conditions(Some(expand_conditions(spec)))
-        .actions(expand_forward(target_group_arn))
-        .set_tags(Some(expand_tags(&spec.tags)))
-        .send()
-        .await
-        .map_err(classify)
-        .map_err(|e| explain_priority(e, spec))?;
-    out.rules()
-        .first()
-        .and_then(Rule::rule_arn)
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::unexpected("CreateRule returned no ARN"))
-}
-
-/// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
-/// ledger ID.
-pub async fn update_listener_rule(
-    client: &Client,
-    id: &str,
-    current: &ListenerRuleSpec,
-    desired: &ListenerRuleSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    if current.hosts != desired.hosts
-        || current.paths != desired.paths
-        || current.target_group != desired.target_group
-    {
-        let target_group_arn = ids
-            .id(&desired.target_group)
+    /// Creates the object, or adopts one that already carries the spec's ownership tags. Returns
+    /// the ledger ID.
+    pub async fn create_listener_rule(
+        client: &Client,
+        spec: &ListenerRuleSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        if let Some((arn, current)) = read_owned_rule(client, spec, ids).await? {
+            return update_listener_rule(client, &arn, &current, spec, ids).await;
+        }
+        let listener_arn = ids
+            .id(&spec.listener)
             .map_err(|e| AwsError::unexpected(e.message))?;
-        client
-            .modify_rule()
-            .rule_arn(id)
-            .set_conditions(Some(expand_conditions(desired)))
+        let target_group_arn = ids
+            .id(&spec.target_group)
+            .map_err(|e| AwsError::unexpected(e.message))?;
+        let out = client
+            .create_rule()
+            .listener_arn(listener_arn)
+            .priority(priority(spec)?)
+            .set_conditions(Some(expand_conditions(spec)))
             .actions(expand_forward(target_group_arn))
-            .send()
-            .await
-            .map_err(classify)?;
-    }
-    if current.priority != desired.priority {
-        client
-            .set_rule_priorities()
-            .rule_priorities(
-                RulePriorityPair::builder()
-                    .rule_arn(id)
-                    .priority(priority(desired)?)
-                    .build(),
-            )
+            .set_tags(Some(expand_tags(&spec.tags)))
             .send()
             .await
             .map_err(classify)
-            .map_err(|e| explain_priority(e, desired))?;
+            .map_err(|e| explain_priority(e, spec))?;
+        out.rules()
+            .first()
+            .and_then(Rule::rule_arn)
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::unexpected("CreateRule returned no ARN"))
     }
-    sync_tags(client, id, &current.tags, &desired.tags).await?;
-    Ok(id.to_string())
-}
 
-/// Deletes the object; absence is success.
-pub async fn delete_listener_rule(
-    client: &Client,
-    id: &str,
-    current: &ListenerRuleSpec,
-) -> Result<(), AwsError> {
-    let _ = current;
-    none_if_not_found(
-        client
-            .delete_rule()
-            .rule_arn(id)
-            .send()
-            .await
-            .map_err(classify),
-    )?;
-    Ok(())
-}
-
-/// Reads the object as it is now, with references turned back into node keys; `None` when it
-/// no longer exists.
-pub async fn observe_listener_rule(
-    client: &Client,
-    id: &str,
-    current: &ListenerRuleSpec,
-    ids: &IdMap,
-) -> Result<Option<ListenerRuleSpec>, AwsError> {
-    let Some(rule) = find_rule_by_arn(client, id).await? else {
-        return Ok(None);
-    };
-    let Some(tags) = none_if_not_found(find_tags(client, id).await)? else {
-        return Ok(None);
-    };
-    Ok(Some(flatten_listener_rule(&rule, current, tags, ids)))
-}
-
-// expand, flatten
-
-/// The condition configs rather than `Values`, which allows one host only.
-pub fn expand_conditions(spec: &ListenerRuleSpec) -> Vec<RuleCondition> {
-    let mut conditions = Vec::new();
-    if !spec.hosts.is_empty() {
-        conditions.push(
-            RuleCondition::builder()
-                .field(FIELD_HOST_HEADER)
-                .host_header_config(
-                    HostHeaderConditionConfig::builder()
-                        .set_values(Some(spec.hosts.clone()))
+    /// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
+    /// ledger ID.
+    pub async fn update_listener_rule(
+        client: &Client,
+        id: &str,
+        current: &ListenerRuleSpec,
+        desired: &ListenerRuleSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        if current.hosts != desired.hosts
+            || current.paths != desired.paths
+            || current.target_group != desired.target_group
+        {
+            let target_group_arn = ids
+                .id(&desired.target_group)
+                .map_err(|e| AwsError::unexpected(e.message))?;
+            client
+                .modify_rule()
+                .rule_arn(id)
+                .set_conditions(Some(expand_conditions(desired)))
+                .actions(expand_forward(target_group_arn))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        if current.priority != desired.priority {
+            client
+                .set_rule_priorities()
+                .rule_priorities(
+                    RulePriorityPair::builder()
+                        .rule_arn(id)
+                        .priority(priority(desired)?)
                         .build(),
                 )
-                .build(),
-        );
+                .send()
+                .await
+                .map_err(classify)
+                .map_err(|e| explain_priority(e, desired))?;
+        }
+        sync_tags(client, id, &current.tags, &desired.tags).await?;
+        Ok(id.to_string())
     }
-    let paths = if spec.paths.is_empty() && spec.hosts.is_empty() {
-        vec![ANY_PATH.to_string()]
-    } else {
-        spec.paths.clone()
-    };
-    if !paths.is_empty() {
-        conditions.push(
-            RuleCondition::builder()
-                .field(FIELD_PATH_PATTERN)
-                .path_pattern_config(
-                    PathPatternConditionConfig::builder()
-                        .set_values(Some(paths))
-                        .build(),
-                )
-                .build(),
-        );
+
+    /// Deletes the object; absence is success.
+    pub async fn delete_listener_rule(
+        client: &Client,
+        id: &str,
+        current: &ListenerRuleSpec,
+    ) -> Result<(), AwsError> {
+        let _ = current;
+        none_if_not_found(
+            client
+                .delete_rule()
+                .rule_arn(id)
+                .send()
+                .await
+                .map_err(classify),
+        )?;
+        Ok(())
     }
-    conditions
-}
 
-fn expand_forward(target_group_arn: &str) -> Action {
-    Action::builder()
-        .r#type(ActionTypeEnum::Forward)
-        .target_group_arn(target_group_arn)
-        .build()
-}
+    /// Reads the object as it is now, with references turned back into node keys; `None` when it
+    /// no longer exists.
+    pub async fn observe_listener_rule(
+        client: &Client,
+        id: &str,
+        current: &ListenerRuleSpec,
+        ids: &IdMap,
+    ) -> Result<Option<ListenerRuleSpec>, AwsError> {
+        let Some(rule) = find_rule_by_arn(client, id).await? else {
+            return Ok(None);
+        };
+        let Some(tags) = none_if_not_found(find_tags(client, id).await)? else {
+            return Ok(None);
+        };
+        Ok(Some(flatten_listener_rule(&rule, current, tags, ids)))
+    }
 
-/// The values of the conditions on `field`, sorted: from the condition config, else from the
-/// legacy `Values`.
-fn condition_values(conditions: &[RuleCondition], field: &str) -> Vec<String> {
-    let mut values: Vec<String> = conditions
-        .iter()
-        .filter(|c| c.field() == Some(field))
-        .flat_map(|c| {
-            let configured = match field {
-                FIELD_HOST_HEADER => c.host_header_config().map(|h| h.values()),
-                _ => c.path_pattern_config().map(|p| p.values()),
-            };
-            match configured {
-                Some(v) if !v.is_empty() => v.to_vec(),
-                _ => c.values().to_vec(),
+    // expand, flatten
+
+    /// The condition configs rather than `Values`, which allows one host only.
+    pub fn expand_conditions(spec: &ListenerRuleSpec) -> Vec<RuleCondition> {
+        let mut conditions = Vec::new();
+        if !spec.hosts.is_empty() {
+            conditions.push(
+                RuleCondition::builder()
+                    .field(FIELD_HOST_HEADER)
+                    .host_header_config(
+                        HostHeaderConditionConfig::builder()
+                            .set_values(Some(spec.hosts.clone()))
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+        let paths = if spec.paths.is_empty() && spec.hosts.is_empty() {
+            vec![ANY_PATH.to_string()]
+        } else {
+            spec.paths.clone()
+        };
+        if !paths.is_empty() {
+            conditions.push(
+                RuleCondition::builder()
+                    .field(FIELD_PATH_PATTERN)
+                    .path_pattern_config(
+                        PathPatternConditionConfig::builder()
+                            .set_values(Some(paths))
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+        conditions
+    }
+
+    fn expand_forward(target_group_arn: &str) -> Action {
+        Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .target_group_arn(target_group_arn)
+            .build()
+    }
+
+    /// The values of the conditions on `field`, sorted: from the condition config, else from the
+    /// legacy `Values`.
+    fn condition_values(conditions: &[RuleCondition], field: &str) -> Vec<String> {
+        let mut values: Vec<String> = conditions
+            .iter()
+            .filter(|c| c.field() == Some(field))
+            .flat_map(|c| {
+                let configured = match field {
+                    FIELD_HOST_HEADER => c.host_header_config().map(|h| h.values()),
+                    _ => c.path_pattern_config().map(|p| p.values()),
+                };
+                match configured {
+                    Some(v) if !v.is_empty() => v.to_vec(),
+                    _ => c.values().to_vec(),
+                }
+            })
+            .collect();
+        values.sort();
+        values.dedup();
+        values
+    }
+
+    /// The target group a sole forward action sends to; anything else reads as no target group
+    /// of ours, so it shows as a difference.
+    fn forward_target(actions: &[Action]) -> Option<&str> {
+        let [action] = actions else {
+            return None;
+        };
+        if action.r#type() != Some(&ActionTypeEnum::Forward) {
+            return None;
+        }
+        action.target_group_arn().or_else(|| {
+            match action.forward_config().map(|f| f.target_groups()) {
+                Some([only]) => only.target_group_arn(),
+                _ => None,
             }
         })
-        .collect();
-    values.sort();
-    values.dedup();
-    values
-}
-
-/// The target group a sole forward action sends to; anything else reads as no target group
-/// of ours, so it shows as a difference.
-fn forward_target(actions: &[Action]) -> Option<&str> {
-    let [action] = actions else {
-        return None;
-    };
-    if action.r#type() != Some(&ActionTypeEnum::Forward) {
-        return None;
     }
-    action.target_group_arn().or_else(
-        || match action.forward_config().map(|f| f.target_groups()) {
-            Some([only]) => only.target_group_arn(),
-            _ => None,
-        },
-    )
-}
 
-/// The listener ARN a rule ARN names: `…:listener-rule/app/<lb>/<lb-id>/<listener-id>/<rule-id>`.
-pub fn listener_arn_of_rule(rule_arn: &str) -> Option<String> {
-    let (listener, _) = rule_arn.rsplit_once('/')?;
-    listener
-        .contains(":listener-rule/")
-        .then(|| listener.replacen(":listener-rule/", ":listener/", 1))
-}
+    /// The listener ARN a rule ARN names: `…:listener-rule/app/<lb>/<lb-id>/<listener-id>/<rule-id>`.
+    pub fn listener_arn_of_rule(rule_arn: &str) -> Option<String> {
+        let (listener, _) = rule_arn.rsplit_once('/')?;
+        listener
+            .contains(":listener-rule/")
+            .then(|| listener.replacen(":listener-rule/", ":listener/", 1))
+    }
 
-/// A reference read back: the recorded node of `id`; `current`'s key when `id` is what it
-/// is recorded as (or it is not recorded); otherwise an external key, so it differs.
-fn reference(ids: &IdMap, current: &NodeKey, kind: Kind, id: Option<&str>) -> NodeKey {
-    let Some(id) = id else {
-        return NodeKey::new(kind, &["external", "none"]);
-    };
-    if let Some(key) = ids.key_of(id) {
-        return key.clone();
+    /// A reference read back: the recorded node of `id`; `current`'s key when `id` is what it
+    /// is recorded as (or it is not recorded); otherwise an external key, so it differs.
+    fn reference(ids: &IdMap, current: &NodeKey, kind: Kind, id: Option<&str>) -> NodeKey {
+        let Some(id) = id else {
+            return NodeKey::new(kind, &["external", "none"]);
+        };
+        if let Some(key) = ids.key_of(id) {
+            return key.clone();
+        }
+        match ids.id(current) {
+            Ok(recorded) if recorded != id => NodeKey::new(kind, &["external", id]),
+            _ => current.clone(),
+        }
     }
-    match ids.id(current) {
-        Ok(recorded) if recorded != id => NodeKey::new(kind, &["external", id]),
-        _ => current.clone(),
-    }
-}
 
-pub fn flatten_listener_rule(
-    rule: &Rule,
-    current: &ListenerRuleSpec,
-    tags: Tags,
-    ids: &IdMap,
-) -> ListenerRuleSpec {
-    let hosts = condition_values(rule.conditions(), FIELD_HOST_HEADER);
-    let mut paths = condition_values(rule.conditions(), FIELD_PATH_PATTERN);
-    // "/*" alone is how "any host, any path" is sent; read it back as the spec wrote it.
-    if hosts.is_empty() && paths == [ANY_PATH] && current.paths.is_empty() {
-        paths.clear();
+    pub fn flatten_listener_rule(
+        rule: &Rule,
+        current: &ListenerRuleSpec,
+        tags: Tags,
+        ids: &IdMap,
+    ) -> ListenerRuleSpec {
+        let hosts = condition_values(rule.conditions(), FIELD_HOST_HEADER);
+        let mut paths = condition_values(rule.conditions(), FIELD_PATH_PATTERN);
+        // "/*" alone is how "any host, any path" is sent; read it back as the spec wrote it.
+        if hosts.is_empty() && paths == [ANY_PATH] && current.paths.is_empty() {
+            paths.clear();
+        }
+        let listener_arn = rule.rule_arn().and_then(listener_arn_of_rule);
+        ListenerRuleSpec {
+            listener: reference(
+                ids,
+                &current.listener,
+                Kind::Listener,
+                listener_arn.as_deref(),
+            ),
+            priority: priority_of(rule).unwrap_or_default(),
+            hosts,
+            paths,
+            target_group: reference(
+                ids,
+                &current.target_group,
+                Kind::TargetGroup,
+                forward_target(rule.actions()),
+            ),
+            tags,
+        }
     }
-    let listener_arn = rule.rule_arn().and_then(listener_arn_of_rule);
-    ListenerRuleSpec {
-        listener: reference(
-            ids,
-            &current.listener,
-            Kind::Listener,
-            listener_arn.as_deref(),
-        ),
-        priority: priority_of(rule).unwrap_or_default(),
-        hosts,
-        paths,
-        target_group: reference(
-            ids,
-            &current.target_group,
-            Kind::TargetGroup,
-            forward_target(rule.actions()),
-        ),
-        tags,
+
+    impl crate::aws::kind::AwsKind for ListenerRuleSpec {
+        async fn find(
+            cx: &crate::aws::kind::Cx<'_>,
+            spec: &Self,
+        ) -> Result<Option<String>, AwsError> {
+            find_owned_listener_rule(&cx.clients.elbv2, spec, cx.ids).await
+        }
+
+        async fn observe(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<Option<Self>, AwsError> {
+            observe_listener_rule(&cx.clients.elbv2, id, current, cx.ids).await
+        }
+
+        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_listener_rule(&cx.clients.elbv2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_listener_rule(&cx.clients.elbv2, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<(), AwsError> {
+            delete_listener_rule(&cx.clients.elbv2, id, current).await
+        }
     }
 }

@@ -2,251 +2,253 @@
 //!
 //! Names are deterministic and unique per region, so adoption is a lookup by name.
 
-use aws_sdk_elasticloadbalancingv2::types::{
-    Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
-};
-use aws_sdk_elasticloadbalancingv2::Client;
+use serde::{Deserialize, Serialize};
 
-use crate::apply::IdMap;
-use crate::aws::error::{classify, AwsError};
-use crate::aws::logs::log_group::{is_code, name_taken, none_if_not_found, owned_by};
-use crate::plan::node::{HealthCheckSpec, Tags, TargetGroupSpec};
+use crate::aws::kind::{first_changed, KindSpec, Reference};
+use crate::plan::node::{NodeKey, Tags};
 
-use super::{expand_tags, find_tags, sync_tags};
-
-/// A create that lost a race (or follows a crash) with other settings: adopt or refuse.
-const DUPLICATE_NAME: &str = "DuplicateTargetGroupName";
-
-const ATTR_DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
-/// What ELBv2 reports when the delay was never set.
-const DEFAULT_DEREGISTRATION_DELAY: u32 = 300;
-
-const PROTOCOL_VERSION: &str = "HTTP1";
-/// Health checks go to the port traffic goes to.
-const TRAFFIC_PORT: &str = "traffic-port";
-
-// find
-
-async fn describe_one(
-    client: &Client,
-    name: Option<&str>,
-    arn: Option<&str>,
-) -> Result<Option<TargetGroup>, AwsError> {
-    let out = none_if_not_found(
-        client
-            .describe_target_groups()
-            .set_names(name.map(|n| vec![n.to_string()]))
-            .set_target_group_arns(arn.map(|a| vec![a.to_string()]))
-            .send()
-            .await
-            .map_err(classify),
-    )?;
-    Ok(out.and_then(|o| {
-        o.target_groups()
-            .iter()
-            .find(|g| {
-                name.is_none_or(|n| g.target_group_name() == Some(n))
-                    && arn.is_none_or(|a| g.target_group_arn() == Some(a))
-            })
-            .cloned()
-    }))
+/// An HTTP target group of IP targets; its ledger ID is its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetGroupSpec {
+    /// At most 32 characters; AWS cannot rename a target group.
+    pub name: String,
+    pub vpc: NodeKey,
+    /// AWS cannot change the port; the expansion puts it in the node key, so a new port is a
+    /// new target group made before the old one goes.
+    pub port: i32,
+    pub health_check: HealthCheckSpec,
+    pub deregistration_delay_seconds: u32,
+    pub tags: Tags,
 }
 
-/// `None` when no target group has the name (`TargetGroupNotFound`).
-pub async fn find_target_group_by_name(
-    client: &Client,
-    name: &str,
-) -> Result<Option<TargetGroup>, AwsError> {
-    describe_one(client, Some(name), None).await
+/// A target group health check (HTTP on the traffic port).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheckSpec {
+    pub path: String,
+    /// HTTP codes, e.g. `200-399`.
+    pub matcher: String,
+    pub interval_seconds: u32,
+    pub timeout_seconds: u32,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
 }
 
-pub async fn find_target_group_by_arn(
-    client: &Client,
-    arn: &str,
-) -> Result<Option<TargetGroup>, AwsError> {
-    describe_one(client, None, Some(arn)).await
-}
+impl KindSpec for TargetGroupSpec {
+    const PREFIX: &'static str = "elbv2.target_group";
+    const DISPLAY_NAME: &'static str = "ELBv2 Target Group";
+    const IAM_ACTIONS: &'static [&'static str] = &[
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:CreateTargetGroup",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:DescribeTags",
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "elasticloadbalancing:RemoveTags",
+    ];
 
-/// The deregistration delay; `None` when the target group is gone.
-pub async fn find_deregistration_delay(
-    client: &Client,
-    arn: &str,
-) -> Result<Option<u32>, AwsError> {
-    let out = none_if_not_found(
-        client
-            .describe_target_group_attributes()
-            .target_group_arn(arn)
-            .send()
-            .await
-            .map_err(classify),
-    )?;
-    Ok(out.map(|o| {
-        o.attributes()
-            .iter()
-            .find(|a| a.key() == Some(ATTR_DEREGISTRATION_DELAY))
-            .and_then(TargetGroupAttribute::value)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(DEFAULT_DEREGISTRATION_DELAY)
-    }))
-}
+    fn references(&self) -> Vec<Reference<'_>> {
+        vec![Reference::replace(&self.vpc)]
+    }
 
-fn arn_of(group: &TargetGroup) -> Result<&str, AwsError> {
-    group
-        .target_group_arn()
-        .ok_or_else(|| AwsError::unexpected("DescribeTargetGroups returned no ARN"))
-}
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
 
-/// The group with its attributes and tags as a spec; `None` when it is gone meanwhile.
-async fn read_target_group(
-    client: &Client,
-    group: &TargetGroup,
-    current: &TargetGroupSpec,
-    ids: &IdMap,
-) -> Result<Option<(String, TargetGroupSpec)>, AwsError> {
-    let arn = arn_of(group)?.to_string();
-    let Some(delay) = find_deregistration_delay(client, &arn).await? else {
-        return Ok(None);
-    };
-    let Some(tags) = none_if_not_found(find_tags(client, &arn).await)? else {
-        return Ok(None);
-    };
-    let found = flatten_target_group(group, delay, tags, current, ids);
-    Ok(Some((arn, found)))
-}
-
-async fn read_target_group_by_name(
-    client: &Client,
-    spec: &TargetGroupSpec,
-    ids: &IdMap,
-) -> Result<Option<(String, TargetGroupSpec)>, AwsError> {
-    match find_target_group_by_name(client, &spec.name).await? {
-        Some(group) => read_target_group(client, &group, spec, ids).await,
-        None => Ok(None),
+    fn replaced_by(&self, d: &Self) -> Option<&'static str> {
+        first_changed(&[
+            ("name", self.name != d.name),
+            ("vpc", self.vpc != d.vpc),
+            ("port", self.port != d.port),
+        ])
     }
 }
 
-/// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-/// anything (import and discovery); `None` when there is none.
-pub async fn find_owned_target_group(
-    client: &Client,
-    spec: &TargetGroupSpec,
-    ids: &IdMap,
-) -> Result<Option<String>, AwsError> {
-    Ok(read_target_group_by_name(client, spec, ids)
-        .await?
-        .filter(|(_, found)| owned_by(&found.tags, &spec.tags))
-        .map(|(arn, _)| arn))
-}
+#[cfg(feature = "sdk")]
+pub use sdk::*;
 
-// create, update, delete
-
-/// Adopts the target group of this name when it carries our ownership tags, reconciling it
-/// to the spec; refuses one someone else owns. `None` when no target group has the name.
-async fn adopt_target_group(
-    client: &Client,
-    spec: &TargetGroupSpec,
-    ids: &IdMap,
-) -> Result<Option<String>, AwsError> {
-    let Some((arn, current)) = read_target_group_by_name(client, spec, ids).await? else {
-        return Ok(None);
+#[cfg(feature = "sdk")]
+mod sdk {
+    use super::*;
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
     };
-    if !owned_by(&current.tags, &spec.tags) {
-        return Err(name_taken("target group", &spec.name));
-    }
-    update_target_group(client, &arn, &current, spec, ids)
-        .await
-        .map(Some)
-}
+    use aws_sdk_elasticloadbalancingv2::Client;
 
-/// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
-/// named kinds, its name and ownership tags). Returns the ledger ID.
-pub async fn create_target_group(
-    client: &Client,
-    spec: &TargetGroupSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    if let Some(arn) = adopt_target_group(client, spec, ids).await? {
-        return Ok(arn);
+    use crate::apply::IdMap;
+    use crate::aws::common::ownership::{name_taken, owned_by};
+    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
+    use crate::plan::node::Tags;
+
+    use crate::aws::common::elbv2::{expand_tags, find_tags, sync_tags};
+
+    /// A create that lost a race (or follows a crash) with other settings: adopt or refuse.
+    const DUPLICATE_NAME: &str = "DuplicateTargetGroupName";
+
+    const ATTR_DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
+    /// What ELBv2 reports when the delay was never set.
+    const DEFAULT_DEREGISTRATION_DELAY: u32 = 300;
+
+    const PROTOCOL_VERSION: &str = "HTTP1";
+    /// Health checks go to the port traffic goes to.
+    const TRAFFIC_PORT: &str = "traffic-port";
+
+    // find
+
+    async fn describe_one(
+        client: &Client,
+        name: Option<&str>,
+        arn: Option<&str>,
+    ) -> Result<Option<TargetGroup>, AwsError> {
+        let out = none_if_not_found(
+            client
+                .describe_target_groups()
+                .set_names(name.map(|n| vec![n.to_string()]))
+                .set_target_group_arns(arn.map(|a| vec![a.to_string()]))
+                .send()
+                .await
+                .map_err(classify),
+        )?;
+        Ok(out.and_then(|o| {
+            o.target_groups()
+                .iter()
+                .find(|g| {
+                    name.is_none_or(|n| g.target_group_name() == Some(n))
+                        && arn.is_none_or(|a| g.target_group_arn() == Some(a))
+                })
+                .cloned()
+        }))
     }
-    let vpc_id = ids
-        .id(&spec.vpc)
-        .map_err(|e| AwsError::unexpected(e.message))?;
-    let hc = &spec.health_check;
-    let out = client
-        .create_target_group()
-        .name(&spec.name)
-        .protocol(ProtocolEnum::Http)
-        .port(spec.port)
-        .vpc_id(vpc_id)
-        .target_type(TargetTypeEnum::Ip)
-        .protocol_version(PROTOCOL_VERSION)
-        .health_check_enabled(true)
-        .health_check_protocol(ProtocolEnum::Http)
-        .health_check_port(TRAFFIC_PORT)
-        .health_check_path(&hc.path)
-        .matcher(expand_matcher(hc))
-        .health_check_interval_seconds(int(hc.interval_seconds, "health check interval")?)
-        .health_check_timeout_seconds(int(hc.timeout_seconds, "health check timeout")?)
-        .healthy_threshold_count(int(hc.healthy_threshold, "healthy threshold")?)
-        .unhealthy_threshold_count(int(hc.unhealthy_threshold, "unhealthy threshold")?)
-        .set_tags(Some(expand_tags(&spec.tags)))
-        .send()
-        .await
-        .map_err(classify);
-    let out = match out {
-        Ok(out) => out,
-        Err(e) if is_code(&e, DUPLICATE_NAME) => {
-            return adopt_target_group(client, spec, ids)
-                .await?
-                .ok_or_else(|| AwsError::unexpected("the target group exists but cannot be read"));
+
+    /// `None` when no target group has the name (`TargetGroupNotFound`).
+    pub async fn find_target_group_by_name(
+        client: &Client,
+        name: &str,
+    ) -> Result<Option<TargetGroup>, AwsError> {
+        describe_one(client, Some(name), None).await
+    }
+
+    pub async fn find_target_group_by_arn(
+        client: &Client,
+        arn: &str,
+    ) -> Result<Option<TargetGroup>, AwsError> {
+        describe_one(client, None, Some(arn)).await
+    }
+
+    /// The deregistration delay; `None` when the target group is gone.
+    pub async fn find_deregistration_delay(
+        client: &Client,
+        arn: &str,
+    ) -> Result<Option<u32>, AwsError> {
+        let out = none_if_not_found(
+            client
+                .describe_target_group_attributes()
+                .target_group_arn(arn)
+                .send()
+                .await
+                .map_err(classify),
+        )?;
+        Ok(out.map(|o| {
+            o.attributes()
+                .iter()
+                .find(|a| a.key() == Some(ATTR_DEREGISTRATION_DELAY))
+                .and_then(TargetGroupAttribute::value)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_DEREGISTRATION_DELAY)
+        }))
+    }
+
+    fn arn_of(group: &TargetGroup) -> Result<&str, AwsError> {
+        group
+            .target_group_arn()
+            .ok_or_else(|| AwsError::unexpected("DescribeTargetGroups returned no ARN"))
+    }
+
+    /// The group with its attributes and tags as a spec; `None` when it is gone meanwhile.
+    async fn read_target_group(
+        client: &Client,
+        group: &TargetGroup,
+        current: &TargetGroupSpec,
+        ids: &IdMap,
+    ) -> Result<Option<(String, TargetGroupSpec)>, AwsError> {
+        let arn = arn_of(group)?.to_string();
+        let Some(delay) = find_deregistration_delay(client, &arn).await? else {
+            return Ok(None);
+        };
+        let Some(tags) = none_if_not_found(find_tags(client, &arn).await)? else {
+            return Ok(None);
+        };
+        let found = flatten_target_group(group, delay, tags, current, ids);
+        Ok(Some((arn, found)))
+    }
+
+    async fn read_target_group_by_name(
+        client: &Client,
+        spec: &TargetGroupSpec,
+        ids: &IdMap,
+    ) -> Result<Option<(String, TargetGroupSpec)>, AwsError> {
+        match find_target_group_by_name(client, &spec.name).await? {
+            Some(group) => read_target_group(client, &group, spec, ids).await,
+            None => Ok(None),
         }
-        Err(e) => return Err(e),
-    };
-    let arn = out
-        .target_groups()
-        .first()
-        .and_then(TargetGroup::target_group_arn)
-        .ok_or_else(|| AwsError::unexpected("CreateTargetGroup returned no ARN"))?
-        .to_string();
-    put_deregistration_delay(client, &arn, spec.deregistration_delay_seconds).await?;
-    Ok(arn)
-}
+    }
 
-async fn put_deregistration_delay(
-    client: &Client,
-    arn: &str,
-    seconds: u32,
-) -> Result<(), AwsError> {
-    client
-        .modify_target_group_attributes()
-        .target_group_arn(arn)
-        .attributes(
-            TargetGroupAttribute::builder()
-                .key(ATTR_DEREGISTRATION_DELAY)
-                .value(seconds.to_string())
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(classify)?;
-    Ok(())
-}
+    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
+    /// anything (import and discovery); `None` when there is none.
+    pub async fn find_owned_target_group(
+        client: &Client,
+        spec: &TargetGroupSpec,
+        ids: &IdMap,
+    ) -> Result<Option<String>, AwsError> {
+        Ok(read_target_group_by_name(client, spec, ids)
+            .await?
+            .filter(|(_, found)| owned_by(&found.tags, &spec.tags))
+            .map(|(arn, _)| arn))
+    }
 
-/// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
-/// ledger ID.
-pub async fn update_target_group(
-    client: &Client,
-    id: &str,
-    current: &TargetGroupSpec,
-    desired: &TargetGroupSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    let _ = ids;
-    if current.health_check != desired.health_check {
-        let hc = &desired.health_check;
-        client
-            .modify_target_group()
-            .target_group_arn(id)
+    // create, update, delete
+
+    /// Adopts the target group of this name when it carries our ownership tags, reconciling it
+    /// to the spec; refuses one someone else owns. `None` when no target group has the name.
+    async fn adopt_target_group(
+        client: &Client,
+        spec: &TargetGroupSpec,
+        ids: &IdMap,
+    ) -> Result<Option<String>, AwsError> {
+        let Some((arn, current)) = read_target_group_by_name(client, spec, ids).await? else {
+            return Ok(None);
+        };
+        if !owned_by(&current.tags, &spec.tags) {
+            return Err(name_taken("target group", &spec.name));
+        }
+        update_target_group(client, &arn, &current, spec, ids)
+            .await
+            .map(Some)
+    }
+
+    /// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
+    /// named kinds, its name and ownership tags). Returns the ledger ID.
+    pub async fn create_target_group(
+        client: &Client,
+        spec: &TargetGroupSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        if let Some(arn) = adopt_target_group(client, spec, ids).await? {
+            return Ok(arn);
+        }
+        let vpc_id = ids
+            .id(&spec.vpc)
+            .map_err(|e| AwsError::unexpected(e.message))?;
+        let hc = &spec.health_check;
+        let out = client
+            .create_target_group()
+            .name(&spec.name)
+            .protocol(ProtocolEnum::Http)
+            .port(spec.port)
+            .vpc_id(vpc_id)
+            .target_type(TargetTypeEnum::Ip)
+            .protocol_version(PROTOCOL_VERSION)
             .health_check_enabled(true)
             .health_check_protocol(ProtocolEnum::Http)
             .health_check_port(TRAFFIC_PORT)
@@ -256,104 +258,210 @@ pub async fn update_target_group(
             .health_check_timeout_seconds(int(hc.timeout_seconds, "health check timeout")?)
             .healthy_threshold_count(int(hc.healthy_threshold, "healthy threshold")?)
             .unhealthy_threshold_count(int(hc.unhealthy_threshold, "unhealthy threshold")?)
+            .set_tags(Some(expand_tags(&spec.tags)))
+            .send()
+            .await
+            .map_err(classify);
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if is_code(&e, DUPLICATE_NAME) => {
+                return adopt_target_group(client, spec, ids).await?.ok_or_else(|| {
+                    AwsError::unexpected("the target group exists but cannot be read")
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let arn = out
+            .target_groups()
+            .first()
+            .and_then(TargetGroup::target_group_arn)
+            .ok_or_else(|| AwsError::unexpected("CreateTargetGroup returned no ARN"))?
+            .to_string();
+        put_deregistration_delay(client, &arn, spec.deregistration_delay_seconds).await?;
+        Ok(arn)
+    }
+
+    async fn put_deregistration_delay(
+        client: &Client,
+        arn: &str,
+        seconds: u32,
+    ) -> Result<(), AwsError> {
+        client
+            .modify_target_group_attributes()
+            .target_group_arn(arn)
+            .attributes(
+                TargetGroupAttribute::builder()
+                    .key(ATTR_DEREGISTRATION_DELAY)
+                    .value(seconds.to_string())
+                    .build(),
+            )
             .send()
             .await
             .map_err(classify)?;
+        Ok(())
     }
-    if current.deregistration_delay_seconds != desired.deregistration_delay_seconds {
-        put_deregistration_delay(client, id, desired.deregistration_delay_seconds).await?;
-    }
-    sync_tags(client, id, &current.tags, &desired.tags).await?;
-    Ok(id.to_string())
-}
 
-/// Deletes the object; absence is success. While a listener rule or an ECS service still uses
-/// the group, ELBv2 answers `ResourceInUse`, a retryable dependency violation.
-pub async fn delete_target_group(
-    client: &Client,
-    id: &str,
-    current: &TargetGroupSpec,
-) -> Result<(), AwsError> {
-    let result = client
-        .delete_target_group()
-        .target_group_arn(id)
-        .send()
-        .await
-        .map_err(classify);
-    match none_if_not_found(result) {
-        Ok(_) => Ok(()),
-        Err(AwsError::DependencyViolation { message }) => Err(AwsError::DependencyViolation {
-            message: format!(
+    /// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
+    /// ledger ID.
+    pub async fn update_target_group(
+        client: &Client,
+        id: &str,
+        current: &TargetGroupSpec,
+        desired: &TargetGroupSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        let _ = ids;
+        if current.health_check != desired.health_check {
+            let hc = &desired.health_check;
+            client
+                .modify_target_group()
+                .target_group_arn(id)
+                .health_check_enabled(true)
+                .health_check_protocol(ProtocolEnum::Http)
+                .health_check_port(TRAFFIC_PORT)
+                .health_check_path(&hc.path)
+                .matcher(expand_matcher(hc))
+                .health_check_interval_seconds(int(hc.interval_seconds, "health check interval")?)
+                .health_check_timeout_seconds(int(hc.timeout_seconds, "health check timeout")?)
+                .healthy_threshold_count(int(hc.healthy_threshold, "healthy threshold")?)
+                .unhealthy_threshold_count(int(hc.unhealthy_threshold, "unhealthy threshold")?)
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        if current.deregistration_delay_seconds != desired.deregistration_delay_seconds {
+            put_deregistration_delay(client, id, desired.deregistration_delay_seconds).await?;
+        }
+        sync_tags(client, id, &current.tags, &desired.tags).await?;
+        Ok(id.to_string())
+    }
+
+    /// Deletes the object; absence is success. While a listener rule or an ECS service still uses
+    /// the group, ELBv2 answers `ResourceInUse`, a retryable dependency violation.
+    pub async fn delete_target_group(
+        client: &Client,
+        id: &str,
+        current: &TargetGroupSpec,
+    ) -> Result<(), AwsError> {
+        let result = client
+            .delete_target_group()
+            .target_group_arn(id)
+            .send()
+            .await
+            .map_err(classify);
+        match none_if_not_found(result) {
+            Ok(_) => Ok(()),
+            Err(AwsError::DependencyViolation { message }) => Err(AwsError::DependencyViolation {
+                message: format!(
                 "target group {} is still used by a listener rule or an ECS service ({message})",
                 current.name
             ),
-        }),
-        Err(e) => Err(e),
+            }),
+            Err(e) => Err(e),
+        }
     }
-}
 
-/// Reads the object as it is now, with references turned back into node keys; `None` when it
-/// no longer exists.
-pub async fn observe_target_group(
-    client: &Client,
-    id: &str,
-    current: &TargetGroupSpec,
-    ids: &IdMap,
-) -> Result<Option<TargetGroupSpec>, AwsError> {
-    let Some(group) = find_target_group_by_arn(client, id).await? else {
-        return Ok(None);
-    };
-    Ok(read_target_group(client, &group, current, ids)
-        .await?
-        .map(|(_, found)| found))
-}
+    /// Reads the object as it is now, with references turned back into node keys; `None` when it
+    /// no longer exists.
+    pub async fn observe_target_group(
+        client: &Client,
+        id: &str,
+        current: &TargetGroupSpec,
+        ids: &IdMap,
+    ) -> Result<Option<TargetGroupSpec>, AwsError> {
+        let Some(group) = find_target_group_by_arn(client, id).await? else {
+            return Ok(None);
+        };
+        Ok(read_target_group(client, &group, current, ids)
+            .await?
+            .map(|(_, found)| found))
+    }
 
-// expand, flatten
+    // expand, flatten
 
-fn int(value: u32, what: &str) -> Result<i32, AwsError> {
-    i32::try_from(value)
-        .map_err(|_| AwsError::unexpected(format!("{what} of {value} is out of range")))
-}
+    fn int(value: u32, what: &str) -> Result<i32, AwsError> {
+        i32::try_from(value)
+            .map_err(|_| AwsError::unexpected(format!("{what} of {value} is out of range")))
+    }
 
-fn expand_matcher(hc: &HealthCheckSpec) -> Matcher {
-    Matcher::builder().http_code(&hc.matcher).build()
-}
+    fn expand_matcher(hc: &HealthCheckSpec) -> Matcher {
+        Matcher::builder().http_code(&hc.matcher).build()
+    }
 
-fn uint(value: Option<i32>) -> u32 {
-    value
-        .and_then(|v| u32::try_from(v).ok())
-        .unwrap_or_default()
-}
+    fn uint(value: Option<i32>) -> u32 {
+        value
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or_default()
+    }
 
-pub fn flatten_target_group(
-    group: &TargetGroup,
-    deregistration_delay_seconds: u32,
-    tags: Tags,
-    current: &TargetGroupSpec,
-    ids: &IdMap,
-) -> TargetGroupSpec {
-    TargetGroupSpec {
-        name: group.target_group_name().unwrap_or_default().to_string(),
-        // A target group never moves, so an unrecorded VPC is the one we asked for.
-        vpc: group
-            .vpc_id()
-            .and_then(|v| ids.key_of(v))
-            .cloned()
-            .unwrap_or_else(|| current.vpc.clone()),
-        port: group.port().unwrap_or_default(),
-        health_check: HealthCheckSpec {
-            path: group.health_check_path().unwrap_or_default().to_string(),
-            matcher: group
-                .matcher()
-                .and_then(Matcher::http_code)
-                .unwrap_or_default()
-                .to_string(),
-            interval_seconds: uint(group.health_check_interval_seconds()),
-            timeout_seconds: uint(group.health_check_timeout_seconds()),
-            healthy_threshold: uint(group.healthy_threshold_count()),
-            unhealthy_threshold: uint(group.unhealthy_threshold_count()),
-        },
-        deregistration_delay_seconds,
-        tags,
+    pub fn flatten_target_group(
+        group: &TargetGroup,
+        deregistration_delay_seconds: u32,
+        tags: Tags,
+        current: &TargetGroupSpec,
+        ids: &IdMap,
+    ) -> TargetGroupSpec {
+        TargetGroupSpec {
+            name: group.target_group_name().unwrap_or_default().to_string(),
+            // A target group never moves, so an unrecorded VPC is the one we asked for.
+            vpc: group
+                .vpc_id()
+                .and_then(|v| ids.key_of(v))
+                .cloned()
+                .unwrap_or_else(|| current.vpc.clone()),
+            port: group.port().unwrap_or_default(),
+            health_check: HealthCheckSpec {
+                path: group.health_check_path().unwrap_or_default().to_string(),
+                matcher: group
+                    .matcher()
+                    .and_then(Matcher::http_code)
+                    .unwrap_or_default()
+                    .to_string(),
+                interval_seconds: uint(group.health_check_interval_seconds()),
+                timeout_seconds: uint(group.health_check_timeout_seconds()),
+                healthy_threshold: uint(group.healthy_threshold_count()),
+                unhealthy_threshold: uint(group.unhealthy_threshold_count()),
+            },
+            deregistration_delay_seconds,
+            tags,
+        }
+    }
+
+    impl crate::aws::kind::AwsKind for TargetGroupSpec {
+        async fn find(
+            cx: &crate::aws::kind::Cx<'_>,
+            spec: &Self,
+        ) -> Result<Option<String>, AwsError> {
+            find_owned_target_group(&cx.clients.elbv2, spec, cx.ids).await
+        }
+
+        async fn observe(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<Option<Self>, AwsError> {
+            observe_target_group(&cx.clients.elbv2, id, current, cx.ids).await
+        }
+
+        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_target_group(&cx.clients.elbv2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_target_group(&cx.clients.elbv2, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<(), AwsError> {
+            delete_target_group(&cx.clients.elbv2, id, current).await
+        }
     }
 }

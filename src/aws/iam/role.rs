@@ -2,266 +2,400 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_iam::types::{Role, Tag};
-use aws_sdk_iam::Client;
+use serde::{Deserialize, Serialize};
 
-use crate::apply::IdMap;
-use crate::aws::error::{classify, AwsError};
-use crate::aws::logs::log_group::{is_code, name_taken, none_if_not_found, owned_by, tag_changes};
-use crate::plan::node::{IamRoleSpec, Tags};
+use crate::aws::kind::{first_changed, KindSpec, Reference};
+use crate::plan::node::Tags;
 
-/// A create that lost a race (or follows a crash): the role exists, so adopt it.
-const ALREADY_EXISTS: &str = "EntityAlreadyExists";
-
-/// The role name of a role ARN: the segment after the last `/` (paths come before it).
-pub fn role_name_from_arn(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
+/// An IAM role with inline policies; its ledger ID is the role ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IamRoleSpec {
+    pub name: String,
+    /// Canonical JSON (keys sorted, no whitespace), so comparison is semantic.
+    pub assume_role_policy: String,
+    /// Policy name → canonical JSON document.
+    pub inline_policies: BTreeMap<String, String>,
+    /// Sorted.
+    pub managed_policy_arns: Vec<String>,
+    pub permissions_boundary_arn: Option<String>,
+    pub tags: Tags,
 }
 
-// find
+impl KindSpec for IamRoleSpec {
+    const PREFIX: &'static str = "iam.role";
+    const DISPLAY_NAME: &'static str = "IAM Role";
+    const IAM_ACTIONS: &'static [&'static str] = &[
+        "iam:AttachRolePolicy",
+        "iam:CreateRole",
+        "iam:DeleteRole",
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:DeleteRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:PutRolePermissionsBoundary",
+        "iam:PutRolePolicy",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:UpdateAssumeRolePolicy",
+    ];
 
-pub async fn find_role_by_name(client: &Client, name: &str) -> Result<Option<Role>, AwsError> {
-    let out = none_if_not_found(
-        client
-            .get_role()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(classify),
-    )?;
-    Ok(out.and_then(|o| o.role().cloned()))
-}
+    fn references(&self) -> Vec<Reference<'_>> {
+        vec![]
+    }
 
-/// Inline policy names, all pages.
-async fn find_inline_policy_names(client: &Client, name: &str) -> Result<Vec<String>, AwsError> {
-    let mut names = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = client
-            .list_role_policies()
-            .role_name(name)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(classify)?;
-        names.extend(out.policy_names().iter().cloned());
-        match out.marker() {
-            Some(next) if out.is_truncated() => marker = Some(next.to_string()),
-            _ => return Ok(names),
-        }
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
+
+    fn replaced_by(&self, d: &Self) -> Option<&'static str> {
+        first_changed(&[("name", self.name != d.name)])
     }
 }
 
-/// Attached managed policy ARNs, all pages, sorted.
-async fn find_managed_policy_arns(client: &Client, name: &str) -> Result<Vec<String>, AwsError> {
-    let mut arns = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = client
-            .list_attached_role_policies()
-            .role_name(name)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(classify)?;
-        arns.extend(
-            out.attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string)),
-        );
-        match out.marker() {
-            Some(next) if out.is_truncated() => marker = Some(next.to_string()),
-            _ => {
-                arns.sort();
-                return Ok(arns);
-            }
-        }
-    }
-}
+#[cfg(feature = "sdk")]
+pub use sdk::*;
 
-/// The role with its policies as a spec; `None` when it is gone (also mid-read).
-async fn read_role(client: &Client, name: &str) -> Result<Option<(String, IamRoleSpec)>, AwsError> {
-    let Some(role) = find_role_by_name(client, name).await? else {
-        return Ok(None);
-    };
-    let Some(policy_names) = none_if_not_found(find_inline_policy_names(client, name).await)?
-    else {
-        return Ok(None);
-    };
-    let mut inline = BTreeMap::new();
-    for policy in policy_names {
+#[cfg(feature = "sdk")]
+mod sdk {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    use aws_sdk_iam::types::{Role, Tag};
+    use aws_sdk_iam::Client;
+
+    use crate::apply::IdMap;
+    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
+    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
+    use crate::plan::node::Tags;
+
+    /// A create that lost a race (or follows a crash): the role exists, so adopt it.
+    const ALREADY_EXISTS: &str = "EntityAlreadyExists";
+
+    /// The role name of a role ARN: the segment after the last `/` (paths come before it).
+    pub fn role_name_from_arn(arn: &str) -> &str {
+        arn.rsplit('/').next().unwrap_or(arn)
+    }
+
+    // find
+
+    pub async fn find_role_by_name(client: &Client, name: &str) -> Result<Option<Role>, AwsError> {
         let out = none_if_not_found(
             client
-                .get_role_policy()
+                .get_role()
                 .role_name(name)
-                .policy_name(&policy)
                 .send()
                 .await
                 .map_err(classify),
         )?;
-        // A policy deleted between list and get is simply not there any more.
-        if let Some(out) = out {
-            inline.insert(policy, policy_document(out.policy_document()));
+        Ok(out.and_then(|o| o.role().cloned()))
+    }
+
+    /// Inline policy names, all pages.
+    async fn find_inline_policy_names(
+        client: &Client,
+        name: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        let mut names = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = client
+                .list_role_policies()
+                .role_name(name)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            names.extend(out.policy_names().iter().cloned());
+            match out.marker() {
+                Some(next) if out.is_truncated() => marker = Some(next.to_string()),
+                _ => return Ok(names),
+            }
         }
     }
-    let Some(managed) = none_if_not_found(find_managed_policy_arns(client, name).await)? else {
-        return Ok(None);
-    };
-    Ok(Some((
-        role.arn().to_string(),
-        flatten_role(&role, inline, managed),
-    )))
-}
 
-/// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-/// anything (import and discovery); `None` when there is none.
-pub async fn find_owned_role(
-    client: &Client,
-    spec: &IamRoleSpec,
-) -> Result<Option<String>, AwsError> {
-    Ok(read_role(client, &spec.name)
-        .await?
-        .filter(|(_, found)| owned_by(&found.tags, &spec.tags))
-        .map(|(arn, _)| arn))
-}
-
-// create, update, delete
-
-/// Adopts the role of this name when it carries our ownership tags, reconciling it to the
-/// spec; refuses a role someone else owns. `None` when no role has the name.
-async fn adopt_role(
-    client: &Client,
-    spec: &IamRoleSpec,
-    ids: &IdMap,
-) -> Result<Option<String>, AwsError> {
-    let Some((arn, current)) = read_role(client, &spec.name).await? else {
-        return Ok(None);
-    };
-    if !owned_by(&current.tags, &spec.tags) {
-        return Err(name_taken("IAM role", &spec.name));
-    }
-    update_role(client, &arn, &current, spec, ids)
-        .await
-        .map(Some)
-}
-
-/// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
-/// named kinds, its name and ownership tags). Returns the ledger ID.
-pub async fn create_role(
-    client: &Client,
-    spec: &IamRoleSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    if let Some(arn) = adopt_role(client, spec, ids).await? {
-        return Ok(arn);
-    }
-    // Tags go in the create call, so a crash before the policies leaves an adoptable role.
-    let out = match client
-        .create_role()
-        .role_name(&spec.name)
-        .assume_role_policy_document(&spec.assume_role_policy)
-        .set_tags(Some(expand_tags(&spec.tags)?))
-        .set_permissions_boundary(spec.permissions_boundary_arn.clone())
-        .send()
-        .await
-        .map_err(classify)
-    {
-        Ok(out) => out,
-        Err(e) if is_code(&e, ALREADY_EXISTS) => {
-            return adopt_role(client, spec, ids)
-                .await?
-                .ok_or_else(|| AwsError::unexpected("the role exists but cannot be read"));
-        }
-        Err(e) => return Err(e),
-    };
-    let arn = out
-        .role()
-        .map(|r| r.arn().to_string())
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| AwsError::unexpected("CreateRole returned no ARN"))?;
-    for (policy, document) in &spec.inline_policies {
-        put_inline_policy(client, &spec.name, policy, document).await?;
-    }
-    for policy_arn in &spec.managed_policy_arns {
-        client
-            .attach_role_policy()
-            .role_name(&spec.name)
-            .policy_arn(policy_arn)
-            .send()
-            .await
-            .map_err(classify)?;
-    }
-    Ok(arn)
-}
-
-async fn put_inline_policy(
-    client: &Client,
-    role: &str,
-    policy: &str,
-    document: &str,
-) -> Result<(), AwsError> {
-    client
-        .put_role_policy()
-        .role_name(role)
-        .policy_name(policy)
-        .policy_document(document)
-        .send()
-        .await
-        .map_err(classify)?;
-    Ok(())
-}
-
-/// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
-/// ledger ID (unchanged unless the kind's ID changes on update).
-pub async fn update_role(
-    client: &Client,
-    id: &str,
-    current: &IamRoleSpec,
-    desired: &IamRoleSpec,
-    ids: &IdMap,
-) -> Result<String, AwsError> {
-    let _ = ids;
-    let name = role_name_from_arn(id);
-    if current.assume_role_policy != desired.assume_role_policy {
-        client
-            .update_assume_role_policy()
-            .role_name(name)
-            .policy_document(&desired.assume_role_policy)
-            .send()
-            .await
-            .map_err(classify)?;
-    }
-    for (policy, document) in &desired.inline_policies {
-        if current.inline_policies.get(policy) != Some(document) {
-            put_inline_policy(client, name, policy, document).await?;
+    /// Attached managed policy ARNs, all pages, sorted.
+    async fn find_managed_policy_arns(
+        client: &Client,
+        name: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        let mut arns = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = client
+                .list_attached_role_policies()
+                .role_name(name)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            arns.extend(
+                out.attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_string)),
+            );
+            match out.marker() {
+                Some(next) if out.is_truncated() => marker = Some(next.to_string()),
+                _ => {
+                    arns.sort();
+                    return Ok(arns);
+                }
+            }
         }
     }
-    for policy in current.inline_policies.keys() {
-        if !desired.inline_policies.contains_key(policy) {
-            none_if_not_found(
+
+    /// The role with its policies as a spec; `None` when it is gone (also mid-read).
+    async fn read_role(
+        client: &Client,
+        name: &str,
+    ) -> Result<Option<(String, IamRoleSpec)>, AwsError> {
+        let Some(role) = find_role_by_name(client, name).await? else {
+            return Ok(None);
+        };
+        let Some(policy_names) = none_if_not_found(find_inline_policy_names(client, name).await)?
+        else {
+            return Ok(None);
+        };
+        let mut inline = BTreeMap::new();
+        for policy in policy_names {
+            let out = none_if_not_found(
                 client
-                    .delete_role_policy()
+                    .get_role_policy()
                     .role_name(name)
-                    .policy_name(policy)
+                    .policy_name(&policy)
                     .send()
                     .await
                     .map_err(classify),
             )?;
+            // A policy deleted between list and get is simply not there any more.
+            if let Some(out) = out {
+                inline.insert(policy, policy_document(out.policy_document()));
+            }
         }
+        let Some(managed) = none_if_not_found(find_managed_policy_arns(client, name).await)? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            role.arn().to_string(),
+            flatten_role(&role, inline, managed),
+        )))
     }
-    for arn in &desired.managed_policy_arns {
-        if !current.managed_policy_arns.contains(arn) {
+
+    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
+    /// anything (import and discovery); `None` when there is none.
+    pub async fn find_owned_role(
+        client: &Client,
+        spec: &IamRoleSpec,
+    ) -> Result<Option<String>, AwsError> {
+        Ok(read_role(client, &spec.name)
+            .await?
+            .filter(|(_, found)| owned_by(&found.tags, &spec.tags))
+            .map(|(arn, _)| arn))
+    }
+
+    // create, update, delete
+
+    /// Adopts the role of this name when it carries our ownership tags, reconciling it to the
+    /// spec; refuses a role someone else owns. `None` when no role has the name.
+    async fn adopt_role(
+        client: &Client,
+        spec: &IamRoleSpec,
+        ids: &IdMap,
+    ) -> Result<Option<String>, AwsError> {
+        let Some((arn, current)) = read_role(client, &spec.name).await? else {
+            return Ok(None);
+        };
+        if !owned_by(&current.tags, &spec.tags) {
+            return Err(name_taken("IAM role", &spec.name));
+        }
+        update_role(client, &arn, &current, spec, ids)
+            .await
+            .map(Some)
+    }
+
+    /// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
+    /// named kinds, its name and ownership tags). Returns the ledger ID.
+    pub async fn create_role(
+        client: &Client,
+        spec: &IamRoleSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        if let Some(arn) = adopt_role(client, spec, ids).await? {
+            return Ok(arn);
+        }
+        // Tags go in the create call, so a crash before the policies leaves an adoptable role.
+        let out = match client
+            .create_role()
+            .role_name(&spec.name)
+            .assume_role_policy_document(&spec.assume_role_policy)
+            .set_tags(Some(expand_tags(&spec.tags)?))
+            .set_permissions_boundary(spec.permissions_boundary_arn.clone())
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(out) => out,
+            Err(e) if is_code(&e, ALREADY_EXISTS) => {
+                return adopt_role(client, spec, ids)
+                    .await?
+                    .ok_or_else(|| AwsError::unexpected("the role exists but cannot be read"));
+            }
+            Err(e) => return Err(e),
+        };
+        let arn = out
+            .role()
+            .map(|r| r.arn().to_string())
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| AwsError::unexpected("CreateRole returned no ARN"))?;
+        for (policy, document) in &spec.inline_policies {
+            put_inline_policy(client, &spec.name, policy, document).await?;
+        }
+        for policy_arn in &spec.managed_policy_arns {
             client
                 .attach_role_policy()
-                .role_name(name)
-                .policy_arn(arn)
+                .role_name(&spec.name)
+                .policy_arn(policy_arn)
                 .send()
                 .await
                 .map_err(classify)?;
         }
+        Ok(arn)
     }
-    for arn in &current.managed_policy_arns {
-        if !desired.managed_policy_arns.contains(arn) {
+
+    async fn put_inline_policy(
+        client: &Client,
+        role: &str,
+        policy: &str,
+        document: &str,
+    ) -> Result<(), AwsError> {
+        client
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
+    /// ledger ID (unchanged unless the kind's ID changes on update).
+    pub async fn update_role(
+        client: &Client,
+        id: &str,
+        current: &IamRoleSpec,
+        desired: &IamRoleSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
+        let _ = ids;
+        let name = role_name_from_arn(id);
+        if current.assume_role_policy != desired.assume_role_policy {
+            client
+                .update_assume_role_policy()
+                .role_name(name)
+                .policy_document(&desired.assume_role_policy)
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        for (policy, document) in &desired.inline_policies {
+            if current.inline_policies.get(policy) != Some(document) {
+                put_inline_policy(client, name, policy, document).await?;
+            }
+        }
+        for policy in current.inline_policies.keys() {
+            if !desired.inline_policies.contains_key(policy) {
+                none_if_not_found(
+                    client
+                        .delete_role_policy()
+                        .role_name(name)
+                        .policy_name(policy)
+                        .send()
+                        .await
+                        .map_err(classify),
+                )?;
+            }
+        }
+        for arn in &desired.managed_policy_arns {
+            if !current.managed_policy_arns.contains(arn) {
+                client
+                    .attach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+            }
+        }
+        for arn in &current.managed_policy_arns {
+            if !desired.managed_policy_arns.contains(arn) {
+                none_if_not_found(
+                    client
+                        .detach_role_policy()
+                        .role_name(name)
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .map_err(classify),
+                )?;
+            }
+        }
+        if current.permissions_boundary_arn != desired.permissions_boundary_arn {
+            match &desired.permissions_boundary_arn {
+                Some(boundary) => {
+                    client
+                        .put_role_permissions_boundary()
+                        .role_name(name)
+                        .permissions_boundary(boundary)
+                        .send()
+                        .await
+                        .map_err(classify)?;
+                }
+                None => {
+                    none_if_not_found(
+                        client
+                            .delete_role_permissions_boundary()
+                            .role_name(name)
+                            .send()
+                            .await
+                            .map_err(classify),
+                    )?;
+                }
+            }
+        }
+        let (changed, removed) = tag_changes(&current.tags, &desired.tags);
+        if !changed.is_empty() {
+            client
+                .tag_role()
+                .role_name(name)
+                .set_tags(Some(expand_tags(&changed)?))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        if !removed.is_empty() {
+            client
+                .untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(id.to_string())
+    }
+
+    /// Deletes the object; absence is success. IAM refuses to delete a role with policies
+    /// (`DeleteConflict`), so managed policies are detached and inline ones deleted first.
+    pub async fn delete_role(client: &Client, id: &str) -> Result<(), AwsError> {
+        let name = role_name_from_arn(id);
+        let Some(managed) = none_if_not_found(find_managed_policy_arns(client, name).await)? else {
+            return Ok(());
+        };
+        for arn in managed {
             none_if_not_found(
                 client
                     .detach_role_policy()
@@ -272,276 +406,251 @@ pub async fn update_role(
                     .map_err(classify),
             )?;
         }
-    }
-    if current.permissions_boundary_arn != desired.permissions_boundary_arn {
-        match &desired.permissions_boundary_arn {
-            Some(boundary) => {
+        let Some(inline) = none_if_not_found(find_inline_policy_names(client, name).await)? else {
+            return Ok(());
+        };
+        for policy in inline {
+            none_if_not_found(
                 client
-                    .put_role_permissions_boundary()
+                    .delete_role_policy()
                     .role_name(name)
-                    .permissions_boundary(boundary)
+                    .policy_name(policy)
                     .send()
                     .await
-                    .map_err(classify)?;
-            }
-            None => {
-                none_if_not_found(
-                    client
-                        .delete_role_permissions_boundary()
-                        .role_name(name)
-                        .send()
-                        .await
-                        .map_err(classify),
-                )?;
-            }
+                    .map_err(classify),
+            )?;
         }
-    }
-    let (changed, removed) = tag_changes(&current.tags, &desired.tags);
-    if !changed.is_empty() {
-        client
-            .tag_role()
-            .role_name(name)
-            .set_tags(Some(expand_tags(&changed)?))
-            .send()
-            .await
-            .map_err(classify)?;
-    }
-    if !removed.is_empty() {
-        client
-            .untag_role()
-            .role_name(name)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(classify)?;
-    }
-    Ok(id.to_string())
-}
-
-/// Deletes the object; absence is success. IAM refuses to delete a role with policies
-/// (`DeleteConflict`), so managed policies are detached and inline ones deleted first.
-pub async fn delete_role(client: &Client, id: &str) -> Result<(), AwsError> {
-    let name = role_name_from_arn(id);
-    let Some(managed) = none_if_not_found(find_managed_policy_arns(client, name).await)? else {
-        return Ok(());
-    };
-    for arn in managed {
+        // DeleteConflict (say, an instance profile still holds it) is classified as in use and
+        // retried by the engine.
         none_if_not_found(
             client
-                .detach_role_policy()
+                .delete_role()
                 .role_name(name)
-                .policy_arn(arn)
                 .send()
                 .await
                 .map_err(classify),
         )?;
+        Ok(())
     }
-    let Some(inline) = none_if_not_found(find_inline_policy_names(client, name).await)? else {
-        return Ok(());
-    };
-    for policy in inline {
-        none_if_not_found(
-            client
-                .delete_role_policy()
-                .role_name(name)
-                .policy_name(policy)
-                .send()
-                .await
-                .map_err(classify),
-        )?;
+
+    /// Reads the object as it is now, with references turned back into node keys; `None` when it
+    /// no longer exists.
+    pub async fn observe_role(
+        client: &Client,
+        id: &str,
+        current: &IamRoleSpec,
+        ids: &IdMap,
+    ) -> Result<Option<IamRoleSpec>, AwsError> {
+        let _ = (current, ids);
+        Ok(read_role(client, role_name_from_arn(id))
+            .await?
+            .map(|(_, spec)| spec))
     }
-    // DeleteConflict (say, an instance profile still holds it) is classified as in use and
-    // retried by the engine.
-    none_if_not_found(
-        client
-            .delete_role()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(classify),
-    )?;
-    Ok(())
-}
 
-/// Reads the object as it is now, with references turned back into node keys; `None` when it
-/// no longer exists.
-pub async fn observe_role(
-    client: &Client,
-    id: &str,
-    current: &IamRoleSpec,
-    ids: &IdMap,
-) -> Result<Option<IamRoleSpec>, AwsError> {
-    let _ = (current, ids);
-    Ok(read_role(client, role_name_from_arn(id))
-        .await?
-        .map(|(_, spec)| spec))
-}
+    // expand, flatten
 
-// expand, flatten
-
-fn expand_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| AwsError::unexpected(e.to_string()))
-        })
-        .collect()
-}
-
-pub fn flatten_role(
-    role: &Role,
-    inline_policies: BTreeMap<String, String>,
-    managed_policy_arns: Vec<String>,
-) -> IamRoleSpec {
-    IamRoleSpec {
-        name: role.role_name().to_string(),
-        assume_role_policy: role
-            .assume_role_policy_document()
-            .map(policy_document)
-            .unwrap_or_default(),
-        inline_policies,
-        managed_policy_arns,
-        permissions_boundary_arn: role
-            .permissions_boundary()
-            .and_then(|b| b.permissions_boundary_arn())
-            .map(str::to_string),
-        tags: role
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect(),
+    fn expand_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
+        tags.iter()
+            .map(|(k, v)| {
+                Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))
+            })
+            .collect()
     }
-}
 
-/// A policy document as IAM returns it (URL-encoded) in the spec's canonical form.
-pub fn policy_document(raw: &str) -> String {
-    let decoded = percent_decode(raw).unwrap_or_else(|| raw.to_string());
-    canonical_json(&decoded)
-}
+    pub fn flatten_role(
+        role: &Role,
+        inline_policies: BTreeMap<String, String>,
+        managed_policy_arns: Vec<String>,
+    ) -> IamRoleSpec {
+        IamRoleSpec {
+            name: role.role_name().to_string(),
+            assume_role_policy: role
+                .assume_role_policy_document()
+                .map(policy_document)
+                .unwrap_or_default(),
+            inline_policies,
+            managed_policy_arns,
+            permissions_boundary_arn: role
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_string),
+            tags: role
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+        }
+    }
 
-/// Decodes RFC 3986 percent-encoding, as IAM applies it to policy documents. `+` stays `+`
-/// (RFC 3986 encodes a space as `%20`). `None` when the bytes are not UTF-8.
-pub fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let byte = bytes[i];
-        if byte == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
-            if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(value);
-                i += 3;
-                continue;
+    /// A policy document as IAM returns it (URL-encoded) in the spec's canonical form.
+    pub fn policy_document(raw: &str) -> String {
+        let decoded = percent_decode(raw).unwrap_or_else(|| raw.to_string());
+        canonical_json(&decoded)
+    }
+
+    /// Decodes RFC 3986 percent-encoding, as IAM applies it to policy documents. `+` stays `+`
+    /// (RFC 3986 encodes a space as `%20`). `None` when the bytes are not UTF-8.
+    pub fn percent_decode(text: &str) -> Option<String> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let byte = bytes[i];
+            if byte == b'%' {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    out.push(value);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(byte);
+            i += 1;
+        }
+        String::from_utf8(out).ok()
+    }
+
+    /// Keys sorted at every level, no whitespace, through the same function the expander uses,
+    /// so equal documents compare equal; text that is not JSON is kept, so it shows up as a
+    /// difference rather than an error.
+    pub fn canonical_json(text: &str) -> String {
+        serde_json::from_str::<serde_json::Value>(text)
+            .map(|v| crate::plan::expand::policy::canonical_json(&v))
+            .unwrap_or_else(|_| text.to_string())
+    }
+
+    impl crate::aws::kind::AwsKind for IamRoleSpec {
+        async fn find(
+            cx: &crate::aws::kind::Cx<'_>,
+            spec: &Self,
+        ) -> Result<Option<String>, AwsError> {
+            find_owned_role(&cx.clients.iam, spec).await
+        }
+
+        async fn observe(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+        ) -> Result<Option<Self>, AwsError> {
+            observe_role(&cx.clients.iam, id, current, cx.ids).await
+        }
+
+        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_role(&cx.clients.iam, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_role(&cx.clients.iam, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(
+            cx: &crate::aws::kind::Cx<'_>,
+            id: &str,
+            _current: &Self,
+        ) -> Result<(), AwsError> {
+            delete_role(&cx.clients.iam, id).await
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        struct Case {
+            reason: &'static str,
+            input: &'static str,
+            want: Option<&'static str>,
+        }
+
+        #[test]
+        fn percent_decoding() {
+            let cases = [
+                Case {
+                    reason: "plain text is unchanged",
+                    input: r#"{"a":1}"#,
+                    want: Some(r#"{"a":1}"#),
+                },
+                Case {
+                    reason: "IAM's encoding of a document",
+                    input: "%7B%22Version%22%3A%20%222012-10-17%22%7D",
+                    want: Some(r#"{"Version": "2012-10-17"}"#),
+                },
+                Case {
+                    reason: "lower-case hex",
+                    input: "%7b%7d",
+                    want: Some("{}"),
+                },
+                Case {
+                    reason: "plus is literal under RFC 3986",
+                    input: "a+b%2Bc",
+                    want: Some("a+b+c"),
+                },
+                Case {
+                    reason: "a stray or truncated percent is kept",
+                    input: "100%%zz%4",
+                    want: Some("100%%zz%4"),
+                },
+                Case {
+                    reason: "multi-byte UTF-8",
+                    input: "%C3%A9",
+                    want: Some("é"),
+                },
+                Case {
+                    reason: "invalid UTF-8",
+                    input: "%FF",
+                    want: None,
+                },
+            ];
+            for case in cases {
+                assert_eq!(
+                    percent_decode(case.input).as_deref(),
+                    case.want,
+                    "{}",
+                    case.reason
+                );
             }
         }
-        out.push(byte);
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
 
-/// Keys sorted at every level, no whitespace, through the same function the expander uses,
-/// so equal documents compare equal; text that is not JSON is kept, so it shows up as a
-/// difference rather than an error.
-pub fn canonical_json(text: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(text)
-        .map(|v| crate::plan::expand::policy::canonical_json(&v))
-        .unwrap_or_else(|_| text.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    struct Case {
-        reason: &'static str,
-        input: &'static str,
-        want: Option<&'static str>,
-    }
-
-    #[test]
-    fn percent_decoding() {
-        let cases = [
-            Case {
-                reason: "plain text is unchanged",
-                input: r#"{"a":1}"#,
-                want: Some(r#"{"a":1}"#),
-            },
-            Case {
-                reason: "IAM's encoding of a document",
-                input: "%7B%22Version%22%3A%20%222012-10-17%22%7D",
-                want: Some(r#"{"Version": "2012-10-17"}"#),
-            },
-            Case {
-                reason: "lower-case hex",
-                input: "%7b%7d",
-                want: Some("{}"),
-            },
-            Case {
-                reason: "plus is literal under RFC 3986",
-                input: "a+b%2Bc",
-                want: Some("a+b+c"),
-            },
-            Case {
-                reason: "a stray or truncated percent is kept",
-                input: "100%%zz%4",
-                want: Some("100%%zz%4"),
-            },
-            Case {
-                reason: "multi-byte UTF-8",
-                input: "%C3%A9",
-                want: Some("é"),
-            },
-            Case {
-                reason: "invalid UTF-8",
-                input: "%FF",
-                want: None,
-            },
-        ];
-        for case in cases {
+        #[test]
+        fn canonical_json_sorts_keys_and_drops_whitespace() {
             assert_eq!(
-                percent_decode(case.input).as_deref(),
-                case.want,
-                "{}",
-                case.reason
+                canonical_json("{\n  \"b\": [1, 2],\n  \"a\": {\"d\": 1, \"c\": \"x y\"}\n}"),
+                r#"{"a":{"c":"x y","d":1},"b":[1,2]}"#
             );
+            assert_eq!(canonical_json("not json"), "not json");
         }
-    }
 
-    #[test]
-    fn canonical_json_sorts_keys_and_drops_whitespace() {
-        assert_eq!(
-            canonical_json("{\n  \"b\": [1, 2],\n  \"a\": {\"d\": 1, \"c\": \"x y\"}\n}"),
-            r#"{"a":{"c":"x y","d":1},"b":[1,2]}"#
-        );
-        assert_eq!(canonical_json("not json"), "not json");
-    }
+        #[test]
+        fn documents_from_iam_compare_equal_to_the_spec() {
+            let spec = canonical_json(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}"#,
+            );
+            let from_iam = "%7B%0A%20%20%22Statement%22%3A%20%5B%7B%22Action%22%3A%20%22sts%3AAssumeRole%22%2C%20%22Effect%22%3A%20%22Allow%22%7D%5D%2C%0A%20%20%22Version%22%3A%20%222012-10-17%22%0A%7D";
+            assert_eq!(policy_document(from_iam), spec);
+        }
 
-    #[test]
-    fn documents_from_iam_compare_equal_to_the_spec() {
-        let spec = canonical_json(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}"#,
-        );
-        let from_iam = "%7B%0A%20%20%22Statement%22%3A%20%5B%7B%22Action%22%3A%20%22sts%3AAssumeRole%22%2C%20%22Effect%22%3A%20%22Allow%22%7D%5D%2C%0A%20%20%22Version%22%3A%20%222012-10-17%22%0A%7D";
-        assert_eq!(policy_document(from_iam), spec);
-    }
-
-    #[test]
-    fn role_names_from_arns() {
-        assert_eq!(
-            role_name_from_arn("arn:aws:iam::123456789012:role/dev-flow-logs"),
-            "dev-flow-logs"
-        );
-        assert_eq!(
-            role_name_from_arn("arn:aws:iam::123456789012:role/service/x/app"),
-            "app"
-        );
-        assert_eq!(role_name_from_arn("bare"), "bare");
+        #[test]
+        fn role_names_from_arns() {
+            assert_eq!(
+                role_name_from_arn("arn:aws:iam::123456789012:role/dev-flow-logs"),
+                "dev-flow-logs"
+            );
+            assert_eq!(
+                role_name_from_arn("arn:aws:iam::123456789012:role/service/x/app"),
+                "app"
+            );
+            assert_eq!(role_name_from_arn("bare"), "bare");
+        }
     }
 }

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::ec2::security_group::SecurityGroupSpec;
+use crate::aws::elasticache::replication_group::ReplicationGroupSpec;
+use crate::aws::secretsmanager::secret::{SecretContent, SecretSpec};
 use crate::plan::app::{CacheSpec, EnvironmentRef};
-use crate::plan::node::{
-    ChildSpec, Kind, Node, NodeKey, ReplicationGroupSpec, SecretContent, SecretSpec,
-    SecurityGroupSpec, Tags,
-};
+use crate::plan::node::{ChildSpec, Kind, Node, NodeKey, Tags};
 
 use super::naming::{child_tags, fit};
 use super::AppGraph;

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::ec2::security_group::SecurityGroupSpec;
+use crate::aws::rds::db_instance::DbInstanceSpec;
+use crate::aws::rds::db_parameter_group::DbParameterGroupSpec;
+use crate::aws::secretsmanager::secret::{SecretContent, SecretSpec};
 use crate::plan::app::{DatabaseSpec, EnvironmentRef};
-use crate::plan::node::{
-    ChildSpec, DbInstanceSpec, DbParameterGroupSpec, Kind, Node, NodeKey, SecretContent,
-    SecretSpec, SecurityGroupSpec, Tags,
-};
+use crate::plan::node::{ChildSpec, Kind, Node, NodeKey, Tags};
 
 use super::naming::{child_tags, fit};
 use super::AppGraph;

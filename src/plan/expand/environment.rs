@@ -2,17 +2,30 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::acm::certificate::CertificateSpec;
+use crate::aws::ec2::elastic_ip::ElasticIpSpec;
+use crate::aws::ec2::flow_log::FlowLogSpec;
+use crate::aws::ec2::internet_gateway::InternetGatewaySpec;
+use crate::aws::ec2::nat_gateway::NatGatewaySpec;
+use crate::aws::ec2::route::{RouteSpec, RouteTarget};
+use crate::aws::ec2::route_table::RouteTableSpec;
+use crate::aws::ec2::route_table_association::RouteTableAssociationSpec;
+use crate::aws::ec2::security_group::SecurityGroupSpec;
+use crate::aws::ec2::security_group_rule::{Direction, RulePeer, SecurityGroupRuleSpec};
+use crate::aws::ec2::subnet::SubnetSpec;
+use crate::aws::ec2::vpc::VpcSpec;
+use crate::aws::ec2::vpc_endpoint::{EndpointType, VpcEndpointSpec};
+use crate::aws::ecs::cluster::{CapacityProviderStrategyItem, EcsClusterSpec};
+use crate::aws::elasticache::cache_subnet_group::CacheSubnetGroupSpec;
+use crate::aws::elbv2::listener::{CertificateSource, ListenerDefault, ListenerSpec};
+use crate::aws::elbv2::load_balancer::LoadBalancerSpec;
+use crate::aws::iam::role::IamRoleSpec;
+use crate::aws::logs::log_group::LogGroupSpec;
+use crate::aws::rds::db_subnet_group::DbSubnetGroupSpec;
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
 use crate::plan::ledger::Ledger;
-use crate::plan::node::{
-    CacheSubnetGroupSpec, CapacityProviderStrategyItem, CertificateSource, CertificateSpec,
-    ChildSpec, DbSubnetGroupSpec, Direction, EcsClusterSpec, ElasticIpSpec, EndpointType,
-    FlowLogSpec, IamRoleSpec, InternetGatewaySpec, Kind, ListenerDefault, ListenerSpec,
-    LoadBalancerSpec, LogGroupSpec, NatGatewaySpec, Node, NodeKey, RouteSpec,
-    RouteTableAssociationSpec, RouteTableSpec, RouteTarget, RulePeer, SecurityGroupRuleSpec,
-    SecurityGroupSpec, SubnetSpec, SubnetTier, Tags, VpcEndpointSpec, VpcSpec,
-};
+use crate::plan::node::{ChildSpec, Kind, Node, NodeKey, SubnetTier, Tags};
 use crate::plan::spec::{AzChoice, EnvironmentSpec, NatMode, RegionFacts};
 
 use super::cidr::{self, Allocations};

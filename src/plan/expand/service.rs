@@ -5,15 +5,21 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::aws::autoscaling::scalable_target::ScalableTargetSpec;
+use crate::aws::autoscaling::scaling_policy::ScalingPolicySpec;
+use crate::aws::ec2::security_group::SecurityGroupSpec;
+use crate::aws::ec2::security_group_rule::{Direction, RulePeer, SecurityGroupRuleSpec};
+use crate::aws::ecs::cluster::CapacityProviderStrategyItem;
+use crate::aws::ecs::service::{EcsServiceSpec, ServiceLoadBalancer};
+use crate::aws::ecs::task_definition::{ContainerSpec, TaskDefinitionSpec};
+use crate::aws::elbv2::listener_rule::ListenerRuleSpec;
+use crate::aws::elbv2::target_group::{HealthCheckSpec, TargetGroupSpec};
+use crate::aws::iam::role::IamRoleSpec;
+use crate::aws::logs::log_group::LogGroupSpec;
 use crate::plan::app::{
     access_secrets, secret_resource_arn, EnvironmentRef, ImageSource, ServiceSpec,
 };
-use crate::plan::node::{
-    CapacityProviderStrategyItem, ChildSpec, ContainerSpec, Direction, EcsServiceSpec,
-    HealthCheckSpec, IamRoleSpec, Kind, ListenerRuleSpec, LogGroupSpec, Node, NodeKey, RulePeer,
-    ScalableTargetSpec, ScalingPolicySpec, SecurityGroupRuleSpec, SecurityGroupSpec,
-    ServiceLoadBalancer, TargetGroupSpec, TaskDefinitionSpec,
-};
+use crate::plan::node::{ChildSpec, Kind, Node, NodeKey};
 
 use super::environment::{environment_log_group_name, ANYWHERE};
 use super::naming::{child_tags, fit};

@@ -837,9 +837,10 @@ impl<K: AppKind> Resource for AppResource<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::logs::log_group::LogGroupSpec;
     use crate::framework::schema::check_schema;
     use crate::plan::ledger::Recorded;
-    use crate::plan::node::{ChildSpec, Kind, LogGroupSpec};
+    use crate::plan::node::{ChildSpec, Kind};
 
     #[test]
     fn an_environment_with_a_missing_child_is_not_ready() {
@@ -935,6 +936,7 @@ mod tests {
             ledger.children.insert(
                 key.clone(),
                 Recorded {
+                    refs: Default::default(),
                     id: format!("id-{key}"),
                     observed: spec.clone(),
                 },

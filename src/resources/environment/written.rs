@@ -94,9 +94,9 @@ pub fn recover(ledger: &Ledger, default_tags: &Tags) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::ec2::vpc::VpcSpec;
     use crate::plan::expand::naming::config_tags;
     use crate::plan::ledger::Recorded;
-    use crate::plan::node::VpcSpec;
 
     fn config(json_text: &str) -> Value {
         json::decode(
@@ -115,6 +115,7 @@ mod tests {
         ledger.children.insert(
             NodeKey::new(Kind::Vpc, &[]),
             Recorded {
+                refs: Default::default(),
                 id: "vpc-1".into(),
                 observed: ChildSpec::Vpc(VpcSpec {
                     cidr: "10.0.0.0/16".into(),

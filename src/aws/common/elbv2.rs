@@ -1,10 +1,4 @@
-//! ELBv2 kinds, one module each (sections as in `aws::ec2`), and the tagging and waiting
-//! helpers they share.
-
-pub mod listener;
-pub mod listener_rule;
-pub mod load_balancer;
-pub mod target_group;
+//! What the ELBv2 kinds share: tag conversion and sync, bounded waits, resolving references.
 
 use std::future::Future;
 use std::time::Duration;
@@ -13,8 +7,8 @@ use aws_sdk_elasticloadbalancingv2::types::Tag;
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use crate::apply::IdMap;
+use crate::aws::common::ownership::tag_changes;
 use crate::aws::error::{classify, AwsError};
-use crate::aws::logs::log_group::tag_changes;
 use crate::plan::node::{NodeKey, Tags};
 
 /// Runs `wait` for at most `limit`; the caller owns the timeout (STYLE §4).

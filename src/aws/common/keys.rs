@@ -1,0 +1,12 @@
+//! AWS IDs back into node keys.
+
+use crate::apply::IdMap;
+use crate::plan::node::{Kind, NodeKey};
+
+/// The node key of a referenced AWS ID; IDs we do not manage get an `external` key, which
+/// never equals a desired reference and so shows up as a change.
+pub fn key_of(ids: &IdMap, kind: Kind, id: &str) -> NodeKey {
+    ids.key_of(id)
+        .cloned()
+        .unwrap_or_else(|| NodeKey::new(kind, &["external", id]))
+}

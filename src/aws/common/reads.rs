@@ -1,0 +1,147 @@
+//! Read calls answered once and shared.
+//!
+//! Refresh and plan read every child of every resource in an environment. Rather than
+//! describing each child with its own call, a kind lists all objects of its kind in a scope
+//! (the environment's VPC, a cluster, a listener) with one paginated call, and every child of
+//! every resource served by this provider process looks itself up in that listing.
+//!
+//! One [`Reads`] holds the listings of one environment. [`ReadScopes`] keeps one per
+//! environment for the life of the provider process (one Terraform command), and drops an
+//! environment's as soon as an apply changes anything in it, so reads after a change see it.
+//! Mutating steps never read through it: adopt-first lookups always ask AWS.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+use crate::aws::error::AwsError;
+
+type Entry = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
+
+/// Memoised reads of one scope.
+#[derive(Default)]
+pub struct Reads {
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+impl std::fmt::Debug for Reads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.entries.lock().map(|e| e.len()).unwrap_or_default();
+        write!(f, "Reads({count} entries)")
+    }
+}
+
+impl Reads {
+    pub fn new() -> Reads {
+        Reads::default()
+    }
+
+    /// The value read under `key`, loading it with `load` the first time.
+    ///
+    /// Concurrent callers of one key wait for a single load. A failed load is not kept: the
+    /// next caller (the engine's retry, say) loads again.
+    ///
+    /// # Errors
+    /// The load's error, or an unexpected-response error if `key` was loaded as another type
+    /// (keys name their kind, so that is a bug).
+    pub async fn get<T, F, Fut>(&self, key: &str, load: F) -> Result<Arc<T>, AwsError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        let cell = {
+            let mut entries = self
+                .entries
+                .lock()
+                .map_err(|_| AwsError::unexpected("the shared reads lock is poisoned"))?;
+            entries.entry(key.to_string()).or_default().clone()
+        };
+        let value = cell
+            .get_or_try_init(|| async {
+                load()
+                    .await
+                    .map(|value| Arc::new(value) as Arc<dyn Any + Send + Sync>)
+            })
+            .await?;
+        value
+            .clone()
+            .downcast::<T>()
+            .map_err(|_| AwsError::unexpected(format!("shared read {key} holds another type")))
+    }
+}
+
+/// One [`Reads`] per environment, for the life of the provider process.
+#[derive(Debug, Default)]
+pub struct ReadScopes {
+    scopes: Mutex<HashMap<String, Arc<Reads>>>,
+}
+
+impl ReadScopes {
+    pub fn new() -> ReadScopes {
+        ReadScopes::default()
+    }
+
+    /// The shared reads of environment `name`.
+    pub fn of(&self, name: &str) -> Arc<Reads> {
+        match self.scopes.lock() {
+            Ok(mut scopes) => scopes.entry(name.to_string()).or_default().clone(),
+            // A poisoned lock only loses sharing, never correctness.
+            Err(_) => Arc::new(Reads::new()),
+        }
+    }
+
+    /// Forgets what was read of environment `name`; called after any change to it.
+    pub fn invalidate(&self, name: &str) {
+        if let Ok(mut scopes) = self.scopes.lock() {
+            scopes.remove(name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn concurrent_readers_share_one_load_and_failures_are_not_kept() {
+        let reads = Reads::new();
+        let loads = AtomicUsize::new(0);
+        let load = || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            Ok::<_, AwsError>(vec![1, 2, 3])
+        };
+        let (a, b) = tokio::join!(reads.get("k", load), reads.get("k", load));
+        assert_eq!(*a.unwrap(), vec![1, 2, 3]);
+        assert_eq!(*b.unwrap(), vec![1, 2, 3]);
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+
+        let failed = reads
+            .get::<u32, _, _>("f", || async { Err(AwsError::unexpected("boom")) })
+            .await;
+        assert!(failed.is_err());
+        let retried = reads.get("f", || async { Ok::<u32, AwsError>(7) }).await;
+        assert_eq!(*retried.unwrap(), 7);
+
+        let wrong = reads.get::<u32, _, _>("k", || async { Ok(0) }).await;
+        assert!(
+            wrong.is_err(),
+            "a key read as another type is an error, not a panic"
+        );
+    }
+
+    #[test]
+    fn scopes_are_per_environment_and_invalidated() {
+        let scopes = ReadScopes::new();
+        let a = scopes.of("a");
+        assert!(Arc::ptr_eq(&a, &scopes.of("a")));
+        assert!(!Arc::ptr_eq(&a, &scopes.of("b")));
+        scopes.invalidate("a");
+        assert!(!Arc::ptr_eq(&a, &scopes.of("a")));
+    }
+}

@@ -1,3 +1,0 @@
-//! IAM kinds, one module each (sections as in `aws::ec2`).
-
-pub mod role;

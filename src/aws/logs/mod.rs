@@ -1,3 +1,0 @@
-//! CloudWatch Logs kinds, one module each (sections as in `aws::ec2`).
-
-pub mod log_group;

@@ -1,0 +1,188 @@
+//! Reads beside the child graph: availability zones, addresses, endpoints, certificate facts,
+//! what still uses an environment, and other resources' objects found by their tags.
+
+use std::collections::BTreeMap;
+
+use super::common::tags;
+use super::error::{classify, AwsError};
+use super::{acm, ec2, elbv2, AwsClients};
+use crate::plan::expand::naming::{TAG_NODE, TAG_OWNER};
+use crate::plan::node::NodeKey;
+
+/// Available zones of the region as (name, ID) pairs.
+pub async fn region_facts(clients: &AwsClients) -> Result<Vec<(String, String)>, AwsError> {
+    let out = clients
+        .ec2
+        .describe_availability_zones()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("state")
+                .values("available")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out
+        .availability_zones()
+        .iter()
+        .filter(|z| {
+            z.opt_in_status()
+                .is_none_or(|s| s.as_str() != "not-opted-in")
+        })
+        .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
+        .filter_map(|z| Some((z.zone_name()?.to_string(), z.zone_id()?.to_string())))
+        .collect())
+}
+
+/// Public IPs of Elastic IPs, by allocation ID.
+pub async fn elastic_ip_public_ips(
+    clients: &AwsClients,
+    allocation_ids: &[String],
+) -> Result<BTreeMap<String, String>, AwsError> {
+    ec2::elastic_ip::public_ips(&clients.ec2, allocation_ids).await
+}
+
+/// DNS name and Route 53 zone ID of a load balancer; `None` when it is gone.
+pub async fn load_balancer_endpoint(
+    clients: &AwsClients,
+    arn: &str,
+) -> Result<Option<(String, String)>, AwsError> {
+    elbv2::load_balancer::describe_load_balancer_endpoint(&clients.elbv2, arn).await
+}
+
+pub use acm::certificate::CertificateFacts;
+
+/// Status, names and DNS validation records of a certificate; `None` when it is gone.
+pub async fn certificate_facts(
+    clients: &AwsClients,
+    arn: &str,
+) -> Result<Option<CertificateFacts>, AwsError> {
+    acm::certificate::describe_certificate_facts(&clients.acm, arn).await
+}
+
+/// The `platform:owner` tag of a VPC, for import by VPC ID.
+pub async fn find_vpc_owner_by_id(
+    clients: &AwsClients,
+    vpc_id: &str,
+) -> Result<Option<String>, AwsError> {
+    Ok(ec2::vpc::find_vpc_by_id(&clients.ec2, vpc_id)
+        .await?
+        .and_then(|v| tags::from_sdk(v.tags()).get(TAG_OWNER).cloned()))
+}
+
+/// Services, databases and caches still running in an environment (by cluster and data
+/// subnet group), as `<kind> <name>` lines: an environment under them cannot be deleted.
+pub async fn app_resources_in(
+    clients: &AwsClients,
+    cluster_arn: Option<&str>,
+    subnet_group: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut found = Vec::new();
+    if let Some(cluster) = cluster_arn {
+        let mut arns = Vec::new();
+        let mut pages = clients
+            .ecs
+            .list_services()
+            .cluster(cluster)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page.map_err(classify) {
+                Ok(page) => arns.extend(page.service_arns().iter().cloned()),
+                Err(e) if e.is_not_found() => break,
+                Err(e) => return Err(e),
+            }
+        }
+        // Deleted services stay listed for a while (INACTIVE, or DRAINING while they go).
+        for batch in arns.chunks(10) {
+            let out = clients
+                .ecs
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(classify)?;
+            found.extend(
+                out.services()
+                    .iter()
+                    .filter(|s| s.status() == Some("ACTIVE"))
+                    .map(|s| format!("ECS service {}", s.service_name().unwrap_or_default())),
+            );
+        }
+    }
+    let mut pages = clients.rds.describe_db_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(classify)?;
+        for db in page.db_instances() {
+            let in_group =
+                db.db_subnet_group().and_then(|g| g.db_subnet_group_name()) == Some(subnet_group);
+            let deleting = db.db_instance_status() == Some("deleting");
+            if in_group && !deleting {
+                found.push(format!(
+                    "RDS instance {}",
+                    db.db_instance_identifier().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    let mut pages = clients
+        .elasticache
+        .describe_cache_clusters()
+        .into_paginator()
+        .send();
+    let mut groups = std::collections::BTreeSet::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(classify)?;
+        for cluster in page.cache_clusters() {
+            let in_group = cluster.cache_subnet_group_name() == Some(subnet_group);
+            let deleting = cluster.cache_cluster_status() == Some("deleting");
+            if in_group && !deleting {
+                groups.insert(
+                    cluster
+                        .replication_group_id()
+                        .or(cluster.cache_cluster_id())
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    found.extend(groups.into_iter().map(|g| format!("ElastiCache group {g}")));
+    Ok(found)
+}
+
+/// The ID of the security group another resource of ours owns (a database's or cache's),
+/// found by its ownership tags in the VPC; `None` when it does not exist (yet).
+pub async fn find_owned_group_id(
+    clients: &AwsClients,
+    vpc_id: &str,
+    owner: &str,
+    key: &NodeKey,
+) -> Result<Option<String>, AwsError> {
+    let tags: crate::plan::node::Tags = [
+        (TAG_OWNER.to_string(), owner.to_string()),
+        (TAG_NODE.to_string(), key.to_string()),
+    ]
+    .into();
+    let mut filters = tags::ownership_filters(&tags);
+    filters.push(
+        aws_sdk_ec2::types::Filter::builder()
+            .name("vpc-id")
+            .values(vpc_id)
+            .build(),
+    );
+    let out = clients
+        .ec2
+        .describe_security_groups()
+        .set_filters(Some(filters))
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out
+        .security_groups()
+        .iter()
+        .find(|g| tags::owned_by(g.tags(), &tags))
+        .and_then(|g| g.group_id().map(str::to_string)))
+}

@@ -1,3 +1,0 @@
-//! Secrets Manager kinds, one module each (sections as in `aws::ec2`).
-
-pub mod secret;
