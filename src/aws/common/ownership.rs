@@ -1,6 +1,9 @@
-//! Ownership tags: which objects are ours, and what to do with a name someone else holds.
+//! Ownership tags: which objects are ours, adoption of what a crashed run left, and what to do
+//! with a name someone else holds.
 
-use crate::aws::error::AwsError;
+use std::future::Future;
+
+use crate::aws::error::{is_code, AwsError};
 use crate::plan::expand::naming::{TAG_NODE, TAG_OWNER};
 use crate::plan::node::Tags;
 
@@ -17,6 +20,73 @@ pub fn name_taken(kind: &str, name: &str) -> AwsError {
     AwsError::Api {
         code: "NameTaken".into(),
         message: format!("{kind} name {name} is taken by an object this environment does not own"),
+    }
+}
+
+/// An existing object found under a child's deterministic identity (its name, usually).
+pub struct Found<S> {
+    /// Its ledger ID.
+    pub id: String,
+    /// It as it is now, tags included.
+    pub current: S,
+    pub tags: Tags,
+}
+
+/// Create, adopting first: the one path every kind with a deterministic name takes.
+///
+/// - `lookup` reads the object holding the name. Carrying the spec's ownership tags, it is a
+///   child an earlier run made (perhaps one that died before recording it): `reconcile` brings
+///   it to the spec in place and its ID is returned.
+/// - Held by an object without those tags, the name is someone else's: a permanent error,
+///   never an overwrite.
+/// - Absent, `create` makes it. A create that loses a race to another writer (its error code
+///   is one of `already_exists`) looks again and adopts.
+///
+/// # Errors
+/// Lookup, reconcile and create errors; `NameTaken` for a foreign object.
+pub async fn adopt_or_create<S, L, LF, R, RF, C, CF>(
+    what: &str,
+    name: &str,
+    spec_tags: &Tags,
+    already_exists: &[&str],
+    lookup: L,
+    reconcile: R,
+    create: C,
+) -> Result<String, AwsError>
+where
+    L: Fn() -> LF,
+    LF: Future<Output = Result<Option<Found<S>>, AwsError>>,
+    R: Fn(Found<S>) -> RF,
+    RF: Future<Output = Result<String, AwsError>>,
+    C: FnOnce() -> CF,
+    CF: Future<Output = Result<String, AwsError>>,
+{
+    let adopt = |found: Option<Found<S>>| {
+        let reconciled = found.map(|found| {
+            if owned_by(&found.tags, spec_tags) {
+                Ok(reconcile(found))
+            } else {
+                Err(name_taken(what, name))
+            }
+        });
+        async move {
+            match reconciled {
+                None => Ok(None),
+                Some(Err(e)) => Err(e),
+                Some(Ok(update)) => update.await.map(Some),
+            }
+        }
+    };
+    if let Some(id) = adopt(lookup().await?).await? {
+        return Ok(id);
+    }
+    match create().await {
+        Err(e) if already_exists.iter().any(|code| is_code(&e, code)) => {
+            adopt(lookup().await?).await?.ok_or_else(|| {
+                AwsError::unexpected(format!("{what} {name} exists but cannot be read"))
+            })
+        }
+        other => other,
     }
 }
 
@@ -38,6 +108,59 @@ pub fn tag_changes(current: &Tags, desired: &Tags) -> (Tags, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn ours() -> Tags {
+        tags(&[(TAG_OWNER, "environment/a"), (TAG_NODE, "logs.log_group/x")])
+    }
+
+    async fn run(
+        found: Option<Tags>,
+        create: Result<String, AwsError>,
+        calls: &AtomicUsize,
+    ) -> Result<String, AwsError> {
+        adopt_or_create(
+            "log group",
+            "x",
+            &ours(),
+            &["AlreadyExists"],
+            || {
+                let found = found.clone();
+                async move {
+                    Ok(found.map(|tags| Found {
+                        id: "x".to_string(),
+                        current: (),
+                        tags,
+                    }))
+                }
+            },
+            |found| async move { Ok(format!("reconciled {}", found.id)) },
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                create
+            },
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn adopts_ours_refuses_foreign_and_creates_the_absent() {
+        let calls = AtomicUsize::new(0);
+        let ok = || Ok("new".to_string());
+        assert_eq!(
+            run(Some(ours()), ok(), &calls).await.unwrap(),
+            "reconciled x"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "adopted, not created");
+        let foreign = run(Some(Tags::new()), ok(), &calls).await;
+        assert!(matches!(foreign, Err(AwsError::Api { ref code, .. }) if code == "NameTaken"));
+        assert_eq!(run(None, ok(), &calls).await.unwrap(), "new");
+        let other = AwsError::Api {
+            code: "Denied".into(),
+            message: String::new(),
+        };
+        assert_eq!(run(None, Err(other.clone()), &calls).await, Err(other));
+    }
 
     fn tags(pairs: &[(&str, &str)]) -> Tags {
         pairs

@@ -51,19 +51,82 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
-    use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
+    use std::collections::HashMap;
+
+    use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Subnet};
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::eni;
+    use crate::aws::common::keys::key_of;
     use crate::aws::common::tags;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::node::Kind;
 
-    use crate::aws::common::eni as network_interface;
-    use crate::aws::common::keys::key_of;
+    impl AwsKind for SubnetSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            Ok(find_subnet_by_tags(&cx.clients.ec2, spec)
+                .await?
+                .and_then(|s| s.subnet_id().map(str::to_string)))
+        }
+
+        /// Every subnet of the VPC in one listing, shared by all children that observe one.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let Ok(vpc_id) = cx.ids.id(&current.vpc) else {
+                return observe_subnet(&cx.clients.ec2, id, current, cx.ids).await;
+            };
+            let subnets = cx
+                .reads
+                .get(&format!("ec2.subnet/vpc/{vpc_id}"), || {
+                    list_subnets(&cx.clients.ec2, vpc_id)
+                })
+                .await?;
+            Ok(subnets.get(id).map(|s| flatten_subnet(s, current, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_subnet(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_subnet(&cx.clients.ec2, id, current, desired).await?;
+            Ok(id.to_string())
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_subnet(&cx.clients.ec2, id).await
+        }
+    }
 
     // find
+
+    /// Every subnet of a VPC, by ID.
+    pub async fn list_subnets(
+        ec2: &Client,
+        vpc_id: &str,
+    ) -> Result<HashMap<String, Subnet>, AwsError> {
+        let mut pages = ec2
+            .describe_subnets()
+            .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+            .into_paginator()
+            .send();
+        let mut subnets = HashMap::new();
+        while let Some(page) = pages.next().await {
+            for subnet in page.map_err(classify)?.subnets() {
+                if let Some(id) = subnet.subnet_id() {
+                    subnets.insert(id.to_string(), subnet.clone());
+                }
+            }
+        }
+        Ok(subnets)
+    }
 
     pub async fn find_subnet_by_id(ec2: &Client, id: &str) -> Result<Option<Subnet>, AwsError> {
         match ec2
@@ -94,6 +157,17 @@ mod sdk {
             .iter()
             .find(|s| tags::owned_by(s.tags(), &spec.tags))
             .cloned())
+    }
+
+    pub async fn observe_subnet(
+        ec2: &Client,
+        id: &str,
+        current: &SubnetSpec,
+        ids: &IdMap,
+    ) -> Result<Option<SubnetSpec>, AwsError> {
+        Ok(find_subnet_by_id(ec2, id)
+            .await?
+            .map(|s| flatten_subnet(&s, current, ids)))
     }
 
     // create, update, delete
@@ -174,12 +248,7 @@ mod sdk {
                 Err(e) => Err(e),
             }
         }
-        network_interface::delete_sweeping_detached(
-            ec2,
-            network_interface::Holder::Subnet(id),
-            || attempt(ec2, id),
-        )
-        .await
+        eni::delete_sweeping_detached(ec2, eni::Holder::Subnet(id), || attempt(ec2, id)).await
     }
 
     // flatten
@@ -196,58 +265,6 @@ mod sdk {
             cidr: subnet.cidr_block().unwrap_or_default().to_string(),
             map_public_ip_on_launch: subnet.map_public_ip_on_launch().unwrap_or(false),
             tags: tags::from_sdk(subnet.tags()),
-        }
-    }
-
-    pub async fn observe_subnet(
-        ec2: &Client,
-        id: &str,
-        current: &SubnetSpec,
-        ids: &IdMap,
-    ) -> Result<Option<SubnetSpec>, AwsError> {
-        Ok(find_subnet_by_id(ec2, id)
-            .await?
-            .map(|s| flatten_subnet(&s, current, ids)))
-    }
-
-    impl crate::aws::kind::AwsKind for SubnetSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            let _ = (cx, spec);
-            Ok(None::<String>)
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_subnet(&cx.clients.ec2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_subnet(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_subnet(&cx.clients.ec2, id, current, desired)
-                .await
-                .map(|()| id.to_string())
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_subnet(&cx.clients.ec2, id).await
         }
     }
 }
