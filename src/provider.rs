@@ -2,7 +2,7 @@
 //! configured state every resource shares.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -15,6 +15,7 @@ use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::validator::Validator;
 use crate::framework::value::Value;
 use crate::resources;
+use crate::resources::configured::{Configured, ConfiguredSlot};
 
 /// Services whose endpoint can be overridden, as in `endpoints { … }` and `AWS_ENDPOINT_URL_*`.
 pub const ENDPOINT_SERVICES: &[&str] = &[
@@ -39,40 +40,6 @@ pub const RESERVED_TAG_PREFIXES: &[&str] = &["platform:", "aws:"];
 
 /// Retries per AWS call when neither `max_retries` nor `AWS_MAX_ATTEMPTS` says otherwise.
 const DEFAULT_MAX_RETRIES: u32 = 25;
-
-/// What resources need once the provider is configured.
-pub struct Configured {
-    pub clients: AwsClients,
-    pub region: String,
-    /// Merged under every resource's own `tags`.
-    pub default_tags: BTreeMap<String, String>,
-}
-
-/// Shared between the provider and its resources; set by ConfigureProvider.
-#[derive(Default, Clone)]
-pub struct ConfiguredSlot(Arc<RwLock<Option<Arc<Configured>>>>);
-
-impl ConfiguredSlot {
-    /// The configured clients, or a diagnostic explaining why there are none.
-    pub fn get(&self) -> Result<Arc<Configured>, Diagnostic> {
-        self.0
-            .read()
-            .ok()
-            .and_then(|slot| slot.clone())
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Provider not configured",
-                    "The platform provider was not configured before this call. This happens when the provider block depends on values known only after apply; make them known at plan time.",
-                )
-            })
-    }
-
-    fn set(&self, configured: Configured) {
-        if let Ok(mut slot) = self.0.write() {
-            *slot = Some(Arc::new(configured));
-        }
-    }
-}
 
 pub struct PlatformProvider {
     configured: ConfiguredSlot,
@@ -482,11 +449,7 @@ async fn build_clients(config: &Value) -> Result<Configured, Diagnostic> {
         .flatten()
         .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
         .collect();
-    Ok(Configured {
-        clients,
-        region,
-        default_tags,
-    })
+    Ok(Configured::new(clients, region, default_tags))
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use terraform_provider_platform::plan::app::{
     validate_cache, validate_database, validate_engine_change, validate_service, AccessRef,
-    AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentRef, HealthCheck, IamSpec,
-    ImageSource, RoutingSpec, ServiceSpec, StorageSpec,
+    AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck,
+    IamSpec, ImageSource, RoutingSpec, ServiceSpec, StorageSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, render_ops, Op};
 use terraform_provider_platform::plan::expand::cache::expand_cache;
@@ -21,7 +21,7 @@ use terraform_provider_platform::plan::node::{Kind, Node, NodeKey};
 use terraform_provider_platform::plan::spec::{CapacitySpec, Tier};
 use terraform_provider_platform::plan::tiers::{CacheDefaults, DatabaseDefaults, ServiceDefaults};
 
-fn env(tier: Tier) -> EnvironmentRef {
+fn env(tier: Tier) -> EnvironmentFacts {
     let mut ids = BTreeMap::new();
     for (key, id) in [
         (NodeKey::new(Kind::Vpc, &[]), "vpc-1"),
@@ -54,7 +54,7 @@ fn env(tier: Tier) -> EnvironmentRef {
     ] {
         ids.insert(key, id.to_string());
     }
-    EnvironmentRef {
+    EnvironmentFacts {
         name: "env1".into(),
         tier,
         region: "us-east-1".into(),

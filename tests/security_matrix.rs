@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use terraform_provider_platform::aws::ec2::security_group_rule::{Direction, RulePeer};
 use terraform_provider_platform::plan::app::{
     validate_cache, validate_database, validate_service, AccessRef, AutoscalingSpec, CacheSpec,
-    DatabaseSpec, DeploymentSpec, EnvironmentRef, HealthCheck, IamSpec, ImageSource, RoutingSpec,
+    DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck, IamSpec, ImageSource, RoutingSpec,
     ServiceSpec, StorageSpec,
 };
 use terraform_provider_platform::plan::expand::cache::{self, expand_cache};
@@ -745,7 +745,7 @@ fn build(scenario: Scenario) -> World {
     let (expansion, diags) = expand_environment(&env, &region(), &Ledger::new());
     no_errors(&label, &diags);
     let env_owner = env.owner();
-    let env_ref = EnvironmentRef {
+    let env_ref = EnvironmentFacts {
         name: env.name.clone(),
         tier: env.tier,
         region: "us-east-1".into(),

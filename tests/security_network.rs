@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use terraform_provider_platform::aws::ec2::route::{RouteSpec, RouteTarget};
 use terraform_provider_platform::aws::ec2::vpc_endpoint::EndpointType;
 use terraform_provider_platform::plan::app::{
-    DeploymentSpec, EnvironmentRef, IamSpec, ImageSource, ServiceSpec,
+    DeploymentSpec, EnvironmentFacts, IamSpec, ImageSource, ServiceSpec,
 };
 use terraform_provider_platform::plan::expand::environment::{expand_environment, Expansion};
 use terraform_provider_platform::plan::expand::service::{expand_service, ServiceInputs};
@@ -460,7 +460,7 @@ fn service(tier: Tier) -> ServiceSpec {
 
 /// Tasks run in the private subnets only.
 fn check_service_placement(label: &str, spec: &EnvironmentSpec, expansion: &Expansion) {
-    let env = EnvironmentRef {
+    let env = EnvironmentFacts {
         name: spec.name.clone(),
         tier: spec.tier,
         region: "us-east-1".into(),

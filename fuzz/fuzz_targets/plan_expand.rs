@@ -29,7 +29,7 @@ use terraform_provider_platform::framework::schema::{Block, Nesting};
 use terraform_provider_platform::framework::value::{Number, Type, Value};
 use terraform_provider_platform::plan::app::{
     assign_priority, is_catch_all, validate_cache, validate_database, validate_service, AccessRef,
-    AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentRef, HealthCheck, IamSpec,
+    AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck, IamSpec,
     ImageSource, RoutingSpec, ServiceSpec, StorageSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, Op};
@@ -470,7 +470,7 @@ fn environment(u: &mut Unstructured<'_>) -> Result<()> {
 
 /// An environment the app resources build on: a tier's defaults, with or without ingress,
 /// expanded, and every child given an ID as after apply.
-fn environment_ref(name: &str, tier: Tier, ingress: bool) -> EnvironmentRef {
+fn environment_ref(name: &str, tier: Tier, ingress: bool) -> EnvironmentFacts {
     let mut spec = TierDefaults::for_tier(tier).environment(name, tier);
     if ingress {
         let mut with = terraform_provider_platform::plan::tiers::ingress_defaults();
@@ -490,7 +490,7 @@ fn environment_ref(name: &str, tier: Tier, ingress: bool) -> EnvironmentRef {
     };
     let (expansion, diags) = expand_environment(&spec, &facts, &Ledger::new());
     assert!(!diags.has_errors(), "{diags:?}");
-    EnvironmentRef {
+    EnvironmentFacts {
         name: spec.name.clone(),
         tier,
         region: facts.region,
@@ -509,7 +509,7 @@ fn environment_ref(name: &str, tier: Tier, ingress: bool) -> EnvironmentRef {
     }
 }
 
-static ENVIRONMENTS: LazyLock<Vec<EnvironmentRef>> = LazyLock::new(|| {
+static ENVIRONMENTS: LazyLock<Vec<EnvironmentFacts>> = LazyLock::new(|| {
     // The longest name an environment may have, for AWS's name limits.
     let mut out = Vec::new();
     for name in ["env1", "staging-eu-west1"] {
@@ -573,7 +573,7 @@ fn user_tags(u: &mut Unstructured<'_>) -> Result<Tags> {
 
 /// Databases or caches a service uses: mostly of its own environment, as `resolve_access`
 /// finds them (`known` once they exist).
-fn access(u: &mut Unstructured<'_>, env: &EnvironmentRef) -> Result<Vec<AccessRef>> {
+fn access(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<Vec<AccessRef>> {
     let mut out = Vec::new();
     for _ in 0..u.int_in_range(0..=2)? {
         let id = if u.ratio(7, 8)? {
@@ -604,7 +604,7 @@ fn access(u: &mut Unstructured<'_>, env: &EnvironmentRef) -> Result<Vec<AccessRe
     Ok(out)
 }
 
-fn service_spec(u: &mut Unstructured<'_>, env: &EnvironmentRef) -> Result<ServiceSpec> {
+fn service_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<ServiceSpec> {
     let d = ServiceDefaults::for_tier(env.tier);
     let routing = maybe(u, |u| {
         let mut paths = sorted_strings(u, "paths")?;
@@ -702,7 +702,7 @@ fn service_spec(u: &mut Unstructured<'_>, env: &EnvironmentRef) -> Result<Servic
     })
 }
 
-fn database_spec(u: &mut Unstructured<'_>, env: &EnvironmentRef) -> Result<DatabaseSpec> {
+fn database_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<DatabaseSpec> {
     let d = DatabaseDefaults::for_tier(env.tier);
     let storage_type = if u.ratio(1, 10)? {
         string_for(u, "type")?
@@ -765,7 +765,7 @@ fn database_spec(u: &mut Unstructured<'_>, env: &EnvironmentRef) -> Result<Datab
     })
 }
 
-fn cache_spec(u: &mut Unstructured<'_>, env: &EnvironmentRef) -> Result<CacheSpec> {
+fn cache_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<CacheSpec> {
     let d = CacheDefaults::for_tier(env.tier);
     Ok(CacheSpec {
         environment: env.name.clone(),

@@ -2,18 +2,21 @@
 //! waves, recording every completed step in the ledger. It knows no AWS kind.
 //!
 //! # Expected Flow
-//! 1. Children being replaced are deleted, dependents first.
+//! 1. Children being replaced are deleted, dependents first; kinds that create before they
+//!    destroy (a certificate in use) are set aside as retired instead.
 //! 2. Creates, updates and the creates of replacements run in dependency waves, concurrently
-//!    within a wave.
-//! 3. Children no longer wanted are deleted, dependents first, once nothing that stays
-//!    refers to them.
+//!    within a wave. An update whose recorded references name IDs that changed (a gateway
+//!    recreated) sees them as changed, so the kind points the child at the new ones.
+//! 3. Children no longer wanted, and retired ones, are deleted, dependents first, once nothing
+//!    that stays refers to them.
 //!
 //! # Guarantees
 //! - The ledger is updated synchronously right after each step completes, so whatever the
 //!   outcome, it lists exactly what exists as far as this run knows.
 //! - A failed step stops its dependents (they are skipped, not attempted); independent
 //!   children carry on.
-//! - A child is never deleted while a child that stays still refers to it.
+//! - A child is never deleted while a child that stays still refers to it, unless that child
+//!   is being updated in this run to follow the replacement (a route to a replaced gateway).
 //!
 //! # Assumptions
 //! Every executor step is idempotent: create adopts what carries its ownership tags, delete
@@ -38,6 +41,7 @@ use futures::stream::{self, StreamExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::aws::kind::Follow;
 use crate::plan::diff::Op;
 use crate::plan::graph;
 use crate::plan::ledger::{Ledger, Recorded};
@@ -238,6 +242,9 @@ struct Runner<'a> {
     errors: Mutex<Vec<ApplyError>>,
     /// Failed or skipped nodes: their dependents are skipped too.
     blocked: Mutex<BTreeSet<NodeKey>>,
+    /// Children this run updates in place: they may still refer to a child being replaced,
+    /// because their update points them at the new one.
+    updating: BTreeSet<NodeKey>,
     interrupted: Mutex<bool>,
 }
 
@@ -317,6 +324,7 @@ impl Runner<'_> {
             }
             (Step::Update, Some(node), Some(current)) => {
                 tracing::info!(node = %key, "updating");
+                let current = current.as_seen_now(|k| ids.id(k).ok());
                 match retry::with_backoff(self.policy, deadline, cancel, || {
                     self.executor.update(&node, &current, &ids)
                 })
@@ -400,7 +408,12 @@ impl Runner<'_> {
                 let holder = now.children.iter().find(|(k, r)| {
                     *k != &key
                         && (!keys.contains(*k) || self.is_blocked(k))
-                        && r.observed.references().contains(&&key)
+                        && r.observed.links().iter().any(|link| {
+                            link.key == &key
+                                && !(link.follow != Follow::Replace
+                                    && self.updating.contains(*k)
+                                    && !self.is_blocked(k))
+                        })
                 });
                 match holder {
                     Some((holder, _)) if keys.contains(holder) => self.block(&key),
@@ -419,6 +432,43 @@ impl Runner<'_> {
         }
     }
 
+    /// Sets aside the recorded objects of `keys` as retired, so their replacements are created
+    /// first; an older retired object of the same key is deleted before.
+    async fn retire(&self, keys: &BTreeSet<NodeKey>) {
+        for key in keys {
+            self.delete_retired(Some(key)).await;
+            if let Ok(mut ledger) = self.ledger.lock() {
+                if let Some(old) = ledger.children.remove(key) {
+                    ledger.retired.insert(key.clone(), old);
+                }
+            }
+        }
+    }
+
+    /// Deletes retired objects (of `only` one key, or all); a failure keeps them recorded.
+    async fn delete_retired(&self, only: Option<&NodeKey>) {
+        let (ledger, ids) = self.snapshot();
+        for (key, old) in ledger.retired {
+            if only.is_some_and(|k| k != &key) || !self.may_start() {
+                continue;
+            }
+            tracing::info!(node = %key, "deleting the replaced object");
+            let deleted =
+                retry::with_backoff(self.policy, self.opts.deadline, &self.opts.cancel, || {
+                    self.executor.delete(&key, &old, &ids)
+                })
+                .await;
+            match deleted {
+                Ok(()) => {
+                    if let Ok(mut ledger) = self.ledger.lock() {
+                        ledger.retired.remove(&key);
+                    }
+                }
+                Err(e) => self.fail(&key, "deleting", e),
+            }
+        }
+    }
+
     fn finish(self) -> Outcome {
         let ledger = self.ledger.into_inner().unwrap_or_default();
         let errors = self.errors.into_inner().unwrap_or_default();
@@ -431,7 +481,12 @@ impl Runner<'_> {
     }
 }
 
-fn runner<'a>(executor: &'a dyn Executor, ledger: Ledger, opts: &'a RunOptions) -> Runner<'a> {
+fn runner<'a>(
+    executor: &'a dyn Executor,
+    ledger: Ledger,
+    opts: &'a RunOptions,
+    updating: BTreeSet<NodeKey>,
+) -> Runner<'a> {
     Runner {
         executor,
         opts,
@@ -439,6 +494,7 @@ fn runner<'a>(executor: &'a dyn Executor, ledger: Ledger, opts: &'a RunOptions) 
         ledger: Mutex::new(ledger),
         errors: Mutex::new(Vec::new()),
         blocked: Mutex::new(BTreeSet::new()),
+        updating,
         interrupted: Mutex::new(false),
     }
 }
@@ -462,14 +518,22 @@ pub async fn run(
     ledger: Ledger,
     opts: RunOptions,
 ) -> Outcome {
-    let runner = runner(executor, ledger, &opts);
-    let replaced: BTreeSet<NodeKey> = ops
+    let updating = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Update(k) => Some(k.clone()),
+            _ => None,
+        })
+        .collect();
+    let runner = runner(executor, ledger, &opts, updating);
+    let (retired, replaced): (BTreeSet<NodeKey>, BTreeSet<NodeKey>) = ops
         .iter()
         .filter_map(|op| match op {
             Op::Replace(k) => Some(k.clone()),
             _ => None,
         })
-        .collect();
+        .partition(|k| k.kind().is_some_and(|kind| kind.create_before_destroy()));
+    runner.retire(&retired).await;
     runner.delete_all(&replaced).await;
     // A replacement whose old object could not be deleted must not be created twice.
     let kept_old: BTreeSet<NodeKey> = replaced
@@ -531,6 +595,7 @@ pub async fn run(
         })
         .collect();
     runner.delete_all(&deleted).await;
+    runner.delete_retired(None).await;
     runner.finish()
 }
 
@@ -540,7 +605,8 @@ pub async fn run(
 /// In the outcome; the ledger then lists what still exists.
 pub async fn destroy(executor: &dyn Executor, ledger: Ledger, opts: RunOptions) -> Outcome {
     let keys: BTreeSet<NodeKey> = ledger.children.keys().cloned().collect();
-    let runner = runner(executor, ledger, &opts);
+    let runner = runner(executor, ledger, &opts, BTreeSet::new());
+    runner.delete_retired(None).await;
     runner.delete_all(&keys).await;
     runner.finish()
 }
@@ -630,6 +696,16 @@ pub async fn observe_all(
     let mut refreshed = ledger.clone();
     let mut drift = Vec::new();
     let mut errors = Vec::new();
+    // Retired objects that vanished need no deleting any more.
+    for (key, old) in &ledger.retired {
+        let gone = retry::with_backoff(RetryPolicy::default(), opts.deadline, &opts.cancel, || {
+            executor.observe(key, old, ids)
+        })
+        .await;
+        if let Ok(None) = gone {
+            refreshed.retired.remove(key);
+        }
+    }
     for (key, result) in results {
         match result {
             Ok(None) => {
@@ -656,4 +732,299 @@ pub async fn observe_all(
     }
     drift.sort();
     (refreshed, drift, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::acm::certificate::CertificateSpec;
+    use crate::aws::ec2::nat_gateway::NatGatewaySpec;
+    use crate::aws::ec2::route::{RouteSpec, RouteTarget};
+    use crate::aws::ec2::route_table::RouteTableSpec;
+    use crate::aws::elbv2::listener::{CertificateSource, ListenerDefault, ListenerSpec};
+    use crate::plan::diff::diff;
+    use crate::plan::node::{ChildSpec, Kind};
+
+    /// Records every step and what an update was handed; creates name objects `new-<n>`.
+    #[derive(Default)]
+    struct Recording {
+        steps: Mutex<Vec<String>>,
+        updated_from: Mutex<Vec<ChildSpec>>,
+    }
+
+    #[async_trait]
+    impl Executor for Recording {
+        async fn create(&self, node: &Node, ids: &IdMap) -> Result<Recorded, StepError> {
+            let mut steps = self.steps.lock().unwrap();
+            steps.push(format!("create {}", node.key));
+            let id = format!("new-{}", steps.len());
+            let refs = node
+                .spec
+                .references()
+                .into_iter()
+                .filter_map(|k| Some((k.clone(), ids.id(k).ok()?.to_string())))
+                .collect();
+            Ok(Recorded {
+                id,
+                observed: node.spec.clone(),
+                refs,
+            })
+        }
+
+        async fn update(
+            &self,
+            node: &Node,
+            current: &Recorded,
+            ids: &IdMap,
+        ) -> Result<Recorded, StepError> {
+            self.steps
+                .lock()
+                .unwrap()
+                .push(format!("update {}", node.key));
+            self.updated_from
+                .lock()
+                .unwrap()
+                .push(current.observed.clone());
+            let refs = node
+                .spec
+                .references()
+                .into_iter()
+                .filter_map(|k| Some((k.clone(), ids.id(k).ok()?.to_string())))
+                .collect();
+            Ok(Recorded {
+                id: current.id.clone(),
+                observed: node.spec.clone(),
+                refs,
+            })
+        }
+
+        async fn delete(
+            &self,
+            key: &NodeKey,
+            current: &Recorded,
+            _ids: &IdMap,
+        ) -> Result<(), StepError> {
+            self.steps
+                .lock()
+                .unwrap()
+                .push(format!("delete {key} {}", current.id));
+            Ok(())
+        }
+
+        async fn find(&self, _node: &Node, _ids: &IdMap) -> Result<Option<Recorded>, StepError> {
+            Ok(None)
+        }
+
+        async fn observe(
+            &self,
+            _key: &NodeKey,
+            current: &Recorded,
+            _ids: &IdMap,
+        ) -> Result<Option<Recorded>, StepError> {
+            Ok(Some(current.clone()))
+        }
+    }
+
+    fn opts() -> RunOptions {
+        RunOptions {
+            concurrency: 4,
+            cancel: CancellationToken::new(),
+            deadline: Instant::now() + std::time::Duration::from_secs(60),
+        }
+    }
+
+    fn node(key: &NodeKey, spec: ChildSpec) -> (NodeKey, Node) {
+        (
+            key.clone(),
+            Node {
+                key: key.clone(),
+                spec,
+            },
+        )
+    }
+
+    fn table_key() -> NodeKey {
+        NodeKey::new(Kind::RouteTable, &["private"])
+    }
+
+    fn nat_key() -> NodeKey {
+        NodeKey::new(Kind::NatGateway, &["az1"])
+    }
+
+    fn route_key() -> NodeKey {
+        NodeKey::new(Kind::Route, &["private", "default"])
+    }
+
+    fn network(eip: &str) -> BTreeMap<NodeKey, Node> {
+        [
+            node(
+                &table_key(),
+                ChildSpec::RouteTable(RouteTableSpec {
+                    vpc: NodeKey::new(Kind::Vpc, &[]),
+                    tags: Default::default(),
+                }),
+            ),
+            node(
+                &nat_key(),
+                ChildSpec::NatGateway(NatGatewaySpec {
+                    subnet: NodeKey::new(Kind::Subnet, &["public", "az1"]),
+                    eip: NodeKey::new(Kind::ElasticIp, &[eip]),
+                    internet_gateway: NodeKey::new(Kind::InternetGateway, &[]),
+                    tags: Default::default(),
+                }),
+            ),
+            node(
+                &route_key(),
+                ChildSpec::Route(RouteSpec {
+                    route_table: table_key(),
+                    destination_cidr: "0.0.0.0/0".into(),
+                    target: RouteTarget::NatGateway(nat_key()),
+                }),
+            ),
+        ]
+        .into()
+    }
+
+    fn recorded(desired: &BTreeMap<NodeKey, Node>, ids: &[(&NodeKey, &str)]) -> Ledger {
+        let mut ledger = Ledger::new();
+        for (key, id) in ids {
+            ledger.children.insert(
+                (*key).clone(),
+                Recorded::new(*id, desired[*key].spec.clone()),
+            );
+        }
+        for key in [table_key(), nat_key(), route_key()] {
+            let refs: BTreeMap<NodeKey, String> = desired[&key]
+                .spec
+                .references()
+                .into_iter()
+                .filter_map(|k| Some((k.clone(), ledger.id_of(k)?.to_string())))
+                .collect();
+            if let Some(r) = ledger.children.get_mut(&key) {
+                r.refs = refs;
+            }
+        }
+        ledger
+    }
+
+    #[tokio::test]
+    async fn a_recreated_gateway_moves_its_route_in_the_same_run() {
+        let desired = network("a");
+        let mut ledger = recorded(
+            &desired,
+            &[
+                (&table_key(), "rtb-1"),
+                (&nat_key(), "nat-old"),
+                (&route_key(), "rtb-1|0.0.0.0/0"),
+            ],
+        );
+        // The gateway vanished: a refresh dropped it from the ledger.
+        ledger.children.remove(&nat_key());
+        let ops = diff(&desired, &ledger);
+        let executor = Recording::default();
+        let outcome = run(&executor, &desired, &ops, ledger, opts()).await;
+        assert!(outcome.is_complete(), "{:?}", outcome.errors);
+        assert_eq!(
+            *executor.steps.lock().unwrap(),
+            [
+                format!("create {}", nat_key()),
+                format!("update {}", route_key())
+            ]
+        );
+        // The update saw the old gateway as a different target, so the kind replaces it.
+        let ChildSpec::Route(before) = &executor.updated_from.lock().unwrap()[0] else {
+            panic!("a route");
+        };
+        assert_eq!(
+            before.target,
+            RouteTarget::NatGateway(NodeKey::new(Kind::NatGateway, &["external", "nat-old"]))
+        );
+        let route = &outcome.ledger.children[&route_key()];
+        assert_eq!(
+            route.refs[&nat_key()],
+            outcome.ledger.children[&nat_key()].id
+        );
+    }
+
+    #[tokio::test]
+    async fn a_replaced_gateway_is_deleted_while_its_route_follows_in_place() {
+        let before = network("a");
+        let ledger = recorded(
+            &before,
+            &[
+                (&table_key(), "rtb-1"),
+                (&nat_key(), "nat-1"),
+                (&route_key(), "rtb-1|0.0.0.0/0"),
+            ],
+        );
+        let desired = network("b");
+        let ops = diff(&desired, &ledger);
+        let executor = Recording::default();
+        let outcome = run(&executor, &desired, &ops, ledger, opts()).await;
+        assert!(outcome.is_complete(), "{:?}", outcome.errors);
+        assert_eq!(
+            *executor.steps.lock().unwrap(),
+            [
+                format!("delete {} nat-1", nat_key()),
+                format!("create {}", nat_key()),
+                format!("update {}", route_key()),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_certificate_in_use_is_replaced_before_the_old_one_goes() {
+        let cert = NodeKey::new(Kind::Certificate, &[]);
+        let listener = NodeKey::new(Kind::Listener, &["https"]);
+        let graph = |domain: &str| -> BTreeMap<NodeKey, Node> {
+            [
+                node(
+                    &cert,
+                    ChildSpec::Certificate(CertificateSpec {
+                        domain: domain.into(),
+                        alternative_names: vec![],
+                        tags: Default::default(),
+                    }),
+                ),
+                node(
+                    &listener,
+                    ChildSpec::Listener(ListenerSpec {
+                        load_balancer: NodeKey::new(Kind::LoadBalancer, &[]),
+                        port: 443,
+                        protocol: "HTTPS".into(),
+                        ssl_policy: None,
+                        certificate: Some(CertificateSource::Node(cert.clone())),
+                        default_action: ListenerDefault::NotFound,
+                        tags: Default::default(),
+                    }),
+                ),
+            ]
+            .into()
+        };
+        let before = graph("a.example.com");
+        let mut ledger = Ledger::new();
+        ledger.children.insert(
+            cert.clone(),
+            Recorded::new("cert-old", before[&cert].spec.clone()),
+        );
+        let mut on_listener = Recorded::new("listener-1", before[&listener].spec.clone());
+        on_listener.refs.insert(cert.clone(), "cert-old".into());
+        ledger.children.insert(listener.clone(), on_listener);
+        let desired = graph("b.example.com");
+        let ops = diff(&desired, &ledger);
+        assert!(ops.contains(&Op::Replace(cert.clone())));
+        assert!(ops.contains(&Op::Update(listener.clone())));
+        let executor = Recording::default();
+        let outcome = run(&executor, &desired, &ops, ledger, opts()).await;
+        assert!(outcome.is_complete(), "{:?}", outcome.errors);
+        assert_eq!(
+            *executor.steps.lock().unwrap(),
+            [
+                format!("create {cert}"),
+                format!("update {listener}"),
+                format!("delete {cert} cert-old"),
+            ]
+        );
+        assert!(outcome.ledger.retired.is_empty());
+    }
 }

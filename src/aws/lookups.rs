@@ -186,3 +186,230 @@ pub async fn find_owned_group_id(
         .find(|g| tags::owned_by(g.tags(), &tags))
         .and_then(|g| g.group_id().map(str::to_string)))
 }
+
+/// What an environment's objects look like to the resources built on it: found by the
+/// environment's ownership tags and deterministic names, every call through the environment's
+/// shared reads (the same listings its children's refresh uses where the kinds list them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvironmentObjects {
+    pub vpc_id: String,
+    /// The VPC's tags: they record the configuration as written.
+    pub vpc_tags: crate::plan::node::Tags,
+    /// Node key → AWS ID of the subnets and security groups the environment owns, and of its
+    /// cluster, load balancer, listeners and data subnet groups that exist.
+    pub objects: BTreeMap<NodeKey, String>,
+    /// `false` while the cluster is not `ACTIVE` (being created or deleted).
+    pub cluster_active: bool,
+    pub load_balancer_dns_name: Option<String>,
+    /// The HTTPS listener's default certificate.
+    pub certificate_arn: Option<String>,
+}
+
+/// The objects of environment `name`; `None` when it has no VPC.
+///
+/// # Errors
+/// Any describe call's error.
+pub async fn environment_objects(
+    clients: &AwsClients,
+    reads: &crate::aws::common::reads::Reads,
+    name: &str,
+) -> Result<Option<EnvironmentObjects>, AwsError> {
+    use crate::plan::expand::environment::{data_subnet_group_name, load_balancer_name};
+    use crate::plan::node::Kind;
+    let owner = format!("environment/{name}");
+    let owned_key = |t: &[aws_sdk_ec2::types::Tag]| {
+        let t = tags::from_sdk(t);
+        (t.get(TAG_OWNER) == Some(&owner))
+            .then(|| t.get(TAG_NODE).and_then(|k| NodeKey::parse(k)))
+            .flatten()
+    };
+    let vpcs = reads
+        .get(&format!("environment/{name}/vpc"), || async {
+            clients
+                .ec2
+                .describe_vpcs()
+                .filters(tags::owner_filter(&owner))
+                .send()
+                .await
+                .map_err(classify)
+                .map(|out| out.vpcs().to_vec())
+        })
+        .await?;
+    let Some(vpc) = vpcs.iter().find(|v| owned_key(v.tags()).is_some()) else {
+        return Ok(None);
+    };
+    let vpc_id = vpc.vpc_id().unwrap_or_default().to_string();
+    let mut found = EnvironmentObjects {
+        vpc_id: vpc_id.clone(),
+        vpc_tags: tags::from_sdk(vpc.tags()),
+        ..EnvironmentObjects::default()
+    };
+    found
+        .objects
+        .insert(NodeKey::new(Kind::Vpc, &[]), vpc_id.clone());
+
+    let subnets = reads
+        .get(&format!("ec2.subnet/vpc/{vpc_id}"), || {
+            ec2::subnet::list_subnets(&clients.ec2, &vpc_id)
+        })
+        .await?;
+    for (id, subnet) in subnets.iter() {
+        if let Some(key) = owned_key(subnet.tags()) {
+            found.objects.insert(key, id.clone());
+        }
+    }
+    let groups = reads
+        .get(&format!("environment/{name}/security_groups"), || async {
+            let mut pages = clients
+                .ec2
+                .describe_security_groups()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("vpc-id")
+                        .values(&vpc_id)
+                        .build(),
+                )
+                .into_paginator()
+                .send();
+            let mut groups = Vec::new();
+            while let Some(page) = pages.next().await {
+                groups.extend(page.map_err(classify)?.security_groups().iter().cloned());
+            }
+            Ok(groups)
+        })
+        .await?;
+    for group in groups.iter() {
+        if let (Some(key), Some(id)) = (owned_key(group.tags()), group.group_id()) {
+            found.objects.insert(key, id.to_string());
+        }
+    }
+
+    let cluster = reads
+        .get(&format!("environment/{name}/cluster"), || async {
+            clients
+                .ecs
+                .describe_clusters()
+                .clusters(name)
+                .send()
+                .await
+                .map_err(classify)
+                .map(|out| out.clusters().first().cloned())
+        })
+        .await?;
+    if let Some(cluster) = cluster.as_ref() {
+        found.cluster_active = cluster.status() == Some("ACTIVE");
+        if let Some(arn) = cluster.cluster_arn() {
+            found
+                .objects
+                .insert(NodeKey::new(Kind::EcsCluster, &[]), arn.to_string());
+        }
+    }
+
+    let lb_name = load_balancer_name(name);
+    let balancer = reads
+        .get(&format!("environment/{name}/load_balancer"), || async {
+            match clients
+                .elbv2
+                .describe_load_balancers()
+                .names(&lb_name)
+                .send()
+                .await
+                .map_err(classify)
+            {
+                Ok(out) => Ok(out.load_balancers().first().cloned()),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+    if let Some((arn, dns)) = balancer
+        .as_ref()
+        .as_ref()
+        .and_then(|lb| Some((lb.load_balancer_arn()?, lb.dns_name())))
+    {
+        found
+            .objects
+            .insert(NodeKey::new(Kind::LoadBalancer, &[]), arn.to_string());
+        found.load_balancer_dns_name = dns.map(str::to_string);
+        let listeners = reads
+            .get(&format!("environment/{name}/listeners"), || async {
+                clients
+                    .elbv2
+                    .describe_listeners()
+                    .load_balancer_arn(arn)
+                    .send()
+                    .await
+                    .map_err(classify)
+                    .map(|out| out.listeners().to_vec())
+            })
+            .await?;
+        for listener in listeners.iter() {
+            let qualifier = match listener.port() {
+                Some(443) => "https",
+                Some(80) => "http",
+                _ => continue,
+            };
+            if let Some(arn) = listener.listener_arn() {
+                found
+                    .objects
+                    .insert(NodeKey::new(Kind::Listener, &[qualifier]), arn.to_string());
+            }
+            if qualifier == "https" {
+                found.certificate_arn = listener
+                    .certificates()
+                    .iter()
+                    .find_map(|c| c.certificate_arn())
+                    .map(str::to_string);
+            }
+        }
+    }
+
+    // Both data subnet groups carry one name; RDS and ElastiCache each confirm theirs.
+    let group_name = data_subnet_group_name(name);
+    let db_group = reads
+        .get(&format!("environment/{name}/db_subnet_group"), || async {
+            match clients
+                .rds
+                .describe_db_subnet_groups()
+                .db_subnet_group_name(&group_name)
+                .send()
+                .await
+                .map_err(classify)
+            {
+                Ok(out) => Ok(!out.db_subnet_groups().is_empty()),
+                Err(e) if e.is_not_found() => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+    if *db_group {
+        found
+            .objects
+            .insert(NodeKey::new(Kind::DbSubnetGroup, &[]), group_name.clone());
+    }
+    let cache_group = reads
+        .get(
+            &format!("environment/{name}/cache_subnet_group"),
+            || async {
+                match clients
+                    .elasticache
+                    .describe_cache_subnet_groups()
+                    .cache_subnet_group_name(&group_name)
+                    .send()
+                    .await
+                    .map_err(classify)
+                {
+                    Ok(out) => Ok(!out.cache_subnet_groups().is_empty()),
+                    Err(e) if e.is_not_found() => Ok(false),
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await?;
+    if *cache_group {
+        found
+            .objects
+            .insert(NodeKey::new(Kind::CacheSubnetGroup, &[]), group_name);
+    }
+    Ok(Some(found))
+}

@@ -190,6 +190,21 @@ pub fn validate_block(block: &Block, config: &Value, path: &AttrPath) -> Diagnos
     diags
 }
 
+/// The top-level `RequiresReplace` attributes whose value changes from `prior` to `proposed`.
+pub fn replaced_attributes(schema: &Schema, prior: &Value, proposed: &Value) -> Vec<AttrPath> {
+    if prior.is_null() || proposed.is_null() {
+        return Vec::new();
+    }
+    schema
+        .block
+        .attributes
+        .iter()
+        .filter(|a| a.modifiers.contains(&PlanModifier::RequiresReplace))
+        .filter(|a| proposed.get(&a.name) != prior.get(&a.name))
+        .map(|a| AttrPath::attrs(&[&a.name]))
+        .collect()
+}
+
 /// Applies top-level plan modifiers: keeps prior values for `UseStateForUnknown`, and lists
 /// changed `RequiresReplace` attributes.
 pub fn apply_plan_modifiers(schema: &Schema, prior: &Value, planned: &mut Value) -> Vec<AttrPath> {

@@ -10,13 +10,17 @@ use super::cost::{CACHE_NODE_TYPES, DB_INSTANCE_CLASSES};
 use super::node::{Kind, NodeKey, Tags};
 use super::spec::{CapacitySpec, Tier, LOG_RETENTION_DAYS};
 
-/// What an app resource needs from its environment, read from the environment's state.
+/// What an app resource needs from its environment: its settings (tier, logging, capacity,
+/// recovery window) and the IDs of the objects apps refer to. Looked up once per provider
+/// process and shared by every app resource of the environment (`resources::facts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvironmentRef {
+pub struct EnvironmentFacts {
     pub name: String,
     pub tier: Tier,
     pub region: String,
-    /// The environment's children (its `resources` map): node key → AWS ID.
+    /// The environment's objects apps refer to (VPC, subnets of every tier, security groups,
+    /// cluster, load balancer and listeners, data subnet groups), by the node keys the
+    /// environment gives them → AWS ID.
     pub ids: BTreeMap<NodeKey, String>,
     pub log_retention_days: u32,
     pub log_kms_key_arn: Option<String>,
@@ -27,7 +31,26 @@ pub struct EnvironmentRef {
     pub load_balancer_dns_name: Option<String>,
 }
 
-impl EnvironmentRef {
+impl EnvironmentFacts {
+    pub fn vpc_id(&self) -> Option<&str> {
+        self.ids
+            .get(&NodeKey::new(Kind::Vpc, &[]))
+            .map(String::as_str)
+    }
+
+    pub fn cluster_arn(&self) -> Option<&str> {
+        self.ids
+            .get(&NodeKey::new(Kind::EcsCluster, &[]))
+            .map(String::as_str)
+    }
+
+    /// The HTTPS listener's ARN, when the environment has ingress.
+    pub fn https_listener_arn(&self) -> Option<&str> {
+        self.ids
+            .get(&NodeKey::new(Kind::Listener, &["https"]))
+            .map(String::as_str)
+    }
+
     /// Keys of the private subnets, sorted.
     pub fn private_subnets(&self) -> Vec<NodeKey> {
         self.subnets("private")

@@ -28,6 +28,59 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// The recorded spec with every reference whose recorded ID is no longer the referenced
+    /// child's ID (`id_now`) renamed to the `<kind>/external/<old-id>` key observations give
+    /// unknown IDs, so an update sees the reference as changed and points it at the new one.
+    pub fn as_seen_now<'a>(&self, id_now: impl Fn(&NodeKey) -> Option<&'a str>) -> Recorded {
+        let stale: BTreeMap<String, String> = self
+            .refs
+            .iter()
+            .filter(|(key, old)| id_now(key) != Some(old.as_str()))
+            .filter_map(|(key, old)| {
+                let kind = key.kind()?;
+                Some((
+                    key.to_string(),
+                    NodeKey::new(kind, &["external", old]).to_string(),
+                ))
+            })
+            .collect();
+        if stale.is_empty() {
+            return self.clone();
+        }
+        // References are node keys wherever they sit in a spec; rename them by value.
+        fn rename(value: &mut serde_json::Value, stale: &BTreeMap<String, String>) {
+            match value {
+                serde_json::Value::String(s) => {
+                    if let Some(new) = stale.get(s.as_str()) {
+                        *s = new.clone();
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter_mut().for_each(|v| rename(v, stale)),
+                serde_json::Value::Object(fields) => {
+                    for (name, v) in fields.iter_mut() {
+                        // Tags hold this child's own key, never a reference.
+                        if name != "tags" {
+                            rename(v, stale);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let observed = serde_json::to_value(&self.observed)
+            .ok()
+            .and_then(|mut value| {
+                rename(&mut value, &stale);
+                serde_json::from_value(value).ok()
+            })
+            .unwrap_or_else(|| self.observed.clone());
+        Recorded {
+            id: self.id.clone(),
+            observed,
+            refs: self.refs.clone(),
+        }
+    }
+
     /// A record without reference IDs (tests, and records whose references are unknown).
     pub fn new(id: impl Into<String>, observed: ChildSpec) -> Recorded {
         Recorded {
@@ -50,6 +103,26 @@ pub struct Ledger {
     /// Resolved for references, never created, observed or deleted.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub external: BTreeMap<NodeKey, String>,
+    /// Objects replaced by a new one under the same key that still await deletion (kinds that
+    /// create before they destroy). Recorded, so a run that stops before deleting them still
+    /// deletes them later; never referenced.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub retired: BTreeMap<NodeKey, Recorded>,
+}
+
+/// Why a resource's private state could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("it is not a ledger this provider can read ({0})")]
+    Unreadable(String),
+    #[error("it was written by a newer provider (expander version {found}; this provider reads up to {EXPANDER_VERSION})")]
+    Newer { found: u32 },
+}
+
+/// Just the version, read before the rest: a newer provider may have changed the shape.
+#[derive(Deserialize)]
+struct Versioned {
+    expander_version: u32,
 }
 
 impl Default for Ledger {
@@ -65,6 +138,7 @@ impl Ledger {
             children: BTreeMap::new(),
             az_order: Vec::new(),
             external: BTreeMap::new(),
+            retired: BTreeMap::new(),
         }
     }
 
@@ -93,11 +167,50 @@ impl Ledger {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// Reads private bytes; empty or foreign bytes give `None`.
-    pub fn from_private(bytes: &[u8]) -> Option<Ledger> {
+    /// Reads private bytes: `None` when there are none (a new resource, or one just imported).
+    ///
+    /// # Errors
+    /// Bytes this provider cannot read, or a ledger of a newer expander version: never read as
+    /// an empty ledger, which would plan to create everything again.
+    pub fn from_private(bytes: &[u8]) -> Result<Option<Ledger>, LedgerError> {
         if bytes.is_empty() {
-            return None;
+            return Ok(None);
         }
-        serde_json::from_slice(bytes).ok()
+        let version: Versioned =
+            serde_json::from_slice(bytes).map_err(|e| LedgerError::Unreadable(e.to_string()))?;
+        if version.expander_version > EXPANDER_VERSION {
+            return Err(LedgerError::Newer {
+                found: version.expander_version,
+            });
+        }
+        serde_json::from_slice(bytes)
+            .map(Some)
+            .map_err(|e| LedgerError::Unreadable(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_bytes_read_back_or_fail_loudly() {
+        let ledger = Ledger::new();
+        assert_eq!(Ledger::from_private(&ledger.to_private()), Ok(Some(ledger)));
+        assert_eq!(Ledger::from_private(b""), Ok(None));
+        assert!(matches!(
+            Ledger::from_private(b"{not json"),
+            Err(LedgerError::Unreadable(_))
+        ));
+        let newer = format!(
+            r#"{{"expander_version":{},"children":{{}},"future":true}}"#,
+            EXPANDER_VERSION + 1
+        );
+        assert_eq!(
+            Ledger::from_private(newer.as_bytes()),
+            Err(LedgerError::Newer {
+                found: EXPANDER_VERSION + 1
+            })
+        );
     }
 }

@@ -3,6 +3,8 @@
 //! ledgers into state; they make no decisions about AWS.
 
 pub mod app;
+pub mod configured;
 pub mod data_sources;
 pub mod environment;
+pub mod facts;
 pub mod run;

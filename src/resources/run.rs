@@ -8,9 +8,10 @@ use crate::aws;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::resource::{ApplyResponse, Ctx};
 use crate::framework::value::Value;
-use crate::plan::ledger::Ledger;
+use crate::plan::diff::DataReplacement;
+use crate::plan::ledger::{Ledger, LedgerError};
 use crate::plan::node::{Node, NodeKey};
-use crate::provider::Configured;
+use crate::resources::configured::Configured;
 use crate::resources::environment::model::{timeout, DEFAULT_TIMEOUT};
 
 /// Children worked on concurrently within one dependency wave.
@@ -105,4 +106,52 @@ pub async fn destroy_into(
         state.set("resources", Value::string_map(outcome.ledger.ids()));
         response.new_state = state;
     }
+}
+
+/// The ledger in a resource's private state: `None` when there is none (a new resource, or
+/// one just imported).
+///
+/// # Errors
+/// A diagnostic saying what to do when the bytes cannot be read; never an empty ledger, which
+/// would plan to create every child again.
+pub fn ledger_of(private: &[u8]) -> Result<Option<Ledger>, Diagnostic> {
+    Ledger::from_private(private).map_err(|error| {
+        let what_to_do = match error {
+            LedgerError::Newer { .. } => "Use the provider version that wrote this state, or a newer one; older versions must not change these objects.",
+            LedgerError::Unreadable(_) => "The state may have been edited or damaged. To rebuild it from AWS, run `terraform state rm <address>` and then `terraform import <address> <id>`.",
+        };
+        Diagnostic::error(
+            "Cannot read the recorded AWS objects",
+            format!("The provider's record of this resource's AWS objects (its private state) cannot be used: {error}. Nothing was changed. {what_to_do}"),
+        )
+    })
+}
+
+/// The plan would replace children that hold data as a side effect: one error each, naming
+/// the cause. `paths` maps a child's own property to the argument that sets it.
+pub fn data_replacement_diagnostics(
+    replacements: &[DataReplacement],
+    path_of: impl Fn(&str) -> Option<crate::framework::path::AttrPath>,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for r in replacements {
+        let kind = r.key.kind().map_or("child", |k| k.display_name());
+        let (detail, path) = if r.own_property {
+            (
+                format!("Changing {} would replace the {kind} ({}) and lose its data: AWS cannot change it in place. Revert the change, or replace the whole resource on purpose (for example with `terraform apply -replace=<address>`).", r.cause, r.key),
+                path_of(&r.cause),
+            )
+        } else {
+            (
+                format!("The {kind} ({}) would have to be replaced, losing its data, because {} gets a new ID and AWS cannot move it there in place. Nothing was changed; restore {} or replace the resource on purpose.", r.key, r.cause, r.cause),
+                None,
+            )
+        };
+        let diag = Diagnostic::error("Refusing to replace data", detail);
+        diags.push(match path {
+            Some(p) => diag.at(p),
+            None => diag,
+        });
+    }
+    diags
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::aws::ec2::security_group::SecurityGroupSpec;
 use crate::aws::elasticache::replication_group::ReplicationGroupSpec;
 use crate::aws::secretsmanager::secret::{SecretContent, SecretSpec};
-use crate::plan::app::{CacheSpec, EnvironmentRef};
+use crate::plan::app::{CacheSpec, EnvironmentFacts};
 use crate::plan::node::{ChildSpec, Kind, Node, NodeKey, Tags};
 
 use super::naming::{child_tags, fit};
@@ -58,7 +58,7 @@ fn tags(spec: &CacheSpec, key: &NodeKey, name: &str) -> Tags {
     child_tags(&spec.tags, &spec.owner(), key, name)
 }
 
-pub fn expand_cache(spec: &CacheSpec, env: &EnvironmentRef) -> AppGraph {
+pub fn expand_cache(spec: &CacheSpec, env: &EnvironmentFacts) -> AppGraph {
     let mut nodes = BTreeMap::new();
     let mut add = |key: NodeKey, child: ChildSpec| {
         nodes.insert(key.clone(), Node { key, spec: child });

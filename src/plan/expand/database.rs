@@ -7,7 +7,7 @@ use crate::aws::ec2::security_group::SecurityGroupSpec;
 use crate::aws::rds::db_instance::DbInstanceSpec;
 use crate::aws::rds::db_parameter_group::DbParameterGroupSpec;
 use crate::aws::secretsmanager::secret::{SecretContent, SecretSpec};
-use crate::plan::app::{DatabaseSpec, EnvironmentRef};
+use crate::plan::app::{DatabaseSpec, EnvironmentFacts};
 use crate::plan::node::{ChildSpec, Kind, Node, NodeKey, Tags};
 
 use super::naming::{child_tags, fit};
@@ -50,7 +50,7 @@ fn tags(spec: &DatabaseSpec, key: &NodeKey, name: &str) -> Tags {
     child_tags(&spec.tags, &spec.owner(), key, name)
 }
 
-pub fn expand_database(spec: &DatabaseSpec, env: &EnvironmentRef) -> AppGraph {
+pub fn expand_database(spec: &DatabaseSpec, env: &EnvironmentFacts) -> AppGraph {
     let mut nodes = BTreeMap::new();
     let mut add = |key: NodeKey, child: ChildSpec| {
         nodes.insert(key.clone(), Node { key, spec: child });

@@ -17,7 +17,7 @@ use crate::aws::elbv2::target_group::{HealthCheckSpec, TargetGroupSpec};
 use crate::aws::iam::role::IamRoleSpec;
 use crate::aws::logs::log_group::LogGroupSpec;
 use crate::plan::app::{
-    access_secrets, secret_resource_arn, EnvironmentRef, ImageSource, ServiceSpec,
+    access_secrets, secret_resource_arn, EnvironmentFacts, ImageSource, ServiceSpec,
 };
 use crate::plan::node::{ChildSpec, Kind, Node, NodeKey};
 
@@ -77,7 +77,7 @@ pub struct ServiceInputs {
 
 struct Ctx<'a> {
     spec: &'a ServiceSpec,
-    env: &'a EnvironmentRef,
+    env: &'a EnvironmentFacts,
     owner: String,
     out: BTreeMap<NodeKey, Node>,
 }
@@ -180,7 +180,7 @@ fn exec_policy() -> String {
 /// the ledger, used with `image_source = "external"`.
 pub fn expand_service(
     spec: &ServiceSpec,
-    env: &EnvironmentRef,
+    env: &EnvironmentFacts,
     inputs: &ServiceInputs,
 ) -> AppGraph {
     let mut ctx = Ctx {

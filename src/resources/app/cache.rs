@@ -11,12 +11,12 @@ use crate::framework::plan_modifier::PlanModifier;
 use crate::framework::schema::{Attribute, Block};
 use crate::framework::validator::Validator;
 use crate::framework::value::Value;
-use crate::plan::app::{validate_cache, CacheSpec, EnvironmentRef};
+use crate::plan::app::{validate_cache, CacheSpec, EnvironmentFacts};
 use crate::plan::expand::cache::{self as expand, expand_cache};
 use crate::plan::ledger::Ledger;
 use crate::plan::node::ChildSpec;
 use crate::plan::tiers::CacheDefaults;
-use crate::provider::Configured;
+use crate::resources::configured::Configured;
 
 use super::fields::{boolean, string, uint};
 use super::{merged_tags, only_configured, AppKind, Ids, Mode, Prepared};
@@ -50,7 +50,7 @@ fn arg_block() -> Block {
 
 fn parse(
     config: &Value,
-    env: &EnvironmentRef,
+    env: &EnvironmentFacts,
     default_tags: &BTreeMap<String, String>,
 ) -> CacheSpec {
     let d = CacheDefaults::for_tier(env.tier);
@@ -121,7 +121,7 @@ impl AppKind for Cache {
     async fn prepare(
         configured: &Configured,
         config: &Value,
-        env: &EnvironmentRef,
+        env: &EnvironmentFacts,
         _ledger: &Ledger,
         mode: Mode,
     ) -> Result<Prepared<Self::Spec>, Diagnostics> {
@@ -214,6 +214,16 @@ impl AppKind for Cache {
         out
     }
 
+    fn property_path(property: &str) -> Option<AttrPath> {
+        let argument = match property {
+            "id" => "name",
+            "engine" | "kms_key_arn" => property,
+            "subnet_group" => "environment_id",
+            _ => return None,
+        };
+        Some(AttrPath::attrs(&[argument]))
+    }
+
     fn replace_paths(prior: &Value, config: &Value) -> Vec<AttrPath> {
         let engine = |v: &Value| {
             v.get("effective_config")
@@ -232,7 +242,7 @@ impl AppKind for Cache {
         }
     }
 
-    fn imported_config(ledger: &Ledger, env: &EnvironmentRef) -> Vec<(&'static str, Value)> {
+    fn imported_config(ledger: &Ledger, env: &EnvironmentFacts) -> Vec<(&'static str, Value)> {
         let d = CacheDefaults::for_tier(env.tier);
         let mut out = Vec::new();
         let Some(ChildSpec::ReplicationGroup(rg)) = ledger

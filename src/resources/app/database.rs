@@ -12,13 +12,13 @@ use crate::framework::schema::{Attribute, Block};
 use crate::framework::validator::Validator;
 use crate::framework::value::Value;
 use crate::plan::app::{
-    validate_database, validate_engine_change, DatabaseSpec, EnvironmentRef, StorageSpec,
+    validate_database, validate_engine_change, DatabaseSpec, EnvironmentFacts, StorageSpec,
 };
 use crate::plan::expand::database::{self as expand, expand_database};
 use crate::plan::ledger::Ledger;
 use crate::plan::node::ChildSpec;
 use crate::plan::tiers::DatabaseDefaults;
-use crate::provider::Configured;
+use crate::resources::configured::Configured;
 
 use super::fields::{block, boolean, string, string_map, string_set, uint};
 use super::{merged_tags, only_configured, AppKind, Ids, Mode, Prepared};
@@ -77,7 +77,7 @@ fn arg_block() -> Block {
 
 fn parse(
     config: &Value,
-    env: &EnvironmentRef,
+    env: &EnvironmentFacts,
     default_tags: &BTreeMap<String, String>,
 ) -> DatabaseSpec {
     let d = DatabaseDefaults::for_tier(env.tier);
@@ -192,7 +192,7 @@ fn check_against_ledger(spec: &DatabaseSpec, ledger: &Ledger) -> Diagnostics {
 
 #[async_trait]
 impl AppKind for Database {
-    type Spec = (DatabaseSpec, EnvironmentRef);
+    type Spec = (DatabaseSpec, EnvironmentFacts);
 
     const TYPE_NAME: &'static str = "platform_database";
     const NOUN: &'static str = "database";
@@ -210,7 +210,7 @@ impl AppKind for Database {
     async fn prepare(
         configured: &Configured,
         config: &Value,
-        env: &EnvironmentRef,
+        env: &EnvironmentFacts,
         ledger: &Ledger,
         mode: Mode,
     ) -> Result<Prepared<Self::Spec>, Diagnostics> {
@@ -322,6 +322,16 @@ impl AppKind for Database {
         out
     }
 
+    fn property_path(property: &str) -> Option<AttrPath> {
+        let argument = match property {
+            "identifier" => "name",
+            "engine" | "database_name" | "master_username" | "kms_key_arn" => property,
+            "subnet_group" => "environment_id",
+            _ => return None,
+        };
+        Some(AttrPath::attrs(&[argument]))
+    }
+
     fn refuse_destroy(prior_state: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let protected = prior_state
@@ -341,7 +351,7 @@ impl AppKind for Database {
         diags
     }
 
-    fn imported_config(ledger: &Ledger, env: &EnvironmentRef) -> Vec<(&'static str, Value)> {
+    fn imported_config(ledger: &Ledger, env: &EnvironmentFacts) -> Vec<(&'static str, Value)> {
         let d = DatabaseDefaults::for_tier(env.tier);
         let mut out = Vec::new();
         let Some(ChildSpec::DbInstance(db)) = ledger

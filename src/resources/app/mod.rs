@@ -21,21 +21,23 @@ use crate::aws;
 use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
 use crate::framework::path::AttrPath;
 use crate::framework::resource::{
-    ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, Resource,
+    replaced_attributes, ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest,
+    PlanResponse, ReadRequest, ReadResponse, Resource,
 };
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::value::{Number, Type, Value};
-use crate::plan::app::{split_id, EnvironmentRef};
+use crate::plan::app::{split_id, EnvironmentFacts};
 use crate::plan::cost;
-use crate::plan::diff::{diff, has_changes, Op};
+use crate::plan::diff::{diff, has_changes, plan as plan_ops, Op};
 use crate::plan::ledger::Ledger;
 use crate::plan::node::{Node, NodeKey, Tags};
 use crate::plan::spec::{CapacitySpec, Tier};
-use crate::provider::{Configured, ConfiguredSlot};
-use crate::resources::environment::{model as env_model, EnvironmentResource};
+use crate::resources::configured::{Configured, ConfiguredSlot};
+use crate::resources::environment::model as env_model;
+use crate::resources::facts::{environment_facts, EnvironmentLookup};
 use crate::resources::run::{
-    adopt_existing, destroy_into, error_diagnostics, outcome_diagnostics, run_options,
+    adopt_existing, data_replacement_diagnostics, destroy_into, error_diagnostics, ledger_of,
+    outcome_diagnostics, run_options,
 };
 
 /// A planned or recorded view of children's IDs for computed attributes.
@@ -131,7 +133,7 @@ pub trait AppKind: Send + Sync + 'static {
     async fn prepare(
         configured: &Configured,
         config: &Value,
-        env: &EnvironmentRef,
+        env: &EnvironmentFacts,
         ledger: &Ledger,
         mode: Mode,
     ) -> Result<Prepared<Self::Spec>, Diagnostics>;
@@ -150,6 +152,12 @@ pub trait AppKind: Send + Sync + 'static {
         Diagnostics::new()
     }
 
+    /// The argument that sets a child's property, for diagnostics about a change that would
+    /// replace data (`kms_key_arn` → `kms_key_arn`).
+    fn property_path(_property: &str) -> Option<AttrPath> {
+        None
+    }
+
     /// Attribute paths whose change replaces the resource beyond the schema's
     /// `RequiresReplace` markers (a conditional rule such as valkey → redis).
     fn replace_paths(_prior: &Value, _config: &Value) -> Vec<AttrPath> {
@@ -162,7 +170,7 @@ pub trait AppKind: Send + Sync + 'static {
 
     /// Configuration arguments recovered from the ledger after import: only values that differ
     /// from the tier's defaults, so a configuration relying on defaults plans no change.
-    fn imported_config(_ledger: &Ledger, _env: &EnvironmentRef) -> Vec<(&'static str, Value)> {
+    fn imported_config(_ledger: &Ledger, _env: &EnvironmentFacts) -> Vec<(&'static str, Value)> {
         Vec::new()
     }
 }
@@ -237,8 +245,8 @@ pub fn configured_at(config: &Value, path: &AttrPath) -> bool {
 }
 
 /// A placeholder environment for checks that need no AWS facts (validate).
-pub fn placeholder_env(name: &str) -> EnvironmentRef {
-    EnvironmentRef {
+pub fn placeholder_env(name: &str) -> EnvironmentFacts {
+    EnvironmentFacts {
         name: name.to_string(),
         tier: Tier::Dev,
         region: "us-east-1".to_string(),
@@ -259,94 +267,6 @@ pub fn placeholder_env(name: &str) -> EnvironmentRef {
 /// The environment's name as the resource records it.
 fn environment_name(value: &Value) -> Option<String> {
     value.get("environment_id").as_str().map(str::to_string)
-}
-
-fn entry<'a>(map: &'a Value, key: &str) -> Option<&'a str> {
-    map.as_entries()
-        .and_then(|e| e.get(key))
-        .and_then(Value::as_str)
-}
-
-/// Reads an environment the way the data source does. `None` when it does not exist, and when
-/// some of its expected children are missing: a run that stopped halfway through creating or
-/// deleting it, which the environment's own plan completes first.
-pub async fn lookup_environment(
-    ctx: &Ctx,
-    configured_slot: &ConfiguredSlot,
-    configured: &Configured,
-    name: &str,
-) -> Result<Option<EnvironmentRef>, Diagnostics> {
-    let response = EnvironmentResource::new(configured_slot.clone())
-        .read_by_name(ctx, name)
-        .await;
-    if response.diagnostics.has_errors() {
-        return Err(response.diagnostics);
-    }
-    if response.new_state.is_null() || !all_children_exist(&response.new_state) {
-        return Ok(None);
-    }
-    Ok(Some(environment_ref(
-        name,
-        &configured.region,
-        &response.new_state,
-    )))
-}
-
-/// Whether every child in an environment's `resources` map has an ID (a read leaves the missing
-/// ones null).
-fn all_children_exist(state: &Value) -> bool {
-    state
-        .get("resources")
-        .as_entries()
-        .is_none_or(|children| children.values().all(|id| !id.is_null()))
-}
-
-/// The facts an app resource needs, from an environment's state.
-pub fn environment_ref(name: &str, region: &str, state: &Value) -> EnvironmentRef {
-    let effective = state.get("effective_config");
-    let number = |key: &str, default: u32| {
-        entry(effective, key)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let ids = state
-        .get("resources")
-        .as_entries()
-        .map(|entries| {
-            entries
-                .iter()
-                .filter_map(|(k, v)| Some((NodeKey::parse(k)?, v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
-    EnvironmentRef {
-        name: name.to_string(),
-        tier: entry(effective, "tier")
-            .and_then(Tier::parse)
-            .unwrap_or(Tier::Dev),
-        region: region.to_string(),
-        ids,
-        log_retention_days: number("logging.retention_days", 7),
-        log_kms_key_arn: entry(effective, "logging.kms_key_arn")
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-        capacity: CapacitySpec {
-            fargate_weight: number("cluster.capacity.fargate_weight", 1),
-            spot_weight: number("cluster.capacity.spot_weight", 0),
-            base: number("cluster.capacity.base", 0),
-        },
-        secret_recovery_window_days: number("secret_recovery_window_days", 0),
-        certificate_arn: state
-            .get("certificate_arn")
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-        load_balancer_dns_name: state
-            .get("load_balancer_dns_name")
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-    }
 }
 
 fn number(value: f64) -> Value {
@@ -386,16 +306,20 @@ pub fn merged_tags(config: &Value, default_tags: &BTreeMap<String, String>) -> T
 }
 
 impl<K: AppKind> AppResource<K> {
+    /// The facts of the environment `config` names; `None` while it does not exist or is not
+    /// complete (being created in the same apply, or left halfway by a run that stopped).
     async fn environment(
         &self,
-        ctx: &Ctx,
         configured: &Configured,
         config: &Value,
-    ) -> Result<Option<EnvironmentRef>, Diagnostics> {
+    ) -> Result<Option<EnvironmentFacts>, Diagnostics> {
         let Some(name) = environment_name(config) else {
             return Ok(None);
         };
-        lookup_environment(ctx, &self.configured, configured, &name).await
+        Ok(match environment_facts(configured, &name).await? {
+            EnvironmentLookup::Ready(facts) => Some((*facts).clone()),
+            EnvironmentLookup::Missing | EnvironmentLookup::NotReady(_) => None,
+        })
     }
 
     /// The state for a spec and ledger: the configuration as written plus computed values.
@@ -461,7 +385,7 @@ impl<K: AppKind> AppResource<K> {
                 return response;
             }
         };
-        let env = match self.environment(ctx, &configured, &req.config).await {
+        let env = match self.environment(&configured, &req.config).await {
             Ok(Some(env)) => env,
             Ok(None) => {
                 response.diagnostics.push(
@@ -484,7 +408,13 @@ impl<K: AppKind> AppResource<K> {
         let mut ledger = if req.prior_state.is_null() {
             Ledger::new()
         } else {
-            Ledger::from_private(&req.planned_private).unwrap_or_default()
+            match ledger_of(&req.planned_private) {
+                Ok(ledger) => ledger.unwrap_or_default(),
+                Err(d) => {
+                    response.diagnostics.push(d);
+                    return response;
+                }
+            }
         };
         let prepared = match K::prepare(&configured, &req.config, &env, &ledger, Mode::Apply).await
         {
@@ -505,6 +435,8 @@ impl<K: AppKind> AppResource<K> {
             run_options(ctx, timeout),
         )
         .await;
+        // Its objects live in the environment (rules on its groups, rules on its listener).
+        configured.changed(&env.name);
         response
             .diagnostics
             .extend(outcome_diagnostics(&outcome, "resource"));
@@ -548,7 +480,7 @@ impl<K: AppKind> Resource for AppResource<K> {
         )
     }
 
-    async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+    async fn plan(&self, _ctx: &Ctx, req: PlanRequest) -> PlanResponse {
         let mut response = PlanResponse {
             planned_state: req.proposed_new_state.clone(),
             requires_replace: Vec::new(),
@@ -570,7 +502,7 @@ impl<K: AppKind> Resource for AppResource<K> {
             response.planned_state = unknown;
             return response;
         }
-        let env = match self.environment(ctx, &configured, &req.config).await {
+        let env = match self.environment(&configured, &req.config).await {
             Ok(Some(env)) => env,
             Ok(None) => {
                 // Made in the same apply, or half made or deleted by a run that stopped: the
@@ -586,7 +518,13 @@ impl<K: AppKind> Resource for AppResource<K> {
         let mut ledger = if req.prior_state.is_null() {
             Ledger::new()
         } else {
-            Ledger::from_private(&req.prior_private).unwrap_or_default()
+            match ledger_of(&req.prior_private) {
+                Ok(ledger) => ledger.unwrap_or_default(),
+                Err(d) => {
+                    response.diagnostics.push(d);
+                    return response;
+                }
+            }
         };
         let prepared = match K::prepare(&configured, &req.config, &env, &ledger, Mode::Plan).await {
             Ok(p) => p,
@@ -596,7 +534,23 @@ impl<K: AppKind> Resource for AppResource<K> {
             }
         };
         ledger.external = prepared.external.clone();
-        let ops = diff(&prepared.nodes, &ledger);
+        let planned_ops = plan_ops(&prepared.nodes, &ledger);
+        let ops = planned_ops.ops;
+        if !req.prior_state.is_null() {
+            response.requires_replace = K::replace_paths(&req.prior_state, &req.config);
+        }
+        // Terraform replaces the whole resource when an argument marked to do so changes;
+        // otherwise nothing may replace its data behind the user's back.
+        let replaced = !response.requires_replace.is_empty()
+            || !replaced_attributes(&self.schema(), &req.prior_state, &req.proposed_new_state)
+                .is_empty();
+        if !replaced && !planned_ops.data_replacements.is_empty() {
+            response.diagnostics.extend(data_replacement_diagnostics(
+                &planned_ops.data_replacements,
+                K::property_path,
+            ));
+            return response;
+        }
         let nothing_changes = !req.prior_state.is_null()
             && !has_changes(&ops)
             && req
@@ -621,9 +575,6 @@ impl<K: AppKind> Resource for AppResource<K> {
                     planned.set(&attr.name, req.prior_state.get(&attr.name).clone());
                 }
             }
-        }
-        if !req.prior_state.is_null() {
-            response.requires_replace = K::replace_paths(&req.prior_state, &req.config);
         }
         response.planned_state = planned;
         response
@@ -657,9 +608,15 @@ impl<K: AppKind> Resource for AppResource<K> {
                 return response;
             }
         };
-        let mut ledger = Ledger::from_private(&req.planned_private).unwrap_or_default();
+        let mut ledger = match ledger_of(&req.planned_private) {
+            Ok(ledger) => ledger.unwrap_or_default(),
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
         // Children a crashed run created without recording are found and deleted too.
-        if let Ok(Some(env)) = self.environment(ctx, &configured, &req.prior_state).await {
+        if let Ok(Some(env)) = self.environment(&configured, &req.prior_state).await {
             if let Ok(prepared) =
                 K::prepare(&configured, &req.prior_state, &env, &ledger, Mode::Discover).await
             {
@@ -682,6 +639,9 @@ impl<K: AppKind> Resource for AppResource<K> {
             &mut response,
         )
         .await;
+        if let Some(env) = environment_name(&req.prior_state) {
+            configured.changed(&env);
+        }
         response
     }
 
@@ -698,9 +658,16 @@ impl<K: AppKind> Resource for AppResource<K> {
                 return response;
             }
         };
-        let imported = Ledger::from_private(&req.private).is_none();
-        let mut ledger = Ledger::from_private(&req.private).unwrap_or_default();
-        let env = match self.environment(ctx, &configured, &req.current_state).await {
+        let recorded = match ledger_of(&req.private) {
+            Ok(recorded) => recorded,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        let imported = recorded.is_none();
+        let mut ledger = recorded.unwrap_or_default();
+        let env = match self.environment(&configured, &req.current_state).await {
             Ok(Some(env)) => Some(env),
             Ok(None) => None,
             Err(d) => {
@@ -750,8 +717,9 @@ impl<K: AppKind> Resource for AppResource<K> {
             }
         }
         K::refresh(&configured, &config, &mut ledger).await;
+        let env_name = environment_name(&req.current_state).unwrap_or_default();
         let (observed, drift, errors) = apply::observe_all(
-            &aws::Executor::new(configured.clients.clone()),
+            &aws::Executor::with_reads(configured.clients.clone(), configured.reads(&env_name)),
             &ledger,
             run_options(ctx, env_model::DEFAULT_TIMEOUT),
         )
@@ -843,28 +811,6 @@ mod tests {
     use crate::plan::node::{ChildSpec, Kind};
 
     #[test]
-    fn an_environment_with_a_missing_child_is_not_ready() {
-        let state = |ids: &[(&str, Value)]| {
-            let mut state = Value::Object(BTreeMap::new());
-            state.set(
-                "resources",
-                Value::Map(
-                    ids.iter()
-                        .map(|(k, v)| (k.to_string(), v.clone()))
-                        .collect(),
-                ),
-            );
-            state
-        };
-        let id = |s: &str| Value::String(s.into());
-        assert!(all_children_exist(&state(&[("ec2.vpc/main", id("vpc-1"))])));
-        assert!(!all_children_exist(&state(&[
-            ("ec2.vpc/main", id("vpc-1")),
-            ("elbv2.listener/https", Value::Null),
-        ])));
-    }
-
-    #[test]
     fn schemas_pass_terraform_checks() {
         let slot = ConfiguredSlot::default();
         for schema in [
@@ -883,42 +829,6 @@ mod tests {
                 assert!(schema.block.find_attribute(name).is_some(), "{name}");
             }
         }
-    }
-
-    #[test]
-    fn environment_facts_come_from_its_state() {
-        let mut state = Value::Object(Default::default());
-        state.set(
-            "effective_config",
-            Value::string_map([
-                ("tier", "prod"),
-                ("logging.retention_days", "365"),
-                ("cluster.capacity.fargate_weight", "1"),
-                ("cluster.capacity.spot_weight", "0"),
-                ("cluster.capacity.base", "2"),
-                ("secret_recovery_window_days", "30"),
-                ("logging.kms_key_arn", ""),
-            ]),
-        );
-        state.set(
-            "resources",
-            Value::string_map([
-                ("ec2.vpc", "vpc-1"),
-                ("ec2.subnet/private/use1-az1", "subnet-1"),
-                ("not-a-key", "x"),
-            ]),
-        );
-        state.set("certificate_arn", Value::string(""));
-        let env = environment_ref("prod", "us-east-1", &state);
-        assert_eq!(env.tier, Tier::Prod);
-        assert_eq!(env.log_retention_days, 365);
-        assert_eq!(env.capacity.base, 2);
-        assert_eq!(env.secret_recovery_window_days, 30);
-        assert_eq!(env.log_kms_key_arn, None);
-        assert_eq!(env.certificate_arn, None);
-        assert_eq!(env.ids.len(), 2);
-        assert_eq!(env.private_subnets().len(), 1);
-        assert!(env.https_listener().is_none());
     }
 
     #[test]

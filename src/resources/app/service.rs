@@ -12,7 +12,7 @@ use crate::framework::validator::Validator;
 use crate::framework::value::Value;
 use crate::plan::app::{
     assign_priority, is_catch_all, split_id, validate_service, AccessRef, AutoscalingSpec,
-    DeploymentSpec, EnvironmentRef, HealthCheck, IamSpec, ImageSource, RoutingSpec, ServiceSpec,
+    DeploymentSpec, EnvironmentFacts, HealthCheck, IamSpec, ImageSource, RoutingSpec, ServiceSpec,
     FARGATE_CPU,
 };
 use crate::plan::expand::policy::canonical_json;
@@ -21,7 +21,7 @@ use crate::plan::ledger::Ledger;
 use crate::plan::node::{ChildSpec, Kind, NodeKey};
 use crate::plan::spec::{uncovered_hosts, CapacitySpec, Tier};
 use crate::plan::tiers::ServiceDefaults;
-use crate::provider::Configured;
+use crate::resources::configured::Configured;
 
 use super::fields::{block, boolean, string, string_map, string_set, strings, uint};
 use super::{merged_tags, AppKind, Ids, Mode, Prepared};
@@ -273,7 +273,7 @@ fn parse(
 async fn resolve_access(
     configured: &Configured,
     config: &Value,
-    env: &EnvironmentRef,
+    env: &EnvironmentFacts,
     mode: Mode,
 ) -> Result<BTreeMap<String, AccessRef>, Diagnostics> {
     let mut out = BTreeMap::new();
@@ -352,7 +352,7 @@ async fn resolve_access(
 async fn priority(
     configured: &Configured,
     spec: &ServiceSpec,
-    env: &EnvironmentRef,
+    env: &EnvironmentFacts,
     ledger: &Ledger,
 ) -> Result<Option<u32>, Diagnostics> {
     let Some(routing) = &spec.routing else {
@@ -412,7 +412,7 @@ async fn priority(
 async fn check_hosts(
     configured: &Configured,
     spec: &ServiceSpec,
-    env: &EnvironmentRef,
+    env: &EnvironmentFacts,
 ) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let Some(routing) = &spec.routing else {
@@ -573,7 +573,7 @@ fn recorded_image(ledger: &Ledger) -> Option<String> {
 
 #[async_trait]
 impl AppKind for Service {
-    type Spec = (ServiceSpec, Option<u32>, EnvironmentRef);
+    type Spec = (ServiceSpec, Option<u32>, EnvironmentFacts);
 
     const TYPE_NAME: &'static str = "platform_service";
     const NOUN: &'static str = "service";
@@ -605,7 +605,7 @@ impl AppKind for Service {
     async fn prepare(
         configured: &Configured,
         config: &Value,
-        env: &EnvironmentRef,
+        env: &EnvironmentFacts,
         ledger: &Ledger,
         mode: Mode,
     ) -> Result<Prepared<Self::Spec>, Diagnostics> {
@@ -804,7 +804,7 @@ impl AppKind for Service {
         }
     }
 
-    fn imported_config(ledger: &Ledger, env: &EnvironmentRef) -> Vec<(&'static str, Value)> {
+    fn imported_config(ledger: &Ledger, env: &EnvironmentFacts) -> Vec<(&'static str, Value)> {
         let observed = |key: NodeKey| ledger.children.get(&key).map(|r| &r.observed);
         let d = ServiceDefaults::for_tier(env.tier);
         let mut out = Vec::new();

@@ -11,7 +11,7 @@ use crate::framework::path::AttrPath;
 use crate::framework::resource::{Ctx, DataSource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::value::Value;
-use crate::provider::ConfiguredSlot;
+use crate::resources::configured::ConfiguredSlot;
 use crate::resources::environment::{schema as environment_schema, EnvironmentResource};
 
 /// Resource attributes the data source leaves out: inventory and plan bookkeeping.

@@ -6,7 +6,7 @@
 
 pub mod model;
 pub mod schema;
-mod written;
+pub(crate) mod written;
 
 use async_trait::async_trait;
 
@@ -24,9 +24,9 @@ use crate::plan::diff::{diff, has_changes, Op};
 use crate::plan::expand::environment::{expand_environment, Expansion};
 use crate::plan::ledger::Ledger;
 use crate::plan::spec::{EnvironmentSpec, RegionFacts, Zone};
-use crate::provider::{Configured, ConfiguredSlot};
+use crate::resources::configured::{Configured, ConfiguredSlot};
 use crate::resources::run::{
-    adopt_existing, destroy_into, error_diagnostics, outcome_diagnostics, run_options,
+    adopt_existing, destroy_into, error_diagnostics, ledger_of, outcome_diagnostics, run_options,
 };
 
 use crate::plan::node::{Kind, NodeKey};
@@ -100,10 +100,6 @@ async fn prepare(
         expansion,
         ops,
     })
-}
-
-fn ledger_from(private: &[u8]) -> Ledger {
-    Ledger::from_private(private).unwrap_or_default()
 }
 
 /// What the ledger does not hold: NAT public IPs, the load balancer's DNS name and zone, and
@@ -230,7 +226,13 @@ impl Resource for EnvironmentResource {
         let ledger = if req.prior_state.is_null() {
             Ledger::new()
         } else {
-            ledger_from(&req.prior_private)
+            match ledger_of(&req.prior_private) {
+                Ok(ledger) => ledger.unwrap_or_default(),
+                Err(d) => {
+                    response.diagnostics.push(d);
+                    return response;
+                }
+            }
         };
         let Some(prepared) =
             prepare(&configured, &req.config, &ledger, &mut response.diagnostics).await
@@ -305,7 +307,13 @@ impl Resource for EnvironmentResource {
         if response.diagnostics.has_errors() {
             return response;
         }
-        let mut ledger = ledger_from(&req.planned_private);
+        let mut ledger = match ledger_of(&req.planned_private) {
+            Ok(ledger) => ledger.unwrap_or_default(),
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
         let name = req
             .prior_state
             .get("name")
@@ -373,6 +381,7 @@ impl Resource for EnvironmentResource {
             &mut response,
         )
         .await;
+        configured.changed(&name);
         response
     }
 
@@ -395,8 +404,15 @@ impl Resource for EnvironmentResource {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let discovered = Ledger::from_private(&req.private).is_none();
-        let mut ledger = match Ledger::from_private(&req.private) {
+        let recorded = match ledger_of(&req.private) {
+            Ok(recorded) => recorded,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        let discovered = recorded.is_none();
+        let mut ledger = match recorded {
             Some(l) => l,
             None => match aws::discover_environment(&configured.clients, &owner(&name)).await {
                 Ok(l) => l,
@@ -410,7 +426,7 @@ impl Resource for EnvironmentResource {
             },
         };
         let (observed, drift, errors) = apply::observe_all(
-            &aws::Executor::new(configured.clients.clone()),
+            &aws::Executor::with_reads(configured.clients.clone(), configured.reads(&name)),
             &ledger,
             run_options(ctx, model::DEFAULT_TIMEOUT),
         )
@@ -575,7 +591,13 @@ impl EnvironmentResource {
         let ledger = if req.prior_state.is_null() {
             Ledger::new()
         } else {
-            ledger_from(&req.planned_private)
+            match ledger_of(&req.planned_private) {
+                Ok(ledger) => ledger.unwrap_or_default(),
+                Err(d) => {
+                    response.diagnostics.push(d);
+                    return response;
+                }
+            }
         };
         let Some(prepared) =
             prepare(&configured, &req.config, &ledger, &mut response.diagnostics).await
@@ -583,6 +605,7 @@ impl EnvironmentResource {
             return response;
         };
         let timeout = model::timeout(&req.config, operation);
+        let name = prepared.spec.name.clone();
         let outcome = apply::run(
             &aws::Executor::new(configured.clients.clone()),
             &prepared.expansion.nodes,
@@ -591,6 +614,7 @@ impl EnvironmentResource {
             run_options(ctx, timeout),
         )
         .await;
+        configured.changed(&name);
         response
             .diagnostics
             .extend(outcome_diagnostics(&outcome, "environment"));

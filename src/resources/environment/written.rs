@@ -62,7 +62,12 @@ pub fn recover(ledger: &Ledger, default_tags: &Tags) -> Option<Value> {
     let ChildSpec::Vpc(spec) = &vpc.observed else {
         return None;
     };
-    let encoded = joined_config_tags(&spec.tags)?;
+    recover_from_tags(&spec.tags, default_tags)
+}
+
+/// Recovers the written arguments, `tags` and `timeouts` from the VPC's tags.
+pub fn recover_from_tags(vpc_tags: &Tags, default_tags: &Tags) -> Option<Value> {
+    let encoded = joined_config_tags(vpc_tags)?;
     let Json::Object(mut words) = serde_json::from_str::<Json>(&encoded).ok()? else {
         return None;
     };
@@ -76,8 +81,7 @@ pub fn recover(ledger: &Ledger, default_tags: &Tags) -> Option<Value> {
     }
     out.set("timeouts", Value::Null);
     let tags = if has_tags {
-        let user: Tags = spec
-            .tags
+        let user: Tags = vpc_tags
             .iter()
             .filter(|(k, _)| !k.starts_with("platform:") && k.as_str() != "Name")
             .filter(|(k, v)| default_tags.get(*k) != Some(*v))
