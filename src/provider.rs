@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::aws::endpoints::ENDPOINTS;
 use crate::aws::AwsClients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::path::AttrPath;
@@ -16,24 +17,6 @@ use crate::framework::validator::Validator;
 use crate::framework::value::Value;
 use crate::resources;
 use crate::resources::configured::{Configured, ConfiguredSlot};
-
-/// Services whose endpoint can be overridden, as in `endpoints { … }` and `AWS_ENDPOINT_URL_*`.
-pub const ENDPOINT_SERVICES: &[&str] = &[
-    "acm",
-    "application_autoscaling",
-    "ec2",
-    "ecs",
-    "elasticache",
-    "elbv2",
-    "iam",
-    "logs",
-    "rds",
-    "route53",
-    "secretsmanager",
-    "servicediscovery",
-    "ssm",
-    "sts",
-];
 
 /// Tag key prefixes the provider reserves for ownership, and AWS for itself.
 pub const RESERVED_TAG_PREFIXES: &[&str] = &["platform:", "aws:"];
@@ -178,15 +161,21 @@ fn strings_at(config: &Value, name: &str) -> Vec<String> {
 #[async_trait]
 impl Provider for PlatformProvider {
     fn schema(&self) -> Schema {
-        let mut endpoints =
-            Block::new("Per-service endpoint URL overrides, as `AWS_ENDPOINT_URL_<SERVICE>` does.");
-        for service in ENDPOINT_SERVICES {
-            endpoints = endpoints.attribute(
-                Attribute::string(service)
-                    .optional()
-                    .description(&format!("Endpoint URL for {service}."))
-                    .validate(Validator::Custom(valid_url)),
-            );
+        let mut endpoints = Block::new("Per-service endpoint URL overrides, as `AWS_ENDPOINT_URL_<SERVICE>` does, under hashicorp/aws's names; each service also takes hashicorp/aws's aliases (one name per service).");
+        for endpoint in ENDPOINTS {
+            for name in endpoint.names() {
+                let description = if name == endpoint.key {
+                    format!("Endpoint URL for {name}.")
+                } else {
+                    format!("Alias of `{}`.", endpoint.key)
+                };
+                endpoints = endpoints.attribute(
+                    Attribute::string(name)
+                        .optional()
+                        .description(&description)
+                        .validate(Validator::Custom(valid_url)),
+                );
+            }
         }
         Schema::new(
             0,
@@ -324,6 +313,20 @@ impl Provider for PlatformProvider {
             config.get("default_tags").get("tags"),
             &AttrPath::attrs(&["default_tags", "tags"]),
         ));
+        let endpoints = config.get("endpoints");
+        for endpoint in ENDPOINTS {
+            let set: Vec<&str> = endpoint
+                .names()
+                .filter(|name| !endpoints.get(name).is_null())
+                .collect();
+            if let [first, second, ..] = set.as_slice() {
+                diags.error_at(
+                    AttrPath::attrs(&["endpoints", second]),
+                    "Conflicting endpoint names",
+                    format!("endpoints.{first} and endpoints.{second} name the same service; set one of them."),
+                );
+            }
+        }
         diags
     }
 
@@ -420,10 +423,13 @@ async fn build_clients(config: &Value) -> Result<Configured, Diagnostic> {
         .at(AttrPath::attrs(&["region"])));
     };
 
+    // Each name, alias or not, overrides its service's one client.
     let mut endpoints = BTreeMap::new();
-    for service in ENDPOINT_SERVICES {
-        if let Some(url) = string_at(config, &["endpoints", service]) {
-            endpoints.insert(service.to_string(), url);
+    for endpoint in ENDPOINTS {
+        for name in endpoint.names() {
+            if let Some(url) = string_at(config, &["endpoints", name]) {
+                endpoints.insert(endpoint.key.to_string(), url);
+            }
         }
     }
     let clients = AwsClients::new(&sdk, &endpoints);

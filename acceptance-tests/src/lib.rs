@@ -26,19 +26,30 @@ fn tools_dir() -> PathBuf {
     repo_root().join(".tools")
 }
 
-/// False (with a loud message) when the tools are missing outside CI; panics under CI.
+/// True when the acceptance tools are installed. Missing tools fail the test (a test that
+/// passes without running hides that nothing was checked), unless the person running it set
+/// `PLATFORM_ACCEPTANCE=skip` on purpose; `make test` and CI never do.
 pub fn tools_ready() -> bool {
-    let ready = tools_dir().join("bin/terraform-1.0.3").exists()
-        && tools_dir().join("bin/terraform-1.15.5").exists()
-        && tools_dir().join("venv/bin/moto_server").exists();
-    if !ready {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "test tools missing under CI: run .ci/install-tools.sh"
-        );
-        eprintln!("SKIP: tools not installed, run .ci/install-tools.sh");
+    tools_ready_in(
+        &tools_dir(),
+        std::env::var("PLATFORM_ACCEPTANCE").ok().as_deref(),
+    )
+}
+
+fn tools_ready_in(tools: &Path, choice: Option<&str>) -> bool {
+    let ready = tools.join("bin/terraform-1.0.3").exists()
+        && tools.join("bin/terraform-1.15.5").exists()
+        && tools.join("venv/bin/moto_server").exists();
+    if !ready && choice == Some("skip") {
+        eprintln!("SKIPPED on purpose (PLATFORM_ACCEPTANCE=skip): acceptance tools not installed");
+        return false;
     }
-    ready
+    assert!(
+        ready,
+        "acceptance tools missing in {}: run `make tools` (.ci/install-tools.sh) first, or set PLATFORM_ACCEPTANCE=skip to skip these tests on purpose",
+        tools.display()
+    );
+    true
 }
 
 /// The provider binary under test.
@@ -326,6 +337,8 @@ pub struct Workspace {
     endpoint: String,
     /// Sets `AWS_MAX_ATTEMPTS=1` so emulator gaps fail fast; see [`Workspace::sdk_default_retries`].
     single_attempt: bool,
+    /// Leaves `AWS_ENDPOINT_URL` unset: the provider block's `endpoints` route every call.
+    endpoints_in_config: bool,
 }
 
 pub struct Run {
@@ -357,7 +370,15 @@ impl Workspace {
             tf,
             endpoint: endpoint.to_string(),
             single_attempt: true,
+            endpoints_in_config: false,
         }
+    }
+
+    /// Leaves `AWS_ENDPOINT_URL` unset, for configurations whose provider block routes every
+    /// service itself (`endpoints { … }`).
+    pub fn endpoints_in_config(mut self) -> Workspace {
+        self.endpoints_in_config = true;
+        self
     }
 
     /// Leaves `AWS_MAX_ATTEMPTS` unset, so the provider retries with its own default (for tests
@@ -369,8 +390,13 @@ impl Workspace {
 
     /// Writes `main.tf` with the provider requirements prepended.
     pub fn write_config(&self, body: &str) {
+        self.write_config_with_provider("", body);
+    }
+
+    /// Writes `main.tf` with the provider requirements and a provider block holding `provider`.
+    pub fn write_config_with_provider(&self, provider: &str, body: &str) {
         let config = format!(
-            "terraform {{\n  required_providers {{\n    platform = {{\n      source  = \"{SOURCE}\"\n      version = \"{VERSION}\"\n    }}\n  }}\n}}\n\nprovider \"platform\" {{}}\n\n{body}\n"
+            "terraform {{\n  required_providers {{\n    platform = {{\n      source  = \"{SOURCE}\"\n      version = \"{VERSION}\"\n    }}\n  }}\n}}\n\nprovider \"platform\" {{{provider}}}\n\n{body}\n"
         );
         std::fs::write(self.dir.join("main.tf"), config).expect("main.tf");
     }
@@ -397,8 +423,12 @@ impl Workspace {
             .env("TF_CLI_CONFIG_FILE", self.dir.join("offline.tfrc"))
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &self.endpoint);
+            .env("AWS_REGION", "us-east-1");
+        if self.endpoints_in_config {
+            command.env_remove("AWS_ENDPOINT_URL");
+        } else {
+            command.env("AWS_ENDPOINT_URL", &self.endpoint);
+        }
         if self.single_attempt {
             command.env("AWS_MAX_ATTEMPTS", "1");
         } else {
@@ -1167,4 +1197,22 @@ pub fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_tools_fail_unless_skipped_on_purpose() {
+        let empty = repo_root()
+            .join("target/acceptance")
+            .join(unique("no-tools-"));
+        std::fs::create_dir_all(&empty).unwrap();
+        assert!(!tools_ready_in(&empty, Some("skip")));
+        let silent = std::panic::catch_unwind(|| tools_ready_in(&empty, None));
+        assert!(silent.is_err(), "missing tools must fail the test");
+        let other = std::panic::catch_unwind(|| tools_ready_in(&empty, Some("1")));
+        assert!(other.is_err());
+    }
 }

@@ -228,8 +228,20 @@ const APP_CASES: &[Case] = &[
   image          = "nginx:1.27"
   port           = 70000
 }"#,
-        summary: "Invalid value for port",
+        summary: "Invalid port",
         line: "port           = 70000",
+    },
+    Case {
+        reason: "two bad values, one diagnostic each",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "nginx:1.27"
+  cpu            = 300
+  port           = 70000
+}"#,
+        summary: "Invalid Fargate CPU",
+        line: "cpu            = 300",
     },
     Case {
         reason: "secret that is not an ARN",
@@ -420,6 +432,21 @@ const PROVIDER_CASES: &[ProviderCase] = &[
         provider: r#"endpoints { ec2 = "localhost:4566" }"#,
         summary: "Invalid value for endpoints.ec2",
         line: r#"endpoints { ec2 = "localhost:4566" }"#,
+    },
+    ProviderCase {
+        reason: "endpoint name hashicorp/aws does not know (the old underscore spelling)",
+        provider: r#"endpoints { application_autoscaling = "http://127.0.0.1:1" }"#,
+        summary: "Unsupported argument",
+        line: r#"endpoints { application_autoscaling = "http://127.0.0.1:1" }"#,
+    },
+    ProviderCase {
+        reason: "a service's key and its alias both set",
+        provider: r#"endpoints {
+    logs           = "http://127.0.0.1:1"
+    cloudwatchlogs = "http://127.0.0.1:2"
+  }"#,
+        summary: "Conflicting endpoint names",
+        line: r#"cloudwatchlogs = "http://127.0.0.1:2""#,
     },
     ProviderCase {
         reason: "role ARN with a short account ID",
@@ -663,6 +690,22 @@ fn check(ws: &Workspace, proxy: &Proxy, phase: Phase, reason: &str, summary: &st
     );
     let diags = diagnostics(phase, &result);
     let errors: Vec<&Json> = diags.iter().filter(|d| d["severity"] == "error").collect();
+    // One bad value, one diagnostic: no two errors point at the same source range.
+    let mut ranges = std::collections::BTreeMap::new();
+    for error in &errors {
+        if !error["range"].is_null() {
+            *ranges.entry(error["range"].to_string()).or_insert(0) += 1;
+        }
+    }
+    let repeated: Vec<_> = ranges.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        repeated.is_empty(),
+        "{reason}: a value got more than one diagnostic: {:?}\n{text}",
+        errors
+            .iter()
+            .map(|d| format!("{} @ {}", d["summary"], d["range"]))
+            .collect::<Vec<_>>()
+    );
     let matching: Vec<&&Json> = errors.iter().filter(|d| d["summary"] == summary).collect();
     assert!(
         !matching.is_empty(),

@@ -412,7 +412,7 @@ pub fn critical_path(side: Side, state: &Value) -> usize {
                     let bytes =
                         base64::Engine::decode(&base64::engine::general_purpose::STANDARD, private)
                             .unwrap_or_default();
-                    let Some(ledger) = Ledger::from_private(&bytes) else {
+                    let Ok(Some(ledger)) = Ledger::from_private(&bytes) else {
                         continue;
                     };
                     let levels = critical_path_len(&ledger).expect("recorded graph has no cycle");

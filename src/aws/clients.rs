@@ -21,7 +21,8 @@ pub struct AwsClients {
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
 }
 
-/// A client of one service with the `endpoints { … }` override applied.
+/// A client of one service with the `endpoints { … }` override applied. `$service` is the
+/// service's key in [`ENDPOINTS`](super::endpoints::ENDPOINTS).
 macro_rules! client {
     ($sdk:expr, $endpoints:expr, $crate_name:ident, $service:literal) => {{
         let mut builder = $crate_name::config::Builder::from($sdk);
@@ -33,7 +34,24 @@ macro_rules! client {
 }
 
 impl AwsClients {
-    /// Builds clients; `endpoints` maps service names (`ec2`, `sts`, …) to URL overrides.
+    /// The endpoint keys the clients below are built with, sorted: exactly the keys of
+    /// [`ENDPOINTS`](super::endpoints::ENDPOINTS) (a unit test holds them equal).
+    pub const SERVICES: &'static [&'static str] = &[
+        "acm",
+        "appautoscaling",
+        "ec2",
+        "ecs",
+        "elasticache",
+        "elbv2",
+        "iam",
+        "logs",
+        "rds",
+        "secretsmanager",
+        "sts",
+    ];
+
+    /// Builds clients; `endpoints` maps endpoint keys (`ec2`, `appautoscaling`, …; aliases
+    /// already resolved to their key) to URL overrides.
     pub fn new(sdk: &aws_config::SdkConfig, endpoints: &BTreeMap<String, String>) -> AwsClients {
         AwsClients {
             ec2: client!(sdk, endpoints, aws_sdk_ec2, "ec2"),
@@ -50,7 +68,7 @@ impl AwsClients {
                 sdk,
                 endpoints,
                 aws_sdk_applicationautoscaling,
-                "applicationautoscaling"
+                "appautoscaling"
             ),
         }
     }
@@ -64,5 +82,25 @@ impl AwsClients {
             .await
             .map_err(classify)?;
         Ok(out.account().unwrap_or_default().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::endpoints::ENDPOINTS;
+
+    #[test]
+    fn every_endpoint_key_routes_a_client() {
+        let keys: Vec<&str> = ENDPOINTS.iter().map(|e| e.key).collect();
+        assert_eq!(keys, AwsClients::SERVICES);
+        let source = include_str!("clients.rs");
+        for key in AwsClients::SERVICES {
+            assert!(
+                source.contains(&format!("\"{key}\"\n            ),"))
+                    || source.contains(&format!("\"{key}\"),")),
+                "no client! call uses {key}"
+            );
+        }
     }
 }

@@ -8,6 +8,7 @@
 mod registry;
 
 pub mod common;
+pub mod endpoints;
 pub mod error;
 pub mod kind;
 

@@ -190,6 +190,22 @@ pub fn validate_block(block: &Block, config: &Value, path: &AttrPath) -> Diagnos
     diags
 }
 
+/// The schema's validators and the resource's own checks of one configuration, one diagnostic
+/// per bad value: where both judge the same attribute, the resource's own message (which knows
+/// the context) is kept and the schema validator's generic one dropped.
+pub fn validate_config(block: &Block, config: &Value, own: Diagnostics) -> Diagnostics {
+    let judged: Vec<AttrPath> = own.0.iter().filter_map(|d| d.path.clone()).collect();
+    let mut diags = Diagnostics(
+        validate_block(block, config, &AttrPath::root())
+            .0
+            .into_iter()
+            .filter(|d| d.path.as_ref().is_none_or(|p| !judged.contains(p)))
+            .collect(),
+    );
+    diags.extend(own);
+    diags
+}
+
 /// The top-level `RequiresReplace` attributes whose value changes from `prior` to `proposed`.
 pub fn replaced_attributes(schema: &Schema, prior: &Value, proposed: &Value) -> Vec<AttrPath> {
     if prior.is_null() || proposed.is_null() {
@@ -230,4 +246,34 @@ pub fn apply_plan_modifiers(schema: &Schema, prior: &Value, planned: &mut Value)
         }
     }
     replace
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::schema::Attribute;
+    use crate::framework::validator::Validator;
+
+    #[test]
+    fn a_value_both_judge_gets_one_diagnostic() {
+        let block = Block::new("test")
+            .attribute(
+                Attribute::number("port")
+                    .optional()
+                    .validate(Validator::IntBetween(1, 65535)),
+            )
+            .attribute(
+                Attribute::number("cpu")
+                    .optional()
+                    .validate(Validator::IntBetween(256, 4096)),
+            );
+        let mut config = Value::Object(Default::default());
+        config.set("port", Value::int(70000));
+        config.set("cpu", Value::int(1));
+        let mut own = Diagnostics::new();
+        own.error_at(AttrPath::attrs(&["port"]), "Invalid port", "port = 70000 …");
+        let diags = validate_config(&block, &config, own);
+        let summaries: Vec<&str> = diags.0.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(summaries, ["Invalid value for cpu", "Invalid port"]);
+    }
 }

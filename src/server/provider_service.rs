@@ -7,10 +7,9 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::framework::diag::{Diagnostic, Diagnostics};
-use crate::framework::path::AttrPath;
 use crate::framework::provider::Provider;
 use crate::framework::resource::{
-    apply_plan_modifiers, validate_block, ApplyRequest, Ctx, DataSource, PlanRequest, ReadRequest,
+    apply_plan_modifiers, validate_config, ApplyRequest, Ctx, DataSource, PlanRequest, ReadRequest,
     Resource,
 };
 use crate::framework::value::Value;
@@ -172,9 +171,8 @@ impl ProviderRpc for ProviderService {
         let diagnostics =
             match from_proto::dynamic_value(request.config.as_ref(), &schema.value_type()) {
                 Ok(config) => {
-                    let mut d = validate_block(&schema.block, &config, &AttrPath::root());
-                    d.extend(self.provider.validate(&config));
-                    diags(&d)
+                    let own = self.provider.validate(&config);
+                    diags(&validate_config(&schema.block, &config, own))
                 }
                 Err(d) => one(d),
             };
@@ -193,9 +191,8 @@ impl ProviderRpc for ProviderService {
                 let schema = resource.schema();
                 match from_proto::dynamic_value(request.config.as_ref(), &schema.value_type()) {
                     Ok(config) => {
-                        let mut d = validate_block(&schema.block, &config, &AttrPath::root());
-                        d.extend(resource.validate(&config));
-                        diags(&d)
+                        let own = resource.validate(&config);
+                        diags(&validate_config(&schema.block, &config, own))
                     }
                     Err(d) => one(d),
                 }
@@ -217,9 +214,8 @@ impl ProviderRpc for ProviderService {
                 let schema = source.schema();
                 match from_proto::dynamic_value(request.config.as_ref(), &schema.value_type()) {
                     Ok(config) => {
-                        let mut d = validate_block(&schema.block, &config, &AttrPath::root());
-                        d.extend(source.validate(&config));
-                        diags(&d)
+                        let own = source.validate(&config);
+                        diags(&validate_config(&schema.block, &config, own))
                     }
                     Err(d) => one(d),
                 }
