@@ -58,7 +58,7 @@ const CASES: &[Case] = &[
         body: r#"name = "env1"
   tier = "dev"
   network { az_count = 7 }"#,
-        summary: "Invalid value for network.az_count",
+        summary: "Invalid number of availability zones",
         line: "network { az_count = 7 }",
     },
     Case {

@@ -392,21 +392,36 @@ pub fn validate_network(network: &NetworkSpec) -> Diagnostics {
         );
         return diags;
     }
-    for (name, bits) in [
+    // One diagnostic however many tiers overflow: with newbits unset, every tier's path points
+    // at the same line, and the value to change is then the CIDR.
+    let overflowing: Vec<(&str, u8, u32)> = [
         ("public", network.newbits.public),
         ("private", network.newbits.private),
         ("data", network.newbits.data),
-    ] {
-        let prefix = u32::from(cidr.prefix) + u32::from(bits);
-        if bits == 0 || prefix > u32::from(MAX_PREFIX) {
-            diags.error_at(
-                AttrPath::attrs(&["network", "subnet_newbits", name]),
-                "VPC prefix too small for the subnets",
-                format!(
-                    "{cidr} plus {bits} bits gives /{prefix} {name} subnets; AWS subnets must be /{MAX_PREFIX} or larger. Use a larger VPC CIDR or fewer newbits."
-                ),
-            );
-        }
+    ]
+    .into_iter()
+    .map(|(name, bits)| (name, bits, u32::from(cidr.prefix) + u32::from(bits)))
+    .filter(|(_, bits, prefix)| *bits == 0 || *prefix > u32::from(MAX_PREFIX))
+    .collect();
+    if !overflowing.is_empty() {
+        let path = match overflowing.as_slice() {
+            [(name, _, _)] => AttrPath::attrs(&["network", "subnet_newbits", name]),
+            _ => AttrPath::attrs(&["network", "cidr"]),
+        };
+        let problems: Vec<String> = overflowing
+            .iter()
+            .map(|(name, bits, prefix)| {
+                format!("{cidr} plus {bits} bits gives /{prefix} {name} subnets")
+            })
+            .collect();
+        diags.error_at(
+            path,
+            "VPC prefix too small for the subnets",
+            format!(
+                "{}; AWS subnets must be /{MAX_PREFIX} or larger. Use a larger VPC CIDR or fewer newbits.",
+                problems.join("; ")
+            ),
+        );
     }
     match &network.azs {
         AzChoice::Count(n) if !(2..=6).contains(n) => diags.error_at(
@@ -934,11 +949,16 @@ mod tests {
                 want: Some(("Invalid VPC CIDR", "network.cidr")),
             },
             Case {
-                reason: "subnets beyond /28",
+                reason: "subnets beyond /28 in two tiers: one diagnostic, on the CIDR",
                 input: network("10.0.0.0/24", AzChoice::Count(2), (8, 4, 8)),
+                want: Some(("VPC prefix too small for the subnets", "network.cidr")),
+            },
+            Case {
+                reason: "subnets beyond /28 in one tier: on its newbits",
+                input: network("10.0.0.0/24", AzChoice::Count(2), (4, 4, 8)),
                 want: Some((
                     "VPC prefix too small for the subnets",
-                    "network.subnet_newbits.public",
+                    "network.subnet_newbits.data",
                 )),
             },
             Case {
