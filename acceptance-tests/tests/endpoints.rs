@@ -97,6 +97,9 @@ fn run(tf: Tf) {
             "endpoints.{key} ({service}) received other services' calls: {strangers:?}"
         );
     }
+    // moto's CreateService drops the deployment settings (docs/design/emulator.md): the next
+    // apply sets them with UpdateService, then nothing is left to change.
+    ws.apply();
     ws.assert_no_changes();
     ws.destroy();
     for owner in [
