@@ -71,6 +71,7 @@ fn clients(m: &Mocks) -> AwsClients {
         acm: acm_client(m),
         secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
         autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
+        servicediscovery: mock_client!(aws_sdk_servicediscovery, RuleMode::MatchAny, none),
     }
 }
 

@@ -81,6 +81,7 @@ fn with_ec2(ec2: Client) -> AwsClients {
         acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
         secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
         autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
+        servicediscovery: mock_client!(aws_sdk_servicediscovery, RuleMode::MatchAny, none),
     }
 }
 

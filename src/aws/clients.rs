@@ -19,6 +19,7 @@ pub struct AwsClients {
     pub acm: aws_sdk_acm::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub servicediscovery: aws_sdk_servicediscovery::Client,
 }
 
 /// A client of one service with the `endpoints { … }` override applied. `$service` is the
@@ -47,6 +48,7 @@ impl AwsClients {
         "logs",
         "rds",
         "secretsmanager",
+        "servicediscovery",
         "sts",
     ];
 
@@ -70,6 +72,7 @@ impl AwsClients {
                 aws_sdk_applicationautoscaling,
                 "appautoscaling"
             ),
+            servicediscovery: client!(sdk, endpoints, aws_sdk_servicediscovery, "servicediscovery"),
         }
     }
 

@@ -61,6 +61,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         aliases: &[],
     },
     Endpoint {
+        key: "servicediscovery",
+        aliases: &[],
+    },
+    Endpoint {
         key: "sts",
         aliases: &[],
     },

@@ -21,6 +21,7 @@ pub struct Mocks<'a> {
     pub acm: Vec<&'a Rule>,
     pub secretsmanager: Vec<&'a Rule>,
     pub autoscaling: Vec<&'a Rule>,
+    pub servicediscovery: Vec<&'a Rule>,
 }
 
 macro_rules! client {
@@ -43,6 +44,7 @@ pub fn clients(m: &Mocks) -> AwsClients {
         acm: client!(aws_sdk_acm, &m.acm),
         secretsmanager: client!(aws_sdk_secretsmanager, &m.secretsmanager),
         autoscaling: client!(aws_sdk_applicationautoscaling, &m.autoscaling),
+        servicediscovery: client!(aws_sdk_servicediscovery, &m.servicediscovery),
     }
 }
 
