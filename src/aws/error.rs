@@ -40,6 +40,8 @@ const NOT_FOUND_CODES: &[&str] = &[
     "CacheClusterNotFound",
     "CacheClusterNotFoundFault",
     "ObjectNotFoundException",
+    "NamespaceNotFound",
+    "OperationNotFound",
 ];
 
 /// Codes meaning "something still uses this object": retried during deletes.

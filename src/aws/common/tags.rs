@@ -52,6 +52,20 @@ impl SdkTag for aws_sdk_iam::types::Tag {
     }
 }
 
+impl SdkTag for aws_sdk_servicediscovery::types::Tag {
+    fn pair(&self) -> Option<(String, String)> {
+        Some((self.key().to_string(), self.value().to_string()))
+    }
+
+    fn make(key: &str, value: &str) -> Result<Self, AwsError> {
+        aws_sdk_servicediscovery::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build()
+            .map_err(|e| AwsError::unexpected(e.to_string()))
+    }
+}
+
 impl SdkTag for aws_sdk_acm::types::Tag {
     fn pair(&self) -> Option<(String, String)> {
         Some((
