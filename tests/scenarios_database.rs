@@ -15,6 +15,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 
 use terraform_provider_platform::apply::IdMap;
+use terraform_provider_platform::aws::common::reads::Reads;
 use terraform_provider_platform::aws::error::AwsError;
 use terraform_provider_platform::aws::rds::{db_instance, db_parameter_group};
 use terraform_provider_platform::aws::secretsmanager::secret;
@@ -929,10 +930,11 @@ mod sm {
         describe_secret::DescribeSecretOutput,
         get_random_password::GetRandomPasswordOutput,
         get_secret_value::GetSecretValueOutput,
+        list_secrets::ListSecretsOutput,
         put_secret_value::{PutSecretValueInput, PutSecretValueOutput},
         restore_secret::RestoreSecretOutput,
     };
-    pub use aws_sdk_secretsmanager::types::Tag;
+    pub use aws_sdk_secretsmanager::types::{FilterNameStringType, SecretListEntry, Tag};
     pub use aws_sdk_secretsmanager::Client;
 
     pub fn key() -> NodeKey {
@@ -971,6 +973,33 @@ mod sm {
                     .collect(),
             ))
             .build()
+    }
+
+    /// ListSecrets of the environment's prefix, finding `spec`'s secret.
+    pub fn listed(spec: &SecretSpec) -> Rule {
+        let entry = SecretListEntry::builder()
+            .arn(SECRET_ARN)
+            .name(&spec.name)
+            .description(&spec.description)
+            .secret_versions_to_stages("v1", vec!["AWSCURRENT".to_string()])
+            .set_tags(Some(
+                spec.tags
+                    .iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .build();
+        mock!(Client::list_secrets)
+            .match_requests(|r| {
+                r.filters().len() == 1
+                    && r.filters()[0].key() == Some(&FilterNameStringType::Name)
+                    && r.filters()[0].values() == ["platform/test/"]
+            })
+            .then_output(move || {
+                ListSecretsOutput::builder()
+                    .secret_list(entry.clone())
+                    .build()
+            })
     }
 
     pub fn value_of(secret_id: &'static str, value: String) -> Rule {
@@ -1052,10 +1081,7 @@ async fn connection_secret_is_out_of_sync_after_the_master_password_changed() {
     use sm::*;
     let _ = Scenario::ConnectionSecretOutOfSync;
     let spec = spec(database());
-    let described_now = described(&spec);
-    let describe = mock!(Client::describe_secret)
-        .match_requests(|r| r.secret_id() == Some(SECRET_ARN))
-        .then_output(move || described_now.clone());
+    let list = listed(&spec);
     // Ours still holds the old password; RDS rotated the master secret since.
     let ours = value_of(SECRET_ARN, expected_json(PASSWORD).to_string());
     let rotated = master_secret("rotated-Secret!1");
@@ -1068,10 +1094,10 @@ async fn connection_secret_is_out_of_sync_after_the_master_password_changed() {
     let instance = rds_instance();
     let clients = clients(&Mocks {
         rds: vec![&instance],
-        secretsmanager: vec![&describe, &ours, &rotated, &put],
+        secretsmanager: vec![&list, &ours, &rotated, &put],
         ..Mocks::default()
     });
-    let observed = secret::observe_secret(&clients, SECRET_ARN, &spec, &db::ids())
+    let observed = secret::observe_secret(&clients, &Reads::new(), SECRET_ARN, &spec, &db::ids())
         .await
         .unwrap()
         .expect("exists");
@@ -1098,8 +1124,7 @@ async fn connection_secret_is_in_sync_when_values_match_and_out_when_the_source_
     use sm::*;
     let _ = Scenario::ConnectionSecretOutOfSync;
     let spec = spec(database());
-    let described_now = described(&spec);
-    let describe = mock!(Client::describe_secret).then_output(move || described_now.clone());
+    let list = listed(&spec);
     // Stored with other key order and spacing: still the same JSON.
     let stored = serde_json::to_string_pretty(&expected_json(PASSWORD)).unwrap();
     let ours = value_of(SECRET_ARN, stored);
@@ -1107,10 +1132,10 @@ async fn connection_secret_is_in_sync_when_values_match_and_out_when_the_source_
     let instance = rds_instance();
     let clients = clients(&Mocks {
         rds: vec![&instance],
-        secretsmanager: vec![&describe, &ours, &master],
+        secretsmanager: vec![&list, &ours, &master],
         ..Mocks::default()
     });
-    let observed = secret::observe_secret(&clients, SECRET_ARN, &spec, &db::ids())
+    let observed = secret::observe_secret(&clients, &Reads::new(), SECRET_ARN, &spec, &db::ids())
         .await
         .unwrap()
         .expect("exists");
@@ -1119,13 +1144,19 @@ async fn connection_secret_is_in_sync_when_values_match_and_out_when_the_source_
     let gone = mock!(aws_sdk_rds::Client::describe_db_instances).then_http_response(db::not_found);
     let clients_without_db = self::clients(&Mocks {
         rds: vec![&gone],
-        secretsmanager: vec![&describe, &ours, &master],
+        secretsmanager: vec![&list, &ours, &master],
         ..Mocks::default()
     });
-    let observed = secret::observe_secret(&clients_without_db, SECRET_ARN, &spec, &db::ids())
-        .await
-        .unwrap()
-        .expect("exists");
+    let observed = secret::observe_secret(
+        &clients_without_db,
+        &Reads::new(),
+        SECRET_ARN,
+        &spec,
+        &db::ids(),
+    )
+    .await
+    .unwrap()
+    .expect("exists");
     assert!(!observed.in_sync, "the instance is gone");
 }
 

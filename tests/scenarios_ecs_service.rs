@@ -16,9 +16,10 @@ use aws_sdk_ecs::operation::{
     deregister_task_definition::DeregisterTaskDefinitionOutput,
     describe_services::DescribeServicesOutput,
     describe_task_definition::DescribeTaskDefinitionOutput, describe_tasks::DescribeTasksOutput,
-    list_task_definitions::ListTaskDefinitionsOutput, list_tasks::ListTasksOutput,
-    register_task_definition::RegisterTaskDefinitionOutput, tag_resource::TagResourceOutput,
-    untag_resource::UntagResourceOutput, update_service::UpdateServiceOutput,
+    list_services::ListServicesOutput, list_task_definitions::ListTaskDefinitionsOutput,
+    list_tasks::ListTasksOutput, register_task_definition::RegisterTaskDefinitionOutput,
+    tag_resource::TagResourceOutput, untag_resource::UntagResourceOutput,
+    update_service::UpdateServiceOutput,
 };
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem as SdkItem, Compatibility,
@@ -37,6 +38,7 @@ use aws_smithy_types::DateTime;
 use tokio_util::sync::CancellationToken;
 
 use terraform_provider_platform::apply::{self, IdMap, RunOptions};
+use terraform_provider_platform::aws::common::reads::Reads;
 use terraform_provider_platform::aws::ecs::cluster::CapacityProviderStrategyItem;
 use terraform_provider_platform::aws::ecs::service::{self, ServiceFacts};
 use terraform_provider_platform::aws::ecs::service::{EcsServiceSpec, ServiceLoadBalancer};
@@ -415,7 +417,7 @@ async fn task_definition_create_adopts_an_equal_owned_revision() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn task_definition_create_registers_when_the_owned_revision_differs() {
+async fn task_definition_create_replaces_an_owned_revision_that_differs() {
     let _ = Scenario::TaskDefinitionAdopt;
     let describe = describe_td(
         "test-api",
@@ -424,11 +426,16 @@ async fn task_definition_create_registers_when_the_owned_revision_differs() {
     let register = mock!(Client::register_task_definition)
         .match_requests(|r| r.container_definitions()[0].image() == Some(IMAGE))
         .then_output(registered(TD_NEW));
-    let clients = clients(&[&describe, &register]);
+    // Adopted and reconciled through an update: the stale revision does not stay active.
+    let deregister = mock!(Client::deregister_task_definition)
+        .match_requests(|r| r.task_definition() == Some(TD_OLD))
+        .then_output(|| DeregisterTaskDefinitionOutput::builder().build());
+    let clients = clients(&[&describe, &register, &deregister]);
     let arn = td::create_task_definition(&clients.ecs, &td_spec(), &ids(TD_OLD))
         .await
         .unwrap();
     assert_eq!(arn, TD_NEW);
+    assert_eq!((register.num_calls(), deregister.num_calls()), (1, 1));
 }
 
 #[tokio::test(start_paused = true)]
@@ -544,7 +551,8 @@ async fn task_definition_observe_round_trips_the_spec() {
     );
     let clients = clients(&[&describe]);
     let spec = td_spec();
-    let observed = td::observe_task_definition(&clients.ecs, TD_NEW, &spec, &ids(TD_NEW))
+    let reads = Reads::new();
+    let observed = td::observe_task_definition(&clients.ecs, &reads, TD_NEW, &spec, &ids(TD_NEW))
         .await
         .unwrap();
     assert_eq!(
@@ -553,17 +561,24 @@ async fn task_definition_observe_round_trips_the_spec() {
         "no churn from AWS's defaults"
     );
     assert_eq!(
-        td::container_image(&clients.ecs, TD_NEW)
+        td::container_image(&clients.ecs, &reads, TD_NEW)
             .await
             .unwrap()
             .as_deref(),
         Some(IMAGE)
     );
+    assert_eq!(describe.num_calls(), 1, "the image reader shares the read");
 
     // References ECS reports that the ledger does not know fall back to current's keys.
-    let observed = td::observe_task_definition(&clients.ecs, TD_NEW, &spec, &IdMap::default())
-        .await
-        .unwrap();
+    let observed = td::observe_task_definition(
+        &clients.ecs,
+        &Reads::new(),
+        TD_NEW,
+        &spec,
+        &IdMap::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(observed.as_ref(), Some(&spec));
 }
 
@@ -577,11 +592,18 @@ async fn task_definition_observe_reads_inactive_or_missing_as_gone() {
     let missing = describe_td_gone(TD_NEW);
     let clients = clients(&[&inactive, &missing]);
     for arn in [TD_OLD, TD_NEW] {
-        let observed = td::observe_task_definition(&clients.ecs, arn, &td_spec(), &ids(arn))
-            .await
-            .unwrap();
+        let reads = Reads::new();
+        let observed =
+            td::observe_task_definition(&clients.ecs, &reads, arn, &td_spec(), &ids(arn))
+                .await
+                .unwrap();
         assert_eq!(observed, None, "{arn}");
-        assert_eq!(td::container_image(&clients.ecs, arn).await.unwrap(), None);
+        assert_eq!(
+            td::container_image(&clients.ecs, &reads, arn)
+                .await
+                .unwrap(),
+            None
+        );
     }
 }
 
@@ -903,8 +925,8 @@ async fn service_create_sends_every_setting_and_waits_for_the_rollout() {
         "adoption check, two polls in progress, one completed"
     );
     assert!(
-        started.elapsed() >= Duration::from_secs(10),
-        "it polled with backoff"
+        started.elapsed() >= Duration::from_secs(3),
+        "it polled with backoff (1 s, then 2 s)"
     );
 }
 
@@ -1366,22 +1388,41 @@ async fn service_delete_of_a_gone_service_succeeds() {
     assert_eq!(describe.num_calls(), 1);
 }
 
+/// ListServices of the test cluster: our service only.
+fn listed() -> Rule {
+    mock!(Client::list_services)
+        .match_requests(|r| r.cluster() == Some(CLUSTER_ARN))
+        .then_output(|| {
+            ListServicesOutput::builder()
+                .service_arns(SERVICE_ARN)
+                .build()
+        })
+}
+
 #[tokio::test(start_paused = true)]
 async fn service_observe_maps_ids_back_to_keys() {
     let _ = Scenario::ServiceObserve;
-    let describe = mock!(Client::describe_services).then_output(|| {
-        let mut live = aws_service("ACTIVE", TD_NEW, vec![completed("d-1", TD_NEW)]);
-        // Zero items are left out of the spec.
-        live.capacity_provider_strategy = Some(vec![
-            item("FARGATE", 1, 1),
-            item("FARGATE_SPOT", 3, 0),
-            item("SPARE", 0, 0),
-        ]);
-        described(live)
-    });
-    let clients = clients(&[&describe]);
+    let list = listed();
+    let describe = mock!(Client::describe_services)
+        .match_requests(|r| {
+            r.cluster() == Some(CLUSTER_ARN)
+                && r.services() == [SERVICE_ARN]
+                && r.include() == [aws_sdk_ecs::types::ServiceField::Tags]
+        })
+        .then_output(|| {
+            let mut live = aws_service("ACTIVE", TD_NEW, vec![completed("d-1", TD_NEW)]);
+            // Zero items are left out of the spec.
+            live.capacity_provider_strategy = Some(vec![
+                item("FARGATE", 1, 1),
+                item("FARGATE_SPOT", 3, 0),
+                item("SPARE", 0, 0),
+            ]);
+            described(live)
+        });
+    let clients = clients(&[&list, &describe]);
     let spec = service_spec();
-    let observed = service::observe_service(&clients.ecs, SERVICE_ARN, &spec, &ids(TD_NEW))
+    let reads = Reads::new();
+    let observed = service::observe_service(&clients.ecs, &reads, SERVICE_ARN, &spec, &ids(TD_NEW))
         .await
         .unwrap();
     assert_eq!(observed.as_ref(), Some(&spec));
@@ -1390,19 +1431,20 @@ async fn service_observe_maps_ids_back_to_keys() {
     let mut scaled = service_spec();
     scaled.autoscaling_owns_count = true;
     scaled.desired_count = 7;
-    let observed = service::observe_service(&clients.ecs, SERVICE_ARN, &scaled, &ids(TD_NEW))
-        .await
-        .unwrap();
+    let observed =
+        service::observe_service(&clients.ecs, &reads, SERVICE_ARN, &scaled, &ids(TD_NEW))
+            .await
+            .unwrap();
     assert_eq!(observed.as_ref(), Some(&scaled));
 
     // Left on a revision the ledger does not know (a rollback): drift, never hidden.
-    let observed = service::observe_service(&clients.ecs, SERVICE_ARN, &spec, &ids(TD_OLD))
+    let observed = service::observe_service(&clients.ecs, &reads, SERVICE_ARN, &spec, &ids(TD_OLD))
         .await
         .unwrap()
         .unwrap();
     assert_ne!(observed.task_definition, spec.task_definition);
     assert_eq!(
-        service::service_facts(&clients.ecs, SERVICE_ARN)
+        service::service_facts(&clients.ecs, &reads, SERVICE_ARN)
             .await
             .unwrap(),
         Some(ServiceFacts {
@@ -1412,6 +1454,11 @@ async fn service_observe_maps_ids_back_to_keys() {
             running_count: 2,
             desired_count: 2,
         })
+    );
+    assert_eq!(
+        (list.num_calls(), describe.num_calls()),
+        (1, 1),
+        "every read above shares one listing"
     );
 }
 
@@ -1426,18 +1473,38 @@ async fn service_observe_reads_draining_inactive_or_missing_as_gone() {
         .build();
     let cluster_gone = mock!(Client::describe_services)
         .then_http_response(|| json_error("ClusterNotFoundException", "Cluster not found."));
-    let clients = clients(&[&describe, &cluster_gone]);
+    let list = listed();
+    let clients = clients(&[&list, &describe, &cluster_gone]);
     for _ in 0..4 {
-        let observed =
-            service::observe_service(&clients.ecs, SERVICE_ARN, &service_spec(), &ids(TD_NEW))
-                .await
-                .unwrap();
+        let observed = service::observe_service(
+            &clients.ecs,
+            &Reads::new(),
+            SERVICE_ARN,
+            &service_spec(),
+            &ids(TD_NEW),
+        )
+        .await
+        .unwrap();
         assert_eq!(observed, None);
     }
     assert_eq!(
-        service::service_facts(&clients.ecs, SERVICE_ARN)
+        service::service_facts(&clients.ecs, &Reads::new(), SERVICE_ARN)
             .await
             .unwrap(),
         None
     );
+    // The listing itself finds the cluster gone.
+    let list_gone = mock!(Client::list_services)
+        .then_http_response(|| json_error("ClusterNotFoundException", "Cluster not found."));
+    let clients = self::clients(&[&list_gone]);
+    let observed = service::observe_service(
+        &clients.ecs,
+        &Reads::new(),
+        SERVICE_ARN,
+        &service_spec(),
+        &ids(TD_NEW),
+    )
+    .await
+    .unwrap();
+    assert_eq!(observed, None);
 }

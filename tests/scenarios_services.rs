@@ -127,12 +127,15 @@ mod iam_fixtures {
     pub use aws_sdk_iam::operation::{
         attach_role_policy::AttachRolePolicyOutput, create_role::CreateRoleOutput,
         delete_role::DeleteRoleOutput, delete_role_policy::DeleteRolePolicyOutput,
-        detach_role_policy::DetachRolePolicyOutput, get_role::GetRoleOutput,
-        get_role_policy::GetRolePolicyOutput,
-        list_attached_role_policies::ListAttachedRolePoliciesOutput,
+        detach_role_policy::DetachRolePolicyOutput,
+        get_account_authorization_details::GetAccountAuthorizationDetailsOutput,
+        get_role::GetRoleOutput, list_attached_role_policies::ListAttachedRolePoliciesOutput,
         list_role_policies::ListRolePoliciesOutput, put_role_policy::PutRolePolicyOutput,
     };
-    pub use aws_sdk_iam::types::{AttachedPolicy, Role, Tag};
+    pub use aws_sdk_iam::types::{
+        AttachedPermissionsBoundary, AttachedPolicy, EntityType, PolicyDetail, Role, RoleDetail,
+        Tag,
+    };
     pub use aws_sdk_iam::Client;
 
     pub const ASSUME: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"vpc-flow-logs.amazonaws.com"}}],"Version":"2012-10-17"}"#;
@@ -371,50 +374,58 @@ async fn iam_documents_come_back_url_encoded_and_show_no_drift() {
     spec.permissions_boundary_arn = Some(BOUNDARY.into());
     // As a user would have typed them: indented, keys in another order.
     let assume_as_sent = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\n    \"Principal\": {\"Service\": \"vpc-flow-logs.amazonaws.com\"},\n    \"Effect\": \"Allow\",\n    \"Action\": \"sts:AssumeRole\"\n  }]\n}";
-    let tags = spec.tags.clone();
-    let get_role = mock!(Client::get_role).then_output(move || {
-        let mut role = role(&url_encode(assume_as_sent), &tags);
-        role.permissions_boundary = Some(
-            aws_sdk_iam::types::AttachedPermissionsBoundary::builder()
+    let pretty = |document: &str| {
+        url_encode(
+            &serde_json::to_string_pretty(
+                &serde_json::from_str::<serde_json::Value>(document).unwrap(),
+            )
+            .unwrap(),
+        )
+    };
+    let detail = RoleDetail::builder()
+        .path("/")
+        .role_name("test-flow-logs")
+        .arn(ROLE_ARN)
+        .assume_role_policy_document(url_encode(assume_as_sent))
+        .set_role_policy_list(Some(
+            spec.inline_policies
+                .iter()
+                .map(|(name, document)| {
+                    PolicyDetail::builder()
+                        .policy_name(name)
+                        .policy_document(pretty(document))
+                        .build()
+                })
+                .collect(),
+        ))
+        // Unsorted, as IAM may list them.
+        .attached_managed_policies(AttachedPolicy::builder().policy_arn(READ_ONLY).build())
+        .attached_managed_policies(
+            AttachedPolicy::builder()
+                .policy_arn("arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess")
+                .build(),
+        )
+        .permissions_boundary(
+            AttachedPermissionsBoundary::builder()
                 .permissions_boundary_arn(BOUNDARY)
                 .build(),
-        );
-        GetRoleOutput::builder().role(role).build()
-    });
-    let list_inline = mock!(Client::list_role_policies).then_output(|| {
-        ListRolePoliciesOutput::builder()
-            .policy_names("write-logs")
-            .policy_names("describe")
-            .build()
-            .unwrap()
-    });
-    let documents = spec.inline_policies.clone();
-    let get_policy = mock!(Client::get_role_policy).then_compute_output(move |r| {
-        let name = r.policy_name().unwrap().to_string();
-        let pretty = serde_json::to_string_pretty(
-            &serde_json::from_str::<serde_json::Value>(&documents[&name]).unwrap(),
         )
-        .unwrap();
-        GetRolePolicyOutput::builder()
-            .role_name("test-flow-logs")
-            .policy_name(name)
-            .policy_document(url_encode(&pretty))
-            .build()
-            .unwrap()
-    });
-    // Unsorted, as IAM may list them.
-    let list_attached = mock!(Client::list_attached_role_policies).then_output(|| {
-        ListAttachedRolePoliciesOutput::builder()
-            .attached_policies(AttachedPolicy::builder().policy_arn(READ_ONLY).build())
-            .attached_policies(
-                AttachedPolicy::builder()
-                    .policy_arn("arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess")
-                    .build(),
-            )
-            .build()
-    });
+        .set_tags(Some(
+            spec.tags
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build().unwrap())
+                .collect(),
+        ))
+        .build();
+    let details = mock!(Client::get_account_authorization_details)
+        .match_requests(|r| r.filter() == [EntityType::Role])
+        .then_output(move || {
+            GetAccountAuthorizationDetailsOutput::builder()
+                .role_detail_list(detail.clone())
+                .build()
+        });
     let executor = Executor::new(clients(&Mocks {
-        iam: vec![&get_role, &list_inline, &get_policy, &list_attached],
+        iam: vec![&details],
         ..Mocks::default()
     }));
     let recorded = ledger(vec![(key(), ROLE_ARN, ChildSpec::IamRole(spec.clone()))]);
@@ -425,7 +436,7 @@ async fn iam_documents_come_back_url_encoded_and_show_no_drift() {
         ChildSpec::IamRole(spec)
     );
     assert!(drift.is_empty(), "{drift:?}");
-    assert_eq!(get_policy.num_calls(), 2);
+    assert_eq!(details.num_calls(), 1, "one listing carries every document");
 }
 
 // CloudWatch Logs
@@ -935,9 +946,10 @@ async fn observe_returns_none_for_each_vanished_kind() {
         aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput::builder()
             .build()
     });
-    let iam = mock!(aws_sdk_iam::Client::get_role)
-        .match_requests(|r| r.role_name() == Some("test-flow-logs"))
-        .then_http_response(|| query_error("NoSuchEntity", 404));
+    let iam = mock!(aws_sdk_iam::Client::get_account_authorization_details).then_output(|| {
+        aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::builder()
+            .build()
+    });
     let ecs = mock!(aws_sdk_ecs::Client::describe_clusters)
         .match_requests(|r| r.clusters() == [CLUSTER_ARN])
         .then_output(|| {

@@ -16,7 +16,7 @@ use crate::framework::provider::Provider;
 use crate::framework::schema::Block;
 use crate::plan::policy::{
     deployer_policy_json, environment_read_actions, ResourceType, PROVIDER_ROLE_ARN, SECRET_ARNS,
-    SERVICE_LINKED_ROLE_ARN,
+    SERVICE_LINKED_ROLE_ARN, UNSCOPED_ACTIONS,
 };
 use crate::provider::PlatformProvider;
 
@@ -146,9 +146,24 @@ fn action_bullets(actions: &[&str]) -> String {
 /// The scoping notes that apply to a set of resource types.
 fn scope_notes(types: &[ResourceType]) -> String {
     let mut out = String::new();
+    let actions: Vec<&str> = sorted(types.iter().flat_map(|t| t.actions()));
+    // The actions of a service that cannot be scoped, said after its limit.
+    let unscoped = |service: &str| {
+        let names: Vec<&str> = UNSCOPED_ACTIONS
+            .iter()
+            .copied()
+            .filter(|a| a.starts_with(service) && actions.contains(a))
+            .collect();
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (`{one}` takes no resource)"),
+            many => format!(" ({} take no resource)", code_list(many)),
+        }
+    };
     let _ = writeln!(
         out,
-        "- IAM role actions are limited to the roles the provider creates, `{PROVIDER_ROLE_ARN}`."
+        "- IAM role actions are limited to the roles the provider creates, `{PROVIDER_ROLE_ARN}`{}.",
+        unscoped("iam:")
     );
     let passed: Vec<&str> = sorted(
         types
@@ -186,17 +201,12 @@ fn scope_notes(types: &[ResourceType]) -> String {
             code_list(&via)
         );
     }
-    let actions: Vec<&str> = sorted(types.iter().flat_map(|t| t.actions()));
     if actions.iter().any(|a| a.starts_with("secretsmanager:")) {
-        let unscoped = if actions.contains(&"secretsmanager:GetRandomPassword") {
-            " (`secretsmanager:GetRandomPassword` takes no resource)"
-        } else {
-            ""
-        };
         let _ = writeln!(
             out,
-            "- Secrets Manager actions are limited to {}{unscoped}.",
-            code_list(SECRET_ARNS)
+            "- Secrets Manager actions are limited to {}{}.",
+            code_list(SECRET_ARNS),
+            unscoped("secretsmanager:")
         );
     }
     out.push_str("- Everything else takes `*`: AWS mints the objects' IDs, so they cannot be named in advance.\n");

@@ -32,8 +32,13 @@ pub const SECRET_ARNS: &[&str] = &[
 /// explicit deny would break it).
 pub const PROVIDER_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
 
-/// Actions with no resource-level permissions: they are granted on `*`.
-const UNSCOPED_SECRET_ACTIONS: &[&str] = &["secretsmanager:GetRandomPassword"];
+/// IAM and Secrets Manager actions with no resource-level permissions (one password, or a
+/// listing of every role or secret): they are granted on `*`.
+pub const UNSCOPED_ACTIONS: &[&str] = &[
+    "iam:GetAccountAuthorizationDetails",
+    "secretsmanager:GetRandomPassword",
+    "secretsmanager:ListSecrets",
+];
 
 /// True for actions that only read (Describe, List, Get).
 pub fn is_read_only(action: &str) -> bool {
@@ -242,9 +247,10 @@ fn statements(resource_types: &[ResourceType]) -> Vec<Statement> {
             .chain(resource_types.iter().flat_map(|t| t.actions())),
     );
     let special = ["iam:PassRole", "iam:CreateServiceLinkedRole"];
-    let is_role_action = |a: &str| a.starts_with("iam:") && !special.contains(&a);
+    let is_role_action =
+        |a: &str| a.starts_with("iam:") && !special.contains(&a) && !UNSCOPED_ACTIONS.contains(&a);
     let is_scoped_secret_action =
-        |a: &str| a.starts_with("secretsmanager:") && !UNSCOPED_SECRET_ACTIONS.contains(&a);
+        |a: &str| a.starts_with("secretsmanager:") && !UNSCOPED_ACTIONS.contains(&a);
     let mut out = Vec::new();
     let mut push = |sid, actions: Vec<&'static str>, resources, condition| {
         if !actions.is_empty() {
@@ -472,7 +478,11 @@ mod tests {
                     .filter_map(|a| a.as_str())
                     .collect(),
             };
-            if actions.iter().any(|a| a.starts_with("iam:")) {
+            // Listing every role cannot be scoped to some; nothing else of IAM is on `*`.
+            if actions
+                .iter()
+                .any(|a| a.starts_with("iam:") && !UNSCOPED_ACTIONS.contains(a))
+            {
                 assert_ne!(s["Resource"], "*", "{}", s["Sid"]);
             }
         }
@@ -531,12 +541,14 @@ mod tests {
         "elasticloadbalancing:DescribeLoadBalancerAttributes",
         "elasticloadbalancing:DescribeLoadBalancers",
         "elasticloadbalancing:DescribeTags",
+        "iam:GetAccountAuthorizationDetails",
         "logs:DescribeLogGroups",
         "logs:ListTagsForResource",
         "rds:DescribeDBInstances",
         "rds:DescribeDBSubnetGroups",
         "rds:ListTagsForResource",
         "secretsmanager:GetRandomPassword",
+        "secretsmanager:ListSecrets",
         "sts:GetCallerIdentity"
       ],
       "Resource": "*"

@@ -4,6 +4,8 @@
 pub mod reads;
 
 #[cfg(feature = "sdk")]
+pub mod ecs;
+#[cfg(feature = "sdk")]
 pub mod elbv2;
 #[cfg(feature = "sdk")]
 pub mod eni;

@@ -57,17 +57,54 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
     use aws_sdk_ecs::types::{
         CapacityProviderStrategyItem as SdkStrategyItem, Cluster, ClusterField, ClusterSetting,
-        ClusterSettingName, Tag,
+        ClusterSettingName,
     };
     use aws_sdk_ecs::Client;
 
-    use crate::apply::IdMap;
-    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
+    use super::*;
+    use crate::aws::common::ecs::{sync_tags, user_tags};
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
+    use crate::aws::common::tags::to_sdk;
     use crate::aws::error::{classify, none_if_not_found, AwsError};
-    use crate::plan::node::Tags;
+    use crate::aws::kind::{AwsKind, Cx};
+
+    impl AwsKind for EcsClusterSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_cluster(&cx.clients.ecs, spec).await
+        }
+
+        /// An environment has one cluster: it is described once, by ARN, and shared.
+        async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
+            let cluster = cx
+                .reads
+                .get(&format!("ecs.cluster/{id}"), || {
+                    find_cluster(&cx.clients.ecs, id)
+                })
+                .await?;
+            Ok(cluster.as_ref().as_ref().map(flatten_cluster))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_cluster(&cx.clients.ecs, spec).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_cluster(&cx.clients.ecs, id, current, desired).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_cluster(&cx.clients.ecs, id).await
+        }
+    }
+
+    // constants
 
     /// DescribeClusters reports an unknown cluster as a failure with this reason, not an error.
     const REASON_MISSING: &str = "MISSING";
@@ -107,59 +144,66 @@ mod sdk {
             .cloned())
     }
 
-    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-    /// anything (import and discovery); `None` when there is none.
+    /// The live cluster holding the spec's name, as adoption sees it.
+    async fn find_cluster_by_name(
+        client: &Client,
+        name: &str,
+    ) -> Result<Option<Found<EcsClusterSpec>>, AwsError> {
+        let Some(cluster) = find_cluster(client, name).await? else {
+            return Ok(None);
+        };
+        let id = cluster
+            .cluster_arn()
+            .ok_or_else(|| AwsError::unexpected("DescribeClusters returned no ARN"))?
+            .to_string();
+        let current = flatten_cluster(&cluster);
+        Ok(Some(Found {
+            id,
+            tags: current.tags.clone(),
+            current,
+        }))
+    }
+
+    /// The ARN of the live cluster of the spec's name when it carries the spec's ownership
+    /// tags; `None` otherwise. Changes nothing.
     pub async fn find_owned_cluster(
         client: &Client,
         spec: &EcsClusterSpec,
     ) -> Result<Option<String>, AwsError> {
-        Ok(find_cluster(client, &spec.name)
+        Ok(find_cluster_by_name(client, &spec.name)
             .await?
-            .filter(|c| owned_by(&flatten_cluster(c).tags, &spec.tags))
-            .and_then(|c| c.cluster_arn().map(str::to_string)))
+            .filter(|found| owned_by(&found.tags, &spec.tags))
+            .map(|found| found.id))
     }
 
     // create, update, delete
 
-    /// Adopts the active cluster of this name when it carries our ownership tags, reconciling it
-    /// to the spec; refuses a cluster someone else owns. `None` when no live cluster has it.
-    async fn adopt_cluster(
-        client: &Client,
-        spec: &EcsClusterSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let Some(cluster) = find_cluster(client, &spec.name).await? else {
-            return Ok(None);
-        };
-        let current = flatten_cluster(&cluster);
-        if !owned_by(&current.tags, &spec.tags) {
-            return Err(name_taken("ECS cluster", &spec.name));
-        }
-        let arn = cluster
-            .cluster_arn()
-            .ok_or_else(|| AwsError::unexpected("DescribeClusters returned no ARN"))?;
-        update_cluster(client, arn, &current, spec, ids)
-            .await
-            .map(Some)
-    }
-
-    /// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
-    /// named kinds, its name and ownership tags). Returns the ledger ID.
+    /// Creates the cluster, or adopts the live one of its name carrying the spec's ownership
+    /// tags (reconciled to the spec). Returns the cluster ARN.
     pub async fn create_cluster(
         client: &Client,
         spec: &EcsClusterSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        // CreateCluster returns an existing active cluster of the same name rather than failing,
-        // so the ownership check must come first.
-        if let Some(arn) = adopt_cluster(client, spec, ids).await? {
-            return Ok(arn);
-        }
+        // CreateCluster answers with an existing active cluster of the same name rather than
+        // failing, so no error code means "already exists" and the lookup must come first.
+        adopt_or_create(
+            "ECS cluster",
+            &spec.name,
+            &spec.tags,
+            &[],
+            || find_cluster_by_name(client, &spec.name),
+            |found| async move { update_cluster(client, &found.id, &found.current, spec).await },
+            || register_cluster(client, spec),
+        )
+        .await
+    }
+
+    async fn register_cluster(client: &Client, spec: &EcsClusterSpec) -> Result<String, AwsError> {
         let mut request = client
             .create_cluster()
             .cluster_name(&spec.name)
             .settings(expand_insights(&spec.container_insights))
-            .set_tags(Some(expand_tags(&spec.tags)));
+            .set_tags(Some(to_sdk(&spec.tags)?));
         if !spec.capacity_providers.is_empty() {
             request = request.set_capacity_providers(Some(spec.capacity_providers.clone()));
         }
@@ -175,16 +219,13 @@ mod sdk {
             .ok_or_else(|| AwsError::unexpected("CreateCluster returned no ARN"))
     }
 
-    /// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
-    /// ledger ID (unchanged unless the kind's ID changes on update).
+    /// Brings the cluster with ARN `id` from `current` to `desired` in place; returns the ARN.
     pub async fn update_cluster(
         client: &Client,
         id: &str,
         current: &EcsClusterSpec,
         desired: &EcsClusterSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        let _ = ids;
         if current.container_insights != desired.container_insights {
             // UpdateCluster with settings: valid on AWS, and UpdateClusterSettings is not
             // implemented by the emulator.
@@ -211,29 +252,11 @@ mod sdk {
                 .await
                 .map_err(classify)?;
         }
-        let (changed, removed) = tag_changes(&current.tags, &desired.tags);
-        if !changed.is_empty() {
-            client
-                .tag_resource()
-                .resource_arn(id)
-                .set_tags(Some(expand_tags(&changed)))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
-        if !removed.is_empty() {
-            client
-                .untag_resource()
-                .resource_arn(id)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
+        sync_tags(client, id, &current.tags, &desired.tags).await?;
         Ok(id.to_string())
     }
 
-    /// Deletes the object; absence is success. `ClusterContains*` (services, tasks, instances
+    /// Deletes the cluster; absence is success. `ClusterContains*` (services, tasks, instances
     /// still there) is classified as in use and retried by the engine.
     pub async fn delete_cluster(client: &Client, id: &str) -> Result<(), AwsError> {
         none_if_not_found(
@@ -247,18 +270,6 @@ mod sdk {
         Ok(())
     }
 
-    /// Reads the object as it is now, with references turned back into node keys; `None` when it
-    /// no longer exists.
-    pub async fn observe_cluster(
-        client: &Client,
-        id: &str,
-        current: &EcsClusterSpec,
-        ids: &IdMap,
-    ) -> Result<Option<EcsClusterSpec>, AwsError> {
-        let _ = (current, ids);
-        Ok(find_cluster(client, id).await?.map(|c| flatten_cluster(&c)))
-    }
-
     // expand, flatten
 
     fn expand_insights(value: &str) -> ClusterSetting {
@@ -268,7 +279,7 @@ mod sdk {
             .build()
     }
 
-    fn expand_strategy(
+    pub(crate) fn expand_strategy(
         items: &[CapacityProviderStrategyItem],
     ) -> Result<Vec<SdkStrategyItem>, AwsError> {
         items
@@ -284,9 +295,16 @@ mod sdk {
             .collect()
     }
 
-    fn expand_tags(tags: &Tags) -> Vec<Tag> {
-        tags.iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+    /// ECS leaves out items with weight 0 and base 0, and so does the spec.
+    pub(crate) fn flatten_strategy(items: &[SdkStrategyItem]) -> Vec<CapacityProviderStrategyItem> {
+        items
+            .iter()
+            .filter(|i| i.weight() != 0 || i.base() != 0)
+            .map(|i| CapacityProviderStrategyItem {
+                provider: i.capacity_provider().to_string(),
+                weight: i.weight(),
+                base: i.base(),
+            })
             .collect()
     }
 
@@ -300,71 +318,14 @@ mod sdk {
             .to_string();
         let mut capacity_providers = cluster.capacity_providers().to_vec();
         capacity_providers.sort();
-        // ECS leaves out items with weight 0 and base 0, and so does the spec.
-        let mut default_strategy: Vec<CapacityProviderStrategyItem> = cluster
-            .default_capacity_provider_strategy()
-            .iter()
-            .filter(|i| i.weight() != 0 || i.base() != 0)
-            .map(|i| CapacityProviderStrategyItem {
-                provider: i.capacity_provider().to_string(),
-                weight: i.weight(),
-                base: i.base(),
-            })
-            .collect();
+        let mut default_strategy = flatten_strategy(cluster.default_capacity_provider_strategy());
         default_strategy.sort_by(|a, b| a.provider.cmp(&b.provider));
         EcsClusterSpec {
             name: cluster.cluster_name().unwrap_or_default().to_string(),
             container_insights,
             capacity_providers,
             default_strategy,
-            tags: cluster
-                .tags()
-                .iter()
-                .filter_map(|t| {
-                    Some((
-                        t.key()?.to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    ))
-                })
-                .collect(),
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for EcsClusterSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_cluster(&cx.clients.ecs, spec).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_cluster(&cx.clients.ecs, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_cluster(&cx.clients.ecs, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_cluster(&cx.clients.ecs, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_cluster(&cx.clients.ecs, id).await
+            tags: user_tags(cluster.tags()),
         }
     }
 }

@@ -59,6 +59,7 @@ impl KindSpec for EcsServiceSpec {
         "ecs:DeleteService",
         "ecs:DescribeServices",
         "ecs:DescribeTasks",
+        "ecs:ListServices",
         "ecs:ListTasks",
         "ecs:TagResource",
         "ecs:UntagResource",
@@ -101,24 +102,61 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::collections::HashMap;
+    use std::sync::Arc;
     use std::time::Duration;
 
     use aws_sdk_ecs::types::{
-        AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem as SdkStrategyItem,
-        Deployment, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState,
-        DesiredStatus, LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags, Service,
-        ServiceField, Tag, Task,
+        AssignPublicIp, AwsVpcConfiguration, Deployment, DeploymentCircuitBreaker,
+        DeploymentConfiguration, DeploymentRolloutState, DesiredStatus, LaunchType, LoadBalancer,
+        NetworkConfiguration, PropagateTags, Service, ServiceField, Task,
     };
     use aws_sdk_ecs::Client;
 
+    use super::*;
     use crate::apply::IdMap;
-    use crate::aws::common::elbv2::{bounded, resolve};
+    use crate::aws::common::ecs::{sync_tags, user_tags};
+    use crate::aws::common::elbv2::resolve;
     use crate::aws::common::keys::key_of;
-    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
-    use crate::aws::ecs::cluster::CapacityProviderStrategyItem;
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
+    use crate::aws::common::poll::{poll_until, within, Poll};
+    use crate::aws::common::reads::Reads;
+    use crate::aws::common::tags::to_sdk;
+    use crate::aws::ecs::cluster::{expand_strategy, flatten_strategy};
     use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
-    use crate::plan::node::{Kind, NodeKey, Tags};
+    use crate::aws::kind::{AwsKind, Cx};
+    use crate::plan::node::Kind;
+
+    impl AwsKind for EcsServiceSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_service(&cx.clients.ecs, spec, cx.ids).await
+        }
+
+        /// Every service of the cluster in one listing, shared by all children that observe
+        /// one; the service ARN names its cluster, so the scope is always known.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            observe_service(&cx.clients.ecs, cx.reads, id, current, cx.ids).await
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_service(&cx.clients.ecs, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_service(&cx.clients.ecs, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, current: &Self) -> Result<(), AwsError> {
+            delete_service(&cx.clients.ecs, id, current).await
+        }
+    }
+
+    // constants
 
     /// DescribeServices reports an unknown service as a failure with this reason, not an error.
     const REASON_MISSING: &str = "MISSING";
@@ -130,6 +168,11 @@ mod sdk {
     /// CreateService of a name in use by a live service (AWS; the emulator silently replaces).
     const INVALID_PARAMETER: &str = "InvalidParameterException";
     const NOT_IDEMPOTENT: &str = "not idempotent";
+    /// What `create_service` calls that answer, so adoption can tell it from other invalid
+    /// parameters.
+    const NAME_IN_USE: &str = "ServiceNameInUse";
+    /// DescribeServices takes at most this many services per call.
+    const DESCRIBE_BATCH: usize = 10;
     /// InvalidParameterException messages meaning ECS cannot see a dependency yet (a target
     /// group whose listener rule was just made, a just-created role): retried by the engine, as
     /// the AWS provider does.
@@ -144,12 +187,8 @@ mod sdk {
     /// The resource's timeouts bound these further.
     const DEPLOYMENT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
     const DELETE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
-    const POLL_START: Duration = Duration::from_secs(5);
-    const POLL_MAX: Duration = Duration::from_secs(15);
     /// How many stopped tasks a deployment failure describes.
     const STOPPED_TASKS_SHOWN: usize = 3;
-    /// Tags under this prefix are AWS's own and cannot be set or removed.
-    const AWS_TAG_PREFIX: &str = "aws:";
 
     /// What the environment reports about a service besides its spec.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +249,10 @@ mod sdk {
         Ok(out.services().first().cloned())
     }
 
+    fn is_active(service: &Service) -> bool {
+        service.status() == Some(STATUS_ACTIVE)
+    }
+
     /// The active service by name or ARN in `cluster`; `None` when missing, draining or inactive.
     pub async fn find_service(
         client: &Client,
@@ -218,7 +261,7 @@ mod sdk {
     ) -> Result<Option<Service>, AwsError> {
         Ok(describe_service(client, cluster, service)
             .await?
-            .filter(|s| s.status() == Some(STATUS_ACTIVE)))
+            .filter(is_active))
     }
 
     pub async fn find_service_by_arn(
@@ -226,6 +269,26 @@ mod sdk {
         arn: &str,
     ) -> Result<Option<Service>, AwsError> {
         find_service(client, &cluster_of(arn)?, arn).await
+    }
+
+    /// The active service of the spec's name in its cluster, as adoption sees it.
+    async fn find_service_by_name(
+        client: &Client,
+        cluster: &str,
+        name: &str,
+    ) -> Result<Option<Found<Service>>, AwsError> {
+        let Some(service) = find_service(client, cluster, name).await? else {
+            return Ok(None);
+        };
+        let id = service
+            .service_arn()
+            .ok_or_else(|| AwsError::unexpected("DescribeServices returned no ARN"))?
+            .to_string();
+        Ok(Some(Found {
+            id,
+            tags: user_tags(service.tags()),
+            current: service,
+        }))
     }
 
     /// The ledger ID of an active service of the spec's name carrying its ownership tags, without
@@ -239,10 +302,78 @@ mod sdk {
         let Ok(cluster) = ids.id(&spec.cluster) else {
             return Ok(None);
         };
-        Ok(find_service(client, cluster, &spec.name)
+        Ok(find_service_by_name(client, cluster, &spec.name)
             .await?
-            .filter(|s| owned_by(&flatten_tags(s.tags()), &spec.tags))
-            .and_then(|s| s.service_arn().map(str::to_string)))
+            .filter(|found| owned_by(&found.tags, &spec.tags))
+            .map(|found| found.id))
+    }
+
+    /// Every service of the cluster in any status, tags included, by ARN: ListServices, then
+    /// DescribeServices in batches. Empty when the cluster is gone.
+    pub async fn list_services(
+        client: &Client,
+        cluster: &str,
+    ) -> Result<HashMap<String, Service>, AwsError> {
+        let mut arns = Vec::new();
+        let mut pages = client
+            .list_services()
+            .cluster(cluster)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page.map_err(classify) {
+                Ok(page) => arns.extend(page.service_arns().iter().cloned()),
+                Err(e) if e.is_not_found() => return Ok(HashMap::new()),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut services = HashMap::new();
+        for batch in arns.chunks(DESCRIBE_BATCH) {
+            let Some(out) = none_if_not_found(
+                client
+                    .describe_services()
+                    .cluster(cluster)
+                    .set_services(Some(batch.to_vec()))
+                    .include(ServiceField::Tags)
+                    .send()
+                    .await
+                    .map_err(classify),
+            )?
+            else {
+                return Ok(HashMap::new());
+            };
+            // A service deleted since the listing comes back as a MISSING failure: absent.
+            for service in out.services() {
+                if let Some(arn) = service.service_arn() {
+                    services.insert(arn.to_string(), service.clone());
+                }
+            }
+        }
+        Ok(services)
+    }
+
+    /// The cluster's services, listed once per `reads` and shared (observe, the service
+    /// resource's live facts).
+    pub async fn read_services(
+        client: &Client,
+        reads: &Reads,
+        cluster: &str,
+    ) -> Result<Arc<HashMap<String, Service>>, AwsError> {
+        reads
+            .get(&format!("ecs.service/cluster/{cluster}"), || {
+                list_services(client, cluster)
+            })
+            .await
+    }
+
+    /// The active service of ARN `arn` from its cluster's shared listing.
+    async fn read_service(
+        client: &Client,
+        reads: &Reads,
+        arn: &str,
+    ) -> Result<Option<Service>, AwsError> {
+        let services = read_services(client, reads, &cluster_of(arn)?).await?;
+        Ok(services.get(arn).filter(|s| is_active(s)).cloned())
     }
 
     fn primary_deployment(service: &Service) -> Option<&Deployment> {
@@ -252,12 +383,14 @@ mod sdk {
             .find(|d| d.status() == Some(DEPLOYMENT_PRIMARY))
     }
 
-    /// The running task definition and the PRIMARY deployment; `None` when the service is gone.
+    /// The running task definition and the PRIMARY deployment, from the cluster's shared
+    /// listing; `None` when the service is gone.
     pub async fn service_facts(
         client: &Client,
+        reads: &Reads,
         service_arn: &str,
     ) -> Result<Option<ServiceFacts>, AwsError> {
-        Ok(find_service_by_arn(client, service_arn).await?.map(|s| {
+        Ok(read_service(client, reads, service_arn).await?.map(|s| {
             let primary = primary_deployment(&s);
             ServiceFacts {
                 task_definition_arn: s.task_definition().unwrap_or_default().to_string(),
@@ -345,45 +478,42 @@ mod sdk {
         task_definition: &str,
     ) -> Result<(), AwsError> {
         let cluster = cluster_of(service_arn)?;
-        bounded(
-        DEPLOYMENT_TIMEOUT,
-        format!("the deployment of {task_definition} to ECS service {service_arn} did not complete"),
-        async {
-            let mut delay = POLL_START;
-            loop {
-                let service = find_service(client, &cluster, service_arn)
-                    .await?
-                    .ok_or_else(|| AwsError::Api {
-                        code: DEPLOYMENT_FAILED.into(),
-                        message: format!(
-                            "ECS service {service_arn} was deleted while its deployment was followed"
-                        ),
-                    })?;
-                match deployment_progress(&service, task_definition) {
-                    Progress::Done => return Ok(()),
-                    Progress::Pending => {}
-                    Progress::Failed {
-                        reason,
-                        now_running,
-                    } => {
-                        let stopped =
-                            stopped_task_reasons(client, &cluster, &service, task_definition)
-                                .await;
-                        return Err(deployment_failed(
-                            &service,
-                            task_definition,
-                            reason.as_deref(),
-                            now_running.as_deref(),
-                            &stopped,
-                        ));
-                    }
+        let deployed = poll_until(|| async {
+            let service = find_service(client, &cluster, service_arn)
+                .await?
+                .ok_or_else(|| AwsError::Api {
+                    code: DEPLOYMENT_FAILED.into(),
+                    message: format!(
+                        "ECS service {service_arn} was deleted while its deployment was followed"
+                    ),
+                })?;
+            match deployment_progress(&service, task_definition) {
+                Progress::Done => Ok(Poll::Ready(())),
+                Progress::Pending => Ok(Poll::Pending),
+                Progress::Failed {
+                    reason,
+                    now_running,
+                } => {
+                    let stopped =
+                        stopped_task_reasons(client, &cluster, &service, task_definition).await;
+                    Err(deployment_failed(
+                        &service,
+                        task_definition,
+                        reason.as_deref(),
+                        now_running.as_deref(),
+                        &stopped,
+                    ))
                 }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(POLL_MAX);
             }
-        },
-    )
-    .await
+        });
+        within(
+            DEPLOYMENT_TIMEOUT,
+            format!(
+                "the deployment of {task_definition} to ECS service {service_arn} did not complete"
+            ),
+            deployed,
+        )
+        .await
     }
 
     fn deployment_failed(
@@ -507,21 +637,16 @@ mod sdk {
         cluster: &str,
         arn: &str,
     ) -> Result<(), AwsError> {
-        bounded(
+        let deleted = poll_until(|| async {
+            Ok(match describe_service(client, cluster, arn).await? {
+                Some(s) if s.status() != Some(STATUS_INACTIVE) => Poll::Pending,
+                _ => Poll::Ready(()),
+            })
+        });
+        within(
             DELETE_TIMEOUT,
             format!("ECS service {arn} was still draining"),
-            async {
-                let mut delay = POLL_START;
-                loop {
-                    match describe_service(client, cluster, arn).await? {
-                        None => return Ok(()),
-                        Some(s) if s.status() == Some(STATUS_INACTIVE) => return Ok(()),
-                        Some(_) => {}
-                    }
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(POLL_MAX);
-                }
-            },
+            deleted,
         )
         .await
     }
@@ -549,41 +674,38 @@ mod sdk {
         }
     }
 
-    /// Adopts the active service of this name when it carries our ownership tags, bringing it to
-    /// the spec (and following its deployment); refuses a service someone else owns. `None` when
-    /// no active service has the name.
-    async fn adopt_service(
-        client: &Client,
-        cluster: &str,
-        spec: &EcsServiceSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let Some(service) = find_service(client, cluster, &spec.name).await? else {
-            return Ok(None);
-        };
-        if !owned_by(&flatten_tags(service.tags()), &spec.tags) {
-            return Err(name_taken("ECS service", &spec.name));
-        }
-        reconcile_service(client, &service, spec, ids, true)
-            .await
-            .map(Some)
-    }
-
-    /// Creates the service, or adopts an active one of the same name carrying the spec's
-    /// ownership tags. Returns the service ARN.
+    /// Creates the service, or adopts the active one of its name carrying the spec's ownership
+    /// tags: brought to the spec, its deployment followed (it may still run, or have failed).
+    /// Returns the service ARN.
     pub async fn create_service(
         client: &Client,
         spec: &EcsServiceSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
         let cluster = resolve_one(&spec.cluster, ids)?;
-        if let Some(arn) = adopt_service(client, &cluster, spec, ids).await? {
-            return Ok(arn);
-        }
+        adopt_or_create(
+            "ECS service",
+            &spec.name,
+            &spec.tags,
+            &[NAME_IN_USE],
+            || find_service_by_name(client, &cluster, &spec.name),
+            |found| async move { reconcile_service(client, &found.current, spec, ids, true).await },
+            || start_service(client, &cluster, spec, ids),
+        )
+        .await
+    }
+
+    /// CreateService, following the deployment it starts.
+    async fn start_service(
+        client: &Client,
+        cluster: &str,
+        spec: &EcsServiceSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
         let task_definition = resolve_one(&spec.task_definition, ids)?;
         let mut request = client
             .create_service()
-            .cluster(&cluster)
+            .cluster(cluster)
             .service_name(&spec.name)
             .task_definition(&task_definition)
             .desired_count(count(spec.desired_count)?)
@@ -595,7 +717,7 @@ mod sdk {
             .enable_execute_command(spec.enable_execute_command)
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
-            .set_tags(Some(expand_tags(&spec.tags)));
+            .set_tags(Some(to_sdk(&spec.tags)?));
         request = if spec.capacity_strategy.is_empty() {
             request.launch_type(LaunchType::Fargate)
         } else {
@@ -603,12 +725,14 @@ mod sdk {
         };
         let out = match request.send().await.map_err(classify) {
             Ok(out) => out,
-            // A service of this name appeared since we looked: adopt it or refuse it.
-            Err(e) if is_code(&e, INVALID_PARAMETER) && e.to_string().contains(NOT_IDEMPOTENT) => {
-                return match adopt_service(client, &cluster, spec, ids).await? {
-                    Some(arn) => Ok(arn),
-                    None => Err(e),
-                };
+            // A service of this name appeared since we looked: adoption looks again.
+            Err(AwsError::Api { code, message })
+                if code == INVALID_PARAMETER && message.contains(NOT_IDEMPOTENT) =>
+            {
+                return Err(AwsError::Api {
+                    code: NAME_IN_USE.into(),
+                    message,
+                });
             }
             Err(e) => return Err(propagation_aware(e)),
         };
@@ -729,39 +853,11 @@ mod sdk {
                 .map(str::to_string);
             started = after.is_some() && after != before;
         }
-        sync_tags(client, &arn, &flatten_tags(live.tags()), &desired.tags).await?;
+        sync_tags(client, &arn, &user_tags(live.tags()), &desired.tags).await?;
         if desired.wait_for_deployment && (started || always_wait) {
             wait_service_deployed(client, &arn, &task_definition).await?;
         }
         Ok(arn)
-    }
-
-    async fn sync_tags(
-        client: &Client,
-        arn: &str,
-        current: &Tags,
-        desired: &Tags,
-    ) -> Result<(), AwsError> {
-        let (changed, removed) = tag_changes(current, desired);
-        if !changed.is_empty() {
-            client
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(expand_tags(&changed)))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
-        if !removed.is_empty() {
-            client
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
-        Ok(())
     }
 
     /// Success for a service that is gone or already being deleted.
@@ -805,15 +901,16 @@ mod sdk {
         wait_service_deleted(client, &cluster, id).await
     }
 
-    /// Reads the service as it is now, with references turned back into node keys; `None` when
-    /// it is draining, inactive or gone.
+    /// The service as it is now, from its cluster's shared listing, with references turned back
+    /// into node keys; `None` when it is draining, inactive or gone.
     pub async fn observe_service(
         client: &Client,
+        reads: &Reads,
         id: &str,
         current: &EcsServiceSpec,
         ids: &IdMap,
     ) -> Result<Option<EcsServiceSpec>, AwsError> {
-        Ok(find_service_by_arn(client, id)
+        Ok(read_service(client, reads, id)
             .await?
             .map(|s| flatten_service(&s, ids, current)))
     }
@@ -870,53 +967,6 @@ mod sdk {
                     .build(),
             )
             .build())
-    }
-
-    fn expand_strategy(
-        items: &[CapacityProviderStrategyItem],
-    ) -> Result<Vec<SdkStrategyItem>, AwsError> {
-        items
-            .iter()
-            .map(|item| {
-                SdkStrategyItem::builder()
-                    .capacity_provider(&item.provider)
-                    .weight(item.weight)
-                    .base(item.base)
-                    .build()
-                    .map_err(|e| AwsError::unexpected(e.to_string()))
-            })
-            .collect()
-    }
-
-    fn expand_tags(tags: &Tags) -> Vec<Tag> {
-        tags.iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect()
-    }
-
-    fn flatten_tags(tags: &[Tag]) -> Tags {
-        tags.iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .filter(|(k, _)| !k.starts_with(AWS_TAG_PREFIX))
-            .collect()
-    }
-
-    /// ECS leaves out items with weight 0 and base 0, and so does the spec.
-    fn flatten_strategy(items: &[SdkStrategyItem]) -> Vec<CapacityProviderStrategyItem> {
-        items
-            .iter()
-            .filter(|i| i.weight() != 0 || i.base() != 0)
-            .map(|i| CapacityProviderStrategyItem {
-                provider: i.capacity_provider().to_string(),
-                weight: i.weight(),
-                base: i.base(),
-            })
-            .collect()
     }
 
     /// Subnet and security group IDs, sorted.
@@ -1027,45 +1077,7 @@ mod sdk {
             circuit_breaker,
             enable_execute_command: service.enable_execute_command(),
             wait_for_deployment: current.wait_for_deployment,
-            tags: flatten_tags(service.tags()),
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for EcsServiceSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_service(&cx.clients.ecs, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_service(&cx.clients.ecs, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_service(&cx.clients.ecs, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_service(&cx.clients.ecs, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_service(&cx.clients.ecs, id, current).await
+            tags: user_tags(service.tags()),
         }
     }
 

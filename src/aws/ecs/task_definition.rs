@@ -87,18 +87,55 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::sync::Arc;
+
     use aws_sdk_ecs::types::{
         Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration,
-        LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, Tag,
-        TaskDefinition, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+        LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition,
+        TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
     };
     use aws_sdk_ecs::Client;
 
+    use super::*;
     use crate::apply::IdMap;
-    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
+    use crate::aws::common::ecs::{sync_tags, user_tags};
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
+    use crate::aws::common::reads::Reads;
+    use crate::aws::common::tags::to_sdk;
     use crate::aws::error::{classify, AwsError};
-    use crate::plan::node::{Kind, NodeKey, Tags};
+    use crate::aws::kind::{AwsKind, Cx};
+    use crate::plan::node::Kind;
+
+    impl AwsKind for TaskDefinitionSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_task_definition(&cx.clients.ecs, spec, cx.ids).await
+        }
+
+        /// No API lists revisions with their contents: each is described once by ARN, shared
+        /// with other readers of the same revision (the service resource's running image).
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            observe_task_definition(&cx.clients.ecs, cx.reads, id, current, cx.ids).await
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_task_definition(&cx.clients.ecs, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_task_definition(&cx.clients.ecs, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, current: &Self) -> Result<(), AwsError> {
+            delete_task_definition(&cx.clients.ecs, id, current).await
+        }
+    }
+
+    // constants
 
     /// ECS reports a missing or deleted revision as a `ClientException`; these fragments of its
     /// message (lower case) say the revision is gone rather than the request being wrong.
@@ -115,8 +152,6 @@ mod sdk {
     const LOG_PREFIX_OPTION: &str = "awslogs-stream-prefix";
     /// DeleteTaskDefinitions takes at most this many revisions per call.
     const DELETE_BATCH: usize = 10;
-    /// Tags under this prefix are AWS's own and cannot be set or removed.
-    const AWS_TAG_PREFIX: &str = "aws:";
 
     // find
 
@@ -153,7 +188,7 @@ mod sdk {
             Ok(out) => Ok(out
                 .task_definition()
                 .cloned()
-                .map(|td| (td, flatten_tags(out.tags())))),
+                .map(|td| (td, user_tags(out.tags())))),
             Err(e) if is_gone(&e) => Ok(None),
             Err(e) => Err(e),
         }
@@ -169,6 +204,26 @@ mod sdk {
             .filter(|(td, _)| is_active(td) && td.family() == Some(family)))
     }
 
+    /// The family's latest active revision, as adoption sees it.
+    async fn find_adoptable_revision(
+        client: &Client,
+        family: &str,
+        ids: &IdMap,
+    ) -> Result<Option<Found<TaskDefinitionSpec>>, AwsError> {
+        let Some((td, tags)) = find_latest_revision(client, family).await? else {
+            return Ok(None);
+        };
+        let id = td
+            .task_definition_arn()
+            .ok_or_else(|| AwsError::unexpected("DescribeTaskDefinition returned no ARN"))?
+            .to_string();
+        Ok(Some(Found {
+            id,
+            current: flatten_task_definition(&td, tags.clone(), ids, None),
+            tags,
+        }))
+    }
+
     /// The ledger ID of the family's latest active revision when it carries the spec's ownership
     /// tags, without changing anything (import and discovery); `None` when there is none.
     pub async fn find_owned_task_definition(
@@ -176,20 +231,36 @@ mod sdk {
         spec: &TaskDefinitionSpec,
         ids: &IdMap,
     ) -> Result<Option<String>, AwsError> {
-        let _ = ids;
-        Ok(find_latest_revision(client, &spec.family)
+        Ok(find_adoptable_revision(client, &spec.family, ids)
             .await?
-            .filter(|(_, tags)| owned_by(tags, &spec.tags))
-            .and_then(|(td, _)| td.task_definition_arn().map(str::to_string)))
+            .filter(|found| owned_by(&found.tags, &spec.tags))
+            .map(|found| found.id))
     }
 
-    /// The image of the revision's first container; `None` when the revision is gone.
+    /// The revision of ARN `arn` with its tags, described once per `reads` and shared.
+    pub async fn read_task_definition(
+        client: &Client,
+        reads: &Reads,
+        arn: &str,
+    ) -> Result<Arc<Option<(TaskDefinition, Tags)>>, AwsError> {
+        reads
+            .get(&format!("ecs.task_definition/{arn}"), || {
+                find_task_definition(client, arn)
+            })
+            .await
+    }
+
+    /// The image of the revision's first container; `None` when the revision is inactive or
+    /// gone.
     pub async fn container_image(
         client: &Client,
+        reads: &Reads,
         task_definition_arn: &str,
     ) -> Result<Option<String>, AwsError> {
-        Ok(find_task_definition(client, task_definition_arn)
-            .await?
+        let revision = read_task_definition(client, reads, task_definition_arn).await?;
+        Ok(revision
+            .as_ref()
+            .as_ref()
             .filter(|(td, _)| is_active(td))
             .and_then(|(td, _)| {
                 td.container_definitions()
@@ -201,28 +272,23 @@ mod sdk {
 
     /// Active revisions of exactly `family` (ListTaskDefinitions matches by prefix).
     async fn list_active_revisions(client: &Client, family: &str) -> Result<Vec<String>, AwsError> {
+        let mut pages = client
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(TaskDefinitionStatus::Active)
+            .into_paginator()
+            .send();
         let mut arns = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = client
-                .list_task_definitions()
-                .family_prefix(family)
-                .status(TaskDefinitionStatus::Active)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(classify)?;
+        while let Some(page) = pages.next().await {
             arns.extend(
-                out.task_definition_arns()
+                page.map_err(classify)?
+                    .task_definition_arns()
                     .iter()
                     .filter(|arn| family_of(arn) == Some(family))
                     .cloned(),
             );
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(arns),
-            }
         }
+        Ok(arns)
     }
 
     /// The family of `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`.
@@ -234,26 +300,16 @@ mod sdk {
     // create, update, delete
 
     /// The family's latest active revision when it carries our ownership tags and already is
-    /// `spec`; a latest revision someone else owns is refused when `refuse_foreign`.
+    /// `spec` (registered by an attempt that died before recording it).
     async fn find_equal_revision(
         client: &Client,
         spec: &TaskDefinitionSpec,
         ids: &IdMap,
-        refuse_foreign: bool,
     ) -> Result<Option<String>, AwsError> {
-        let Some((td, tags)) = find_latest_revision(client, &spec.family).await? else {
-            return Ok(None);
-        };
-        if !owned_by(&tags, &spec.tags) {
-            if refuse_foreign {
-                return Err(name_taken("ECS task definition family", &spec.family));
-            }
-            return Ok(None);
-        }
-        if flatten_task_definition(&td, tags, ids, None) != *spec {
-            return Ok(None);
-        }
-        Ok(td.task_definition_arn().map(str::to_string))
+        Ok(find_adoptable_revision(client, &spec.family, ids)
+            .await?
+            .filter(|found| owned_by(&found.tags, &spec.tags) && found.current == *spec)
+            .map(|found| found.id))
     }
 
     async fn register_task_definition(
@@ -277,7 +333,7 @@ mod sdk {
             .task_role_arn(resolve_one(&spec.task_role, ids)?)
             .execution_role_arn(resolve_one(&spec.execution_role, ids)?)
             .container_definitions(expand_container(&spec.container, ids)?)
-            .set_tags(Some(expand_tags(&spec.tags)))
+            .set_tags(Some(to_sdk(&spec.tags)?))
             .send()
             .await
             .map_err(classify)?;
@@ -303,18 +359,27 @@ mod sdk {
         }
     }
 
-    /// Registers a revision, or adopts the family's latest revision when it already carries the
-    /// spec's ownership tags and equals the spec (a run that died before recording it). Returns
-    /// the revision's ARN.
+    /// Registers a revision, or adopts the family's latest revision when it carries the spec's
+    /// ownership tags (a run that died before recording it), reconciled through an update: kept
+    /// when it equals the spec, else replaced by a new revision. Returns the revision's ARN.
     pub async fn create_task_definition(
         client: &Client,
         spec: &TaskDefinitionSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(arn) = find_equal_revision(client, spec, ids, true).await? {
-            return Ok(arn);
-        }
-        register_task_definition(client, spec, ids).await
+        // Registering never collides with an existing revision, so no error means "exists".
+        adopt_or_create(
+            "ECS task definition family",
+            &spec.family,
+            &spec.tags,
+            &[],
+            || find_adoptable_revision(client, &spec.family, ids),
+            |found| async move {
+                update_task_definition(client, &found.id, &found.current, spec, ids).await
+            },
+            || register_task_definition(client, spec, ids),
+        )
+        .await
     }
 
     /// Registers a revision with `desired` and deregisters revision `id`; returns the new ARN.
@@ -335,41 +400,13 @@ mod sdk {
             return Ok(id.to_string());
         }
         // A revision registered by an attempt that died before recording it is reused.
-        let arn = match find_equal_revision(client, desired, ids, false).await? {
+        let arn = match find_equal_revision(client, desired, ids).await? {
             Some(arn) if arn == id => return Ok(arn),
             Some(arn) => arn,
             None => register_task_definition(client, desired, ids).await?,
         };
         deregister_revision(client, id).await?;
         Ok(arn)
-    }
-
-    async fn sync_tags(
-        client: &Client,
-        arn: &str,
-        current: &Tags,
-        desired: &Tags,
-    ) -> Result<(), AwsError> {
-        let (changed, removed) = tag_changes(current, desired);
-        if !changed.is_empty() {
-            client
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(expand_tags(&changed)))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
-        if !removed.is_empty() {
-            client
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
-        Ok(())
     }
 
     /// Deregisters revision `id` and every other active revision of the family carrying our
@@ -421,18 +458,21 @@ mod sdk {
         Ok(())
     }
 
-    /// Reads the revision as it is now, with references turned back into node keys; `None` when
-    /// it is inactive or gone.
+    /// The revision as it is now (described once per `reads`), with references turned back into
+    /// node keys; `None` when it is inactive or gone.
     pub async fn observe_task_definition(
         client: &Client,
+        reads: &Reads,
         id: &str,
         current: &TaskDefinitionSpec,
         ids: &IdMap,
     ) -> Result<Option<TaskDefinitionSpec>, AwsError> {
-        Ok(find_task_definition(client, id)
-            .await?
+        let revision = read_task_definition(client, reads, id).await?;
+        Ok(revision
+            .as_ref()
+            .as_ref()
             .filter(|(td, _)| is_active(td))
-            .map(|(td, tags)| flatten_task_definition(&td, tags, ids, Some(current))))
+            .map(|(td, tags)| flatten_task_definition(td, tags.clone(), ids, Some(current))))
     }
 
     // expand, flatten
@@ -486,24 +526,6 @@ mod sdk {
             .readonly_root_filesystem(container.read_only_root_filesystem)
             .log_configuration(log_configuration)
             .build())
-    }
-
-    fn expand_tags(tags: &Tags) -> Vec<Tag> {
-        tags.iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect()
-    }
-
-    fn flatten_tags(tags: &[Tag]) -> Tags {
-        tags.iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .filter(|(k, _)| !k.starts_with(AWS_TAG_PREFIX))
-            .collect()
     }
 
     /// The revision as a spec: only the fields we set, so the defaults ECS adds (host port,
@@ -596,44 +618,6 @@ mod sdk {
             ),
             container,
             tags,
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for TaskDefinitionSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_task_definition(&cx.clients.ecs, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_task_definition(&cx.clients.ecs, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_task_definition(&cx.clients.ecs, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_task_definition(&cx.clients.ecs, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_task_definition(&cx.clients.ecs, id, current).await
         }
     }
 

@@ -31,6 +31,7 @@ impl KindSpec for IamRoleSpec {
         "iam:DeleteRolePermissionsBoundary",
         "iam:DeleteRolePolicy",
         "iam:DetachRolePolicy",
+        "iam:GetAccountAuthorizationDetails",
         "iam:GetRole",
         "iam:GetRolePolicy",
         "iam:ListAttachedRolePolicies",
@@ -60,16 +61,51 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, HashMap};
 
-    use aws_sdk_iam::types::{Role, Tag};
+    use aws_sdk_iam::types::{EntityType, Role, RoleDetail};
     use aws_sdk_iam::Client;
 
-    use crate::apply::IdMap;
-    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
-    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
-    use crate::plan::node::Tags;
+    use super::*;
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, tag_changes, Found};
+    use crate::aws::common::tags::{from_sdk, to_sdk};
+    use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
+
+    impl AwsKind for IamRoleSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_role(&cx.clients.iam, spec).await
+        }
+
+        /// Every role of the account in one listing, shared by all children that observe one:
+        /// each entry carries its documents, policies, boundary and tags.
+        async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
+            let roles = cx
+                .reads
+                .get("iam.role/account", || list_roles(&cx.clients.iam))
+                .await?;
+            Ok(roles.get(role_name_from_arn(id)).map(flatten_role_detail))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_role(&cx.clients.iam, spec).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_role(&cx.clients.iam, id, current, desired).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_role(&cx.clients.iam, id).await
+        }
+    }
+
+    // constants
 
     /// A create that lost a race (or follows a crash): the role exists, so adopt it.
     const ALREADY_EXISTS: &str = "EntityAlreadyExists";
@@ -81,6 +117,25 @@ mod sdk {
 
     // find
 
+    /// Every role of the account with its policies, boundary and tags, by name.
+    pub async fn list_roles(client: &Client) -> Result<HashMap<String, RoleDetail>, AwsError> {
+        let mut pages = client
+            .get_account_authorization_details()
+            .filter(EntityType::Role)
+            .into_paginator()
+            .send();
+        let mut roles = HashMap::new();
+        while let Some(page) = pages.next().await {
+            for role in page.map_err(classify)?.role_detail_list() {
+                if let Some(name) = role.role_name() {
+                    roles.insert(name.to_string(), role.clone());
+                }
+            }
+        }
+        Ok(roles)
+    }
+
+    /// The role, tags included (GetRole returns them); `None` when there is none.
     pub async fn find_role_by_name(client: &Client, name: &str) -> Result<Option<Role>, AwsError> {
         let out = none_if_not_found(
             client
@@ -98,22 +153,16 @@ mod sdk {
         client: &Client,
         name: &str,
     ) -> Result<Vec<String>, AwsError> {
+        let mut pages = client
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .send();
         let mut names = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = client
-                .list_role_policies()
-                .role_name(name)
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            names.extend(out.policy_names().iter().cloned());
-            match out.marker() {
-                Some(next) if out.is_truncated() => marker = Some(next.to_string()),
-                _ => return Ok(names),
-            }
+        while let Some(page) = pages.next().await {
+            names.extend(page.map_err(classify)?.policy_names().iter().cloned());
         }
+        Ok(names)
     }
 
     /// Attached managed policy ARNs, all pages, sorted.
@@ -121,36 +170,30 @@ mod sdk {
         client: &Client,
         name: &str,
     ) -> Result<Vec<String>, AwsError> {
+        let mut pages = client
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .send();
         let mut arns = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = client
-                .list_attached_role_policies()
-                .role_name(name)
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(classify)?;
+        while let Some(page) = pages.next().await {
             arns.extend(
-                out.attached_policies()
+                page.map_err(classify)?
+                    .attached_policies()
                     .iter()
                     .filter_map(|p| p.policy_arn().map(str::to_string)),
             );
-            match out.marker() {
-                Some(next) if out.is_truncated() => marker = Some(next.to_string()),
-                _ => {
-                    arns.sort();
-                    return Ok(arns);
-                }
-            }
         }
+        arns.sort();
+        Ok(arns)
     }
 
-    /// The role with its policies as a spec; `None` when it is gone (also mid-read).
+    /// The role of this name with its policies, as adoption sees it; `None` when it is gone
+    /// (also mid-read). Asks IAM directly: adoption never reads the shared listing.
     async fn read_role(
         client: &Client,
         name: &str,
-    ) -> Result<Option<(String, IamRoleSpec)>, AwsError> {
+    ) -> Result<Option<Found<IamRoleSpec>>, AwsError> {
         let Some(role) = find_role_by_name(client, name).await? else {
             return Ok(None);
         };
@@ -177,73 +220,54 @@ mod sdk {
         let Some(managed) = none_if_not_found(find_managed_policy_arns(client, name).await)? else {
             return Ok(None);
         };
-        Ok(Some((
-            role.arn().to_string(),
-            flatten_role(&role, inline, managed),
-        )))
+        let current = flatten_role(&role, inline, managed);
+        Ok(Some(Found {
+            id: role.arn().to_string(),
+            tags: current.tags.clone(),
+            current,
+        }))
     }
 
-    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-    /// anything (import and discovery); `None` when there is none.
+    /// The ARN of the role of the spec's name when it carries the spec's ownership tags;
+    /// `None` otherwise. Changes nothing.
     pub async fn find_owned_role(
         client: &Client,
         spec: &IamRoleSpec,
     ) -> Result<Option<String>, AwsError> {
-        Ok(read_role(client, &spec.name)
+        Ok(find_role_by_name(client, &spec.name)
             .await?
-            .filter(|(_, found)| owned_by(&found.tags, &spec.tags))
-            .map(|(arn, _)| arn))
+            .filter(|role| owned_by(&from_sdk(role.tags()), &spec.tags))
+            .map(|role| role.arn().to_string()))
     }
 
     // create, update, delete
 
-    /// Adopts the role of this name when it carries our ownership tags, reconciling it to the
-    /// spec; refuses a role someone else owns. `None` when no role has the name.
-    async fn adopt_role(
-        client: &Client,
-        spec: &IamRoleSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let Some((arn, current)) = read_role(client, &spec.name).await? else {
-            return Ok(None);
-        };
-        if !owned_by(&current.tags, &spec.tags) {
-            return Err(name_taken("IAM role", &spec.name));
-        }
-        update_role(client, &arn, &current, spec, ids)
-            .await
-            .map(Some)
+    /// Creates the role with its policies, or adopts the role of its name carrying the spec's
+    /// ownership tags (reconciled to the spec). Returns the role ARN.
+    pub async fn create_role(client: &Client, spec: &IamRoleSpec) -> Result<String, AwsError> {
+        adopt_or_create(
+            "IAM role",
+            &spec.name,
+            &spec.tags,
+            &[ALREADY_EXISTS],
+            || read_role(client, &spec.name),
+            |found| async move { update_role(client, &found.id, &found.current, spec).await },
+            || create_new_role(client, spec),
+        )
+        .await
     }
 
-    /// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
-    /// named kinds, its name and ownership tags). Returns the ledger ID.
-    pub async fn create_role(
-        client: &Client,
-        spec: &IamRoleSpec,
-        ids: &IdMap,
-    ) -> Result<String, AwsError> {
-        if let Some(arn) = adopt_role(client, spec, ids).await? {
-            return Ok(arn);
-        }
+    async fn create_new_role(client: &Client, spec: &IamRoleSpec) -> Result<String, AwsError> {
         // Tags go in the create call, so a crash before the policies leaves an adoptable role.
-        let out = match client
+        let out = client
             .create_role()
             .role_name(&spec.name)
             .assume_role_policy_document(&spec.assume_role_policy)
-            .set_tags(Some(expand_tags(&spec.tags)?))
+            .set_tags(Some(to_sdk(&spec.tags)?))
             .set_permissions_boundary(spec.permissions_boundary_arn.clone())
             .send()
             .await
-            .map_err(classify)
-        {
-            Ok(out) => out,
-            Err(e) if is_code(&e, ALREADY_EXISTS) => {
-                return adopt_role(client, spec, ids)
-                    .await?
-                    .ok_or_else(|| AwsError::unexpected("the role exists but cannot be read"));
-            }
-            Err(e) => return Err(e),
-        };
+            .map_err(classify)?;
         let arn = out
             .role()
             .map(|r| r.arn().to_string())
@@ -281,16 +305,13 @@ mod sdk {
         Ok(())
     }
 
-    /// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
-    /// ledger ID (unchanged unless the kind's ID changes on update).
+    /// Brings the role with ARN `id` from `current` to `desired` in place; returns the ARN.
     pub async fn update_role(
         client: &Client,
         id: &str,
         current: &IamRoleSpec,
         desired: &IamRoleSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        let _ = ids;
         let name = role_name_from_arn(id);
         if current.assume_role_policy != desired.assume_role_policy {
             client
@@ -371,7 +392,7 @@ mod sdk {
             client
                 .tag_role()
                 .role_name(name)
-                .set_tags(Some(expand_tags(&changed)?))
+                .set_tags(Some(to_sdk(&changed)?))
                 .send()
                 .await
                 .map_err(classify)?;
@@ -388,7 +409,7 @@ mod sdk {
         Ok(id.to_string())
     }
 
-    /// Deletes the object; absence is success. IAM refuses to delete a role with policies
+    /// Deletes the role; absence is success. IAM refuses to delete a role with policies
     /// (`DeleteConflict`), so managed policies are detached and inline ones deleted first.
     pub async fn delete_role(client: &Client, id: &str) -> Result<(), AwsError> {
         let name = role_name_from_arn(id);
@@ -433,34 +454,9 @@ mod sdk {
         Ok(())
     }
 
-    /// Reads the object as it is now, with references turned back into node keys; `None` when it
-    /// no longer exists.
-    pub async fn observe_role(
-        client: &Client,
-        id: &str,
-        current: &IamRoleSpec,
-        ids: &IdMap,
-    ) -> Result<Option<IamRoleSpec>, AwsError> {
-        let _ = (current, ids);
-        Ok(read_role(client, role_name_from_arn(id))
-            .await?
-            .map(|(_, spec)| spec))
-    }
+    // flatten
 
-    // expand, flatten
-
-    fn expand_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
-        tags.iter()
-            .map(|(k, v)| {
-                Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .map_err(|e| AwsError::unexpected(e.to_string()))
-            })
-            .collect()
-    }
-
+    /// A role as GetRole returns it, with the policies read beside it.
     pub fn flatten_role(
         role: &Role,
         inline_policies: BTreeMap<String, String>,
@@ -478,11 +474,40 @@ mod sdk {
                 .permissions_boundary()
                 .and_then(|b| b.permissions_boundary_arn())
                 .map(str::to_string),
-            tags: role
-                .tags()
+            tags: from_sdk(role.tags()),
+        }
+    }
+
+    /// A role as GetAccountAuthorizationDetails lists it, policies included.
+    pub fn flatten_role_detail(role: &RoleDetail) -> IamRoleSpec {
+        let mut managed_policy_arns: Vec<String> = role
+            .attached_managed_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect();
+        managed_policy_arns.sort();
+        IamRoleSpec {
+            name: role.role_name().unwrap_or_default().to_string(),
+            assume_role_policy: role
+                .assume_role_policy_document()
+                .map(policy_document)
+                .unwrap_or_default(),
+            inline_policies: role
+                .role_policy_list()
                 .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .filter_map(|p| {
+                    Some((
+                        p.policy_name()?.to_string(),
+                        policy_document(p.policy_document()?),
+                    ))
+                })
                 .collect(),
+            managed_policy_arns,
+            permissions_boundary_arn: role
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_string),
+            tags: from_sdk(role.tags()),
         }
     }
 
@@ -523,44 +548,6 @@ mod sdk {
         serde_json::from_str::<serde_json::Value>(text)
             .map(|v| crate::plan::expand::policy::canonical_json(&v))
             .unwrap_or_else(|_| text.to_string())
-    }
-
-    impl crate::aws::kind::AwsKind for IamRoleSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_role(&cx.clients.iam, spec).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_role(&cx.clients.iam, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_role(&cx.clients.iam, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_role(&cx.clients.iam, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_role(&cx.clients.iam, id).await
-        }
     }
 
     #[cfg(test)]

@@ -1,5 +1,7 @@
 //! CloudWatch Logs Log Group; the ledger ID is its name.
 //!
+//! An environment's groups share a name prefix (`/platform/<env>`, see `plan::expand`), so
+//! observe lists them with one paginated call per environment.
 
 use serde::{Deserialize, Serialize};
 
@@ -50,61 +52,131 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
     use std::collections::HashMap;
 
     use aws_sdk_cloudwatchlogs::types::LogGroup;
     use aws_sdk_cloudwatchlogs::Client;
 
-    use crate::apply::IdMap;
-    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
-    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
-    use crate::plan::node::Tags;
+    use super::*;
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, tag_changes, Found};
+    use crate::aws::common::reads::Reads;
+    use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
+
+    impl AwsKind for LogGroupSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_log_group(&cx.clients.logs, spec).await
+        }
+
+        /// Every group of the environment in one listing by name prefix, shared by all children
+        /// that observe one; tags have no batch API, so they are one read per group.
+        async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
+            let client = &cx.clients.logs;
+            let prefix = environment_prefix(id);
+            let groups = cx
+                .reads
+                .get(&format!("logs.log_group/prefix/{prefix}"), || {
+                    list_log_groups(client, prefix)
+                })
+                .await?;
+            let Some(group) = groups.get(id) else {
+                return Ok(None);
+            };
+            let Some(tags) = read_log_group_tags(client, cx.reads, group).await? else {
+                return Ok(None);
+            };
+            Ok(Some(flatten_log_group(group, tags.as_ref().clone())))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_log_group(&cx.clients.logs, spec).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_log_group(&cx.clients.logs, id, current, desired).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_log_group(&cx.clients.logs, id).await
+        }
+    }
+
+    // constants
 
     /// A create that lost a race (or follows a crash): the group exists, so adopt it.
     const ALREADY_EXISTS: &str = "ResourceAlreadyExistsException";
 
+    /// The prefix every group of the environment starts with: `/platform/<env>` of
+    /// `/platform/<env>[/…]` (the environment's own group is exactly that). A name of another
+    /// shape is its own prefix.
+    pub fn environment_prefix(name: &str) -> &str {
+        let mut slashes = name.match_indices('/').map(|(at, _)| at);
+        match (slashes.next(), slashes.next(), slashes.next()) {
+            (Some(0), Some(_), Some(third)) => &name[..third],
+            _ => name,
+        }
+    }
+
     // find
+
+    /// Every group whose name starts with `prefix`, by name.
+    pub async fn list_log_groups(
+        client: &Client,
+        prefix: &str,
+    ) -> Result<HashMap<String, LogGroup>, AwsError> {
+        let mut pages = client
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut groups = HashMap::new();
+        while let Some(page) = pages.next().await {
+            for group in page.map_err(classify)?.log_groups() {
+                if let Some(name) = group.log_group_name() {
+                    groups.insert(name.to_string(), group.clone());
+                }
+            }
+        }
+        Ok(groups)
+    }
 
     /// DescribeLogGroups matches by prefix only, so the exact name is picked from the pages.
     pub async fn find_log_group_by_name(
         client: &Client,
         name: &str,
     ) -> Result<Option<LogGroup>, AwsError> {
-        let mut token: Option<String> = None;
-        loop {
-            let Some(out) = none_if_not_found(
-                client
-                    .describe_log_groups()
-                    .log_group_name_prefix(name)
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(classify),
-            )?
-            else {
+        let mut pages = client
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let Some(page) = none_if_not_found(page.map_err(classify))? else {
                 return Ok(None);
             };
-            if let Some(group) = out
+            if let Some(group) = page
                 .log_groups()
                 .iter()
                 .find(|g| g.log_group_name() == Some(name))
             {
                 return Ok(Some(group.clone()));
             }
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(None),
-            }
         }
+        Ok(None)
     }
 
     /// The ARN tagging calls take: `logGroupArn`, or `arn` without its trailing `:*`.
-    fn log_group_arn(group: &LogGroup) -> Option<String> {
+    fn log_group_arn(group: &LogGroup) -> Result<String, AwsError> {
         group
             .log_group_arn()
             .map(str::to_string)
             .or_else(|| group.arn().map(|a| a.trim_end_matches(":*").to_string()))
+            .ok_or_else(|| AwsError::unexpected("DescribeLogGroups returned no ARN"))
     }
 
     pub async fn find_log_group_tags(client: &Client, arn: &str) -> Result<Tags, AwsError> {
@@ -120,21 +192,44 @@ mod sdk {
             .unwrap_or_default())
     }
 
-    /// The group as a spec, tags included; `None` when it is gone.
-    async fn read_log_group(client: &Client, name: &str) -> Result<Option<LogGroupSpec>, AwsError> {
+    /// The group's tags, read once per `reads` (keyed by ARN); `None` when the group is gone.
+    async fn read_log_group_tags(
+        client: &Client,
+        reads: &Reads,
+        group: &LogGroup,
+    ) -> Result<Option<std::sync::Arc<Tags>>, AwsError> {
+        let arn = log_group_arn(group)?;
+        none_if_not_found(
+            reads
+                .get(&format!("logs.log_group/tags/{arn}"), || {
+                    find_log_group_tags(client, &arn)
+                })
+                .await,
+        )
+    }
+
+    /// The group of this name with its tags, as adoption sees it; `None` when it is gone.
+    /// Asks AWS directly: adoption never reads the shared listing.
+    async fn read_log_group(
+        client: &Client,
+        name: &str,
+    ) -> Result<Option<Found<LogGroupSpec>>, AwsError> {
         let Some(group) = find_log_group_by_name(client, name).await? else {
             return Ok(None);
         };
-        let arn = log_group_arn(&group)
-            .ok_or_else(|| AwsError::unexpected("DescribeLogGroups returned no ARN"))?;
+        let arn = log_group_arn(&group)?;
         let Some(tags) = none_if_not_found(find_log_group_tags(client, &arn).await)? else {
             return Ok(None);
         };
-        Ok(Some(flatten_log_group(&group, tags)))
+        Ok(Some(Found {
+            id: name.to_string(),
+            current: flatten_log_group(&group, tags.clone()),
+            tags,
+        }))
     }
 
-    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-    /// anything (import and discovery); `None` when there is none.
+    /// The name of the group of the spec's name when it carries the spec's ownership tags;
+    /// `None` otherwise. Changes nothing.
     pub async fn find_owned_log_group(
         client: &Client,
         spec: &LogGroupSpec,
@@ -142,57 +237,42 @@ mod sdk {
         Ok(read_log_group(client, &spec.name)
             .await?
             .filter(|found| owned_by(&found.tags, &spec.tags))
-            .map(|_| spec.name.clone()))
+            .map(|found| found.id))
     }
 
     // create, update, delete
 
-    /// Adopts the group of this name when it carries our ownership tags, reconciling it to the
-    /// spec; refuses a group someone else owns. `None` when no group has the name.
-    async fn adopt_log_group(
-        client: &Client,
-        spec: &LogGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let Some(current) = read_log_group(client, &spec.name).await? else {
-            return Ok(None);
-        };
-        if !owned_by(&current.tags, &spec.tags) {
-            return Err(name_taken("log group", &spec.name));
-        }
-        update_log_group(client, &spec.name, &current, spec, ids)
-            .await
-            .map(Some)
-    }
-
-    /// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
-    /// named kinds, its name and ownership tags). Returns the ledger ID.
+    /// Creates the group, or adopts the one of its name carrying the spec's ownership tags
+    /// (reconciled to the spec). Returns the name.
     pub async fn create_log_group(
         client: &Client,
         spec: &LogGroupSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(name) = adopt_log_group(client, spec, ids).await? {
-            return Ok(name);
-        }
+        adopt_or_create(
+            "log group",
+            &spec.name,
+            &spec.tags,
+            &[ALREADY_EXISTS],
+            || read_log_group(client, &spec.name),
+            |found| async move { update_log_group(client, &found.id, &found.current, spec).await },
+            || create_new_log_group(client, spec),
+        )
+        .await
+    }
+
+    async fn create_new_log_group(
+        client: &Client,
+        spec: &LogGroupSpec,
+    ) -> Result<String, AwsError> {
         // Tags go in the create call, so the group never exists untagged.
-        match client
+        client
             .create_log_group()
             .log_group_name(&spec.name)
-            .set_tags(Some(expand_tags(&spec.tags)))
+            .set_tags(Some(spec.tags.clone().into_iter().collect()))
             .set_kms_key_id(spec.kms_key_arn.clone())
             .send()
             .await
-            .map_err(classify)
-        {
-            Ok(_) => {}
-            Err(e) if is_code(&e, ALREADY_EXISTS) => {
-                return adopt_log_group(client, spec, ids).await?.ok_or_else(|| {
-                    AwsError::unexpected("the log group exists but cannot be read")
-                });
-            }
-            Err(e) => return Err(e),
-        }
+            .map_err(classify)?;
         if spec.retention_days > 0 {
             put_retention(client, &spec.name, spec.retention_days).await?;
         }
@@ -213,16 +293,13 @@ mod sdk {
         Ok(())
     }
 
-    /// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
-    /// ledger ID (unchanged unless the kind's ID changes on update).
+    /// Brings the group named `id` from `current` to `desired` in place; returns the name.
     pub async fn update_log_group(
         client: &Client,
         id: &str,
         current: &LogGroupSpec,
         desired: &LogGroupSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        let _ = ids;
         if current.retention_days != desired.retention_days {
             if desired.retention_days == 0 {
                 // Zero means never expire: AWS's default, reached by removing the policy.
@@ -244,13 +321,12 @@ mod sdk {
                     .ok_or_else(|| AwsError::NotFound {
                         code: "ResourceNotFoundException".into(),
                     })?;
-            let arn = log_group_arn(&group)
-                .ok_or_else(|| AwsError::unexpected("DescribeLogGroups returned no ARN"))?;
+            let arn = log_group_arn(&group)?;
             if !changed.is_empty() {
                 client
                     .tag_resource()
                     .resource_arn(&arn)
-                    .set_tags(Some(expand_tags(&changed)))
+                    .set_tags(Some(changed.into_iter().collect()))
                     .send()
                     .await
                     .map_err(classify)?;
@@ -268,7 +344,7 @@ mod sdk {
         Ok(id.to_string())
     }
 
-    /// Deletes the object; absence is success.
+    /// Deletes the group; absence is success.
     pub async fn delete_log_group(client: &Client, id: &str) -> Result<(), AwsError> {
         none_if_not_found(
             client
@@ -281,23 +357,7 @@ mod sdk {
         Ok(())
     }
 
-    /// Reads the object as it is now, with references turned back into node keys; `None` when it
-    /// no longer exists.
-    pub async fn observe_log_group(
-        client: &Client,
-        id: &str,
-        current: &LogGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<LogGroupSpec>, AwsError> {
-        let _ = (current, ids);
-        read_log_group(client, id).await
-    }
-
-    // expand, flatten
-
-    fn expand_tags(tags: &Tags) -> HashMap<String, String> {
-        tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-    }
+    // flatten
 
     /// No retention policy reads as 0 (never expire), as the spec writes it.
     pub fn flatten_log_group(group: &LogGroup, tags: Tags) -> LogGroupSpec {
@@ -312,41 +372,20 @@ mod sdk {
         }
     }
 
-    impl crate::aws::kind::AwsKind for LogGroupSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_log_group(&cx.clients.logs, spec).await
-        }
+    #[cfg(test)]
+    mod tests {
+        use super::*;
 
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_log_group(&cx.clients.logs, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_log_group(&cx.clients.logs, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_log_group(&cx.clients.logs, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_log_group(&cx.clients.logs, id).await
+        #[test]
+        fn groups_of_an_environment_share_its_prefix() {
+            assert_eq!(environment_prefix("/platform/dev"), "/platform/dev");
+            assert_eq!(environment_prefix("/platform/dev/api"), "/platform/dev");
+            assert_eq!(
+                environment_prefix("/platform/dev/flow-logs"),
+                "/platform/dev"
+            );
+            assert_eq!(environment_prefix("/aws/lambda/x"), "/aws/lambda");
+            assert_eq!(environment_prefix("plain"), "plain");
         }
     }
 }

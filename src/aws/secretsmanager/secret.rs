@@ -4,6 +4,10 @@
 //! RDS instance (and the master secret RDS manages for it) or an ElastiCache replication group
 //! (and its auth-token secret). Values go straight from AWS to AWS: they never enter a log
 //! line, an error, the plan or the ledger.
+//!
+//! An environment's secrets share a name prefix (`platform/<env>/`, see `plan::expand`), so
+//! observe lists them with one paginated call per environment. Whether a composed secret is
+//! still in sync has no listing: that stays a read of the value and its source per secret.
 
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +61,7 @@ impl KindSpec for SecretSpec {
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetRandomPassword",
         "secretsmanager:GetSecretValue",
+        "secretsmanager:ListSecrets",
         "secretsmanager:PutSecretValue",
         "secretsmanager:RestoreSecret",
         "secretsmanager:TagResource",
@@ -95,19 +100,51 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::collections::HashMap;
     use std::fmt;
 
     use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
-    use aws_sdk_secretsmanager::types::Tag;
+    use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry};
     use aws_sdk_secretsmanager::Client;
 
+    use super::*;
     use crate::apply::IdMap;
-    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
-    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, tag_changes, Found};
+    use crate::aws::common::reads::Reads;
+    use crate::aws::common::tags::{from_sdk, to_sdk};
+    use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::aws::rds::db_instance::{find_db_instance_by_identifier, observed_kms_key};
     use crate::aws::AwsClients;
-    use crate::plan::node::{NodeKey, Tags};
+
+    impl AwsKind for SecretSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_secret(&cx.clients.secretsmanager, spec).await
+        }
+
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            observe_secret(cx.clients, cx.reads, id, current, cx.ids).await
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_secret(cx.clients, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_secret(cx.clients, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, current: &Self) -> Result<(), AwsError> {
+            delete_secret(&cx.clients.secretsmanager, id, current).await
+        }
+    }
+
+    // constants
 
     /// A create that lost a race (or follows a crash): the secret exists, so adopt it.
     const ALREADY_EXISTS: &str = "ResourceExistsException";
@@ -141,13 +178,106 @@ mod sdk {
     /// What RDS reports while it still creates an instance's master user secret.
     const MASTER_SECRET_CREATING: &str = "creating";
 
+    /// The prefix every secret of the environment starts with: `platform/<env>/` of
+    /// `platform/<env>/…`. A name of another shape is its own prefix.
+    pub fn environment_prefix(name: &str) -> &str {
+        let mut slashes = name.match_indices('/').map(|(at, _)| at);
+        match (slashes.next(), slashes.next()) {
+            (Some(_), Some(second)) => &name[..=second],
+            _ => name,
+        }
+    }
+
+    /// What observe and adoption read of a secret, from DescribeSecret or a ListSecrets entry.
+    #[derive(Debug, Clone)]
+    pub struct LiveSecret {
+        pub arn: String,
+        pub name: Option<String>,
+        pub description: Option<String>,
+        pub kms_key_id: Option<String>,
+        pub tags: Tags,
+        /// Deleted and recoverable until its recovery window ends.
+        pub scheduled_for_deletion: bool,
+        /// Some version carries AWSCURRENT: the secret holds a value.
+        pub has_current_value: bool,
+    }
+
+    type VersionStages = HashMap<String, Vec<String>>;
+
+    fn has_current(stages: Option<&VersionStages>) -> bool {
+        stages.is_some_and(|v| {
+            v.values()
+                .any(|stages| stages.iter().any(|s| s == STAGE_CURRENT))
+        })
+    }
+
+    impl LiveSecret {
+        fn described(out: &DescribeSecretOutput) -> Result<LiveSecret, AwsError> {
+            Ok(LiveSecret {
+                arn: out
+                    .arn()
+                    .ok_or_else(|| AwsError::unexpected("DescribeSecret returned no ARN"))?
+                    .to_string(),
+                name: out.name().map(str::to_string),
+                description: out.description().map(str::to_string),
+                kms_key_id: out.kms_key_id().map(str::to_string),
+                tags: from_sdk(out.tags()),
+                scheduled_for_deletion: out.deleted_date().is_some(),
+                has_current_value: has_current(out.version_ids_to_stages()),
+            })
+        }
+
+        fn listed(entry: &SecretListEntry) -> Option<LiveSecret> {
+            Some(LiveSecret {
+                arn: entry.arn()?.to_string(),
+                name: entry.name().map(str::to_string),
+                description: entry.description().map(str::to_string),
+                kms_key_id: entry.kms_key_id().map(str::to_string),
+                tags: from_sdk(entry.tags()),
+                scheduled_for_deletion: entry.deleted_date().is_some(),
+                has_current_value: has_current(entry.secret_versions_to_stages()),
+            })
+        }
+    }
+
     // find
+
+    /// Every live secret whose name starts with `prefix` (ListSecrets matches names by prefix,
+    /// ignoring case), by ARN. Secrets scheduled for deletion are left out, as ListSecrets does
+    /// by default.
+    pub async fn list_secrets(
+        client: &Client,
+        prefix: &str,
+    ) -> Result<HashMap<String, LiveSecret>, AwsError> {
+        let mut pages = client
+            .list_secrets()
+            .filters(
+                Filter::builder()
+                    .key(FilterNameStringType::Name)
+                    .values(prefix)
+                    .build(),
+            )
+            .into_paginator()
+            .send();
+        let mut secrets = HashMap::new();
+        while let Some(page) = pages.next().await {
+            for secret in page
+                .map_err(classify)?
+                .secret_list()
+                .iter()
+                .filter_map(LiveSecret::listed)
+            {
+                secrets.insert(secret.arn.clone(), secret);
+            }
+        }
+        Ok(secrets)
+    }
 
     /// The secret by name or ARN, also while it is scheduled for deletion.
     pub async fn find_secret(
         client: &Client,
         secret_id: &str,
-    ) -> Result<Option<DescribeSecretOutput>, AwsError> {
+    ) -> Result<Option<LiveSecret>, AwsError> {
         none_if_not_found(
             client
                 .describe_secret()
@@ -155,26 +285,18 @@ mod sdk {
                 .send()
                 .await
                 .map_err(classify),
-        )
-    }
-
-    fn is_scheduled_for_deletion(secret: &DescribeSecretOutput) -> bool {
-        secret.deleted_date().is_some()
-    }
-
-    fn has_current_value(secret: &DescribeSecretOutput) -> bool {
-        secret.version_ids_to_stages().is_some_and(|v| {
-            v.values()
-                .any(|stages| stages.iter().any(|s| s == STAGE_CURRENT))
-        })
+        )?
+        .as_ref()
+        .map(LiveSecret::described)
+        .transpose()
     }
 
     /// The ARN of the live (not deleted) secret called `name`; `None` when there is none.
     pub async fn secret_arn(client: &Client, name: &str) -> Result<Option<String>, AwsError> {
         Ok(find_secret(client, name)
             .await?
-            .filter(|s| !is_scheduled_for_deletion(s))
-            .and_then(|s| s.arn().map(str::to_string)))
+            .filter(|s| !s.scheduled_for_deletion)
+            .map(|s| s.arn))
     }
 
     /// The current text value of a secret. The value is never part of an error.
@@ -190,20 +312,16 @@ mod sdk {
             .ok_or_else(|| AwsError::unexpected(format!("secret {arn} holds no text value")))
     }
 
-    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-    /// anything (import and discovery); `None` when there is none.
+    /// The ARN of the live secret of the spec's name when it carries the spec's ownership tags;
+    /// `None` otherwise. Changes nothing.
     pub async fn find_owned_secret(
         client: &Client,
         spec: &SecretSpec,
-        ids: &IdMap,
     ) -> Result<Option<String>, AwsError> {
-        let _ = ids;
         Ok(find_secret(client, &spec.name)
             .await?
-            .filter(|s| {
-                !is_scheduled_for_deletion(s) && owned_by(&flatten_tags(s.tags()), &spec.tags)
-            })
-            .and_then(|s| s.arn().map(str::to_string)))
+            .filter(|s| !s.scheduled_for_deletion && owned_by(&s.tags, &spec.tags))
+            .map(|s| s.arn))
     }
 
     // compose
@@ -432,21 +550,19 @@ mod sdk {
     /// to exist; a composed value must match a fresh composition (false when the source is gone).
     async fn is_in_sync(
         clients: &AwsClients,
-        secret: &DescribeSecretOutput,
+        secret: &LiveSecret,
         content: &SecretContent,
         ids: &IdMap,
     ) -> Result<bool, AwsError> {
         let expected = match compose(clients, content, ids).await {
-            Ok(None) => return Ok(has_current_value(secret)),
+            Ok(None) => return Ok(secret.has_current_value),
             Ok(Some(Composed::Value(value))) => value,
             Ok(Some(Composed::Missing(_) | Composed::NotReady(_))) => return Ok(false),
             Err(e) if e.is_not_found() => return Ok(false),
             Err(e) => return Err(e),
         };
-        let Some(arn) = secret.arn() else {
-            return Ok(false);
-        };
-        let Some(stored) = none_if_not_found(secret_string(&clients.secretsmanager, arn).await)?
+        let Some(stored) =
+            none_if_not_found(secret_string(&clients.secretsmanager, &secret.arn).await)?
         else {
             return Ok(false);
         };
@@ -455,73 +571,80 @@ mod sdk {
 
     // create, update, delete
 
-    /// Adopts the secret of this name when it carries our ownership tags (restoring it when it is
-    /// scheduled for deletion), reconciling it to the spec; refuses one someone else owns. `None`
-    /// when no secret has the name.
-    async fn adopt_secret(
+    /// The secret of the spec's name, also while scheduled for deletion, as adoption sees it.
+    async fn find_secret_by_name(
+        client: &Client,
+        name: &str,
+    ) -> Result<Option<Found<LiveSecret>>, AwsError> {
+        Ok(find_secret(client, name).await?.map(|secret| Found {
+            id: secret.arn.clone(),
+            tags: secret.tags.clone(),
+            current: secret,
+        }))
+    }
+
+    /// Brings an adopted secret to the spec, restoring it first when it is scheduled for
+    /// deletion.
+    async fn reconcile_secret(
         clients: &AwsClients,
+        found: Found<LiveSecret>,
         spec: &SecretSpec,
         ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let client = &clients.secretsmanager;
-        let Some(found) = find_secret(client, &spec.name).await? else {
-            return Ok(None);
-        };
-        if !owned_by(&flatten_tags(found.tags()), &spec.tags) {
-            return Err(name_taken("Secrets Manager secret", &spec.name));
-        }
-        let arn = found
-            .arn()
-            .ok_or_else(|| AwsError::unexpected("DescribeSecret returned no ARN"))?
-            .to_string();
-        if is_scheduled_for_deletion(&found) {
-            client
+    ) -> Result<String, AwsError> {
+        if found.current.scheduled_for_deletion {
+            clients
+                .secretsmanager
                 .restore_secret()
-                .secret_id(&arn)
+                .secret_id(&found.id)
                 .send()
                 .await
                 .map_err(classify)?;
             tracing::info!(secret = %spec.name, "restored secret {} that was scheduled for deletion", spec.name);
         }
-        let in_sync = is_in_sync(clients, &found, &spec.content, ids).await?;
-        let current = flatten_secret(&found, spec, in_sync);
-        update_secret(clients, &arn, &current, spec, ids)
-            .await
-            .map(Some)
+        let in_sync = is_in_sync(clients, &found.current, &spec.content, ids).await?;
+        let current = flatten_secret(&found.current, spec, in_sync);
+        update_secret(clients, &found.id, &current, spec, ids).await
     }
 
-    /// Creates the secret with its value, or adopts one that already carries the spec's name and
-    /// ownership tags. Returns the ledger ID (the ARN).
+    /// Creates the secret with its value, or adopts the one of its name carrying the spec's
+    /// ownership tags (restored when scheduled for deletion, reconciled to the spec). Returns
+    /// the ledger ID (the ARN).
     pub async fn create_secret(
         clients: &AwsClients,
         spec: &SecretSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(arn) = adopt_secret(clients, spec, ids).await? {
-            return Ok(arn);
-        }
+        let client = &clients.secretsmanager;
+        adopt_or_create(
+            "Secrets Manager secret",
+            &spec.name,
+            &spec.tags,
+            &[ALREADY_EXISTS],
+            || find_secret_by_name(client, &spec.name),
+            |found| reconcile_secret(clients, found, spec, ids),
+            || create_new_secret(clients, spec, ids),
+        )
+        .await
+    }
+
+    async fn create_new_secret(
+        clients: &AwsClients,
+        spec: &SecretSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
         let value = fresh_value(clients, spec, ids).await?;
         // Tags and value go in the create call, so the secret never exists untagged or empty.
-        let out = match clients
+        let out = clients
             .secretsmanager
             .create_secret()
             .name(&spec.name)
             .description(&spec.description)
             .set_kms_key_id(spec.kms_key_arn.clone())
             .secret_string(value.0)
-            .set_tags(Some(expand_tags(&spec.tags)))
+            .set_tags(Some(to_sdk(&spec.tags)?))
             .send()
             .await
-            .map_err(classify)
-        {
-            Ok(out) => out,
-            Err(e) if is_code(&e, ALREADY_EXISTS) => {
-                return adopt_secret(clients, spec, ids)
-                    .await?
-                    .ok_or_else(|| AwsError::unexpected("the secret exists but cannot be read"));
-            }
-            Err(e) => return Err(e),
-        };
+            .map_err(classify)?;
         out.arn()
             .map(str::to_string)
             .ok_or_else(|| AwsError::unexpected("CreateSecret returned no ARN"))
@@ -575,7 +698,7 @@ mod sdk {
             client
                 .tag_resource()
                 .secret_id(id)
-                .set_tags(Some(expand_tags(&changed)))
+                .set_tags(Some(to_sdk(&changed)?))
                 .send()
                 .await
                 .map_err(classify)?;
@@ -603,7 +726,7 @@ mod sdk {
             return Ok(());
         };
         let days = current.recovery_window_days;
-        if is_scheduled_for_deletion(&found) && days > 0 {
+        if found.scheduled_for_deletion && days > 0 {
             return Ok(());
         }
         let request = client.delete_secret().secret_id(id);
@@ -618,41 +741,30 @@ mod sdk {
         Ok(())
     }
 
-    /// Reads the secret as it is now; `None` when it is gone or scheduled for deletion.
+    /// The secret as it is now, from the environment's shared listing; `None` when it is gone
+    /// or scheduled for deletion. Whether its value is in sync is read per secret: the value
+    /// and its source have no listing.
     pub async fn observe_secret(
         clients: &AwsClients,
+        reads: &Reads,
         id: &str,
         current: &SecretSpec,
         ids: &IdMap,
     ) -> Result<Option<SecretSpec>, AwsError> {
-        let Some(found) = find_secret(&clients.secretsmanager, id)
-            .await?
-            .filter(|s| !is_scheduled_for_deletion(s))
-        else {
+        let prefix = environment_prefix(&current.name);
+        let secrets = reads
+            .get(&format!("secretsmanager.secret/prefix/{prefix}"), || {
+                list_secrets(&clients.secretsmanager, prefix)
+            })
+            .await?;
+        let Some(found) = secrets.get(id).filter(|s| !s.scheduled_for_deletion) else {
             return Ok(None);
         };
-        let in_sync = is_in_sync(clients, &found, &current.content, ids).await?;
-        Ok(Some(flatten_secret(&found, current, in_sync)))
+        let in_sync = is_in_sync(clients, found, &current.content, ids).await?;
+        Ok(Some(flatten_secret(found, current, in_sync)))
     }
 
-    // expand, flatten
-
-    fn expand_tags(tags: &Tags) -> Vec<Tag> {
-        tags.iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect()
-    }
-
-    fn flatten_tags(tags: &[Tag]) -> Tags {
-        tags.iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect()
-    }
+    // flatten
 
     /// The key as the spec names it; no key or the default alias is the AWS-managed key.
     fn flatten_kms_key(current: Option<&str>, live: Option<&str>) -> Option<String> {
@@ -669,63 +781,37 @@ mod sdk {
     }
 
     /// The secret as a spec; content and recovery window are ours, so they come from `current`.
-    fn flatten_secret(
-        secret: &DescribeSecretOutput,
-        current: &SecretSpec,
-        in_sync: bool,
-    ) -> SecretSpec {
+    fn flatten_secret(secret: &LiveSecret, current: &SecretSpec, in_sync: bool) -> SecretSpec {
         SecretSpec {
-            name: secret.name().unwrap_or(&current.name).to_string(),
-            description: secret.description().unwrap_or_default().to_string(),
-            kms_key_arn: flatten_kms_key(current.kms_key_arn.as_deref(), secret.kms_key_id()),
+            name: secret.name.as_deref().unwrap_or(&current.name).to_string(),
+            description: secret.description.clone().unwrap_or_default(),
+            kms_key_arn: flatten_kms_key(
+                current.kms_key_arn.as_deref(),
+                secret.kms_key_id.as_deref(),
+            ),
             content: current.content.clone(),
             in_sync,
             recovery_window_days: current.recovery_window_days,
-            tags: flatten_tags(secret.tags()),
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for SecretSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_secret(&cx.clients.secretsmanager, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_secret(cx.clients, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_secret(cx.clients, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_secret(cx.clients, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_secret(&cx.clients.secretsmanager, id, current).await
+            tags: secret.tags.clone(),
         }
     }
 
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn secrets_of_an_environment_share_its_prefix() {
+            assert_eq!(
+                environment_prefix("platform/dev/database/main"),
+                "platform/dev/"
+            );
+            assert_eq!(
+                environment_prefix("platform/dev/cache/kv/auth-token"),
+                "platform/dev/"
+            );
+            assert_eq!(environment_prefix("plain"), "plain");
+        }
 
         #[test]
         fn percent_encoding_keeps_only_unreserved() {

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 
 use crate::aws;
+use crate::aws::common::reads::Reads;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::path::AttrPath;
 use crate::framework::schema::{Attribute, Block};
@@ -708,9 +709,10 @@ impl AppKind for Service {
         // nothing about the deployment changes.
         let service = expand::service_key();
         let td = expand::task_definition_key();
+        let reads = Reads::new();
         let facts = match ids {
             Ids::Recorded(ledger) => match ledger.id_of(&service) {
-                Some(arn) => aws::ecs::service::service_facts(&configured.clients.ecs, arn)
+                Some(arn) => aws::ecs::service::service_facts(&configured.clients.ecs, &reads, arn)
                     .await
                     .ok()
                     .flatten(),
@@ -725,12 +727,14 @@ impl AppKind for Service {
                     .map(|f| f.task_definition_arn.clone())
                     .or_else(|| ledger.id_of(&td).map(str::to_string));
                 let image = match running_td {
-                    Some(arn) => {
-                        aws::ecs::task_definition::container_image(&configured.clients.ecs, &arn)
-                            .await
-                            .ok()
-                            .flatten()
-                    }
+                    Some(arn) => aws::ecs::task_definition::container_image(
+                        &configured.clients.ecs,
+                        &reads,
+                        &arn,
+                    )
+                    .await
+                    .ok()
+                    .flatten(),
                     None => None,
                 };
                 out.push(("running_image", Value::string(image.unwrap_or_default())));
@@ -775,8 +779,9 @@ impl AppKind for Service {
         let Some(service_arn) = ledger.id_of(&expand::service_key()).map(str::to_string) else {
             return;
         };
+        let reads = Reads::new();
         let Ok(Some(facts)) =
-            aws::ecs::service::service_facts(&configured.clients.ecs, &service_arn).await
+            aws::ecs::service::service_facts(&configured.clients.ecs, &reads, &service_arn).await
         else {
             return;
         };
@@ -795,6 +800,7 @@ impl AppKind for Service {
         if let ChildSpec::TaskDefinition(td) = &mut recorded.observed {
             if let Ok(Some(image)) = aws::ecs::task_definition::container_image(
                 &configured.clients.ecs,
+                &reads,
                 &facts.task_definition_arn,
             )
             .await
