@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 
 use crate::aws;
-use crate::aws::common::reads::Reads;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::path::AttrPath;
 use crate::framework::schema::{Attribute, Block};
@@ -709,7 +708,7 @@ impl AppKind for Service {
         // nothing about the deployment changes.
         let service = expand::service_key();
         let td = expand::task_definition_key();
-        let reads = Reads::new();
+        let reads = configured.reads(&env.name);
         let facts = match ids {
             Ids::Recorded(ledger) => match ledger.id_of(&service) {
                 Some(arn) => aws::ecs::service::service_facts(&configured.clients.ecs, &reads, arn)
@@ -779,7 +778,8 @@ impl AppKind for Service {
         let Some(service_arn) = ledger.id_of(&expand::service_key()).map(str::to_string) else {
             return;
         };
-        let reads = Reads::new();
+        let environment = config.get("environment_id").as_str().unwrap_or_default();
+        let reads = configured.reads(environment);
         let Ok(Some(facts)) =
             aws::ecs::service::service_facts(&configured.clients.ecs, &reads, &service_arn).await
         else {
