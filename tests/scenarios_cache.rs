@@ -36,8 +36,11 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 
 use terraform_provider_platform::apply::IdMap;
+use terraform_provider_platform::aws::common::reads::Reads;
 use terraform_provider_platform::aws::elasticache::replication_group::*;
 use terraform_provider_platform::aws::error::AwsError;
+use terraform_provider_platform::aws::kind::{AwsKind, Cx};
+use terraform_provider_platform::aws::AwsClients;
 
 use terraform_provider_platform::aws::elasticache::replication_group::ReplicationGroupSpec;
 use terraform_provider_platform::plan::ledger::Ledger;
@@ -194,9 +197,10 @@ fn describe_output(g: ReplicationGroup) -> DescribeReplicationGroupsOutput {
         .build()
 }
 
+/// The group, described by its ID or listed with the region's.
 fn describe(status: &'static str, members: usize) -> Rule {
     mock!(Client::describe_replication_groups)
-        .match_requests(|r| r.replication_group_id() == Some(ID))
+        .match_requests(|r| matches!(r.replication_group_id(), None | Some(ID)))
         .then_output(move || describe_output(group(status, members)))
 }
 
@@ -243,6 +247,34 @@ fn tags_of(owner: &'static str) -> Rule {
                 ))
                 .build()
         })
+}
+
+/// Observes the group as a refresh does (through the kind, with reads of its own).
+async fn observe(
+    clients: &AwsClients,
+    current: &ReplicationGroupSpec,
+) -> Result<Option<ReplicationGroupSpec>, AwsError> {
+    let (ids, reads) = (ids(), Reads::new());
+    let cx = Cx {
+        clients,
+        ids: &ids,
+        reads: &reads,
+    };
+    ReplicationGroupSpec::observe(&cx, ID, current).await
+}
+
+/// Finds the group as an import does.
+async fn find(
+    clients: &AwsClients,
+    spec: &ReplicationGroupSpec,
+) -> Result<Option<String>, AwsError> {
+    let (ids, reads) = (ids(), Reads::new());
+    let cx = Cx {
+        clients,
+        ids: &ids,
+        reads: &reads,
+    };
+    ReplicationGroupSpec::find(&cx, spec).await
 }
 
 fn secret() -> Rule {
@@ -307,8 +339,8 @@ async fn create_sends_encryption_token_and_cluster_count_then_waits() {
     assert_eq!(create.num_calls(), 1);
     assert_eq!(secret.num_calls(), 1);
     assert_eq!(describe.num_calls(), 4, "absent, creating twice, available");
-    // Backoff: 5 s, 10 s, 20 s of paused time.
-    assert!(started.elapsed() >= Duration::from_secs(35));
+    // A first pause, then back-off: 1 s + 1 s + 2 s of paused time.
+    assert!(started.elapsed() >= Duration::from_secs(4));
 }
 
 #[tokio::test(start_paused = true)]
@@ -667,10 +699,7 @@ async fn observe_keeps_the_major_version_and_counts_replicas() {
         elasticache: vec![&describe, &member, &tags],
         ..Mocks::default()
     });
-    let observed = observe_replication_group(&clients.elasticache, ID, &spec(), &ids())
-        .await
-        .unwrap()
-        .expect("exists");
+    let observed = observe(&clients, &spec()).await.unwrap().expect("exists");
     assert_eq!(observed.engine_version, "8", "a minor upgrade is not drift");
     assert_eq!(
         observed.replicas, 2,
@@ -701,28 +730,22 @@ async fn observe_reports_a_new_major_version() {
         elasticache: vec![&describe, &member, &tags],
         ..Mocks::default()
     });
-    let observed = observe_replication_group(&clients.elasticache, ID, &current, &ids())
-        .await
-        .unwrap()
-        .unwrap();
+    let observed = observe(&clients, &current).await.unwrap().unwrap();
     assert_eq!(observed.engine_version, "8");
 }
 
 #[tokio::test]
 async fn observe_without_member_clusters_keeps_what_it_cannot_read() {
-    // As the emulator answers: members listed but not describable.
+    // The group names members the cluster listing lacks (a group still being built).
     let describe = describe("available", 2);
     let member = mock!(Client::describe_cache_clusters)
-        .then_http_response(|| query_error("CacheClusterNotFound", 404));
+        .then_output(|| DescribeCacheClustersOutput::builder().build());
     let tags = tags_of(OWNER);
     let clients = clients(&Mocks {
         elasticache: vec![&describe, &member, &tags],
         ..Mocks::default()
     });
-    let observed = observe_replication_group(&clients.elasticache, ID, &spec(), &ids())
-        .await
-        .unwrap()
-        .unwrap();
+    let observed = observe(&clients, &spec()).await.unwrap().unwrap();
     assert_eq!(observed, spec());
 }
 
@@ -731,21 +754,14 @@ async fn observe_of_a_deleting_or_absent_group_is_none() {
     let describe = mock!(Client::describe_replication_groups)
         .sequence()
         .output(|| describe_output(group("deleting", 2)))
-        .http_response(not_found)
+        .output(|| DescribeReplicationGroupsOutput::builder().build())
         .build();
     let clients = clients(&Mocks {
         elasticache: vec![&describe],
         ..Mocks::default()
     });
-    let c = &clients.elasticache;
-    assert_eq!(
-        observe_replication_group(c, ID, &spec(), &ids()).await,
-        Ok(None)
-    );
-    assert_eq!(
-        observe_replication_group(c, ID, &spec(), &ids()).await,
-        Ok(None)
-    );
+    assert_eq!(observe(&clients, &spec()).await, Ok(None));
+    assert_eq!(observe(&clients, &spec()).await, Ok(None));
 }
 
 #[tokio::test]
@@ -798,10 +814,7 @@ async fn create_adopts_an_owned_group_and_brings_it_to_the_spec() {
     assert_eq!(id, ID);
     assert_eq!(modify.num_calls(), 1);
     assert_eq!(create.num_calls(), 0);
-    assert_eq!(
-        find_owned_replication_group(&clients.elasticache, &desired, &ids()).await,
-        Ok(Some(ID.to_string()))
-    );
+    assert_eq!(find(&clients, &desired).await, Ok(Some(ID.to_string())));
 }
 
 #[tokio::test(start_paused = true)]
@@ -822,10 +835,7 @@ async fn create_refuses_a_group_someone_else_owns() {
         "{error}"
     );
     assert_eq!(create.num_calls(), 0);
-    assert_eq!(
-        find_owned_replication_group(&clients.elasticache, &spec(), &ids()).await,
-        Ok(None)
-    );
+    assert_eq!(find(&clients, &spec()).await, Ok(None));
 }
 
 #[tokio::test(start_paused = true)]

@@ -17,8 +17,10 @@ use aws_smithy_types::body::SdkBody;
 use terraform_provider_platform::apply::IdMap;
 use terraform_provider_platform::aws::common::reads::Reads;
 use terraform_provider_platform::aws::error::AwsError;
+use terraform_provider_platform::aws::kind::{AwsKind, Cx};
 use terraform_provider_platform::aws::rds::{db_instance, db_parameter_group};
 use terraform_provider_platform::aws::secretsmanager::secret;
+use terraform_provider_platform::aws::AwsClients;
 
 use terraform_provider_platform::aws::ec2::elastic_ip::ElasticIpSpec;
 use terraform_provider_platform::aws::rds::db_instance::DbInstanceSpec;
@@ -99,6 +101,22 @@ fn ids(pairs: &[(NodeKey, &str)]) -> IdMap {
         );
     }
     IdMap::from_ledger(&ledger)
+}
+
+/// Observes `id` as a refresh does (through the kind, with reads of its own).
+async fn observe<K: AwsKind>(
+    clients: &AwsClients,
+    ids: &IdMap,
+    id: &str,
+    current: &K,
+) -> Option<K> {
+    let reads = Reads::new();
+    let cx = Cx {
+        clients,
+        ids,
+        reads: &reads,
+    };
+    K::observe(&cx, id, current).await.unwrap()
 }
 
 /// Keeps the last request a rule saw.
@@ -298,8 +316,8 @@ async fn instance_create_sends_managed_password_and_encryption_then_waits_for_av
         "one adopt check, then creating twice, then available"
     );
     assert!(
-        started.elapsed() >= Duration::from_secs(10),
-        "the wait backs off between polls"
+        started.elapsed() >= Duration::from_secs(3),
+        "the wait backs off between polls: 1 s, then 2 s"
     );
 
     let r = seen.get();
@@ -501,9 +519,8 @@ async fn instance_observe_counts_pending_modifications_as_made() {
         rds: vec![&describe],
         ..Mocks::default()
     });
-    let observed = db_instance::observe_db_instance(&clients.rds, IDENTIFIER, &desired, &ids())
+    let observed = observe(&clients, &ids(), IDENTIFIER, &desired)
         .await
-        .unwrap()
         .expect("exists");
     assert_eq!(
         observed, desired,
@@ -525,11 +542,10 @@ async fn instance_observe_follows_minor_upgrades_of_a_bare_major() {
     let observe = |version: &str| {
         let mut current = spec();
         current.engine_version = version.into();
-        let rds = clients.rds.clone();
+        let clients = &clients;
         async move {
-            db_instance::observe_db_instance(&rds, IDENTIFIER, &current, &ids())
+            observe(clients, &ids(), IDENTIFIER, &current)
                 .await
-                .unwrap()
                 .expect("exists")
                 .engine_version
         }
@@ -546,9 +562,8 @@ async fn instance_observe_follows_minor_upgrades_of_a_bare_major() {
         "another major shows the live version"
     );
     // And the rest of a live instance matching the spec reads back as the spec.
-    let observed = db_instance::observe_db_instance(&clients.rds, IDENTIFIER, &spec(), &ids())
+    let observed = crate::observe(&clients, &ids(), IDENTIFIER, &spec())
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(observed, spec());
 }
@@ -751,7 +766,7 @@ async fn parameter_group_create_falls_back_to_pending_reboot_for_static_paramete
         rds: vec![&describe, &create, &modify],
         ..Mocks::default()
     });
-    let id = db_parameter_group::create_db_parameter_group(&clients.rds, &spec(), &ids())
+    let id = db_parameter_group::create_db_parameter_group(&clients.rds, &spec())
         .await
         .expect("created");
     assert_eq!(id, PARAMETER_GROUP);
@@ -803,7 +818,6 @@ async fn parameter_group_update_modifies_changed_and_resets_removed_parameters()
         PARAMETER_GROUP,
         &current,
         &desired,
-        &ids(),
     )
     .await
     .expect("updated");
@@ -831,15 +845,14 @@ async fn parameter_group_in_use_delete_is_retryable_and_absence_is_success() {
         rds: vec![&delete],
         ..Mocks::default()
     });
-    let in_use =
-        db_parameter_group::delete_db_parameter_group(&clients.rds, PARAMETER_GROUP, &spec())
-            .await
-            .expect_err("in use");
+    let in_use = db_parameter_group::delete_db_parameter_group(&clients.rds, PARAMETER_GROUP)
+        .await
+        .expect_err("in use");
     assert!(
         matches!(in_use, AwsError::DependencyViolation { .. }),
         "{in_use:?}"
     );
-    db_parameter_group::delete_db_parameter_group(&clients.rds, PARAMETER_GROUP, &spec())
+    db_parameter_group::delete_db_parameter_group(&clients.rds, PARAMETER_GROUP)
         .await
         .expect("absence is success");
 }
@@ -904,15 +917,9 @@ async fn parameter_group_observe_reads_only_the_parameters_the_spec_sets() {
         rds: vec![&describe, &tags, &parameters],
         ..Mocks::default()
     });
-    let observed = db_parameter_group::observe_db_parameter_group(
-        &clients.rds,
-        PARAMETER_GROUP,
-        &spec(),
-        &ids(),
-    )
-    .await
-    .unwrap()
-    .expect("exists");
+    let observed = observe(&clients, &ids(), PARAMETER_GROUP, &spec())
+        .await
+        .expect("exists");
     let mut expected = spec();
     expected
         .parameters

@@ -6,6 +6,8 @@ pub mod reads;
 #[cfg(feature = "sdk")]
 pub mod ecs;
 #[cfg(feature = "sdk")]
+pub mod elasticache;
+#[cfg(feature = "sdk")]
 pub mod elbv2;
 #[cfg(feature = "sdk")]
 pub mod eni;
@@ -15,5 +17,9 @@ pub mod keys;
 pub mod ownership;
 #[cfg(feature = "sdk")]
 pub mod poll;
+#[cfg(feature = "sdk")]
+pub mod rds;
+#[cfg(feature = "sdk")]
+pub mod subnet_group;
 #[cfg(feature = "sdk")]
 pub mod tags;

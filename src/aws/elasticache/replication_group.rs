@@ -96,29 +96,32 @@ pub use sdk::*;
 #[cfg(feature = "sdk")]
 mod sdk {
     use super::*;
+    use std::collections::HashMap;
+    use std::sync::Arc;
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use aws_sdk_elasticache::types::{
-        AutomaticFailoverStatus, CacheCluster, MultiAzStatus, ReplicationGroup, Tag,
+        AutomaticFailoverStatus, CacheCluster, MultiAzStatus, ReplicationGroup,
     };
     use aws_sdk_elasticache::Client;
 
     use crate::apply::IdMap;
-    use crate::aws::common::elbv2::{bounded, resolve};
+    use crate::aws::common::elbv2::resolve;
     use crate::aws::common::keys::key_of;
-    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
-    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
+    use crate::aws::common::poll::{poll_until, within, Poll, FIRST_DELAY};
+    use crate::aws::common::{elasticache, tags};
+    use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::aws::secretsmanager::secret::secret_string;
     use crate::aws::AwsClients;
-    use crate::plan::node::{Kind, Tags};
+    use crate::plan::node::Kind;
 
     /// Creating a group takes 10–20 minutes, a node type or engine change longer; the engine's
     /// step timeout usually ends a wait first.
     const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
     const MODIFY_TIMEOUT: Duration = Duration::from_secs(60 * 60);
     const DELETE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
-    const POLL_START: Duration = Duration::from_secs(5);
-    const POLL_MAX: Duration = Duration::from_secs(30);
     /// Right after a create the group may not be listed yet (eventual consistency).
     const ABSENT_GRACE: Duration = Duration::from_secs(120);
 
@@ -132,8 +135,136 @@ mod sdk {
 
     const KIND_NAME: &str = "ElastiCache replication group";
 
+    /// The shared reads of every replication group and every cache cluster in the region.
+    const ALL_GROUPS: &str = "elasticache.replication_group/all";
+    const ALL_CLUSTERS: &str = "elasticache.replication_group/cache_clusters/all";
+
+    impl AwsKind for ReplicationGroupSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            let groups = shared_groups(cx).await?;
+            let Some(group) = live_group(&groups, &spec.id) else {
+                return Ok(None);
+            };
+            let Some(tags) = shared_tags(cx, group).await? else {
+                return Ok(None);
+            };
+            Ok(owned_by(&tags, &spec.tags)
+                .then(|| group.replication_group_id().unwrap_or(&spec.id).to_string()))
+        }
+
+        /// Every group and every cache cluster of the region in one paginated listing each,
+        /// shared by all children that observe one; tags have no batch call, so they are read
+        /// per group (shared too). A group being deleted reads as gone.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let groups = shared_groups(cx).await?;
+            let Some(group) = live_group(&groups, id) else {
+                return Ok(None);
+            };
+            let Some(tags) = shared_tags(cx, group).await? else {
+                return Ok(None);
+            };
+            let clusters = cx
+                .reads
+                .get(ALL_CLUSTERS, || {
+                    list_cache_clusters(&cx.clients.elasticache)
+                })
+                .await?;
+            let member = member_ids(group)
+                .into_iter()
+                .find_map(|id| clusters.get(id));
+            Ok(Some(flatten_replication_group(
+                group, member, current, tags, cx.ids,
+            )))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_replication_group(cx.clients, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_replication_group(cx.clients, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, current: &Self) -> Result<(), AwsError> {
+            delete_replication_group(&cx.clients.elasticache, id, current).await
+        }
+    }
+
     // find
 
+    /// Every replication group of the region, by ID in lower case.
+    async fn list_replication_groups(
+        client: &Client,
+    ) -> Result<HashMap<String, ReplicationGroup>, AwsError> {
+        let mut pages = client.describe_replication_groups().into_paginator().send();
+        let mut groups = HashMap::new();
+        while let Some(page) = pages.next().await {
+            for group in page.map_err(classify)?.replication_groups() {
+                if let Some(id) = group.replication_group_id() {
+                    groups.insert(id.to_ascii_lowercase(), group.clone());
+                }
+            }
+        }
+        Ok(groups)
+    }
+
+    /// Every cache cluster of the region (replication group members included), by ID.
+    async fn list_cache_clusters(
+        client: &Client,
+    ) -> Result<HashMap<String, CacheCluster>, AwsError> {
+        let mut pages = client.describe_cache_clusters().into_paginator().send();
+        let mut clusters = HashMap::new();
+        while let Some(page) = pages.next().await {
+            for cluster in page.map_err(classify)?.cache_clusters() {
+                if let Some(id) = cluster.cache_cluster_id() {
+                    clusters.insert(id.to_string(), cluster.clone());
+                }
+            }
+        }
+        Ok(clusters)
+    }
+
+    async fn shared_groups(
+        cx: &Cx<'_>,
+    ) -> Result<Arc<HashMap<String, ReplicationGroup>>, AwsError> {
+        cx.reads
+            .get(ALL_GROUPS, || {
+                list_replication_groups(&cx.clients.elasticache)
+            })
+            .await
+    }
+
+    /// The group `id` from a listing, unless it is being deleted.
+    fn live_group<'a>(
+        groups: &'a HashMap<String, ReplicationGroup>,
+        id: &str,
+    ) -> Option<&'a ReplicationGroup> {
+        groups
+            .get(&id.to_ascii_lowercase())
+            .filter(|g| status_of(g) != STATUS_DELETING)
+    }
+
+    /// The group's tags, read once per group; `None` when it is gone.
+    async fn shared_tags(cx: &Cx<'_>, group: &ReplicationGroup) -> Result<Option<Tags>, AwsError> {
+        let arn = arn_of(group)?;
+        let tags = cx
+            .reads
+            .get(
+                &format!("{}/tags/{arn}", ReplicationGroupSpec::PREFIX),
+                || async {
+                    none_if_not_found(elasticache::list_tags(&cx.clients.elasticache, arn).await)
+                },
+            )
+            .await?;
+        Ok(tags.as_ref().clone())
+    }
+
+    /// The group `id`, asked of AWS; `None` when there is none.
     pub async fn find_replication_group_by_id(
         client: &Client,
         id: &str,
@@ -157,16 +288,6 @@ mod sdk {
         }))
     }
 
-    pub async fn find_replication_group_tags(client: &Client, arn: &str) -> Result<Tags, AwsError> {
-        let out = client
-            .list_tags_for_resource()
-            .resource_name(arn)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(flatten_tags(out.tag_list()))
-    }
-
     pub async fn find_cache_cluster_by_id(
         client: &Client,
         id: &str,
@@ -187,25 +308,31 @@ mod sdk {
         }))
     }
 
-    /// The first member cluster that can be described, the primary first; `None` when none can
-    /// (a group still being built, or an API that does not list them).
-    async fn find_member_cluster(
-        client: &Client,
-        group: &ReplicationGroup,
-    ) -> Result<Option<CacheCluster>, AwsError> {
-        let primary = group
+    /// The group's member clusters, the primary first: the group does not report the engine
+    /// version, the maintenance window nor the security groups, so they are read from one.
+    fn member_ids(group: &ReplicationGroup) -> Vec<&str> {
+        let mut ids: Vec<&str> = group
             .node_groups()
             .iter()
             .flat_map(|g| g.node_group_members())
             .filter(|m| m.current_role() == Some("primary"))
-            .filter_map(|m| m.cache_cluster_id());
-        let mut candidates: Vec<&str> = primary.collect();
+            .filter_map(|m| m.cache_cluster_id())
+            .collect();
         for id in group.member_clusters() {
-            if !candidates.contains(&id.as_str()) {
-                candidates.push(id);
+            if !ids.contains(&id.as_str()) {
+                ids.push(id);
             }
         }
-        for id in candidates {
+        ids
+    }
+
+    /// The first member cluster that can be described, asked of AWS; `None` when none can (a
+    /// group still being built, or an API that does not list them).
+    async fn find_member_cluster(
+        client: &Client,
+        group: &ReplicationGroup,
+    ) -> Result<Option<CacheCluster>, AwsError> {
+        for id in member_ids(group) {
             if let Some(cluster) = find_cache_cluster_by_id(client, id).await? {
                 return Ok(Some(cluster));
             }
@@ -223,50 +350,31 @@ mod sdk {
         group.status().unwrap_or_default()
     }
 
-    /// The group, its tags and the spec it amounts to; `None` when it is gone or being deleted.
+    /// The group as a spec, asked of AWS; `None` when it is gone or being deleted.
     async fn read_replication_group(
         client: &Client,
         id: &str,
         current: &ReplicationGroupSpec,
         ids: &IdMap,
-    ) -> Result<Option<(ReplicationGroup, ReplicationGroupSpec)>, AwsError> {
+    ) -> Result<Option<ReplicationGroupSpec>, AwsError> {
         let Some(group) = find_replication_group_by_id(client, id).await? else {
             return Ok(None);
         };
         if status_of(&group) == STATUS_DELETING {
             return Ok(None);
         }
-        let Some(tags) =
-            none_if_not_found(find_replication_group_tags(client, arn_of(&group)?).await)?
+        let Some(tags) = none_if_not_found(elasticache::list_tags(client, arn_of(&group)?).await)?
         else {
             return Ok(None);
         };
         let member = find_member_cluster(client, &group).await?;
-        let spec = flatten_replication_group(&group, member.as_ref(), current, tags, ids);
-        Ok(Some((group, spec)))
-    }
-
-    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-    /// anything (import and discovery); `None` when there is none.
-    pub async fn find_owned_replication_group(
-        client: &Client,
-        spec: &ReplicationGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let _ = ids;
-        let Some(group) = find_replication_group_by_id(client, &spec.id).await? else {
-            return Ok(None);
-        };
-        if status_of(&group) == STATUS_DELETING {
-            return Ok(None);
-        }
-        let Some(tags) =
-            none_if_not_found(find_replication_group_tags(client, arn_of(&group)?).await)?
-        else {
-            return Ok(None);
-        };
-        Ok(owned_by(&tags, &spec.tags)
-            .then(|| group.replication_group_id().unwrap_or(&spec.id).to_string()))
+        Ok(Some(flatten_replication_group(
+            &group,
+            member.as_ref(),
+            current,
+            tags,
+            ids,
+        )))
     }
 
     /// What a connection string needs. `reader_endpoint` is the primary's when AWS reports no
@@ -319,27 +427,6 @@ mod sdk {
 
     // wait
 
-    /// Polls, starting after a first pause (a change just made may not show yet), until `done`
-    /// says so; `done` sees `None` while the group is absent.
-    async fn poll_replication_group<F>(
-        client: &Client,
-        id: &str,
-        mut done: F,
-    ) -> Result<Option<ReplicationGroup>, AwsError>
-    where
-        F: FnMut(Option<&ReplicationGroup>) -> Result<bool, AwsError>,
-    {
-        let mut delay = POLL_START;
-        loop {
-            tokio::time::sleep(delay).await;
-            let group = find_replication_group_by_id(client, id).await?;
-            if done(group.as_ref())? {
-                return Ok(group);
-            }
-            delay = (delay * 2).min(POLL_MAX);
-        }
-    }
-
     /// Polls until the group is `available`. `create-failed` is final; absence is tolerated for
     /// a short grace after a create, then means the group is gone.
     pub async fn wait_replication_group_available(
@@ -347,41 +434,50 @@ mod sdk {
         id: &str,
     ) -> Result<(), AwsError> {
         let started = tokio::time::Instant::now();
-        poll_replication_group(client, id, |group| match group {
-            None if started.elapsed() < ABSENT_GRACE => Ok(false),
-            None => Err(AwsError::NotFound {
-                code: GROUP_NOT_FOUND.into(),
-            }),
-            Some(g) => match status_of(g) {
-                STATUS_AVAILABLE => Ok(true),
-                STATUS_CREATE_FAILED => Err(AwsError::Api {
-                    code: "ReplicationGroupCreateFailed".into(),
-                    message: format!(
-                        "{KIND_NAME} {id} failed to create (status create-failed); its events in \
-                     the ElastiCache console say why (often a node type not offered in the \
-                     subnets' zones, or a quota). Destroy it and apply again"
-                    ),
+        // Right after a change the group may still read as it was before: look after a pause.
+        tokio::time::sleep(FIRST_DELAY).await;
+        poll_until(|| async {
+            match find_replication_group_by_id(client, id).await? {
+                None if started.elapsed() < ABSENT_GRACE => Ok(Poll::Pending),
+                None => Err(AwsError::NotFound {
+                    code: GROUP_NOT_FOUND.into(),
                 }),
-                STATUS_DELETING => Err(AwsError::Api {
-                    code: "ReplicationGroupDeleting".into(),
-                    message: format!("{KIND_NAME} {id} is being deleted by someone else"),
-                }),
-                _ => Ok(false),
-            },
+                Some(g) => match status_of(&g) {
+                    STATUS_AVAILABLE => Ok(Poll::Ready(())),
+                    STATUS_CREATE_FAILED => Err(AwsError::Api {
+                        code: "ReplicationGroupCreateFailed".into(),
+                        message: format!(
+                            "{KIND_NAME} {id} failed to create (status create-failed); its events \
+                             in the ElastiCache console say why (often a node type not offered \
+                             in the subnets' zones, or a quota). Destroy it and apply again"
+                        ),
+                    }),
+                    STATUS_DELETING => Err(AwsError::Api {
+                        code: "ReplicationGroupDeleting".into(),
+                        message: format!("{KIND_NAME} {id} is being deleted by someone else"),
+                    }),
+                    _ => Ok(Poll::Pending),
+                },
+            }
         })
         .await
-        .map(|_| ())
     }
 
     /// Polls until DescribeReplicationGroups no longer knows the group.
     pub async fn wait_replication_group_deleted(client: &Client, id: &str) -> Result<(), AwsError> {
-        poll_replication_group(client, id, |group| Ok(group.is_none()))
-            .await
-            .map(|_| ())
+        // Right after the delete the group may still read as it was before: look after a pause.
+        tokio::time::sleep(FIRST_DELAY).await;
+        poll_until(|| async {
+            Ok(match find_replication_group_by_id(client, id).await? {
+                Some(_) => Poll::Pending,
+                None => Poll::Ready(()),
+            })
+        })
+        .await
     }
 
     async fn wait_available(client: &Client, id: &str, limit: Duration) -> Result<(), AwsError> {
-        bounded(
+        within(
             limit,
             format!("{KIND_NAME} {id} to become available"),
             wait_replication_group_available(client, id),
@@ -390,7 +486,7 @@ mod sdk {
     }
 
     async fn wait_deleted(client: &Client, id: &str) -> Result<(), AwsError> {
-        bounded(
+        within(
             DELETE_TIMEOUT,
             format!("{KIND_NAME} {id} to be deleted"),
             wait_replication_group_deleted(client, id),
@@ -413,100 +509,93 @@ mod sdk {
             })
     }
 
-    /// Adopts the group of this ID when it carries our ownership tags, reconciling it to the
-    /// spec; refuses one someone else owns. `None` when no group has the ID (or ours was being
-    /// deleted and now is gone).
-    async fn adopt_replication_group(
-        clients: &AwsClients,
-        spec: &ReplicationGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let client = &clients.elasticache;
-        let Some(group) = find_replication_group_by_id(client, &spec.id).await? else {
-            return Ok(None);
-        };
-        let Some(tags) =
-            none_if_not_found(find_replication_group_tags(client, arn_of(&group)?).await)?
-        else {
-            return Ok(None);
-        };
-        if !owned_by(&tags, &spec.tags) {
-            return Err(name_taken(KIND_NAME, &spec.id));
-        }
-        let id = group.replication_group_id().unwrap_or(&spec.id).to_string();
-        match status_of(&group) {
-            // Ours and on its way out (an earlier destroy or replace): let it go, then create.
-            STATUS_DELETING => {
-                wait_deleted(client, &id).await?;
-                return Ok(None);
-            }
-            STATUS_AVAILABLE => {}
-            // A crashed run left it creating or modifying: changes need it available.
-            _ => wait_available(client, &id, CREATE_TIMEOUT).await?,
-        }
-        let Some((_, current)) = read_replication_group(client, &id, spec, ids).await? else {
-            return Ok(None);
-        };
-        update_replication_group(clients, &id, &current, spec, ids)
-            .await
-            .map(Some)
-    }
-
-    /// Creates the group, or adopts one that already carries the spec's ownership tags, and waits
-    /// until it is available. Returns the ledger ID.
+    /// Creates the group and waits until it is available, or adopts the one of its ID that
+    /// carries its ownership tags. A group of ours being deleted is waited out and created
+    /// anew; one a crashed run left creating or modifying is waited for before it is
+    /// reconciled. Returns the ledger ID.
     pub async fn create_replication_group(
         clients: &AwsClients,
         spec: &ReplicationGroupSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(id) = adopt_replication_group(clients, spec, ids).await? {
-            return Ok(id);
-        }
         let client = &clients.elasticache;
-        let secret_arn = ids
-            .id(&spec.auth_token)
-            .map_err(|e| AwsError::unexpected(e.message))?;
-        let token = auth_token(clients, secret_arn).await?;
-        let subnet_group = ids
-            .id(&spec.subnet_group)
-            .map_err(|e| AwsError::unexpected(e.message))?;
-        // Tags go in the create call, so the group never exists untagged.
-        match client
-            .create_replication_group()
-            .replication_group_id(&spec.id)
-            .replication_group_description(&spec.description)
-            .engine(&spec.engine)
-            .engine_version(&spec.engine_version)
-            .cache_node_type(&spec.node_type)
-            .num_cache_clusters(cache_clusters(spec.replicas)?)
-            .multi_az_enabled(spec.multi_az)
-            .automatic_failover_enabled(spec.automatic_failover)
-            .cache_subnet_group_name(subnet_group)
-            .set_security_group_ids(Some(resolve(&spec.security_groups, ids)?))
-            .transit_encryption_enabled(true)
-            .at_rest_encryption_enabled(true)
-            .set_kms_key_id(spec.kms_key_arn.clone())
-            .auth_token(token)
-            .port(spec.port)
-            .snapshot_retention_limit(retention(spec.snapshot_retention_days)?)
-            .set_snapshot_window(spec.snapshot_window.clone())
-            .set_preferred_maintenance_window(spec.maintenance_window.clone())
-            .auto_minor_version_upgrade(true)
-            .set_tags(Some(expand_tags(&spec.tags)))
-            .send()
-            .await
-            .map_err(classify)
-        {
-            Ok(_) => {}
-            Err(e) if is_code(&e, ALREADY_EXISTS) => {
-                return adopt_replication_group(clients, spec, ids)
+        adopt_or_create(
+            KIND_NAME,
+            &spec.id,
+            &spec.tags,
+            &[ALREADY_EXISTS],
+            || async {
+                let Some(group) = find_replication_group_by_id(client, &spec.id).await? else {
+                    return Ok(None);
+                };
+                let Some(tags) =
+                    none_if_not_found(elasticache::list_tags(client, arn_of(&group)?).await)?
+                else {
+                    return Ok(None);
+                };
+                let id = group.replication_group_id().unwrap_or(&spec.id).to_string();
+                if status_of(&group) == STATUS_DELETING && owned_by(&tags, &spec.tags) {
+                    // Ours and on its way out (an earlier destroy or replace): let it go.
+                    wait_deleted(client, &id).await?;
+                    return Ok(None);
+                }
+                Ok(Some(Found {
+                    id,
+                    current: group,
+                    tags,
+                }))
+            },
+            |found| async move {
+                if status_of(&found.current) != STATUS_AVAILABLE {
+                    // Changes need it available.
+                    wait_available(client, &found.id, CREATE_TIMEOUT).await?;
+                }
+                let current = read_replication_group(client, &found.id, spec, ids)
                     .await?
-                    .ok_or_else(|| name_taken(KIND_NAME, &spec.id));
-            }
-            Err(e) => return Err(e),
-        }
-        wait_available(client, &spec.id, CREATE_TIMEOUT).await?;
-        Ok(spec.id.clone())
+                    .ok_or_else(|| AwsError::Transient {
+                        message: format!("{KIND_NAME} {} went away while adopted", found.id),
+                    })?;
+                update_replication_group(clients, &found.id, &current, spec, ids).await
+            },
+            || async {
+                let secret_arn = ids
+                    .id(&spec.auth_token)
+                    .map_err(|e| AwsError::unexpected(e.message))?;
+                let token = auth_token(clients, secret_arn).await?;
+                let subnet_group = ids
+                    .id(&spec.subnet_group)
+                    .map_err(|e| AwsError::unexpected(e.message))?;
+                // Tags go in the create call, so the group never exists untagged.
+                client
+                    .create_replication_group()
+                    .replication_group_id(&spec.id)
+                    .replication_group_description(&spec.description)
+                    .engine(&spec.engine)
+                    .engine_version(&spec.engine_version)
+                    .cache_node_type(&spec.node_type)
+                    .num_cache_clusters(cache_clusters(spec.replicas)?)
+                    .multi_az_enabled(spec.multi_az)
+                    .automatic_failover_enabled(spec.automatic_failover)
+                    .cache_subnet_group_name(subnet_group)
+                    .set_security_group_ids(Some(resolve(&spec.security_groups, ids)?))
+                    .transit_encryption_enabled(true)
+                    .at_rest_encryption_enabled(true)
+                    .set_kms_key_id(spec.kms_key_arn.clone())
+                    .auth_token(token)
+                    .port(spec.port)
+                    .snapshot_retention_limit(retention(spec.snapshot_retention_days)?)
+                    .set_snapshot_window(spec.snapshot_window.clone())
+                    .set_preferred_maintenance_window(spec.maintenance_window.clone())
+                    .auto_minor_version_upgrade(true)
+                    .set_tags(Some(tags::to_sdk(&spec.tags)?))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                wait_available(client, &spec.id, CREATE_TIMEOUT).await?;
+                Ok(spec.id.clone())
+            },
+        )
+        .await
     }
 
     fn cache_clusters(replicas: u32) -> Result<i32, AwsError> {
@@ -665,34 +754,6 @@ mod sdk {
         wait_available(client, id, MODIFY_TIMEOUT).await
     }
 
-    async fn sync_tags(
-        client: &Client,
-        arn: &str,
-        current: &Tags,
-        desired: &Tags,
-    ) -> Result<(), AwsError> {
-        let (changed, removed) = tag_changes(current, desired);
-        if !changed.is_empty() {
-            client
-                .add_tags_to_resource()
-                .resource_name(arn)
-                .set_tags(Some(expand_tags(&changed)))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
-        if !removed.is_empty() {
-            client
-                .remove_tags_from_resource()
-                .resource_name(arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
-        Ok(())
-    }
-
     /// Brings the group from `current` to `desired` in place, waiting until it is available after
     /// each change. Returns the ledger ID (unchanged).
     pub async fn update_replication_group(
@@ -719,7 +780,7 @@ mod sdk {
                 .ok_or_else(|| AwsError::NotFound {
                     code: GROUP_NOT_FOUND.into(),
                 })?;
-            sync_tags(client, arn_of(&group)?, &current.tags, &desired.tags).await?;
+            elasticache::sync_tags(client, arn_of(&group)?, &current.tags, &desired.tags).await?;
         }
         Ok(id.to_string())
     }
@@ -798,37 +859,7 @@ mod sdk {
         wait_deleted(client, id).await
     }
 
-    /// Reads the group as it is now, with references turned back into node keys; `None` when it
-    /// no longer exists or is being deleted.
-    pub async fn observe_replication_group(
-        client: &Client,
-        id: &str,
-        current: &ReplicationGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<ReplicationGroupSpec>, AwsError> {
-        Ok(read_replication_group(client, id, current, ids)
-            .await?
-            .map(|(_, spec)| spec))
-    }
-
-    // expand, flatten
-
-    fn expand_tags(tags: &Tags) -> Vec<Tag> {
-        tags.iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect()
-    }
-
-    fn flatten_tags(tags: &[Tag]) -> Tags {
-        tags.iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect()
-    }
+    // flatten
 
     fn primary_endpoint(group: &ReplicationGroup) -> Option<&aws_sdk_elasticache::types::Endpoint> {
         group
@@ -950,44 +981,6 @@ mod sdk {
             ),
             final_snapshot: current.final_snapshot,
             tags,
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for ReplicationGroupSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_replication_group(&cx.clients.elasticache, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_replication_group(&cx.clients.elasticache, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_replication_group(cx.clients, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_replication_group(cx.clients, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_replication_group(&cx.clients.elasticache, id, current).await
         }
     }
 

@@ -58,7 +58,6 @@ impl KindSpec for DbInstanceSpec {
         "rds:CreateDBInstance",
         "rds:DeleteDBInstance",
         "rds:DescribeDBInstances",
-        "rds:ListTagsForResource",
         "rds:ModifyDBInstance",
         "rds:RemoveTagsFromResource",
     ];
@@ -97,7 +96,7 @@ pub use sdk::*;
 #[cfg(feature = "sdk")]
 mod sdk {
     use super::*;
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeSet, HashMap};
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder;
@@ -105,11 +104,13 @@ mod sdk {
     use aws_sdk_rds::Client;
 
     use crate::apply::IdMap;
-    use crate::aws::common::elbv2::{bounded, resolve};
+    use crate::aws::common::elbv2::resolve;
     use crate::aws::common::keys::key_of;
-    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
-    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
-    use crate::aws::rds::db_parameter_group::{expand_tags, flatten_tags, sync_rds_tags};
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
+    use crate::aws::common::poll::{poll_until, within, Poll};
+    use crate::aws::common::{rds, tags};
+    use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::node::{Kind, NodeKey};
 
     /// A create that lost a race (or follows a crash): the instance exists, so adopt it.
@@ -134,15 +135,77 @@ mod sdk {
     const LIFECYCLE_NO_EXTENDED: &str = "open-source-rds-extended-support-disabled";
     /// The free tier of Performance Insights.
     const PERFORMANCE_INSIGHTS_RETENTION_DAYS: i32 = 7;
-    const POLL_START: Duration = Duration::from_secs(5);
-    const POLL_MAX: Duration = Duration::from_secs(30);
     /// A Multi-AZ create or a class change can take most of an hour; the step timeout is tighter.
     const WAIT_LIMIT: Duration = Duration::from_secs(60 * 60);
     /// DescribeDBInstances may not list an instance for a moment after CreateDBInstance.
     const CREATION_GRACE: Duration = Duration::from_secs(60);
+    /// The shared read of every instance in the region.
+    const ALL_INSTANCES: &str = "rds.db_instance/all";
+
+    impl AwsKind for DbInstanceSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            Ok(shared_instance(cx, &spec.identifier)
+                .await?
+                .filter(|i| !is_deleting(i) && tags::owned_by(i.tag_list(), &spec.tags))
+                .and_then(|i| i.db_instance_identifier().map(str::to_string)))
+        }
+
+        /// Every instance of the region in one paginated listing, which carries their tags,
+        /// shared by all children that observe one. An instance being deleted reads as gone.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            Ok(shared_instance(cx, id)
+                .await?
+                .filter(|i| !is_deleting(i))
+                .map(|i| flatten_db_instance(&i, current, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_db_instance(&cx.clients.rds, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_db_instance(&cx.clients.rds, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, current: &Self) -> Result<(), AwsError> {
+            delete_db_instance(&cx.clients.rds, id, current).await
+        }
+    }
 
     // find
 
+    /// Every instance of the region, by identifier in lower case (as RDS stores it).
+    async fn list_db_instances(client: &Client) -> Result<HashMap<String, DbInstance>, AwsError> {
+        let mut pages = client.describe_db_instances().into_paginator().send();
+        let mut instances = HashMap::new();
+        while let Some(page) = pages.next().await {
+            for instance in page.map_err(classify)?.db_instances() {
+                if let Some(id) = instance.db_instance_identifier() {
+                    instances.insert(id.to_ascii_lowercase(), instance.clone());
+                }
+            }
+        }
+        Ok(instances)
+    }
+
+    /// The instance `identifier` from the shared listing.
+    async fn shared_instance(
+        cx: &Cx<'_>,
+        identifier: &str,
+    ) -> Result<Option<DbInstance>, AwsError> {
+        let instances = cx
+            .reads
+            .get(ALL_INSTANCES, || list_db_instances(&cx.clients.rds))
+            .await?;
+        Ok(instances.get(&identifier.to_ascii_lowercase()).cloned())
+    }
+
+    /// The instance `identifier`, asked of AWS; `None` when there is none.
     pub async fn find_db_instance_by_identifier(
         client: &Client,
         identifier: &str,
@@ -173,20 +236,6 @@ mod sdk {
 
     fn is_deleting(instance: &DbInstance) -> bool {
         status(instance) == STATUS_DELETING
-    }
-
-    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-    /// anything (import and discovery); `None` when there is none.
-    pub async fn find_owned_db_instance(
-        client: &Client,
-        spec: &DbInstanceSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let _ = ids;
-        Ok(find_db_instance_by_identifier(client, &spec.identifier)
-            .await?
-            .filter(|i| !is_deleting(i) && owned_by(&flatten_tags(i.tag_list()), &spec.tags))
-            .and_then(|i| i.db_instance_identifier().map(str::to_string)))
     }
 
     /// What other resources need to know about an instance.
@@ -240,46 +289,41 @@ mod sdk {
             "RDS DB instance {identifier} did not become available within {} minutes",
             WAIT_LIMIT.as_secs() / 60
         );
-        bounded(WAIT_LIMIT, what, async {
-            let started = tokio::time::Instant::now();
-            let mut delay = POLL_START;
-            loop {
+        let started = tokio::time::Instant::now();
+        within(
+            WAIT_LIMIT,
+            what,
+            poll_until(|| async {
                 match find_db_instance_by_identifier(client, identifier).await? {
                     Some(i)
                         if [STATUS_AVAILABLE, STATUS_STORAGE_OPTIMIZATION]
                             .contains(&status(&i)) =>
                     {
-                        return Ok(i)
+                        Ok(Poll::Ready(i))
                     }
-                    Some(i) if FAILED_STATUSES.contains(&status(&i)) => {
-                        return Err(AwsError::Api {
-                            code: "DBInstanceFailed".into(),
-                            message: format!(
-                                "RDS DB instance {identifier} is in status {}{}; see its events \
-                             in the RDS console",
-                                status(&i),
-                                status_details(&i)
-                            ),
-                        })
-                    }
-                    Some(i) if is_deleting(&i) => {
-                        return Err(AwsError::unexpected(format!(
-                            "RDS DB instance {identifier} is being deleted while we wait for it \
-                         to become available"
-                        )))
-                    }
-                    None if started.elapsed() >= CREATION_GRACE => {
-                        return Err(AwsError::unexpected(format!(
-                            "RDS DB instance {identifier} disappeared while we waited for it to \
+                    Some(i) if FAILED_STATUSES.contains(&status(&i)) => Err(AwsError::Api {
+                        code: "DBInstanceFailed".into(),
+                        message: format!(
+                            "RDS DB instance {identifier} is in status {}{}; see its events in \
+                             the RDS console",
+                            status(&i),
+                            status_details(&i)
+                        ),
+                    }),
+                    Some(i) if is_deleting(&i) => Err(AwsError::unexpected(format!(
+                        "RDS DB instance {identifier} is being deleted while we wait for it to \
                          become available"
+                    ))),
+                    None if started.elapsed() >= CREATION_GRACE => {
+                        Err(AwsError::unexpected(format!(
+                            "RDS DB instance {identifier} disappeared while we waited for it to \
+                             become available"
                         )))
                     }
-                    _ => {}
+                    _ => Ok(Poll::Pending),
                 }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(POLL_MAX);
-            }
-        })
+            }),
+        )
         .await
     }
 
@@ -305,78 +349,80 @@ mod sdk {
             "RDS DB instance {identifier} was not deleted within {} minutes",
             WAIT_LIMIT.as_secs() / 60
         );
-        bounded(WAIT_LIMIT, what, async {
-            let mut delay = POLL_START;
-            while find_db_instance_by_identifier(client, identifier)
-                .await?
-                .is_some()
-            {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(POLL_MAX);
-            }
-            Ok(())
-        })
+        within(
+            WAIT_LIMIT,
+            what,
+            poll_until(|| async {
+                Ok(
+                    match find_db_instance_by_identifier(client, identifier).await? {
+                        Some(_) => Poll::Pending,
+                        None => Poll::Ready(()),
+                    },
+                )
+            }),
+        )
         .await
     }
 
     // create, update, delete
 
-    /// Adopts the instance of this identifier when it carries our ownership tags, reconciling it
-    /// to the spec; refuses one someone else owns. `None` when no live instance has it (one of
-    /// ours still being deleted is waited out first).
-    async fn adopt_db_instance(
-        client: &Client,
-        spec: &DbInstanceSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let Some(instance) = find_db_instance_by_identifier(client, &spec.identifier).await? else {
-            return Ok(None);
-        };
-        if !owned_by(&flatten_tags(instance.tag_list()), &spec.tags) {
-            return Err(name_taken("RDS DB instance", &spec.identifier));
-        }
-        let id = instance
-            .db_instance_identifier()
-            .unwrap_or(&spec.identifier)
-            .to_string();
-        if is_deleting(&instance) {
-            wait_db_instance_deleted(client, &id).await?;
-            return Ok(None);
-        }
-        // A crashed run's instance may still be creating; RDS refuses changes until it is not.
-        let instance = wait_db_instance_available(client, &id).await?;
-        let current = flatten_db_instance(&instance, spec, ids);
-        update_db_instance(client, &id, &current, spec, ids)
-            .await
-            .map(Some)
-    }
-
-    /// Creates the instance and waits until it is available, or adopts one that already carries
-    /// the spec's identifier and ownership tags. Returns the ledger ID.
+    /// Creates the instance and waits until it is available, or adopts the one of its
+    /// identifier that carries its ownership tags. An instance of ours being deleted is waited
+    /// out and created anew; one still being created is waited for before it is reconciled.
+    /// Returns the ledger ID.
     pub async fn create_db_instance(
         client: &Client,
         spec: &DbInstanceSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(id) = adopt_db_instance(client, spec, ids).await? {
-            return Ok(id);
-        }
-        let request = expand_create(client, spec, ids)?;
-        let id = match request.send().await.map_err(classify) {
-            Ok(out) => out
-                .db_instance()
-                .and_then(DbInstance::db_instance_identifier)
-                .unwrap_or(&spec.identifier)
-                .to_string(),
-            Err(e) if is_code(&e, ALREADY_EXISTS) => {
-                return adopt_db_instance(client, spec, ids).await?.ok_or_else(|| {
-                    AwsError::unexpected("the RDS DB instance exists but cannot be read")
-                });
-            }
-            Err(e) => return Err(e),
-        };
-        wait_db_instance_available(client, &id).await?;
-        Ok(id)
+        adopt_or_create(
+            "RDS DB instance",
+            &spec.identifier,
+            &spec.tags,
+            &[ALREADY_EXISTS],
+            || async {
+                let Some(instance) =
+                    find_db_instance_by_identifier(client, &spec.identifier).await?
+                else {
+                    return Ok(None);
+                };
+                let id = instance
+                    .db_instance_identifier()
+                    .unwrap_or(&spec.identifier)
+                    .to_string();
+                let tags = tags::from_sdk(instance.tag_list());
+                if is_deleting(&instance) && owned_by(&tags, &spec.tags) {
+                    wait_db_instance_deleted(client, &id).await?;
+                    return Ok(None);
+                }
+                Ok(Some(Found {
+                    id,
+                    current: (),
+                    tags,
+                }))
+            },
+            |found| async move {
+                // A crashed run's instance may still be creating; RDS refuses changes until it
+                // is not.
+                let instance = wait_db_instance_available(client, &found.id).await?;
+                let current = flatten_db_instance(&instance, spec, ids);
+                update_db_instance(client, &found.id, &current, spec, ids).await
+            },
+            || async {
+                let out = expand_create(client, spec, ids)?
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                let id = out
+                    .db_instance()
+                    .and_then(DbInstance::db_instance_identifier)
+                    .unwrap_or(&spec.identifier)
+                    .to_string();
+                wait_db_instance_available(client, &id).await?;
+                Ok(id)
+            },
+        )
+        .await
     }
 
     /// Brings the instance from `current` to `desired` with one ModifyDBInstance carrying only
@@ -393,8 +439,7 @@ mod sdk {
         if modified {
             request.send().await.map_err(classify)?;
         }
-        let (changed, removed) = tag_changes(&current.tags, &desired.tags);
-        if !changed.is_empty() || !removed.is_empty() {
+        if current.tags != desired.tags {
             let instance = find_db_instance_by_identifier(client, id)
                 .await?
                 .ok_or_else(|| AwsError::NotFound {
@@ -403,7 +448,7 @@ mod sdk {
             let arn = instance
                 .db_instance_arn()
                 .ok_or_else(|| AwsError::unexpected("DescribeDBInstances returned no ARN"))?;
-            sync_rds_tags(client, arn, &changed, removed).await?;
+            rds::sync_tags(client, arn, &current.tags, &desired.tags).await?;
         }
         if modified {
             wait_db_instance_available(client, id).await?;
@@ -482,20 +527,6 @@ mod sdk {
         wait_db_instance_deleted(client, id).await
     }
 
-    /// Reads the instance as it is now, with references turned back into node keys; `None` when
-    /// it is gone or being deleted.
-    pub async fn observe_db_instance(
-        client: &Client,
-        id: &str,
-        current: &DbInstanceSpec,
-        ids: &IdMap,
-    ) -> Result<Option<DbInstanceSpec>, AwsError> {
-        Ok(find_db_instance_by_identifier(client, id)
-            .await?
-            .filter(|i| !is_deleting(i))
-            .map(|i| flatten_db_instance(&i, current, ids)))
-    }
-
     // expand, flatten
 
     fn int(value: u32, what: &str) -> Result<i32, AwsError> {
@@ -564,7 +595,7 @@ mod sdk {
             .copy_tags_to_snapshot(true)
             .auto_minor_version_upgrade(true)
             .publicly_accessible(false)
-            .set_tags(Some(expand_tags(&spec.tags))))
+            .set_tags(Some(tags::to_sdk(&spec.tags)?)))
     }
 
     fn major(version: &str) -> &str {
@@ -891,45 +922,7 @@ mod sdk {
                 Some(LIFECYCLE_NO_EXTENDED) => false,
                 _ => current.extended_support,
             },
-            tags: flatten_tags(instance.tag_list()),
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for DbInstanceSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_db_instance(&cx.clients.rds, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_db_instance(&cx.clients.rds, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_db_instance(&cx.clients.rds, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_db_instance(&cx.clients.rds, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_db_instance(&cx.clients.rds, id, current).await
+            tags: tags::from_sdk(instance.tag_list()),
         }
     }
 

@@ -60,18 +60,19 @@ pub use sdk::*;
 #[cfg(feature = "sdk")]
 mod sdk {
     use super::*;
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Arc;
 
-    use aws_sdk_rds::types::{ApplyMethod, DbParameterGroup, Parameter, Tag};
+    use aws_sdk_rds::types::{ApplyMethod, DbParameterGroup, Parameter};
     use aws_sdk_rds::Client;
 
-    use crate::apply::IdMap;
-    use crate::aws::common::ownership::{name_taken, owned_by, tag_changes};
-    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
-    use crate::plan::node::Tags;
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
+    use crate::aws::common::{rds, tags};
+    use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
 
     /// A create that lost a race (or follows a crash): the group exists, so adopt it.
     const ALREADY_EXISTS: &str = "DBParameterGroupAlreadyExists";
+    const NOT_FOUND: &str = "DBParameterGroupNotFound";
     /// What RDS answers when `immediate` is asked for a static parameter.
     const INVALID_COMBINATION: &str = "InvalidParameterCombination";
     /// ModifyDBParameterGroup and ResetDBParameterGroup take at most 20 parameters per call.
@@ -79,9 +80,76 @@ mod sdk {
     /// DescribeDBParameters `Source` for parameters set by a user (not engine defaults).
     const SOURCE_USER: &str = "user";
 
+    impl AwsKind for DbParameterGroupSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            Ok(read_shared(cx, &spec.name)
+                .await?
+                .as_ref()
+                .as_ref()
+                .filter(|live| owned_by(&live.tags, &spec.tags))
+                .map(|live| live.name().to_string()))
+        }
+
+        /// Each database has its own group, and no call describes several groups with their
+        /// parameters: one read per group, shared by the resources that observe it.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            Ok(read_shared(cx, id)
+                .await?
+                .as_ref()
+                .as_ref()
+                .map(|live| flatten_db_parameter_group(live, current)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_db_parameter_group(&cx.clients.rds, spec).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_db_parameter_group(&cx.clients.rds, id, current, desired).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_db_parameter_group(&cx.clients.rds, id).await
+        }
+    }
+
     // find
 
-    pub async fn find_db_parameter_group_by_name(
+    /// A parameter group as RDS describes it, with its tags and every parameter a user set.
+    #[derive(Debug, Clone)]
+    struct LiveParameterGroup {
+        group: DbParameterGroup,
+        tags: Tags,
+        parameters: BTreeMap<String, String>,
+    }
+
+    impl LiveParameterGroup {
+        /// The name as RDS stores it (lower case).
+        fn name(&self) -> &str {
+            self.group.db_parameter_group_name().unwrap_or_default()
+        }
+    }
+
+    async fn read_shared(
+        cx: &Cx<'_>,
+        name: &str,
+    ) -> Result<Arc<Option<LiveParameterGroup>>, AwsError> {
+        let key = format!(
+            "{}/name/{}",
+            DbParameterGroupSpec::PREFIX,
+            name.to_ascii_lowercase()
+        );
+        cx.reads
+            .get(&key, || read_db_parameter_group(&cx.clients.rds, name))
+            .await
+    }
+
+    async fn find_db_parameter_group_by_name(
         client: &Client,
         name: &str,
     ) -> Result<Option<DbParameterGroup>, AwsError> {
@@ -105,47 +173,53 @@ mod sdk {
         }))
     }
 
-    /// Tags of any RDS resource by ARN. NotFound is passed on for the caller to read as absence.
-    pub async fn find_rds_tags(client: &Client, arn: &str) -> Result<Tags, AwsError> {
-        let out = client
-            .list_tags_for_resource()
-            .resource_name(arn)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(flatten_tags(out.tag_list()))
-    }
-
-    /// User-set parameters of the group whose names are in `names`.
-    pub async fn find_db_parameters(
+    /// Every parameter of the group a user set, across pages.
+    async fn list_user_parameters(
         client: &Client,
         name: &str,
-        names: &BTreeSet<&str>,
     ) -> Result<BTreeMap<String, String>, AwsError> {
-        let mut found = BTreeMap::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = client
-                .describe_db_parameters()
-                .db_parameter_group_name(name)
-                .source(SOURCE_USER)
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            for p in out.parameters() {
-                if let Some(n) = p.parameter_name().filter(|n| names.contains(n)) {
-                    found.insert(
-                        n.to_string(),
+        let mut pages = client
+            .describe_db_parameters()
+            .db_parameter_group_name(name)
+            .source(SOURCE_USER)
+            .into_paginator()
+            .send();
+        let mut parameters = BTreeMap::new();
+        while let Some(page) = pages.next().await {
+            for p in page.map_err(classify)?.parameters() {
+                if let Some(name) = p.parameter_name() {
+                    parameters.insert(
+                        name.to_string(),
                         p.parameter_value().unwrap_or_default().to_string(),
                     );
                 }
             }
-            match out.marker() {
-                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
-                _ => return Ok(found),
-            }
         }
+        Ok(parameters)
+    }
+
+    /// The group named `name` with its tags and user-set parameters, asked of AWS; `None` when
+    /// it is gone.
+    async fn read_db_parameter_group(
+        client: &Client,
+        name: &str,
+    ) -> Result<Option<LiveParameterGroup>, AwsError> {
+        let Some(group) = find_db_parameter_group_by_name(client, name).await? else {
+            return Ok(None);
+        };
+        let Some(tags) = none_if_not_found(rds::list_tags(client, arn_of(&group)?).await)? else {
+            return Ok(None);
+        };
+        let live_name = group.db_parameter_group_name().unwrap_or(name);
+        let Some(parameters) = none_if_not_found(list_user_parameters(client, live_name).await)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(LiveParameterGroup {
+            group,
+            tags,
+            parameters,
+        }))
     }
 
     fn arn_of(group: &DbParameterGroup) -> Result<&str, AwsError> {
@@ -154,129 +228,67 @@ mod sdk {
             .ok_or_else(|| AwsError::unexpected("DescribeDBParameterGroups returned no ARN"))
     }
 
-    /// The group as a spec, limited to the parameters named in `names`; `None` when it is gone.
-    async fn read_db_parameter_group(
-        client: &Client,
-        name: &str,
-        spec_name: &str,
-        names: &BTreeSet<&str>,
-    ) -> Result<Option<(DbParameterGroup, DbParameterGroupSpec)>, AwsError> {
-        let Some(group) = find_db_parameter_group_by_name(client, name).await? else {
-            return Ok(None);
-        };
-        let Some(tags) = none_if_not_found(find_rds_tags(client, arn_of(&group)?).await)? else {
-            return Ok(None);
-        };
-        let live_name = group.db_parameter_group_name().unwrap_or(name);
-        let Some(parameters) =
-            none_if_not_found(find_db_parameters(client, live_name, names).await)?
-        else {
-            return Ok(None);
-        };
-        let spec = flatten_db_parameter_group(&group, spec_name, parameters, tags);
-        Ok(Some((group, spec)))
-    }
-
-    fn parameter_names<'a>(specs: &[&'a DbParameterGroupSpec]) -> BTreeSet<&'a str> {
-        specs
-            .iter()
-            .flat_map(|s| s.parameters.keys().map(String::as_str))
-            .collect()
-    }
-
-    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-    /// anything (import and discovery); `None` when there is none.
-    pub async fn find_owned_db_parameter_group(
-        client: &Client,
-        spec: &DbParameterGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let _ = ids;
-        let names = parameter_names(&[spec]);
-        Ok(
-            read_db_parameter_group(client, &spec.name, &spec.name, &names)
-                .await?
-                .filter(|(_, found)| owned_by(&found.tags, &spec.tags))
-                .and_then(|(g, _)| g.db_parameter_group_name().map(str::to_string)),
-        )
-    }
-
     // create, update, delete
 
-    /// Adopts the group of this name when it carries our ownership tags, reconciling it to the
-    /// spec; refuses a group someone else owns. `None` when no group has the name.
-    async fn adopt_db_parameter_group(
-        client: &Client,
-        spec: &DbParameterGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let names = parameter_names(&[spec]);
-        let Some((group, current)) =
-            read_db_parameter_group(client, &spec.name, &spec.name, &names).await?
-        else {
-            return Ok(None);
-        };
-        if !owned_by(&current.tags, &spec.tags) {
-            return Err(name_taken("DB parameter group", &spec.name));
-        }
-        if current.family != spec.family {
-            return Err(AwsError::Api {
-                code: "ParameterGroupFamilyMismatch".into(),
-                message: format!(
-                    "DB parameter group {} exists with family {}, not {}; RDS cannot change a \
-                 group's family, so delete the group or keep its family",
-                    spec.name, current.family, spec.family
-                ),
-            });
-        }
-        let id = group
-            .db_parameter_group_name()
-            .unwrap_or(&spec.name)
-            .to_string();
-        update_db_parameter_group(client, &id, &current, spec, ids)
-            .await
-            .map(Some)
-    }
-
-    /// Creates the object, or adopts one that already carries the spec's name and ownership
-    /// tags. Returns the ledger ID.
+    /// Creates the group and sets its parameters, or adopts the one of its name that carries
+    /// its ownership tags. Returns the ledger ID: the name as RDS stores it (lower case), so
+    /// later lookups match exactly.
     pub async fn create_db_parameter_group(
         client: &Client,
         spec: &DbParameterGroupSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(name) = adopt_db_parameter_group(client, spec, ids).await? {
-            return Ok(name);
-        }
-        // Tags go in the create call, so the group never exists untagged.
-        let out = match client
-            .create_db_parameter_group()
-            .db_parameter_group_name(&spec.name)
-            .db_parameter_group_family(&spec.family)
-            .description(&spec.description)
-            .set_tags(Some(expand_tags(&spec.tags)))
-            .send()
-            .await
-            .map_err(classify)
-        {
-            Ok(out) => out,
-            Err(e) if is_code(&e, ALREADY_EXISTS) => {
-                return adopt_db_parameter_group(client, spec, ids)
+        adopt_or_create(
+            "DB parameter group",
+            &spec.name,
+            &spec.tags,
+            &[ALREADY_EXISTS],
+            || async {
+                Ok(read_db_parameter_group(client, &spec.name)
                     .await?
-                    .ok_or_else(|| {
-                        AwsError::unexpected("the DB parameter group exists but cannot be read")
-                    });
-            }
-            Err(e) => return Err(e),
-        };
-        // The name as RDS stores it (lower case), so later lookups match exactly.
-        let name = out
-            .db_parameter_group()
-            .and_then(DbParameterGroup::db_parameter_group_name)
-            .unwrap_or(&spec.name)
-            .to_string();
-        modify_parameters(client, &name, &spec.parameters).await?;
-        Ok(name)
+                    .map(|live| Found {
+                        id: live.name().to_string(),
+                        current: flatten_db_parameter_group(&live, spec),
+                        tags: live.tags,
+                    }))
+            },
+            |found| async move {
+                if found.current.family != spec.family {
+                    return Err(family_mismatch(spec, &found.current.family));
+                }
+                update_db_parameter_group(client, &found.id, &found.current, spec).await
+            },
+            || async {
+                // Tags go in the create call, so the group never exists untagged.
+                let out = client
+                    .create_db_parameter_group()
+                    .db_parameter_group_name(&spec.name)
+                    .db_parameter_group_family(&spec.family)
+                    .description(&spec.description)
+                    .set_tags(Some(tags::to_sdk(&spec.tags)?))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                let name = out
+                    .db_parameter_group()
+                    .and_then(DbParameterGroup::db_parameter_group_name)
+                    .unwrap_or(&spec.name)
+                    .to_string();
+                modify_parameters(client, &name, &spec.parameters).await?;
+                Ok(name)
+            },
+        )
+        .await
+    }
+
+    fn family_mismatch(spec: &DbParameterGroupSpec, family: &str) -> AwsError {
+        AwsError::Api {
+            code: "ParameterGroupFamilyMismatch".into(),
+            message: format!(
+                "DB parameter group {} exists with family {family}, not {}; RDS cannot change a \
+                 group's family, so delete the group or keep its family",
+                spec.name, spec.family
+            ),
+        }
     }
 
     /// True when RDS refused `immediate` because the parameter is static.
@@ -363,16 +375,14 @@ mod sdk {
         .await
     }
 
-    /// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
-    /// ledger ID. RDS cannot change a group's description or family.
+    /// Brings the group named `id` from `current` to `desired` in place; returns `id`. RDS
+    /// cannot change a group's description or family.
     pub async fn update_db_parameter_group(
         client: &Client,
         id: &str,
         current: &DbParameterGroupSpec,
         desired: &DbParameterGroupSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        let _ = ids;
         let changed: BTreeMap<String, String> = desired
             .parameters
             .iter()
@@ -391,54 +401,20 @@ mod sdk {
         if !removed.is_empty() {
             reset_parameters(client, id, &removed).await?;
         }
-        let (tags_changed, tags_removed) = tag_changes(&current.tags, &desired.tags);
-        if !tags_changed.is_empty() || !tags_removed.is_empty() {
+        if current.tags != desired.tags {
             let group = find_db_parameter_group_by_name(client, id)
                 .await?
                 .ok_or_else(|| AwsError::NotFound {
-                    code: "DBParameterGroupNotFound".into(),
+                    code: NOT_FOUND.into(),
                 })?;
-            sync_rds_tags(client, arn_of(&group)?, &tags_changed, tags_removed).await?;
+            rds::sync_tags(client, arn_of(&group)?, &current.tags, &desired.tags).await?;
         }
         Ok(id.to_string())
     }
 
-    /// AddTagsToResource / RemoveTagsFromResource on any RDS resource.
-    pub(crate) async fn sync_rds_tags(
-        client: &Client,
-        arn: &str,
-        changed: &Tags,
-        removed: Vec<String>,
-    ) -> Result<(), AwsError> {
-        if !changed.is_empty() {
-            client
-                .add_tags_to_resource()
-                .resource_name(arn)
-                .set_tags(Some(expand_tags(changed)))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
-        if !removed.is_empty() {
-            client
-                .remove_tags_from_resource()
-                .resource_name(arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
-        Ok(())
-    }
-
-    /// Deletes the object; absence is success. A group still used by an instance answers
+    /// Deletes the group; absence is success. A group still used by an instance answers
     /// `InvalidDBParameterGroupState`, classified as in use and retried by the engine.
-    pub async fn delete_db_parameter_group(
-        client: &Client,
-        id: &str,
-        current: &DbParameterGroupSpec,
-    ) -> Result<(), AwsError> {
-        let _ = current;
+    pub async fn delete_db_parameter_group(client: &Client, id: &str) -> Result<(), AwsError> {
         none_if_not_found(
             client
                 .delete_db_parameter_group()
@@ -450,99 +426,36 @@ mod sdk {
         Ok(())
     }
 
-    /// Reads the object as it is now; `None` when it no longer exists.
-    pub async fn observe_db_parameter_group(
-        client: &Client,
-        id: &str,
+    // flatten
+
+    /// The group as `current` sees it: only the parameters `current` sets (the family's
+    /// defaults and parameters set by others are not ours), and `current`'s spelling of the
+    /// name when RDS's differs only in case.
+    fn flatten_db_parameter_group(
+        live: &LiveParameterGroup,
         current: &DbParameterGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<DbParameterGroupSpec>, AwsError> {
-        let _ = ids;
-        let names = parameter_names(&[current]);
-        Ok(read_db_parameter_group(client, id, &current.name, &names)
-            .await?
-            .map(|(_, spec)| spec))
-    }
-
-    // expand, flatten
-
-    pub(crate) fn expand_tags(tags: &Tags) -> Vec<Tag> {
-        tags.iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect()
-    }
-
-    pub(crate) fn flatten_tags(tags: &[Tag]) -> Tags {
-        tags.iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect()
-    }
-
-    /// `spec_name` is the spelling the spec uses; it is kept when RDS's differs only in case.
-    pub fn flatten_db_parameter_group(
-        group: &DbParameterGroup,
-        spec_name: &str,
-        parameters: BTreeMap<String, String>,
-        tags: Tags,
     ) -> DbParameterGroupSpec {
-        let name = group.db_parameter_group_name().unwrap_or_default();
-        let name = if name.eq_ignore_ascii_case(spec_name) {
-            spec_name
+        let name = live.name();
+        let name = if name.eq_ignore_ascii_case(&current.name) {
+            &current.name
         } else {
             name
         };
         DbParameterGroupSpec {
             name: name.to_string(),
-            family: group
+            family: live
+                .group
                 .db_parameter_group_family()
                 .unwrap_or_default()
                 .to_string(),
-            description: group.description().unwrap_or_default().to_string(),
-            parameters,
-            tags,
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for DbParameterGroupSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_db_parameter_group(&cx.clients.rds, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_db_parameter_group(&cx.clients.rds, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_db_parameter_group(&cx.clients.rds, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_db_parameter_group(&cx.clients.rds, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_db_parameter_group(&cx.clients.rds, id, current).await
+            description: live.group.description().unwrap_or_default().to_string(),
+            parameters: live
+                .parameters
+                .iter()
+                .filter(|(k, _)| current.parameters.contains_key(*k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            tags: live.tags.clone(),
         }
     }
 }
