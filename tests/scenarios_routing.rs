@@ -22,10 +22,12 @@ use terraform_provider_platform::apply::{self, IdMap, RunOptions, StepError};
 use terraform_provider_platform::aws::autoscaling::scalable_target::ScalableTargetSpec;
 use terraform_provider_platform::aws::autoscaling::scaling_policy::ScalingPolicySpec;
 use terraform_provider_platform::aws::autoscaling::{scalable_target, scaling_policy};
+use terraform_provider_platform::aws::common::reads::Reads;
 use terraform_provider_platform::aws::elbv2::listener_rule::ListenerRuleSpec;
 use terraform_provider_platform::aws::elbv2::target_group::{HealthCheckSpec, TargetGroupSpec};
 use terraform_provider_platform::aws::elbv2::{listener_rule, target_group};
 use terraform_provider_platform::aws::error::AwsError;
+use terraform_provider_platform::aws::kind::{AwsKind, Cx};
 use terraform_provider_platform::aws::{AwsClients, Executor};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
 use terraform_provider_platform::plan::node::*;
@@ -87,6 +89,33 @@ fn clients(elbv2: &[&Rule]) -> AwsClients {
         elbv2: elbv2.to_vec(),
         ..Mocks::default()
     })
+}
+
+fn autoscaling_clients(rules: &[&Rule]) -> AwsClients {
+    common::clients(&Mocks {
+        autoscaling: rules.to_vec(),
+        ..Mocks::default()
+    })
+}
+
+/// Observes `current` as the executor does: through reads of its own.
+async fn observe<S: AwsKind>(
+    clients: &AwsClients,
+    id: &str,
+    current: &S,
+    ids: &IdMap,
+) -> Result<Option<S>, AwsError> {
+    let reads = Reads::new();
+    S::observe(
+        &Cx {
+            clients,
+            ids,
+            reads: &reads,
+        },
+        id,
+        current,
+    )
+    .await
 }
 
 /// An error as the query protocol (ELBv2) sends it.
@@ -1087,6 +1116,16 @@ async fn scalable_target_registers_under_the_resource_id_of_the_service_arn() {
                 .scalable_targets(scalable_target(2, 6))
                 .build()
         });
+    // Observe lists every ECS target of the region.
+    let list = mock!(Client::describe_scalable_targets)
+        .match_requests(|r| {
+            r.service_namespace() == Some(&ServiceNamespace::Ecs) && r.resource_ids().is_empty()
+        })
+        .then_output(|| {
+            DescribeScalableTargetsOutput::builder()
+                .scalable_targets(scalable_target(2, 6))
+                .build()
+        });
     let client = autoscaling_client(&[&register, &describe]);
     let id = scalable_target::create_scalable_target(&client, &scalable_spec(), &scaling_ids())
         .await
@@ -1101,8 +1140,8 @@ async fn scalable_target_registers_under_the_resource_id_of_the_service_arn() {
         Some(RESOURCE_ID)
     );
     assert_eq!(
-        scalable_target::observe_scalable_target(
-            &client,
+        observe(
+            &autoscaling_clients(&[&list]),
             RESOURCE_ID,
             &scalable_spec(),
             &scaling_ids()
@@ -1133,8 +1172,8 @@ async fn scalable_target_absence_reads_as_gone_and_deletes_as_done() {
         .then_http_response(|| json_error("ObjectNotFoundException"));
     let client = autoscaling_client(&[&describe, &deregister]);
     assert_eq!(
-        scalable_target::observe_scalable_target(
-            &client,
+        observe(
+            &autoscaling_clients(&[&describe]),
             RESOURCE_ID,
             &scalable_spec(),
             &scaling_ids()
@@ -1143,7 +1182,7 @@ async fn scalable_target_absence_reads_as_gone_and_deletes_as_done() {
         .unwrap(),
         None
     );
-    scalable_target::delete_scalable_target(&client, RESOURCE_ID, &scalable_spec())
+    scalable_target::delete_scalable_target(&client, RESOURCE_ID)
         .await
         .unwrap();
     assert_eq!(deregister.num_calls(), 1);
@@ -1342,17 +1381,13 @@ async fn scaling_policy_observe_round_trips_and_reads_absence() {
         })
         .output(|| DescribeScalingPoliciesOutput::builder().build())
         .build();
-    let client = autoscaling_client(&[&describe]);
-    assert_eq!(
-        scaling_policy::observe_scaling_policy(&client, POLICY_ARN, &policy_spec(), &scaling_ids())
-            .await
-            .unwrap(),
-        Some(policy_spec())
-    );
-    assert_eq!(
-        scaling_policy::observe_scaling_policy(&client, POLICY_ARN, &policy_spec(), &scaling_ids())
-            .await
-            .unwrap(),
-        None
-    );
+    let clients = autoscaling_clients(&[&describe]);
+    for expected in [Some(policy_spec()), None] {
+        assert_eq!(
+            observe(&clients, POLICY_ARN, &policy_spec(), &scaling_ids())
+                .await
+                .unwrap(),
+            expected
+        );
+    }
 }
