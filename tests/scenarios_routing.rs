@@ -618,19 +618,35 @@ async fn destroy_retries_a_target_group_still_in_use_until_it_is_free() {
 async fn target_group_observe_round_trips_to_the_spec_and_shows_drift() {
     use elb::*;
     let _ = Scenario::TargetGroupRoundTrip;
+    // Region-wide, so the listing holds groups of other VPCs too.
     let describe = mock!(Client::describe_target_groups)
-        .match_requests(|r| r.target_group_arns() == [TG_ARN])
-        .then_output(|| describe_tg_output(target_group(&tg_spec(), TG_ARN)));
-    let attributes =
-        mock!(Client::describe_target_group_attributes).then_output(|| tg_attributes_output("30"));
+        .match_requests(|r| r.target_group_arns().is_empty() && r.names().is_empty())
+        .then_output(|| {
+            let mut elsewhere = target_group(&tg_spec(), OTHER_TG_ARN);
+            elsewhere.vpc_id = Some("vpc-other".into());
+            elb::DescribeTargetGroupsOutput::builder()
+                .target_groups(target_group(&tg_spec(), TG_ARN))
+                .target_groups(elsewhere)
+                .build()
+        });
+    let attributes = mock!(Client::describe_target_group_attributes)
+        .match_requests(|r| r.target_group_arn() == Some(TG_ARN))
+        .then_output(|| tg_attributes_output("30"));
     let mut tags = owner_tags(&tg_key(), OWNER);
     tags.insert("extra".into(), "added by hand".into());
-    let tags = mock!(Client::describe_tags).then_output(move || tags_output(&[(TG_ARN, &tags)]));
-    let client = elbv2_client(&[&describe, &attributes, &tags]);
-    let observed = target_group::observe_target_group(&client, TG_ARN, &tg_spec(), &routing_ids())
-        .await
-        .unwrap()
-        .unwrap();
+    // Only the groups in the VPC of the one observed.
+    let tags = mock!(Client::describe_tags)
+        .match_requests(|r| r.resource_arns() == [TG_ARN])
+        .then_output(move || tags_output(&[(TG_ARN, &tags)]));
+    let observed = observe(
+        &clients(&[&describe, &attributes, &tags]),
+        TG_ARN,
+        &tg_spec(),
+        &routing_ids(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(
         TargetGroupSpec {
             tags: owner_tags(&tg_key(), OWNER),
@@ -641,10 +657,9 @@ async fn target_group_observe_round_trips_to_the_spec_and_shows_drift() {
     assert_eq!(observed.tags["extra"], "added by hand", "tag drift shows");
 
     let gone = mock!(Client::describe_target_groups)
-        .then_http_response(|| query_error("TargetGroupNotFound", 400));
-    let client = elbv2_client(&[&gone]);
+        .then_output(|| elb::DescribeTargetGroupsOutput::builder().build());
     assert_eq!(
-        target_group::observe_target_group(&client, TG_ARN, &tg_spec(), &routing_ids())
+        observe(&clients(&[&gone]), TG_ARN, &tg_spec(), &routing_ids())
             .await
             .unwrap(),
         None
@@ -905,9 +920,10 @@ async fn observe_as_created(spec: &ListenerRuleSpec) -> ListenerRuleSpec {
         .collect();
     let tags = spec.tags.clone();
     let describe = mock!(Client::describe_rules)
-        .match_requests(|r| r.rule_arns() == [RULE_ARN])
+        .match_requests(|r| r.listener_arn() == Some(LISTENER_ARN))
         .then_output(move || {
             DescribeRulesOutput::builder()
+                .rules(default_rule())
                 .rules(
                     Rule::builder()
                         .rule_arn(RULE_ARN)
@@ -922,11 +938,15 @@ async fn observe_as_created(spec: &ListenerRuleSpec) -> ListenerRuleSpec {
     let tags = mock!(Client::describe_tags)
         .match_requests(|r| r.resource_arns() == [RULE_ARN])
         .then_output(move || tags_output(&[(RULE_ARN, &tags)]));
-    let client = elbv2_client(&[&describe, &tags]);
-    listener_rule::observe_listener_rule(&client, RULE_ARN, spec, &routing_ids())
-        .await
-        .unwrap()
-        .unwrap()
+    observe(
+        &clients(&[&describe, &tags]),
+        RULE_ARN,
+        spec,
+        &routing_ids(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
 }
 
 #[tokio::test]
@@ -968,7 +988,7 @@ async fn rule_observe_shows_drift_and_absence() {
     let _ = Scenario::RuleRoundTrip;
     // Someone pointed the rule at a target group we do not know, and reordered hosts.
     let describe = mock!(Client::describe_rules)
-        .match_requests(|r| r.rule_arns() == [RULE_ARN])
+        .match_requests(|r| r.listener_arn() == Some(LISTENER_ARN))
         .then_output(|| {
             DescribeRulesOutput::builder()
                 .rules(rule(
@@ -982,12 +1002,15 @@ async fn rule_observe_shows_drift_and_absence() {
         });
     let tags = mock!(Client::describe_tags)
         .then_output(|| tags_output(&[(RULE_ARN, &owner_tags(&rule_key(), OWNER))]));
-    let client = elbv2_client(&[&describe, &tags]);
-    let observed =
-        listener_rule::observe_listener_rule(&client, RULE_ARN, &rule_spec(), &routing_ids())
-            .await
-            .unwrap()
-            .unwrap();
+    let observed = observe(
+        &clients(&[&describe, &tags]),
+        RULE_ARN,
+        &rule_spec(),
+        &routing_ids(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(observed.hosts, rule_spec().hosts, "hosts read back sorted");
     assert_eq!(
         observed.listener,
@@ -1000,11 +1023,11 @@ async fn rule_observe_shows_drift_and_absence() {
         "a foreign target shows as a difference"
     );
 
-    let gone =
-        mock!(Client::describe_rules).then_http_response(|| query_error("RuleNotFound", 400));
-    let client = elbv2_client(&[&gone]);
+    // Deleted: the listener lists its default rule only.
+    let gone = mock!(Client::describe_rules)
+        .then_output(|| DescribeRulesOutput::builder().rules(default_rule()).build());
     assert_eq!(
-        listener_rule::observe_listener_rule(&client, RULE_ARN, &rule_spec(), &routing_ids())
+        observe(&clients(&[&gone]), RULE_ARN, &rule_spec(), &routing_ids())
             .await
             .unwrap(),
         None
