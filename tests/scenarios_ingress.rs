@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use terraform_provider_platform::apply::{self, IdMap, RunOptions};
 use terraform_provider_platform::aws::acm::certificate::CertificateSpec;
+use terraform_provider_platform::aws::common::reads::Reads;
 use terraform_provider_platform::aws::ec2::security_group::SecurityGroupSpec;
 use terraform_provider_platform::aws::ec2::subnet::SubnetSpec;
 use terraform_provider_platform::aws::elbv2::listener::create_listener_with;
@@ -23,6 +24,7 @@ use terraform_provider_platform::aws::elbv2::listener::{
     CertificateSource, ListenerDefault, ListenerSpec,
 };
 use terraform_provider_platform::aws::elbv2::load_balancer::LoadBalancerSpec;
+use terraform_provider_platform::aws::kind::{AwsKind as _, Cx};
 use terraform_provider_platform::aws::{AwsClients, Executor};
 use terraform_provider_platform::plan::diff::diff;
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
@@ -529,18 +531,19 @@ async fn load_balancer_create_adopts_an_owned_one_and_reconciles_attributes() {
     assert_eq!(modify.num_calls(), 1);
 
     // Read back as the spec: subnets and groups map to keys, sorted.
-    let observed = terraform_provider_platform::aws::elbv2::load_balancer::observe_load_balancer(
-        &elbv2_client(&Mocks {
+    let reads = Reads::new();
+    let cx = Cx {
+        clients: &clients(&Mocks {
             elbv2: vec![&describe, &tags, &attributes],
             ..Mocks::default()
         }),
-        LB_ARN,
-        &lb_spec(),
-        &IdMap::from_ledger(&outcome.ledger),
-    )
-    .await
-    .unwrap()
-    .expect("the load balancer exists");
+        ids: &IdMap::from_ledger(&outcome.ledger),
+        reads: &reads,
+    };
+    let observed = LoadBalancerSpec::observe(&cx, LB_ARN, &lb_spec())
+        .await
+        .unwrap()
+        .expect("the load balancer exists");
     assert_eq!(
         observed,
         LoadBalancerSpec {

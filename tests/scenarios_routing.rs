@@ -22,10 +22,12 @@ use terraform_provider_platform::apply::{self, IdMap, RunOptions, StepError};
 use terraform_provider_platform::aws::autoscaling::scalable_target::ScalableTargetSpec;
 use terraform_provider_platform::aws::autoscaling::scaling_policy::ScalingPolicySpec;
 use terraform_provider_platform::aws::autoscaling::{scalable_target, scaling_policy};
+use terraform_provider_platform::aws::common::reads::Reads;
 use terraform_provider_platform::aws::elbv2::listener_rule::ListenerRuleSpec;
 use terraform_provider_platform::aws::elbv2::target_group::{HealthCheckSpec, TargetGroupSpec};
 use terraform_provider_platform::aws::elbv2::{listener_rule, target_group};
 use terraform_provider_platform::aws::error::AwsError;
+use terraform_provider_platform::aws::kind::{AwsKind, Cx};
 use terraform_provider_platform::aws::{AwsClients, Executor};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
 use terraform_provider_platform::plan::node::*;
@@ -87,6 +89,33 @@ fn clients(elbv2: &[&Rule]) -> AwsClients {
         elbv2: elbv2.to_vec(),
         ..Mocks::default()
     })
+}
+
+fn autoscaling_clients(rules: &[&Rule]) -> AwsClients {
+    common::clients(&Mocks {
+        autoscaling: rules.to_vec(),
+        ..Mocks::default()
+    })
+}
+
+/// Observes `current` as the executor does: through reads of its own.
+async fn observe<S: AwsKind>(
+    clients: &AwsClients,
+    id: &str,
+    current: &S,
+    ids: &IdMap,
+) -> Result<Option<S>, AwsError> {
+    let reads = Reads::new();
+    S::observe(
+        &Cx {
+            clients,
+            ids,
+            reads: &reads,
+        },
+        id,
+        current,
+    )
+    .await
 }
 
 /// An error as the query protocol (ELBv2) sends it.
@@ -589,19 +618,35 @@ async fn destroy_retries_a_target_group_still_in_use_until_it_is_free() {
 async fn target_group_observe_round_trips_to_the_spec_and_shows_drift() {
     use elb::*;
     let _ = Scenario::TargetGroupRoundTrip;
+    // Region-wide, so the listing holds groups of other VPCs too.
     let describe = mock!(Client::describe_target_groups)
-        .match_requests(|r| r.target_group_arns() == [TG_ARN])
-        .then_output(|| describe_tg_output(target_group(&tg_spec(), TG_ARN)));
-    let attributes =
-        mock!(Client::describe_target_group_attributes).then_output(|| tg_attributes_output("30"));
+        .match_requests(|r| r.target_group_arns().is_empty() && r.names().is_empty())
+        .then_output(|| {
+            let mut elsewhere = target_group(&tg_spec(), OTHER_TG_ARN);
+            elsewhere.vpc_id = Some("vpc-other".into());
+            elb::DescribeTargetGroupsOutput::builder()
+                .target_groups(target_group(&tg_spec(), TG_ARN))
+                .target_groups(elsewhere)
+                .build()
+        });
+    let attributes = mock!(Client::describe_target_group_attributes)
+        .match_requests(|r| r.target_group_arn() == Some(TG_ARN))
+        .then_output(|| tg_attributes_output("30"));
     let mut tags = owner_tags(&tg_key(), OWNER);
     tags.insert("extra".into(), "added by hand".into());
-    let tags = mock!(Client::describe_tags).then_output(move || tags_output(&[(TG_ARN, &tags)]));
-    let client = elbv2_client(&[&describe, &attributes, &tags]);
-    let observed = target_group::observe_target_group(&client, TG_ARN, &tg_spec(), &routing_ids())
-        .await
-        .unwrap()
-        .unwrap();
+    // Only the groups in the VPC of the one observed.
+    let tags = mock!(Client::describe_tags)
+        .match_requests(|r| r.resource_arns() == [TG_ARN])
+        .then_output(move || tags_output(&[(TG_ARN, &tags)]));
+    let observed = observe(
+        &clients(&[&describe, &attributes, &tags]),
+        TG_ARN,
+        &tg_spec(),
+        &routing_ids(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(
         TargetGroupSpec {
             tags: owner_tags(&tg_key(), OWNER),
@@ -612,10 +657,9 @@ async fn target_group_observe_round_trips_to_the_spec_and_shows_drift() {
     assert_eq!(observed.tags["extra"], "added by hand", "tag drift shows");
 
     let gone = mock!(Client::describe_target_groups)
-        .then_http_response(|| query_error("TargetGroupNotFound", 400));
-    let client = elbv2_client(&[&gone]);
+        .then_output(|| elb::DescribeTargetGroupsOutput::builder().build());
     assert_eq!(
-        target_group::observe_target_group(&client, TG_ARN, &tg_spec(), &routing_ids())
+        observe(&clients(&[&gone]), TG_ARN, &tg_spec(), &routing_ids())
             .await
             .unwrap(),
         None
@@ -876,9 +920,10 @@ async fn observe_as_created(spec: &ListenerRuleSpec) -> ListenerRuleSpec {
         .collect();
     let tags = spec.tags.clone();
     let describe = mock!(Client::describe_rules)
-        .match_requests(|r| r.rule_arns() == [RULE_ARN])
+        .match_requests(|r| r.listener_arn() == Some(LISTENER_ARN))
         .then_output(move || {
             DescribeRulesOutput::builder()
+                .rules(default_rule())
                 .rules(
                     Rule::builder()
                         .rule_arn(RULE_ARN)
@@ -893,11 +938,15 @@ async fn observe_as_created(spec: &ListenerRuleSpec) -> ListenerRuleSpec {
     let tags = mock!(Client::describe_tags)
         .match_requests(|r| r.resource_arns() == [RULE_ARN])
         .then_output(move || tags_output(&[(RULE_ARN, &tags)]));
-    let client = elbv2_client(&[&describe, &tags]);
-    listener_rule::observe_listener_rule(&client, RULE_ARN, spec, &routing_ids())
-        .await
-        .unwrap()
-        .unwrap()
+    observe(
+        &clients(&[&describe, &tags]),
+        RULE_ARN,
+        spec,
+        &routing_ids(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
 }
 
 #[tokio::test]
@@ -939,7 +988,7 @@ async fn rule_observe_shows_drift_and_absence() {
     let _ = Scenario::RuleRoundTrip;
     // Someone pointed the rule at a target group we do not know, and reordered hosts.
     let describe = mock!(Client::describe_rules)
-        .match_requests(|r| r.rule_arns() == [RULE_ARN])
+        .match_requests(|r| r.listener_arn() == Some(LISTENER_ARN))
         .then_output(|| {
             DescribeRulesOutput::builder()
                 .rules(rule(
@@ -953,12 +1002,15 @@ async fn rule_observe_shows_drift_and_absence() {
         });
     let tags = mock!(Client::describe_tags)
         .then_output(|| tags_output(&[(RULE_ARN, &owner_tags(&rule_key(), OWNER))]));
-    let client = elbv2_client(&[&describe, &tags]);
-    let observed =
-        listener_rule::observe_listener_rule(&client, RULE_ARN, &rule_spec(), &routing_ids())
-            .await
-            .unwrap()
-            .unwrap();
+    let observed = observe(
+        &clients(&[&describe, &tags]),
+        RULE_ARN,
+        &rule_spec(),
+        &routing_ids(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(observed.hosts, rule_spec().hosts, "hosts read back sorted");
     assert_eq!(
         observed.listener,
@@ -971,11 +1023,11 @@ async fn rule_observe_shows_drift_and_absence() {
         "a foreign target shows as a difference"
     );
 
-    let gone =
-        mock!(Client::describe_rules).then_http_response(|| query_error("RuleNotFound", 400));
-    let client = elbv2_client(&[&gone]);
+    // Deleted: the listener lists its default rule only.
+    let gone = mock!(Client::describe_rules)
+        .then_output(|| DescribeRulesOutput::builder().rules(default_rule()).build());
     assert_eq!(
-        listener_rule::observe_listener_rule(&client, RULE_ARN, &rule_spec(), &routing_ids())
+        observe(&clients(&[&gone]), RULE_ARN, &rule_spec(), &routing_ids())
             .await
             .unwrap(),
         None
@@ -1087,6 +1139,16 @@ async fn scalable_target_registers_under_the_resource_id_of_the_service_arn() {
                 .scalable_targets(scalable_target(2, 6))
                 .build()
         });
+    // Observe lists every ECS target of the region.
+    let list = mock!(Client::describe_scalable_targets)
+        .match_requests(|r| {
+            r.service_namespace() == Some(&ServiceNamespace::Ecs) && r.resource_ids().is_empty()
+        })
+        .then_output(|| {
+            DescribeScalableTargetsOutput::builder()
+                .scalable_targets(scalable_target(2, 6))
+                .build()
+        });
     let client = autoscaling_client(&[&register, &describe]);
     let id = scalable_target::create_scalable_target(&client, &scalable_spec(), &scaling_ids())
         .await
@@ -1101,8 +1163,8 @@ async fn scalable_target_registers_under_the_resource_id_of_the_service_arn() {
         Some(RESOURCE_ID)
     );
     assert_eq!(
-        scalable_target::observe_scalable_target(
-            &client,
+        observe(
+            &autoscaling_clients(&[&list]),
             RESOURCE_ID,
             &scalable_spec(),
             &scaling_ids()
@@ -1133,8 +1195,8 @@ async fn scalable_target_absence_reads_as_gone_and_deletes_as_done() {
         .then_http_response(|| json_error("ObjectNotFoundException"));
     let client = autoscaling_client(&[&describe, &deregister]);
     assert_eq!(
-        scalable_target::observe_scalable_target(
-            &client,
+        observe(
+            &autoscaling_clients(&[&describe]),
             RESOURCE_ID,
             &scalable_spec(),
             &scaling_ids()
@@ -1143,7 +1205,7 @@ async fn scalable_target_absence_reads_as_gone_and_deletes_as_done() {
         .unwrap(),
         None
     );
-    scalable_target::delete_scalable_target(&client, RESOURCE_ID, &scalable_spec())
+    scalable_target::delete_scalable_target(&client, RESOURCE_ID)
         .await
         .unwrap();
     assert_eq!(deregister.num_calls(), 1);
@@ -1342,17 +1404,13 @@ async fn scaling_policy_observe_round_trips_and_reads_absence() {
         })
         .output(|| DescribeScalingPoliciesOutput::builder().build())
         .build();
-    let client = autoscaling_client(&[&describe]);
-    assert_eq!(
-        scaling_policy::observe_scaling_policy(&client, POLICY_ARN, &policy_spec(), &scaling_ids())
-            .await
-            .unwrap(),
-        Some(policy_spec())
-    );
-    assert_eq!(
-        scaling_policy::observe_scaling_policy(&client, POLICY_ARN, &policy_spec(), &scaling_ids())
-            .await
-            .unwrap(),
-        None
-    );
+    let clients = autoscaling_clients(&[&describe]);
+    for expected in [Some(policy_spec()), None] {
+        assert_eq!(
+            observe(&clients, POLICY_ARN, &policy_spec(), &scaling_ids())
+                .await
+                .unwrap(),
+            expected
+        );
+    }
 }

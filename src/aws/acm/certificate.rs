@@ -55,17 +55,68 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::sync::Mutex;
     use std::time::Duration;
 
     use aws_sdk_acm::types::{CertificateDetail, CertificateStatus, Tag, ValidationMethod};
     use aws_sdk_acm::Client;
 
+    use super::*;
     use crate::apply::IdMap;
     use crate::aws::common::ownership::{owned_by, tag_changes};
+    use crate::aws::common::poll::{poll_until, within, Poll};
+    use crate::aws::common::tags;
     use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::expand::naming::{TAG_NODE, TAG_OWNER};
-    use crate::plan::node::Tags;
+
+    impl AwsKind for CertificateSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_certificate(&cx.clients.acm, spec, cx.ids).await
+        }
+
+        /// An environment has at most one certificate and ACM has no batch describe: the
+        /// certificate and its tags are read by ARN, shared by every resource observing it.
+        async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
+            let client = &cx.clients.acm;
+            let certificate = cx
+                .reads
+                .get(&format!("acm.certificate/{id}"), || {
+                    find_certificate_by_arn(client, id)
+                })
+                .await?;
+            let Some(certificate) = certificate.as_ref() else {
+                return Ok(None);
+            };
+            let tags = cx
+                .reads
+                .get(&format!("acm.certificate/{id}/tags"), || async {
+                    none_if_not_found(find_certificate_tags(client, id).await)
+                })
+                .await?;
+            Ok(tags
+                .as_ref()
+                .as_ref()
+                .map(|tags| flatten_certificate(certificate, tags.clone())))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_certificate(&cx.clients.acm, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_certificate(&cx.clients.acm, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_certificate(&cx.clients.acm, id).await
+        }
+    }
 
     /// Statuses a certificate can still be used or issued in. The others (`FAILED`,
     /// `VALIDATION_TIMED_OUT`, `REVOKED`, `EXPIRED`) are dead ends and never adopted.
@@ -74,9 +125,6 @@ mod sdk {
         CertificateStatus::Issued,
         CertificateStatus::Inactive,
     ];
-    /// DNS validation usually completes within minutes of the records existing.
-    const ISSUE_POLL_START: Duration = Duration::from_secs(10);
-    const ISSUE_POLL_MAX: Duration = Duration::from_secs(60);
 
     // find
 
@@ -102,7 +150,7 @@ mod sdk {
             .send()
             .await
             .map_err(classify)?;
-        Ok(flatten_tags(out.tags()))
+        Ok(tags::from_sdk(out.tags()))
     }
 
     /// ARNs of live certificates for `domain`. ListCertificates has no domain filter, so every
@@ -112,18 +160,16 @@ mod sdk {
         client: &Client,
         domain: &str,
     ) -> Result<Vec<String>, AwsError> {
+        let mut pages = client
+            .list_certificates()
+            .set_certificate_statuses(Some(LIVE_STATUSES.to_vec()))
+            .into_paginator()
+            .send();
         let mut arns = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = client
-                .list_certificates()
-                .set_certificate_statuses(Some(LIVE_STATUSES.to_vec()))
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(classify)?;
+        while let Some(page) = pages.next().await {
             arns.extend(
-                out.certificate_summary_list()
+                page.map_err(classify)?
+                    .certificate_summary_list()
                     .iter()
                     .filter(|c| {
                         c.domain_name()
@@ -131,11 +177,8 @@ mod sdk {
                     })
                     .filter_map(|c| c.certificate_arn().map(str::to_string)),
             );
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(arns),
-            }
         }
+        Ok(arns)
     }
 
     /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
@@ -149,7 +192,8 @@ mod sdk {
         Ok(find_owned(client, spec).await?.map(|(arn, _)| arn))
     }
 
-    /// The owned certificate's ARN and tags.
+    /// The owned certificate's ARN and tags. Certificates have no name and other certificates
+    /// for the domain are no conflict, so only the tags identify ours.
     async fn find_owned(
         client: &Client,
         spec: &CertificateSpec,
@@ -241,17 +285,16 @@ mod sdk {
         message
     }
 
-    /// Polls until the certificate is `ISSUED`, for at most `limit`. The waiter keeps the
-    /// deadline itself (rather than the caller's `timeout`) so the error on expiry can list the
-    /// validation records last seen. A dead status fails at once.
+    /// Polls until the certificate is `ISSUED`, for at most `limit`. A dead status fails at
+    /// once; on expiry the error lists the validation records last seen, so the waiter takes
+    /// the limit rather than leaving it to the caller.
     pub async fn wait_certificate_issued(
         client: &Client,
         arn: &str,
         limit: Duration,
     ) -> Result<(), AwsError> {
-        let deadline = tokio::time::Instant::now() + limit;
-        let mut delay = ISSUE_POLL_START;
-        loop {
+        let last_seen = Mutex::new(None::<CertificateFacts>);
+        let issued = poll_until(|| async {
             let certificate =
                 find_certificate_by_arn(client, arn)
                     .await?
@@ -261,28 +304,34 @@ mod sdk {
                     })?;
             let facts = certificate_facts(&certificate);
             match certificate.status() {
-                Some(CertificateStatus::Issued) => return Ok(()),
-                Some(CertificateStatus::PendingValidation) | None => {}
+                Some(CertificateStatus::Issued) => Ok(Poll::Ready(())),
+                Some(CertificateStatus::PendingValidation) | None => {
+                    if let Ok(mut last) = last_seen.lock() {
+                        *last = Some(facts);
+                    }
+                    Ok(Poll::Pending)
+                }
                 Some(_) => {
                     let reason = certificate.failure_reason().map(|r| r.as_str());
-                    return Err(AwsError::Api {
+                    Err(AwsError::Api {
                         code: "CertificateNotIssued".into(),
                         message: not_issued(arn, &facts, reason),
-                    });
+                    })
                 }
             }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return Err(AwsError::WaitTimeout {
-                    message: format!(
-                        "{} after waiting {}s",
-                        not_issued(arn, &facts, None),
-                        limit.as_secs()
-                    ),
-                });
+        });
+        match within(limit, "", issued).await {
+            Err(AwsError::WaitTimeout { .. }) => {
+                let facts = last_seen.lock().ok().and_then(|last| last.clone());
+                let what = match &facts {
+                    Some(facts) => not_issued(arn, facts, None),
+                    None => format!("certificate {arn} is not issued"),
+                };
+                Err(AwsError::WaitTimeout {
+                    message: format!("{what} after waiting {}s", limit.as_secs()),
+                })
             }
-            tokio::time::sleep(delay.min(deadline - now)).await;
-            delay = (delay * 2).min(ISSUE_POLL_MAX);
+            other => other,
         }
     }
 
@@ -324,9 +373,9 @@ mod sdk {
         spec: &CertificateSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some((arn, tags)) = find_owned(client, spec).await? {
+        if let Some((arn, found)) = find_owned(client, spec).await? {
             let current = CertificateSpec {
-                tags,
+                tags: found,
                 ..spec.clone()
             };
             return update_certificate(client, &arn, &current, spec, ids).await;
@@ -338,7 +387,7 @@ mod sdk {
             .set_subject_alternative_names(names)
             .validation_method(ValidationMethod::Dns)
             .idempotency_token(idempotency_token(spec))
-            .set_tags(Some(expand_tags(&spec.tags)?))
+            .set_tags(Some(tags::to_sdk(&spec.tags)?))
             .send()
             .await
             .map_err(classify)?;
@@ -362,7 +411,7 @@ mod sdk {
             client
                 .add_tags_to_certificate()
                 .certificate_arn(id)
-                .set_tags(Some(expand_tags(&changed)?))
+                .set_tags(Some(tags::to_sdk(&changed)?))
                 .send()
                 .await
                 .map_err(classify)?;
@@ -404,48 +453,7 @@ mod sdk {
         Ok(())
     }
 
-    /// Reads the object as it is now, with references turned back into node keys; `None` when it
-    /// no longer exists.
-    pub async fn observe_certificate(
-        client: &Client,
-        id: &str,
-        current: &CertificateSpec,
-        ids: &IdMap,
-    ) -> Result<Option<CertificateSpec>, AwsError> {
-        let _ = (current, ids);
-        let Some(certificate) = find_certificate_by_arn(client, id).await? else {
-            return Ok(None);
-        };
-        let Some(tags) = none_if_not_found(find_certificate_tags(client, id).await)? else {
-            return Ok(None);
-        };
-        Ok(Some(flatten_certificate(&certificate, tags)))
-    }
-
     // expand, flatten
-
-    fn expand_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
-        tags.iter()
-            .map(|(k, v)| {
-                Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .map_err(|e| AwsError::unexpected(e.to_string()))
-            })
-            .collect()
-    }
-
-    fn flatten_tags(tags: &[Tag]) -> Tags {
-        tags.iter()
-            .map(|t| {
-                (
-                    t.key().to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect()
-    }
 
     /// The subject alternative names other than `domain` (ACM lists the domain among them),
     /// sorted and deduplicated.
@@ -467,44 +475,6 @@ mod sdk {
             alternative_names: other_names(certificate, &domain),
             domain,
             tags,
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for CertificateSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_certificate(&cx.clients.acm, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_certificate(&cx.clients.acm, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_certificate(&cx.clients.acm, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_certificate(&cx.clients.acm, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_certificate(&cx.clients.acm, id).await
         }
     }
 

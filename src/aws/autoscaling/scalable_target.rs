@@ -46,14 +46,53 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::collections::HashMap;
+
     use aws_sdk_applicationautoscaling::types::{
         ScalableDimension, ScalableTarget, ServiceNamespace,
     };
     use aws_sdk_applicationautoscaling::Client;
 
+    use super::*;
     use crate::apply::IdMap;
     use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
+
+    impl AwsKind for ScalableTargetSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_scalable_target(&cx.clients.autoscaling, spec, cx.ids).await
+        }
+
+        /// Every ECS target of the region in one listing, shared by all children that observe
+        /// one.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let client = &cx.clients.autoscaling;
+            let targets = cx
+                .reads
+                .get("autoscaling.scalable_target/ecs", || {
+                    list_scalable_targets(client)
+                })
+                .await?;
+            Ok(targets.get(id).map(|t| flatten_scalable_target(t, current)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_scalable_target(&cx.clients.autoscaling, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            _current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_scalable_target(&cx.clients.autoscaling, id, desired).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_scalable_target(&cx.clients.autoscaling, id).await
+        }
+    }
 
     pub(crate) const NAMESPACE: ServiceNamespace = ServiceNamespace::Ecs;
     pub(crate) const DIMENSION: ScalableDimension = ScalableDimension::EcsServiceDesiredCount;
@@ -108,6 +147,27 @@ mod sdk {
 
     // find
 
+    /// Every ECS service desired-count target of the region, by resource ID.
+    pub async fn list_scalable_targets(
+        client: &Client,
+    ) -> Result<HashMap<String, ScalableTarget>, AwsError> {
+        let mut pages = client
+            .describe_scalable_targets()
+            .service_namespace(NAMESPACE)
+            .into_paginator()
+            .send();
+        let mut targets = HashMap::new();
+        while let Some(page) = pages.next().await {
+            for target in page.map_err(classify)?.scalable_targets() {
+                if target.scalable_dimension() == &DIMENSION {
+                    targets.insert(target.resource_id().to_string(), target.clone());
+                }
+            }
+        }
+        Ok(targets)
+    }
+
+    /// The target on one service; asks AWS directly, for adoption and import.
     pub async fn find_scalable_target(
         client: &Client,
         resource_id: &str,
@@ -186,27 +246,19 @@ mod sdk {
         Ok(resource_id)
     }
 
-    /// Brings the object with ledger ID `id` from `current` to `desired` in place. Returns the
-    /// ledger ID.
+    /// Registers the target again with `desired`'s capacities (registering overwrites).
+    /// Returns the ledger ID.
     pub async fn update_scalable_target(
         client: &Client,
         id: &str,
-        current: &ScalableTargetSpec,
         desired: &ScalableTargetSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        let _ = (current, ids);
         register(client, id, desired).await?;
         Ok(id.to_string())
     }
 
     /// Deregisters the target (which also deletes its policies); absence is success.
-    pub async fn delete_scalable_target(
-        client: &Client,
-        id: &str,
-        current: &ScalableTargetSpec,
-    ) -> Result<(), AwsError> {
-        let _ = current;
+    pub async fn delete_scalable_target(client: &Client, id: &str) -> Result<(), AwsError> {
         none_if_not_found(
             client
                 .deregister_scalable_target()
@@ -221,19 +273,6 @@ mod sdk {
         Ok(())
     }
 
-    /// Reads the object as it is now; `None` when it no longer exists.
-    pub async fn observe_scalable_target(
-        client: &Client,
-        id: &str,
-        current: &ScalableTargetSpec,
-        ids: &IdMap,
-    ) -> Result<Option<ScalableTargetSpec>, AwsError> {
-        let _ = ids;
-        Ok(find_scalable_target(client, id)
-            .await?
-            .map(|t| flatten_scalable_target(&t, current)))
-    }
-
     // expand, flatten
 
     /// The service is the natural key's owner and cannot change, so it comes from `current`.
@@ -245,44 +284,6 @@ mod sdk {
             service: current.service.clone(),
             min_capacity: u32::try_from(target.min_capacity()).unwrap_or_default(),
             max_capacity: u32::try_from(target.max_capacity()).unwrap_or_default(),
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for ScalableTargetSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_scalable_target(&cx.clients.autoscaling, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_scalable_target(&cx.clients.autoscaling, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_scalable_target(&cx.clients.autoscaling, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_scalable_target(&cx.clients.autoscaling, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_scalable_target(&cx.clients.autoscaling, id, current).await
         }
     }
 

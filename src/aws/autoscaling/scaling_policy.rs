@@ -54,17 +54,58 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::collections::HashMap;
+
     use aws_sdk_applicationautoscaling::types::{
         MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy,
         TargetTrackingScalingPolicyConfiguration,
     };
     use aws_sdk_applicationautoscaling::Client;
 
+    use super::*;
     use crate::apply::IdMap;
-    use crate::aws::error::{classify, none_if_not_found, AwsError};
-
     use crate::aws::autoscaling::scalable_target::{classify_scaling, DIMENSION, NAMESPACE};
+    use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
+
+    impl AwsKind for ScalingPolicySpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_scaling_policy(&cx.clients.autoscaling, spec, cx.ids).await
+        }
+
+        /// Every ECS scaling policy of the region in one listing, shared by all children that
+        /// observe one. Looked up by ARN: the same name under another ARN is a policy someone
+        /// made after ours was deleted.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let client = &cx.clients.autoscaling;
+            let policies = cx
+                .reads
+                .get("autoscaling.scaling_policy/ecs", || {
+                    list_scaling_policies(client)
+                })
+                .await?;
+            Ok(policies
+                .get(id)
+                .map(|p| flatten_scaling_policy(p, current, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_scaling_policy(&cx.clients.autoscaling, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_scaling_policy(&cx.clients.autoscaling, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, current: &Self) -> Result<(), AwsError> {
+            delete_scaling_policy(&cx.clients.autoscaling, id, current).await
+        }
+    }
 
     const RESOURCE_MARKER: &str = ":resource/";
     const POLICY_NAME_MARKER: &str = ":policyName/";
@@ -87,41 +128,52 @@ mod sdk {
 
     // find
 
-    /// The policy `name` on the target `resource_id`; `None` when there is none.
+    /// Every ECS scaling policy of the region, by ARN.
+    pub async fn list_scaling_policies(
+        client: &Client,
+    ) -> Result<HashMap<String, ScalingPolicy>, AwsError> {
+        let mut pages = client
+            .describe_scaling_policies()
+            .service_namespace(NAMESPACE)
+            .into_paginator()
+            .send();
+        let mut policies = HashMap::new();
+        while let Some(page) = pages.next().await {
+            for policy in page.map_err(classify)?.scaling_policies() {
+                policies.insert(policy.policy_arn().to_string(), policy.clone());
+            }
+        }
+        Ok(policies)
+    }
+
+    /// The policy `name` on the target `resource_id`; `None` when there is none. Asks AWS
+    /// directly, for adoption and import.
     pub async fn find_scaling_policy(
         client: &Client,
         resource_id: &str,
         name: &str,
     ) -> Result<Option<ScalingPolicy>, AwsError> {
-        let mut token: Option<String> = None;
-        loop {
-            let Some(out) = none_if_not_found(
-                client
-                    .describe_scaling_policies()
-                    .service_namespace(NAMESPACE)
-                    .resource_id(resource_id)
-                    .scalable_dimension(DIMENSION)
-                    .policy_names(name)
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(classify),
-            )?
-            else {
+        let mut pages = client
+            .describe_scaling_policies()
+            .service_namespace(NAMESPACE)
+            .resource_id(resource_id)
+            .scalable_dimension(DIMENSION)
+            .policy_names(name)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let Some(page) = none_if_not_found(page.map_err(classify))? else {
                 return Ok(None);
             };
-            if let Some(policy) = out
+            if let Some(policy) = page
                 .scaling_policies()
                 .iter()
                 .find(|p| p.resource_id() == resource_id && p.policy_name() == name)
             {
                 return Ok(Some(policy.clone()));
             }
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(None),
-            }
         }
+        Ok(None)
     }
 
     /// The ledger ID of the existing policy of this name on the spec's target, without changing
@@ -245,30 +297,6 @@ mod sdk {
         Ok(())
     }
 
-    /// Reads the object as it is now, with references turned back into node keys; `None` when it
-    /// no longer exists.
-    pub async fn observe_scaling_policy(
-        client: &Client,
-        id: &str,
-        current: &ScalingPolicySpec,
-        ids: &IdMap,
-    ) -> Result<Option<ScalingPolicySpec>, AwsError> {
-        let resource_id = match policy_resource_id(id) {
-            Some(resource_id) => resource_id,
-            None => ids
-                .id(&current.target)
-                .map_err(|e| AwsError::unexpected(e.message))?,
-        };
-        let Some(policy) = find_scaling_policy(client, resource_id, &current.name).await? else {
-            return Ok(None);
-        };
-        // Same name, another ARN: ours was deleted and someone made a new one.
-        if policy.policy_arn() != id {
-            return Ok(None);
-        }
-        Ok(Some(flatten_scaling_policy(&policy, current, ids)))
-    }
-
     // expand, flatten
 
     /// Cooldowns AWS does not report are taken from `current`; a policy of another type or metric
@@ -309,44 +337,6 @@ mod sdk {
                 configuration.and_then(|c| c.scale_out_cooldown()),
                 current.scale_out_cooldown_seconds,
             ),
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for ScalingPolicySpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_scaling_policy(&cx.clients.autoscaling, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_scaling_policy(&cx.clients.autoscaling, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_scaling_policy(&cx.clients.autoscaling, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_scaling_policy(&cx.clients.autoscaling, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_scaling_policy(&cx.clients.autoscaling, id, current).await
         }
     }
 

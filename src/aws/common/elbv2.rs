@@ -1,25 +1,30 @@
-//! What the ELBv2 kinds share: tag conversion and sync, bounded waits, resolving references.
+//! What the ELBv2 kinds share: tags read in batches and synced, resolving references, and the
+//! bounded wait other kinds still call by this name.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
-use aws_sdk_elasticloadbalancingv2::types::Tag;
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use crate::apply::IdMap;
 use crate::aws::common::ownership::tag_changes;
-use crate::aws::error::{classify, AwsError};
+use crate::aws::common::poll::within;
+use crate::aws::common::tags::{from_sdk, to_sdk};
+use crate::aws::error::{classify, none_if_not_found, AwsError};
 use crate::plan::node::{NodeKey, Tags};
 
-/// Runs `wait` for at most `limit`; the caller owns the timeout (STYLE §4).
+/// DescribeTags takes at most this many ARNs.
+pub const TAGS_BATCH: usize = 20;
+
+/// Runs `wait` for at most `limit`: [`within`] under the name the ECS, RDS and ElastiCache
+/// kinds call it by.
 pub(crate) async fn bounded<T>(
     limit: Duration,
     what: String,
     wait: impl Future<Output = Result<T, AwsError>>,
 ) -> Result<T, AwsError> {
-    tokio::time::timeout(limit, wait)
-        .await
-        .unwrap_or(Err(AwsError::WaitTimeout { message: what }))
+    within(limit, what, wait).await
 }
 
 /// The AWS IDs of referenced children.
@@ -33,38 +38,52 @@ pub(crate) fn resolve(keys: &[NodeKey], ids: &IdMap) -> Result<Vec<String>, AwsE
         .collect()
 }
 
-pub(crate) fn expand_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+/// The tags of load balancers, listeners, rules or target groups by ARN, [`TAGS_BATCH`] ARNs
+/// per DescribeTags. An ARN that no longer exists is left out of the answer.
+pub async fn describe_tags(
+    client: &Client,
+    arns: &[String],
+) -> Result<HashMap<String, Tags>, AwsError> {
+    let mut tags = HashMap::new();
+    for batch in arns.chunks(TAGS_BATCH) {
+        match none_if_not_found(describe_tags_batch(client, batch).await)? {
+            Some(found) => tags.extend(found),
+            // One deleted resource fails the whole call: ask for the others one by one.
+            None if batch.len() > 1 => {
+                for arn in batch {
+                    let one = std::slice::from_ref(arn);
+                    if let Some(found) = none_if_not_found(describe_tags_batch(client, one).await)?
+                    {
+                        tags.extend(found);
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+    Ok(tags)
 }
 
-pub(crate) fn flatten_tags(tags: &[Tag]) -> Tags {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect()
-}
-
-/// DescribeTags for one load balancer, listener or target group. NotFound (the resource is
-/// gone) is passed on for the caller to read as absence.
-pub(crate) async fn find_tags(client: &Client, arn: &str) -> Result<Tags, AwsError> {
+async fn describe_tags_batch(
+    client: &Client,
+    arns: &[String],
+) -> Result<HashMap<String, Tags>, AwsError> {
     let out = client
         .describe_tags()
-        .resource_arns(arn)
+        .set_resource_arns(Some(arns.to_vec()))
         .send()
         .await
         .map_err(classify)?;
     Ok(out
         .tag_descriptions()
         .iter()
-        .find(|d| d.resource_arn() == Some(arn))
-        .map(|d| flatten_tags(d.tags()))
-        .unwrap_or_default())
+        .filter_map(|d| Some((d.resource_arn()?.to_string(), from_sdk(d.tags()))))
+        .collect())
+}
+
+/// The tags of one resource; `None` when it no longer exists.
+pub async fn describe_tags_of(client: &Client, arn: &str) -> Result<Option<Tags>, AwsError> {
+    Ok(describe_tags(client, &[arn.to_string()]).await?.remove(arn))
 }
 
 /// AddTags / RemoveTags to go from `current` to `desired`.
@@ -79,7 +98,7 @@ pub(crate) async fn sync_tags(
         client
             .add_tags()
             .resource_arns(arn)
-            .set_tags(Some(expand_tags(&changed)))
+            .set_tags(Some(to_sdk(&changed)?))
             .send()
             .await
             .map_err(classify)?;

@@ -1,9 +1,10 @@
 //! ELBv2 listener; the ledger ID is its ARN.
 //!
 //! An HTTPS listener needs its ACM certificate `ISSUED`. With an ACM client
-//! (`create_listener_with`) create waits for that on DescribeCertificate and fails with the
-//! DNS validation records; without one (`create_listener`, the executor's signature) it
-//! retries CreateListener while ELBv2 rejects the certificate, within the same limit.
+//! (`create_listener_with`, what the executor calls) create waits for that on
+//! DescribeCertificate and fails with the DNS validation records; without one
+//! (`create_listener`) it retries CreateListener while ELBv2 rejects the certificate, within
+//! the same limit.
 
 use serde::{Deserialize, Serialize};
 
@@ -88,8 +89,8 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
     use std::future::Future;
+    use std::sync::Mutex;
     use std::time::Duration;
 
     use aws_sdk_elasticloadbalancingv2::types::{
@@ -98,22 +99,76 @@ mod sdk {
     };
     use aws_sdk_elasticloadbalancingv2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
     use crate::aws::acm::certificate::wait_certificate_issued;
+    use crate::aws::common::elbv2::{describe_tags, describe_tags_of, sync_tags};
     use crate::aws::common::keys::key_of;
-    use crate::aws::common::ownership::owned_by;
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
+    use crate::aws::common::poll::{poll_until, within, Poll};
+    use crate::aws::common::tags;
     use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
-    use crate::plan::node::{Kind, Tags};
+    use crate::aws::kind::{AwsKind, Cx};
+    use crate::plan::node::Kind;
 
-    use crate::aws::common::elbv2::{expand_tags, find_tags, sync_tags};
+    impl AwsKind for ListenerSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_listener(&cx.clients.elbv2, spec, cx.ids).await
+        }
+
+        /// Every listener of the load balancer in one listing and their tags in one more call,
+        /// shared by all children that observe one.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let client = &cx.clients.elbv2;
+            let Ok(lb_arn) = cx.ids.id(&current.load_balancer) else {
+                return observe_listener_by_arn(client, id, current, cx.ids).await;
+            };
+            let scope = format!("elbv2.listener/load_balancer/{lb_arn}");
+            let listeners = cx
+                .reads
+                .get(&scope, || list_listeners(client, lb_arn))
+                .await?;
+            let Some(listener) = listeners.iter().find(|l| l.listener_arn() == Some(id)) else {
+                return Ok(None);
+            };
+            let tags = cx
+                .reads
+                .get(&format!("{scope}/tags"), || async {
+                    let arns: Vec<String> = listeners
+                        .iter()
+                        .filter_map(|l| l.listener_arn().map(str::to_string))
+                        .collect();
+                    describe_tags(client, &arns).await
+                })
+                .await?;
+            Ok(tags
+                .get(id)
+                .map(|tags| flatten_listener(listener, current, tags.clone(), cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_listener_with(&cx.clients.elbv2, Some(&cx.clients.acm), spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_listener(&cx.clients.elbv2, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_listener(&cx.clients.elbv2, id).await
+        }
+    }
 
     /// DNS validation waits for the user's records; the listener's create timeout bounds it.
     const CERTIFICATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
     /// ELBv2 may not see a just-issued certificate for a while (`CertificateNotFound` or
     /// `UnsupportedCertificate`).
     const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(120);
-    const RETRY_START: Duration = Duration::from_secs(5);
-    const RETRY_MAX: Duration = Duration::from_secs(60);
 
     /// A create that lost a race (or follows a crash): the port is taken, so adopt or refuse.
     const DUPLICATE_LISTENER: &str = "DuplicateListener";
@@ -127,6 +182,26 @@ mod sdk {
     const NOT_FOUND_BODY: &str = "Not Found";
 
     // find
+
+    /// Every listener of the load balancer; empty when the load balancer is gone.
+    pub async fn list_listeners(
+        client: &Client,
+        load_balancer_arn: &str,
+    ) -> Result<Vec<Listener>, AwsError> {
+        let mut pages = client
+            .describe_listeners()
+            .load_balancer_arn(load_balancer_arn)
+            .into_paginator()
+            .send();
+        let mut listeners = Vec::new();
+        while let Some(page) = pages.next().await {
+            let Some(page) = none_if_not_found(page.map_err(classify))? else {
+                return Ok(Vec::new());
+            };
+            listeners.extend(page.listeners().iter().cloned());
+        }
+        Ok(listeners)
+    }
 
     pub async fn find_listener_by_arn(
         client: &Client,
@@ -148,66 +223,35 @@ mod sdk {
         }))
     }
 
-    /// The listener on `port` of the load balancer; `None` when there is none or the load
-    /// balancer is gone.
-    pub async fn find_listener_on_port(
-        client: &Client,
-        load_balancer_arn: &str,
-        port: i32,
-    ) -> Result<Option<Listener>, AwsError> {
-        let mut marker: Option<String> = None;
-        loop {
-            let Some(out) = none_if_not_found(
-                client
-                    .describe_listeners()
-                    .load_balancer_arn(load_balancer_arn)
-                    .set_marker(marker.take())
-                    .send()
-                    .await
-                    .map_err(classify),
-            )?
-            else {
-                return Ok(None);
-            };
-            if let Some(listener) = out.listeners().iter().find(|l| l.port() == Some(port)) {
-                return Ok(Some(listener.clone()));
-            }
-            match out.next_marker() {
-                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
-                _ => return Ok(None),
-            }
-        }
-    }
-
-    fn arn_of(listener: &Listener) -> Result<&str, AwsError> {
-        listener
-            .listener_arn()
-            .ok_or_else(|| AwsError::unexpected("DescribeListeners returned no ARN"))
-    }
-
-    /// The listener on the spec's port with its tags; `None` when there is none.
+    /// The listener on the spec's port with its tags; `None` when there is none (or no load
+    /// balancer is recorded yet). Asks AWS directly, for adoption.
     async fn read_listener_on_port(
         client: &Client,
         spec: &ListenerSpec,
         ids: &IdMap,
-    ) -> Result<Option<(String, ListenerSpec)>, AwsError> {
-        // No recorded load balancer: no listener of ours can exist yet.
+    ) -> Result<Option<Found<ListenerSpec>>, AwsError> {
         let Ok(lb_arn) = ids.id(&spec.load_balancer) else {
             return Ok(None);
         };
-        let Some(listener) = find_listener_on_port(client, lb_arn, spec.port).await? else {
+        let listeners = list_listeners(client, lb_arn).await?;
+        let Some(listener) = listeners.iter().find(|l| l.port() == Some(spec.port)) else {
             return Ok(None);
         };
-        let arn = arn_of(&listener)?.to_string();
-        let Some(tags) = none_if_not_found(find_tags(client, &arn).await)? else {
+        let arn = listener
+            .listener_arn()
+            .ok_or_else(|| AwsError::unexpected("DescribeListeners returned no ARN"))?;
+        let Some(tags) = describe_tags_of(client, arn).await? else {
             return Ok(None);
         };
-        let found = flatten_listener(&listener, spec, tags, ids);
-        Ok(Some((arn, found)))
+        Ok(Some(Found {
+            id: arn.to_string(),
+            current: flatten_listener(listener, spec, tags.clone(), ids),
+            tags,
+        }))
     }
 
-    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-    /// anything (import and discovery); `None` when there is none.
+    /// The ledger ID of the listener on the spec's port carrying its ownership tags, without
+    /// changing anything (import and discovery); `None` when there is none.
     pub async fn find_owned_listener(
         client: &Client,
         spec: &ListenerSpec,
@@ -215,8 +259,24 @@ mod sdk {
     ) -> Result<Option<String>, AwsError> {
         Ok(read_listener_on_port(client, spec, ids)
             .await?
-            .filter(|(_, found)| owned_by(&found.tags, &spec.tags))
-            .map(|(arn, _)| arn))
+            .filter(|found| owned_by(&found.tags, &spec.tags))
+            .map(|found| found.id))
+    }
+
+    /// The listener by its own ARN, for a listener whose load balancer is not recorded.
+    async fn observe_listener_by_arn(
+        client: &Client,
+        id: &str,
+        current: &ListenerSpec,
+        ids: &IdMap,
+    ) -> Result<Option<ListenerSpec>, AwsError> {
+        let Some(listener) = find_listener_by_arn(client, id).await? else {
+            return Ok(None);
+        };
+        let Some(tags) = describe_tags_of(client, id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(flatten_listener(&listener, current, tags, ids)))
     }
 
     // wait
@@ -226,11 +286,14 @@ mod sdk {
         arn.split(':').nth(2) == Some("acm")
     }
 
-    /// Runs `call`, retrying while ELBv2 answers one of `codes` about `certificate`, for at most
-    /// `limit` with backoff. On giving up the error names the certificate.
+    fn is_unusable_certificate(error: &AwsError) -> bool {
+        is_code(error, CERTIFICATE_NOT_FOUND) || is_code(error, UNSUPPORTED_CERTIFICATE)
+    }
+
+    /// Runs `call`, retrying while ELBv2 cannot use `certificate` yet, for at most `limit`. On
+    /// giving up the error names the certificate and ELBv2's last answer.
     async fn with_certificate_retry<T, F, Fut>(
         limit: Duration,
-        codes: &[&str],
         certificate: Option<&str>,
         mut call: F,
     ) -> Result<T, AwsError>
@@ -238,29 +301,43 @@ mod sdk {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, AwsError>>,
     {
-        let deadline = tokio::time::Instant::now() + limit;
-        let mut delay = RETRY_START;
-        loop {
-            match call().await {
-                Err(e) if certificate.is_some() && codes.iter().any(|c| is_code(&e, c)) => {
-                    let now = tokio::time::Instant::now();
-                    if now >= deadline {
-                        return Err(AwsError::WaitTimeout {
-                            message: format!(
-                            "certificate {} is still not usable by the listener after {}s ({e}); \
-                             an ACM certificate must be ISSUED, which needs its DNS validation \
-                             records (see the environment's outputs or \
-                             `aws acm describe-certificate`)",
-                            certificate.unwrap_or_default(),
-                            limit.as_secs()
-                        ),
-                        });
+        let Some(certificate) = certificate else {
+            return call().await;
+        };
+        let last_refusal = Mutex::new(None::<AwsError>);
+        let accepted = poll_until(|| {
+            let attempt = call();
+            let last_refusal = &last_refusal;
+            async move {
+                match attempt.await {
+                    Err(e) if is_unusable_certificate(&e) => {
+                        if let Ok(mut last) = last_refusal.lock() {
+                            *last = Some(e);
+                        }
+                        Ok(Poll::Pending)
                     }
-                    tokio::time::sleep(delay.min(deadline - now)).await;
-                    delay = (delay * 2).min(RETRY_MAX);
+                    other => other.map(Poll::Ready),
                 }
-                other => return other,
             }
+        });
+        match within(limit, "", accepted).await {
+            Err(AwsError::WaitTimeout { .. }) => {
+                let last = last_refusal
+                    .lock()
+                    .ok()
+                    .and_then(|last| last.as_ref().map(ToString::to_string))
+                    .unwrap_or_default();
+                Err(AwsError::WaitTimeout {
+                    message: format!(
+                        "certificate {certificate} is still not usable by the listener after \
+                         {}s ({last}); an ACM certificate must be ISSUED, which needs its DNS \
+                         validation records (see the environment's outputs or \
+                         `aws acm describe-certificate`)",
+                        limit.as_secs()
+                    ),
+                })
+            }
+            other => other,
         }
     }
 
@@ -278,32 +355,7 @@ mod sdk {
         }
     }
 
-    /// Adopts the listener on the spec's port when it carries our ownership tags, reconciling it
-    /// to the spec; refuses one someone else owns. `None` when the port is free.
-    async fn adopt_listener(
-        client: &Client,
-        spec: &ListenerSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let Some((arn, current)) = read_listener_on_port(client, spec, ids).await? else {
-            return Ok(None);
-        };
-        if !owned_by(&current.tags, &spec.tags) {
-            return Err(AwsError::Api {
-                code: "PortTaken".into(),
-                message: format!(
-                "port {} of load balancer {} has a listener this environment does not own ({arn})",
-                spec.port, spec.load_balancer
-            ),
-            });
-        }
-        update_listener(client, &arn, &current, spec, ids)
-            .await
-            .map(Some)
-    }
-
-    /// Creates the object, or adopts one that already carries the spec's ownership tags. Returns
-    /// the ledger ID. Without an ACM client, see the module docs.
+    /// Creates the listener. Without an ACM client, see the module docs.
     pub async fn create_listener(
         client: &Client,
         spec: &ListenerSpec,
@@ -312,36 +364,64 @@ mod sdk {
         create_listener_with(client, None, spec, ids).await
     }
 
-    /// `create_listener` that first waits (on `acm`) for an ACM certificate to be `ISSUED`, and
-    /// fails with its DNS validation records when it is not.
+    /// Creates the listener, or adopts the one on its port when it carries the spec's
+    /// ownership tags (refusing one someone else owns). With `acm`, first waits for an ACM
+    /// certificate to be `ISSUED`, failing with its DNS validation records when it is not.
+    /// Returns the ledger ID.
     pub async fn create_listener_with(
         client: &Client,
         acm: Option<&aws_sdk_acm::Client>,
         spec: &ListenerSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(arn) = adopt_listener(client, spec, ids).await? {
-            return Ok(arn);
-        }
+        // A listener has no name: its port on the load balancer is what a second one collides on.
+        let lookup = || async {
+            match read_listener_on_port(client, spec, ids).await? {
+                Some(found) if !owned_by(&found.tags, &spec.tags) => Err(AwsError::Api {
+                    code: "PortTaken".into(),
+                    message: format!(
+                        "port {} of load balancer {} has a listener this environment does not \
+                         own ({})",
+                        spec.port, spec.load_balancer, found.id
+                    ),
+                }),
+                found => Ok(found),
+            }
+        };
+        adopt_or_create(
+            "listener",
+            &format!("port {}", spec.port),
+            &spec.tags,
+            &[DUPLICATE_LISTENER],
+            lookup,
+            |found| async move {
+                update_listener(client, &found.id, &found.current, spec, ids).await
+            },
+            || create_new_listener(client, acm, spec, ids),
+        )
+        .await
+    }
+
+    async fn create_new_listener(
+        client: &Client,
+        acm: Option<&aws_sdk_acm::Client>,
+        spec: &ListenerSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
         let lb_arn = ids
             .id(&spec.load_balancer)
             .map_err(|e| AwsError::unexpected(e.message))?;
         let certificate = certificate_arn(spec, ids)?;
-        let (limit, codes): (Duration, &[&str]) = match (acm, certificate.as_deref()) {
+        let limit = match (acm, certificate.as_deref()) {
             (Some(acm), Some(arn)) if is_acm_arn(arn) => {
                 wait_certificate_issued(acm, arn, CERTIFICATE_TIMEOUT).await?;
-                // Issued, but ELBv2 may not accept it yet (either code, for a while).
-                (
-                    PROPAGATION_TIMEOUT,
-                    &[CERTIFICATE_NOT_FOUND, UNSUPPORTED_CERTIFICATE],
-                )
+                // Issued, but ELBv2 may not accept it yet.
+                PROPAGATION_TIMEOUT
             }
-            _ => (
-                CERTIFICATE_TIMEOUT,
-                &[CERTIFICATE_NOT_FOUND, UNSUPPORTED_CERTIFICATE],
-            ),
+            _ => CERTIFICATE_TIMEOUT,
         };
-        let out = with_certificate_retry(limit, codes, certificate.as_deref(), || async {
+        let tags = tags::to_sdk(&spec.tags)?;
+        let out = with_certificate_retry(limit, certificate.as_deref(), || async {
             client
                 .create_listener()
                 .load_balancer_arn(lb_arn)
@@ -350,21 +430,12 @@ mod sdk {
                 .set_ssl_policy(spec.ssl_policy.clone())
                 .set_certificates(expand_certificates(certificate.as_deref()))
                 .default_actions(expand_default_action(spec.default_action))
-                .set_tags(Some(expand_tags(&spec.tags)))
+                .set_tags(Some(tags.clone()))
                 .send()
                 .await
                 .map_err(classify)
         })
-        .await;
-        let out = match out {
-            Ok(out) => out,
-            Err(e) if is_code(&e, DUPLICATE_LISTENER) => {
-                return adopt_listener(client, spec, ids).await?.ok_or_else(|| {
-                    AwsError::unexpected("the listener's port is taken but no listener is found")
-                });
-            }
-            Err(e) => return Err(e),
-        };
+        .await?;
         out.listeners()
             .first()
             .and_then(Listener::listener_arn)
@@ -388,23 +459,18 @@ mod sdk {
         {
             let certificate = certificate_arn(desired, ids)?;
             // A new certificate may not be usable yet, as on create.
-            with_certificate_retry(
-                CERTIFICATE_TIMEOUT,
-                &[CERTIFICATE_NOT_FOUND, UNSUPPORTED_CERTIFICATE],
-                certificate.as_deref(),
-                || async {
-                    client
-                        .modify_listener()
-                        .listener_arn(id)
-                        .protocol(ProtocolEnum::from(desired.protocol.as_str()))
-                        .set_ssl_policy(desired.ssl_policy.clone())
-                        .set_certificates(expand_certificates(certificate.as_deref()))
-                        .default_actions(expand_default_action(desired.default_action))
-                        .send()
-                        .await
-                        .map_err(classify)
-                },
-            )
+            with_certificate_retry(CERTIFICATE_TIMEOUT, certificate.as_deref(), || async {
+                client
+                    .modify_listener()
+                    .listener_arn(id)
+                    .protocol(ProtocolEnum::from(desired.protocol.as_str()))
+                    .set_ssl_policy(desired.ssl_policy.clone())
+                    .set_certificates(expand_certificates(certificate.as_deref()))
+                    .default_actions(expand_default_action(desired.default_action))
+                    .send()
+                    .await
+                    .map_err(classify)
+            })
             .await?;
         }
         sync_tags(client, id, &current.tags, &desired.tags).await?;
@@ -422,23 +488,6 @@ mod sdk {
                 .map_err(classify),
         )?;
         Ok(())
-    }
-
-    /// Reads the object as it is now, with references turned back into node keys; `None` when it
-    /// no longer exists.
-    pub async fn observe_listener(
-        client: &Client,
-        id: &str,
-        current: &ListenerSpec,
-        ids: &IdMap,
-    ) -> Result<Option<ListenerSpec>, AwsError> {
-        let Some(listener) = find_listener_by_arn(client, id).await? else {
-            return Ok(None);
-        };
-        let Some(tags) = none_if_not_found(find_tags(client, id).await)? else {
-            return Ok(None);
-        };
-        Ok(Some(flatten_listener(&listener, current, tags, ids)))
     }
 
     // expand, flatten
@@ -551,44 +600,6 @@ mod sdk {
                 current.default_action,
             ),
             tags,
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for ListenerSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_listener(&cx.clients.elbv2, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_listener(&cx.clients.elbv2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_listener_with(&cx.clients.elbv2, Some(&cx.clients.acm), spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_listener(&cx.clients.elbv2, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_listener(&cx.clients.elbv2, id).await
         }
     }
 

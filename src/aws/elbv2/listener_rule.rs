@@ -60,8 +60,7 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, HashMap};
 
     use aws_sdk_elasticloadbalancingv2::types::{
         Action, ActionTypeEnum, HostHeaderConditionConfig, PathPatternConditionConfig, Rule,
@@ -69,12 +68,63 @@ mod sdk {
     };
     use aws_sdk_elasticloadbalancingv2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::elbv2::{describe_tags, describe_tags_of, sync_tags};
     use crate::aws::common::ownership::owned_by;
+    use crate::aws::common::tags;
     use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
-    use crate::plan::node::{Kind, NodeKey, Tags};
+    use crate::aws::kind::{AwsKind, Cx};
+    use crate::plan::node::Kind;
 
-    use crate::aws::common::elbv2::{expand_tags, find_tags, flatten_tags, sync_tags};
+    impl AwsKind for ListenerRuleSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_listener_rule(&cx.clients.elbv2, spec, cx.ids).await
+        }
+
+        /// Every rule of the listener in one listing and their tags in batches, shared by all
+        /// children that observe one.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let client = &cx.clients.elbv2;
+            let Ok(listener_arn) = cx.ids.id(&current.listener) else {
+                return observe_listener_rule_by_arn(client, id, current, cx.ids).await;
+            };
+            let scope = format!("elbv2.listener_rule/listener/{listener_arn}");
+            let rules = cx
+                .reads
+                .get(&scope, || find_listener_rules(client, listener_arn))
+                .await?;
+            let Some(rule) = rules.iter().find(|r| r.rule_arn() == Some(id)) else {
+                return Ok(None);
+            };
+            let tags = cx
+                .reads
+                .get(&format!("{scope}/tags"), || {
+                    describe_rule_tags(client, &rules)
+                })
+                .await?;
+            Ok(tags
+                .get(id)
+                .map(|tags| flatten_listener_rule(rule, current, tags.clone(), cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_listener_rule(&cx.clients.elbv2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_listener_rule(&cx.clients.elbv2, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, current: &Self) -> Result<(), AwsError> {
+            delete_listener_rule(&cx.clients.elbv2, id, current).await
+        }
+    }
 
     /// Another rule on the listener holds the priority.
     const PRIORITY_IN_USE: &str = "PriorityInUse";
@@ -85,8 +135,6 @@ mod sdk {
     const ANY_PATH: &str = "/*";
     /// DescribeRules reports the listener's default action as a rule with this priority.
     const DEFAULT_PRIORITY: &str = "default";
-    /// DescribeTags takes at most this many ARNs.
-    const TAGS_BATCH: usize = 20;
 
     // find
 
@@ -95,27 +143,32 @@ mod sdk {
         client: &Client,
         listener_arn: &str,
     ) -> Result<Vec<Rule>, AwsError> {
+        let mut pages = client
+            .describe_rules()
+            .listener_arn(listener_arn)
+            .into_paginator()
+            .send();
         let mut rules = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let Some(out) = none_if_not_found(
-                client
-                    .describe_rules()
-                    .listener_arn(listener_arn)
-                    .set_marker(marker.take())
-                    .send()
-                    .await
-                    .map_err(classify),
-            )?
-            else {
-                return Ok(rules);
+        while let Some(page) = pages.next().await {
+            let Some(page) = none_if_not_found(page.map_err(classify))? else {
+                return Ok(Vec::new());
             };
-            rules.extend(out.rules().iter().cloned());
-            match out.next_marker() {
-                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
-                _ => return Ok(rules),
-            }
+            rules.extend(page.rules().iter().cloned());
         }
+        Ok(rules)
+    }
+
+    /// The tags of `rules` but the default one (which cannot be tagged), by ARN.
+    async fn describe_rule_tags(
+        client: &Client,
+        rules: &[Rule],
+    ) -> Result<HashMap<String, Tags>, AwsError> {
+        let arns: Vec<String> = rules
+            .iter()
+            .filter(|r| priority_of(r).is_some())
+            .filter_map(|r| r.rule_arn().map(str::to_string))
+            .collect();
+        describe_tags(client, &arns).await
     }
 
     /// The priority of a rule other than the default one.
@@ -158,35 +211,9 @@ mod sdk {
         }))
     }
 
-    /// Tags of many resources, `TAGS_BATCH` ARNs per call.
-    async fn find_tags_of(
-        client: &Client,
-        arns: &[String],
-    ) -> Result<BTreeMap<String, Tags>, AwsError> {
-        let mut tags = BTreeMap::new();
-        for batch in arns.chunks(TAGS_BATCH) {
-            let Some(out) = none_if_not_found(
-                client
-                    .describe_tags()
-                    .set_resource_arns(Some(batch.to_vec()))
-                    .send()
-                    .await
-                    .map_err(classify),
-            )?
-            else {
-                continue;
-            };
-            for description in out.tag_descriptions() {
-                if let Some(arn) = description.resource_arn() {
-                    tags.insert(arn.to_string(), flatten_tags(description.tags()));
-                }
-            }
-        }
-        Ok(tags)
-    }
-
     /// The rule on the spec's listener carrying its ownership tags, as a spec; `None` when there
-    /// is none (or no listener is recorded yet).
+    /// is none (or no listener is recorded yet). Rules have no name, so the tags are what
+    /// identify ours. Asks AWS directly, for adoption.
     async fn read_owned_rule(
         client: &Client,
         spec: &ListenerRuleSpec,
@@ -195,27 +222,14 @@ mod sdk {
         let Ok(listener_arn) = ids.id(&spec.listener) else {
             return Ok(None);
         };
-        let rules: Vec<Rule> = find_listener_rules(client, listener_arn)
-            .await?
-            .into_iter()
-            .filter(|r| priority_of(r).is_some())
-            .collect();
-        let arns: Vec<String> = rules
-            .iter()
-            .filter_map(|r| r.rule_arn().map(str::to_string))
-            .collect();
-        let mut tags = find_tags_of(client, &arns).await?;
-        for rule in &rules {
-            let Some(arn) = rule.rule_arn() else { continue };
-            let Some(found) = tags.remove(arn) else {
-                continue;
-            };
-            if owned_by(&found, &spec.tags) {
-                let current = flatten_listener_rule(rule, spec, found, ids);
-                return Ok(Some((arn.to_string(), current)));
-            }
-        }
-        Ok(None)
+        let rules = find_listener_rules(client, listener_arn).await?;
+        let tags = describe_rule_tags(client, &rules).await?;
+        Ok(rules.iter().find_map(|rule| {
+            let arn = rule.rule_arn()?;
+            let found = tags.get(arn).filter(|t| owned_by(t, &spec.tags))?;
+            let current = flatten_listener_rule(rule, spec, found.clone(), ids);
+            Some((arn.to_string(), current))
+        }))
     }
 
     /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
@@ -228,6 +242,22 @@ mod sdk {
         Ok(read_owned_rule(client, spec, ids)
             .await?
             .map(|(arn, _)| arn))
+    }
+
+    /// The rule by its own ARN, for a rule whose listener is not recorded.
+    async fn observe_listener_rule_by_arn(
+        client: &Client,
+        id: &str,
+        current: &ListenerRuleSpec,
+        ids: &IdMap,
+    ) -> Result<Option<ListenerRuleSpec>, AwsError> {
+        let Some(rule) = find_rule_by_arn(client, id).await? else {
+            return Ok(None);
+        };
+        let Some(tags) = describe_tags_of(client, id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(flatten_listener_rule(&rule, current, tags, ids)))
     }
 
     // create, update, delete
@@ -254,8 +284,8 @@ mod sdk {
         })
     }
 
-    /// Creates the object, or adopts one that already carries the spec's ownership tags. Returns
-    /// the ledger ID.
+    /// Creates the rule, or adopts the one on the listener carrying the spec's ownership tags.
+    /// Returns the ledger ID.
     pub async fn create_listener_rule(
         client: &Client,
         spec: &ListenerRuleSpec,
@@ -276,7 +306,7 @@ mod sdk {
             .priority(priority(spec)?)
             .set_conditions(Some(expand_conditions(spec)))
             .actions(expand_forward(target_group_arn))
-            .set_tags(Some(expand_tags(&spec.tags)))
+            .set_tags(Some(tags::to_sdk(&spec.tags)?))
             .send()
             .await
             .map_err(classify)
@@ -347,23 +377,6 @@ mod sdk {
                 .map_err(classify),
         )?;
         Ok(())
-    }
-
-    /// Reads the object as it is now, with references turned back into node keys; `None` when it
-    /// no longer exists.
-    pub async fn observe_listener_rule(
-        client: &Client,
-        id: &str,
-        current: &ListenerRuleSpec,
-        ids: &IdMap,
-    ) -> Result<Option<ListenerRuleSpec>, AwsError> {
-        let Some(rule) = find_rule_by_arn(client, id).await? else {
-            return Ok(None);
-        };
-        let Some(tags) = none_if_not_found(find_tags(client, id).await)? else {
-            return Ok(None);
-        };
-        Ok(Some(flatten_listener_rule(&rule, current, tags, ids)))
     }
 
     // expand, flatten
@@ -502,44 +515,6 @@ mod sdk {
                 forward_target(rule.actions()),
             ),
             tags,
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for ListenerRuleSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_listener_rule(&cx.clients.elbv2, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_listener_rule(&cx.clients.elbv2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_listener_rule(&cx.clients.elbv2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_listener_rule(&cx.clients.elbv2, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_listener_rule(&cx.clients.elbv2, id, current).await
         }
     }
 }

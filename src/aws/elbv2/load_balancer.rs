@@ -63,7 +63,6 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
     use std::time::Duration;
 
     use aws_sdk_elasticloadbalancingv2::types::{
@@ -72,21 +71,82 @@ mod sdk {
     };
     use aws_sdk_elasticloadbalancingv2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::elbv2::{describe_tags_of, resolve, sync_tags};
     use crate::aws::common::keys::key_of;
-    use crate::aws::common::ownership::{name_taken, owned_by};
-    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
-    use crate::plan::node::{Kind, NodeKey, Tags};
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
+    use crate::aws::common::poll::{poll_until, within, Poll};
+    use crate::aws::common::tags;
+    use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
+    use crate::plan::node::Kind;
 
-    use crate::aws::common::elbv2::{bounded, expand_tags, find_tags, resolve, sync_tags};
+    impl AwsKind for LoadBalancerSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_load_balancer(&cx.clients.elbv2, spec, cx.ids).await
+        }
+
+        /// An environment has one load balancer, so it is read by ARN (a region-wide listing
+        /// would read every load balancer in the region); the three reads are shared by every
+        /// resource observing it.
+        async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
+            let client = &cx.clients.elbv2;
+            let lb = cx
+                .reads
+                .get(&format!("elbv2.load_balancer/{id}"), || {
+                    find_load_balancer_by_arn(client, id)
+                })
+                .await?;
+            let Some(lb) = lb.as_ref() else {
+                return Ok(None);
+            };
+            let attributes = cx
+                .reads
+                .get(&format!("elbv2.load_balancer/{id}/attributes"), || async {
+                    none_if_not_found(find_load_balancer_attributes(client, id).await)
+                })
+                .await?;
+            let tags = cx
+                .reads
+                .get(&format!("elbv2.load_balancer/{id}/tags"), || {
+                    describe_tags_of(client, id)
+                })
+                .await?;
+            let (Some(attributes), Some(tags)) = (*attributes, tags.as_ref()) else {
+                return Ok(None);
+            };
+            Ok(Some(flatten_load_balancer(
+                lb,
+                attributes,
+                tags.clone(),
+                cx.ids,
+            )))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_load_balancer(&cx.clients.elbv2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_load_balancer(&cx.clients.elbv2, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_load_balancer(&cx.clients.elbv2, id).await
+        }
+    }
 
     /// Provisioning takes a few minutes; deleting releases ENIs that hold subnets and groups.
     const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
     const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
-    const POLL_START: Duration = Duration::from_secs(2);
-    const POLL_MAX: Duration = Duration::from_secs(15);
 
-    /// A create that lost a race (or follows a crash) with different settings: adopt or refuse.
+    /// A create that lost a race (or follows a crash): adopt or refuse.
     const DUPLICATE_NAME: &str = "DuplicateLoadBalancerName";
 
     /// The attributes the spec manages, as ELBv2 names them.
@@ -116,16 +176,15 @@ mod sdk {
 
     // find
 
-    async fn describe_one(
+    /// `None` when no load balancer has the name (`LoadBalancerNotFound`).
+    pub async fn find_load_balancer_by_name(
         client: &Client,
-        name: Option<&str>,
-        arn: Option<&str>,
+        name: &str,
     ) -> Result<Option<LoadBalancer>, AwsError> {
         let out = none_if_not_found(
             client
                 .describe_load_balancers()
-                .set_names(name.map(|n| vec![n.to_string()]))
-                .set_load_balancer_arns(arn.map(|a| vec![a.to_string()]))
+                .names(name)
                 .send()
                 .await
                 .map_err(classify),
@@ -133,27 +192,29 @@ mod sdk {
         Ok(out.and_then(|o| {
             o.load_balancers()
                 .iter()
-                .find(|lb| {
-                    name.is_none_or(|n| lb.load_balancer_name() == Some(n))
-                        && arn.is_none_or(|a| lb.load_balancer_arn() == Some(a))
-                })
+                .find(|lb| lb.load_balancer_name() == Some(name))
                 .cloned()
         }))
-    }
-
-    /// `None` when no load balancer has the name (`LoadBalancerNotFound`).
-    pub async fn find_load_balancer_by_name(
-        client: &Client,
-        name: &str,
-    ) -> Result<Option<LoadBalancer>, AwsError> {
-        describe_one(client, Some(name), None).await
     }
 
     pub async fn find_load_balancer_by_arn(
         client: &Client,
         arn: &str,
     ) -> Result<Option<LoadBalancer>, AwsError> {
-        describe_one(client, None, Some(arn)).await
+        let out = none_if_not_found(
+            client
+                .describe_load_balancers()
+                .load_balancer_arns(arn)
+                .send()
+                .await
+                .map_err(classify),
+        )?;
+        Ok(out.and_then(|o| {
+            o.load_balancers()
+                .iter()
+                .find(|lb| lb.load_balancer_arn() == Some(arn))
+                .cloned()
+        }))
     }
 
     pub async fn find_load_balancer_attributes(
@@ -174,39 +235,42 @@ mod sdk {
             .ok_or_else(|| AwsError::unexpected("DescribeLoadBalancers returned no ARN"))
     }
 
-    /// The load balancer as a spec, attributes and tags included; `None` when it is gone.
-    async fn read_load_balancer(
+    /// The load balancer holding the spec's name, attributes and tags included; `None` when
+    /// there is none. Asks AWS directly: adoption must not act on a shared earlier read.
+    async fn read_load_balancer_by_name(
         client: &Client,
-        lb: &LoadBalancer,
+        spec: &LoadBalancerSpec,
         ids: &IdMap,
-    ) -> Result<Option<LoadBalancerSpec>, AwsError> {
-        let arn = arn_of(lb)?;
+    ) -> Result<Option<Found<LoadBalancerSpec>>, AwsError> {
+        let Some(lb) = find_load_balancer_by_name(client, &spec.name).await? else {
+            return Ok(None);
+        };
+        let arn = arn_of(&lb)?;
         let Some(attributes) = none_if_not_found(find_load_balancer_attributes(client, arn).await)?
         else {
             return Ok(None);
         };
-        let Some(tags) = none_if_not_found(find_tags(client, arn).await)? else {
+        let Some(tags) = describe_tags_of(client, arn).await? else {
             return Ok(None);
         };
-        Ok(Some(flatten_load_balancer(lb, attributes, tags, ids)))
+        Ok(Some(Found {
+            id: arn.to_string(),
+            current: flatten_load_balancer(&lb, attributes, tags.clone(), ids),
+            tags,
+        }))
     }
 
-    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-    /// anything (import and discovery); `None` when there is none.
+    /// The ledger ID of the load balancer holding the spec's name and carrying its ownership
+    /// tags, without changing anything (import and discovery); `None` when there is none.
     pub async fn find_owned_load_balancer(
         client: &Client,
         spec: &LoadBalancerSpec,
         ids: &IdMap,
     ) -> Result<Option<String>, AwsError> {
-        let _ = ids;
-        let Some(lb) = find_load_balancer_by_name(client, &spec.name).await? else {
-            return Ok(None);
-        };
-        let arn = arn_of(&lb)?;
-        let Some(tags) = none_if_not_found(find_tags(client, arn).await)? else {
-            return Ok(None);
-        };
-        Ok(owned_by(&tags, &spec.tags).then(|| arn.to_string()))
+        Ok(read_load_balancer_by_name(client, spec, ids)
+            .await?
+            .filter(|found| owned_by(&found.tags, &spec.tags))
+            .map(|found| found.id))
     }
 
     /// DNS name and hosted zone (for alias records) of the load balancer; `None` when it is gone.
@@ -234,85 +298,84 @@ mod sdk {
             .unwrap_or_default()
     }
 
-    /// Polls until the load balancer is active. The create response says `provisioning`, so only
-    /// describes count. `active_impaired` routes traffic and is accepted.
+    /// Polls until the load balancer is active, for at most [`CREATE_TIMEOUT`]. The create
+    /// response says `provisioning`, so only describes count. `active_impaired` routes traffic
+    /// and is accepted.
     pub async fn wait_load_balancer_active(client: &Client, arn: &str) -> Result<(), AwsError> {
-        let mut delay = POLL_START;
-        loop {
+        let active = poll_until(|| async {
             // Absent right after create is eventual consistency: keep polling.
-            if let Some(lb) = find_load_balancer_by_arn(client, arn).await? {
-                match state_of(&lb).as_str() {
-                    "active" | "active_impaired" => return Ok(()),
-                    "failed" => {
-                        return Err(AwsError::Api {
-                            code: "LoadBalancerFailed".into(),
-                            message: format!(
-                                "load balancer {arn} failed to provision: {}",
-                                lb.state()
-                                    .and_then(|s| s.reason())
-                                    .unwrap_or("no reason given")
-                            ),
-                        })
-                    }
-                    _ => {}
-                }
+            let Some(lb) = find_load_balancer_by_arn(client, arn).await? else {
+                return Ok(Poll::Pending);
+            };
+            match state_of(&lb).as_str() {
+                "active" | "active_impaired" => Ok(Poll::Ready(())),
+                "failed" => Err(AwsError::Api {
+                    code: "LoadBalancerFailed".into(),
+                    message: format!(
+                        "load balancer {arn} failed to provision: {}",
+                        lb.state()
+                            .and_then(|s| s.reason())
+                            .unwrap_or("no reason given")
+                    ),
+                }),
+                _ => Ok(Poll::Pending),
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(POLL_MAX);
-        }
+        });
+        within(
+            CREATE_TIMEOUT,
+            format!("load balancer {arn} to become active"),
+            active,
+        )
+        .await
     }
 
-    /// Polls until DescribeLoadBalancers no longer knows the ARN.
+    /// Polls until DescribeLoadBalancers no longer knows the ARN, for at most
+    /// [`DELETE_TIMEOUT`].
     pub async fn wait_load_balancer_deleted(client: &Client, arn: &str) -> Result<(), AwsError> {
-        let mut delay = POLL_START;
-        while find_load_balancer_by_arn(client, arn).await?.is_some() {
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(POLL_MAX);
-        }
-        Ok(())
+        let gone = poll_until(|| async {
+            Ok(match find_load_balancer_by_arn(client, arn).await? {
+                Some(_) => Poll::Pending,
+                None => Poll::Ready(()),
+            })
+        });
+        within(
+            DELETE_TIMEOUT,
+            format!("load balancer {arn} to be deleted"),
+            gone,
+        )
+        .await
     }
 
     // create, update, delete
 
-    /// Adopts the load balancer of this name when it carries our ownership tags, reconciling it
-    /// to the spec; refuses one someone else owns. `None` when no load balancer has the name.
-    async fn adopt_load_balancer(
-        client: &Client,
-        spec: &LoadBalancerSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let Some(lb) = find_load_balancer_by_name(client, &spec.name).await? else {
-            return Ok(None);
-        };
-        let arn = arn_of(&lb)?.to_string();
-        let Some(current) = read_load_balancer(client, &lb, ids).await? else {
-            return Ok(None);
-        };
-        if !owned_by(&current.tags, &spec.tags) {
-            return Err(name_taken("load balancer", &spec.name));
-        }
-        // A crashed run may have left it provisioning; attributes need it active.
-        bounded(
-            CREATE_TIMEOUT,
-            format!("load balancer {arn} to become active"),
-            wait_load_balancer_active(client, &arn),
-        )
-        .await?;
-        update_load_balancer(client, &arn, &current, spec, ids)
-            .await
-            .map(Some)
-    }
-
-    /// Creates the object, or adopts one that already carries the spec's ownership tags. Returns
-    /// the ledger ID.
+    /// Creates the load balancer, or adopts the one holding its name when it carries the
+    /// spec's ownership tags (refusing one someone else owns). Returns the ledger ID.
     pub async fn create_load_balancer(
         client: &Client,
         spec: &LoadBalancerSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(arn) = adopt_load_balancer(client, spec, ids).await? {
-            return Ok(arn);
-        }
+        adopt_or_create(
+            "load balancer",
+            &spec.name,
+            &spec.tags,
+            &[DUPLICATE_NAME],
+            || read_load_balancer_by_name(client, spec, ids),
+            |found| async move {
+                // A crashed run may have left it provisioning; attributes need it active.
+                wait_load_balancer_active(client, &found.id).await?;
+                update_load_balancer(client, &found.id, &found.current, spec, ids).await
+            },
+            || create_new_load_balancer(client, spec, ids),
+        )
+        .await
+    }
+
+    async fn create_new_load_balancer(
+        client: &Client,
+        spec: &LoadBalancerSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
         let scheme = if spec.internal {
             LoadBalancerSchemeEnum::Internal
         } else {
@@ -320,7 +383,7 @@ mod sdk {
         };
         let groups = resolve(&spec.security_groups, ids)?;
         // Tags go in the create call, so the load balancer never exists untagged.
-        let out = match client
+        let out = client
             .create_load_balancer()
             .name(&spec.name)
             .r#type(LoadBalancerTypeEnum::Application)
@@ -329,31 +392,17 @@ mod sdk {
             .set_subnets(Some(resolve(&spec.subnets, ids)?))
             // None lets AWS use the VPC's default group.
             .set_security_groups((!groups.is_empty()).then_some(groups))
-            .set_tags(Some(expand_tags(&spec.tags)))
+            .set_tags(Some(tags::to_sdk(&spec.tags)?))
             .send()
             .await
-            .map_err(classify)
-        {
-            Ok(out) => out,
-            Err(e) if is_code(&e, DUPLICATE_NAME) => {
-                return adopt_load_balancer(client, spec, ids)
-                    .await?
-                    .ok_or_else(|| name_taken("load balancer", &spec.name));
-            }
-            Err(e) => return Err(e),
-        };
+            .map_err(classify)?;
         let arn = out
             .load_balancers()
             .first()
             .and_then(LoadBalancer::load_balancer_arn)
             .ok_or_else(|| AwsError::unexpected("CreateLoadBalancer returned no ARN"))?
             .to_string();
-        bounded(
-            CREATE_TIMEOUT,
-            format!("load balancer {arn} to become active"),
-            wait_load_balancer_active(client, &arn),
-        )
-        .await?;
+        wait_load_balancer_active(client, &arn).await?;
         // CreateLoadBalancer takes no attributes; a failure here is reconciled on adoption.
         modify_attributes(client, &arn, &expand_attributes(None, Attributes::of(spec))).await?;
         Ok(arn)
@@ -439,27 +488,7 @@ mod sdk {
                 .await
                 .map_err(classify),
         )?;
-        bounded(
-            DELETE_TIMEOUT,
-            format!("load balancer {id} to be deleted"),
-            wait_load_balancer_deleted(client, id),
-        )
-        .await
-    }
-
-    /// Reads the object as it is now, with references turned back into node keys; `None` when it
-    /// no longer exists.
-    pub async fn observe_load_balancer(
-        client: &Client,
-        id: &str,
-        current: &LoadBalancerSpec,
-        ids: &IdMap,
-    ) -> Result<Option<LoadBalancerSpec>, AwsError> {
-        let _ = current;
-        let Some(lb) = find_load_balancer_by_arn(client, id).await? else {
-            return Ok(None);
-        };
-        read_load_balancer(client, &lb, ids).await
+        wait_load_balancer_deleted(client, id).await
     }
 
     // expand, flatten
@@ -548,44 +577,6 @@ mod sdk {
             drop_invalid_headers: attributes.drop_invalid_headers,
             deletion_protection: attributes.deletion_protection,
             tags,
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for LoadBalancerSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_load_balancer(&cx.clients.elbv2, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_load_balancer(&cx.clients.elbv2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_load_balancer(&cx.clients.elbv2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_load_balancer(&cx.clients.elbv2, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_load_balancer(&cx.clients.elbv2, id).await
         }
     }
 

@@ -70,21 +70,92 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::collections::HashMap;
+
     use aws_sdk_elasticloadbalancingv2::types::{
         Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
     };
     use aws_sdk_elasticloadbalancingv2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
-    use crate::aws::common::ownership::{name_taken, owned_by};
-    use crate::aws::error::{classify, is_code, none_if_not_found, AwsError};
-    use crate::plan::node::Tags;
+    use crate::aws::common::elbv2::{describe_tags, describe_tags_of, sync_tags};
+    use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
+    use crate::aws::common::tags;
+    use crate::aws::error::{classify, none_if_not_found, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
 
-    use crate::aws::common::elbv2::{expand_tags, find_tags, sync_tags};
+    impl AwsKind for TargetGroupSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_target_group(&cx.clients.elbv2, spec, cx.ids).await
+        }
 
-    /// A create that lost a race (or follows a crash) with other settings: adopt or refuse.
+        /// Every target group of the region in one listing and the tags of those in the
+        /// group's VPC in batches, shared by all children that observe one. The deregistration
+        /// delay has no batch API: one call per group, shared by whoever reads that group.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let client = &cx.clients.elbv2;
+            let groups = cx
+                .reads
+                .get("elbv2.target_group/all", || list_target_groups(client))
+                .await?;
+            let Some(group) = groups.get(id) else {
+                return Ok(None);
+            };
+            let vpc_id = group.vpc_id().unwrap_or_default();
+            let tags = cx
+                .reads
+                .get(&format!("elbv2.target_group/vpc/{vpc_id}/tags"), || async {
+                    let mut arns: Vec<String> = groups
+                        .iter()
+                        .filter(|(_, g)| g.vpc_id() == Some(vpc_id))
+                        .map(|(arn, _)| arn.clone())
+                        .collect();
+                    arns.sort();
+                    describe_tags(client, &arns).await
+                })
+                .await?;
+            let delay = cx
+                .reads
+                .get(&format!("elbv2.target_group/{id}/attributes"), || {
+                    find_deregistration_delay(client, id)
+                })
+                .await?;
+            let (Some(tags), Some(delay)) = (tags.get(id), *delay) else {
+                return Ok(None);
+            };
+            Ok(Some(flatten_target_group(
+                group,
+                delay,
+                tags.clone(),
+                current,
+                cx.ids,
+            )))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_target_group(&cx.clients.elbv2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_target_group(&cx.clients.elbv2, id, current, desired).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, current: &Self) -> Result<(), AwsError> {
+            delete_target_group(&cx.clients.elbv2, id, current).await
+        }
+    }
+
+    /// A create that lost a race (or follows a crash): adopt or refuse.
     const DUPLICATE_NAME: &str = "DuplicateTargetGroupName";
+
+    /// DescribeTargetGroups' largest page.
+    const PAGE_SIZE: i32 = 400;
 
     const ATTR_DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
     /// What ELBv2 reports when the delay was never set.
@@ -96,29 +167,24 @@ mod sdk {
 
     // find
 
-    async fn describe_one(
+    /// Every target group of the region, by ARN.
+    pub async fn list_target_groups(
         client: &Client,
-        name: Option<&str>,
-        arn: Option<&str>,
-    ) -> Result<Option<TargetGroup>, AwsError> {
-        let out = none_if_not_found(
-            client
-                .describe_target_groups()
-                .set_names(name.map(|n| vec![n.to_string()]))
-                .set_target_group_arns(arn.map(|a| vec![a.to_string()]))
-                .send()
-                .await
-                .map_err(classify),
-        )?;
-        Ok(out.and_then(|o| {
-            o.target_groups()
-                .iter()
-                .find(|g| {
-                    name.is_none_or(|n| g.target_group_name() == Some(n))
-                        && arn.is_none_or(|a| g.target_group_arn() == Some(a))
-                })
-                .cloned()
-        }))
+    ) -> Result<HashMap<String, TargetGroup>, AwsError> {
+        let mut pages = client
+            .describe_target_groups()
+            .page_size(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let mut groups = HashMap::new();
+        while let Some(page) = pages.next().await {
+            for group in page.map_err(classify)?.target_groups() {
+                if let Some(arn) = group.target_group_arn() {
+                    groups.insert(arn.to_string(), group.clone());
+                }
+            }
+        }
+        Ok(groups)
     }
 
     /// `None` when no target group has the name (`TargetGroupNotFound`).
@@ -126,14 +192,20 @@ mod sdk {
         client: &Client,
         name: &str,
     ) -> Result<Option<TargetGroup>, AwsError> {
-        describe_one(client, Some(name), None).await
-    }
-
-    pub async fn find_target_group_by_arn(
-        client: &Client,
-        arn: &str,
-    ) -> Result<Option<TargetGroup>, AwsError> {
-        describe_one(client, None, Some(arn)).await
+        let out = none_if_not_found(
+            client
+                .describe_target_groups()
+                .names(name)
+                .send()
+                .await
+                .map_err(classify),
+        )?;
+        Ok(out.and_then(|o| {
+            o.target_groups()
+                .iter()
+                .find(|g| g.target_group_name() == Some(name))
+                .cloned()
+        }))
     }
 
     /// The deregistration delay; `None` when the target group is gone.
@@ -159,43 +231,34 @@ mod sdk {
         }))
     }
 
-    fn arn_of(group: &TargetGroup) -> Result<&str, AwsError> {
-        group
-            .target_group_arn()
-            .ok_or_else(|| AwsError::unexpected("DescribeTargetGroups returned no ARN"))
-    }
-
-    /// The group with its attributes and tags as a spec; `None` when it is gone meanwhile.
-    async fn read_target_group(
-        client: &Client,
-        group: &TargetGroup,
-        current: &TargetGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<(String, TargetGroupSpec)>, AwsError> {
-        let arn = arn_of(group)?.to_string();
-        let Some(delay) = find_deregistration_delay(client, &arn).await? else {
-            return Ok(None);
-        };
-        let Some(tags) = none_if_not_found(find_tags(client, &arn).await)? else {
-            return Ok(None);
-        };
-        let found = flatten_target_group(group, delay, tags, current, ids);
-        Ok(Some((arn, found)))
-    }
-
+    /// The target group holding the spec's name, attributes and tags included; `None` when
+    /// there is none. Asks AWS directly, for adoption.
     async fn read_target_group_by_name(
         client: &Client,
         spec: &TargetGroupSpec,
         ids: &IdMap,
-    ) -> Result<Option<(String, TargetGroupSpec)>, AwsError> {
-        match find_target_group_by_name(client, &spec.name).await? {
-            Some(group) => read_target_group(client, &group, spec, ids).await,
-            None => Ok(None),
-        }
+    ) -> Result<Option<Found<TargetGroupSpec>>, AwsError> {
+        let Some(group) = find_target_group_by_name(client, &spec.name).await? else {
+            return Ok(None);
+        };
+        let arn = group
+            .target_group_arn()
+            .ok_or_else(|| AwsError::unexpected("DescribeTargetGroups returned no ARN"))?;
+        let Some(delay) = find_deregistration_delay(client, arn).await? else {
+            return Ok(None);
+        };
+        let Some(tags) = describe_tags_of(client, arn).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Found {
+            id: arn.to_string(),
+            current: flatten_target_group(&group, delay, tags.clone(), spec, ids),
+            tags,
+        }))
     }
 
-    /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
-    /// anything (import and discovery); `None` when there is none.
+    /// The ledger ID of the target group holding the spec's name and carrying its ownership
+    /// tags, without changing anything (import and discovery); `None` when there is none.
     pub async fn find_owned_target_group(
         client: &Client,
         spec: &TargetGroupSpec,
@@ -203,40 +266,36 @@ mod sdk {
     ) -> Result<Option<String>, AwsError> {
         Ok(read_target_group_by_name(client, spec, ids)
             .await?
-            .filter(|(_, found)| owned_by(&found.tags, &spec.tags))
-            .map(|(arn, _)| arn))
+            .filter(|found| owned_by(&found.tags, &spec.tags))
+            .map(|found| found.id))
     }
 
     // create, update, delete
 
-    /// Adopts the target group of this name when it carries our ownership tags, reconciling it
-    /// to the spec; refuses one someone else owns. `None` when no target group has the name.
-    async fn adopt_target_group(
-        client: &Client,
-        spec: &TargetGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<String>, AwsError> {
-        let Some((arn, current)) = read_target_group_by_name(client, spec, ids).await? else {
-            return Ok(None);
-        };
-        if !owned_by(&current.tags, &spec.tags) {
-            return Err(name_taken("target group", &spec.name));
-        }
-        update_target_group(client, &arn, &current, spec, ids)
-            .await
-            .map(Some)
-    }
-
-    /// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
-    /// named kinds, its name and ownership tags). Returns the ledger ID.
+    /// Creates the target group, or adopts the one holding its name when it carries the
+    /// spec's ownership tags (refusing one someone else owns). Returns the ledger ID.
     pub async fn create_target_group(
         client: &Client,
         spec: &TargetGroupSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(arn) = adopt_target_group(client, spec, ids).await? {
-            return Ok(arn);
-        }
+        adopt_or_create(
+            "target group",
+            &spec.name,
+            &spec.tags,
+            &[DUPLICATE_NAME],
+            || read_target_group_by_name(client, spec, ids),
+            |found| async move { update_target_group(client, &found.id, &found.current, spec).await },
+            || create_new_target_group(client, spec, ids),
+        )
+        .await
+    }
+
+    async fn create_new_target_group(
+        client: &Client,
+        spec: &TargetGroupSpec,
+        ids: &IdMap,
+    ) -> Result<String, AwsError> {
         let vpc_id = ids
             .id(&spec.vpc)
             .map_err(|e| AwsError::unexpected(e.message))?;
@@ -258,19 +317,10 @@ mod sdk {
             .health_check_timeout_seconds(int(hc.timeout_seconds, "health check timeout")?)
             .healthy_threshold_count(int(hc.healthy_threshold, "healthy threshold")?)
             .unhealthy_threshold_count(int(hc.unhealthy_threshold, "unhealthy threshold")?)
-            .set_tags(Some(expand_tags(&spec.tags)))
+            .set_tags(Some(tags::to_sdk(&spec.tags)?))
             .send()
             .await
-            .map_err(classify);
-        let out = match out {
-            Ok(out) => out,
-            Err(e) if is_code(&e, DUPLICATE_NAME) => {
-                return adopt_target_group(client, spec, ids).await?.ok_or_else(|| {
-                    AwsError::unexpected("the target group exists but cannot be read")
-                });
-            }
-            Err(e) => return Err(e),
-        };
+            .map_err(classify)?;
         let arn = out
             .target_groups()
             .first()
@@ -308,9 +358,7 @@ mod sdk {
         id: &str,
         current: &TargetGroupSpec,
         desired: &TargetGroupSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        let _ = ids;
         if current.health_check != desired.health_check {
             let hc = &desired.health_check;
             client
@@ -361,22 +409,6 @@ mod sdk {
         }
     }
 
-    /// Reads the object as it is now, with references turned back into node keys; `None` when it
-    /// no longer exists.
-    pub async fn observe_target_group(
-        client: &Client,
-        id: &str,
-        current: &TargetGroupSpec,
-        ids: &IdMap,
-    ) -> Result<Option<TargetGroupSpec>, AwsError> {
-        let Some(group) = find_target_group_by_arn(client, id).await? else {
-            return Ok(None);
-        };
-        Ok(read_target_group(client, &group, current, ids)
-            .await?
-            .map(|(_, found)| found))
-    }
-
     // expand, flatten
 
     fn int(value: u32, what: &str) -> Result<i32, AwsError> {
@@ -424,44 +456,6 @@ mod sdk {
             },
             deregistration_delay_seconds,
             tags,
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for TargetGroupSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_target_group(&cx.clients.elbv2, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_target_group(&cx.clients.elbv2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_target_group(&cx.clients.elbv2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_target_group(&cx.clients.elbv2, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_target_group(&cx.clients.elbv2, id, current).await
         }
     }
 }
