@@ -1,42 +1,16 @@
-//! What the ELBv2 kinds share: tags read in batches and synced, resolving references, and the
-//! bounded wait other kinds still call by this name.
+//! What the ELBv2 kinds share: tags read in batches and synced.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::Client;
 
-use crate::apply::IdMap;
 use crate::aws::common::ownership::tag_changes;
-use crate::aws::common::poll::within;
 use crate::aws::common::tags::{from_sdk, to_sdk};
 use crate::aws::error::{classify, none_if_not_found, AwsError};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::Tags;
 
 /// DescribeTags takes at most this many ARNs.
 pub const TAGS_BATCH: usize = 20;
-
-/// Runs `wait` for at most `limit`: [`within`] under the name the ECS, RDS and ElastiCache
-/// kinds call it by.
-pub(crate) async fn bounded<T>(
-    limit: Duration,
-    what: String,
-    wait: impl Future<Output = Result<T, AwsError>>,
-) -> Result<T, AwsError> {
-    within(limit, what, wait).await
-}
-
-/// The AWS IDs of referenced children.
-pub(crate) fn resolve(keys: &[NodeKey], ids: &IdMap) -> Result<Vec<String>, AwsError> {
-    keys.iter()
-        .map(|k| {
-            ids.id(k)
-                .map(str::to_string)
-                .map_err(|e| AwsError::unexpected(e.message))
-        })
-        .collect()
-}
 
 /// The tags of load balancers, listeners, rules or target groups by ARN, [`TAGS_BATCH`] ARNs
 /// per DescribeTags. An ARN that no longer exists is left out of the answer.

@@ -11,8 +11,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::apply::IdMap;
-use crate::aws::common::elbv2::resolve;
 use crate::aws::common::keys::key_of;
+use crate::aws::common::keys::resolve;
 use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
 use crate::aws::error::{none_if_not_found, AwsError};
 use crate::aws::kind::{Cx, KindSpec};

@@ -116,8 +116,8 @@ mod sdk {
     use super::*;
     use crate::apply::IdMap;
     use crate::aws::common::ecs::{sync_tags, user_tags};
-    use crate::aws::common::elbv2::resolve;
     use crate::aws::common::keys::key_of;
+    use crate::aws::common::keys::resolve;
     use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
     use crate::aws::common::poll::{poll_until, within, Poll};
     use crate::aws::common::reads::Reads;

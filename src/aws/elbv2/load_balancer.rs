@@ -73,8 +73,9 @@ mod sdk {
 
     use super::*;
     use crate::apply::IdMap;
-    use crate::aws::common::elbv2::{describe_tags_of, resolve, sync_tags};
+    use crate::aws::common::elbv2::{describe_tags_of, sync_tags};
     use crate::aws::common::keys::key_of;
+    use crate::aws::common::keys::resolve;
     use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
     use crate::aws::common::poll::{poll_until, within, Poll};
     use crate::aws::common::tags;

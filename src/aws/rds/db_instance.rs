@@ -104,8 +104,8 @@ mod sdk {
     use aws_sdk_rds::Client;
 
     use crate::apply::IdMap;
-    use crate::aws::common::elbv2::resolve;
     use crate::aws::common::keys::key_of;
+    use crate::aws::common::keys::resolve;
     use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
     use crate::aws::common::poll::{poll_until, within, Poll};
     use crate::aws::common::{rds, tags};
