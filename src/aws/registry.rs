@@ -141,7 +141,9 @@ macro_rules! kinds {
             }
         }
 
-        /// Exhaustive dispatch of engine steps to each kind's [`AwsKind`] implementation.
+        /// Exhaustive dispatch of engine steps to each kind's [`AwsKind`] implementation. Each
+        /// kind's future is boxed: a match over every kind would otherwise be as large as the
+        /// largest of them, and debug builds copy it across the stack.
         #[cfg(feature = "sdk")]
         pub(crate) mod dispatch {
             use super::*;
@@ -150,7 +152,7 @@ macro_rules! kinds {
 
             pub async fn find(cx: &Cx<'_>, spec: &ChildSpec) -> Result<Option<String>, AwsError> {
                 match spec {
-                    $( $( ChildSpec::$variant(s) => AwsKind::find(cx, s).await, )+ )+
+                    $( $( ChildSpec::$variant(s) => Box::pin(AwsKind::find(cx, s)).await, )+ )+
                 }
             }
 
@@ -161,13 +163,13 @@ macro_rules! kinds {
             ) -> Result<Option<ChildSpec>, AwsError> {
                 match current {
                     $( $( ChildSpec::$variant(s) =>
-                        Ok(AwsKind::observe(cx, id, s).await?.map(ChildSpec::$variant)), )+ )+
+                        Ok(Box::pin(AwsKind::observe(cx, id, s)).await?.map(ChildSpec::$variant)), )+ )+
                 }
             }
 
             pub async fn create(cx: &Cx<'_>, spec: &ChildSpec) -> Result<String, AwsError> {
                 match spec {
-                    $( $( ChildSpec::$variant(s) => AwsKind::create(cx, s).await, )+ )+
+                    $( $( ChildSpec::$variant(s) => Box::pin(AwsKind::create(cx, s)).await, )+ )+
                 }
             }
 
@@ -184,14 +186,14 @@ macro_rules! kinds {
                         let ChildSpec::$variant(d) = desired else {
                             return None;
                         };
-                        Some(AwsKind::update(cx, id, c, d).await)
+                        Some(Box::pin(AwsKind::update(cx, id, c, d)).await)
                     } )+ )+
                 }
             }
 
             pub async fn delete(cx: &Cx<'_>, id: &str, current: &ChildSpec) -> Result<(), AwsError> {
                 match current {
-                    $( $( ChildSpec::$variant(s) => AwsKind::delete(cx, id, s).await, )+ )+
+                    $( $( ChildSpec::$variant(s) => Box::pin(AwsKind::delete(cx, id, s)).await, )+ )+
                 }
             }
         }
