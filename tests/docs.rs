@@ -5,6 +5,9 @@
 //!
 //! It also scans `src/aws/` for AWS SDK operation calls and checks each against the IAM action
 //! lists in `plan::policy`, so the documented permissions cannot silently fall behind the code.
+//!
+//! And it scans the whole repository for citations of design notes that live outside it, so a
+//! clone stays self-explanatory: code and docs point into `docs/design/` instead.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -564,4 +567,158 @@ mod tests {
             ),
         ]
     );
+}
+
+// ---- The repository stands alone ----
+
+/// Design notes kept outside the repository, which a clone does not have. Spelled in lower case
+/// (and the paths in pieces) so this file does not match itself; `docs/design/` holds what the
+/// project needs from them.
+const OUTSIDE_NOTES: &[&str] = &["product", "protocol", "testing", "style", "registry"];
+
+/// Files that still cite the outside notes because other work is changing them right now. Each
+/// entry goes as soon as its file points into `docs/design/` instead; the test fails for an
+/// entry that no longer cites anything, so the list can only shrink.
+const NOT_YET_STANDALONE: &[&str] = &[
+    "src/aws/common/elbv2.rs",
+    "tests/scenarios_cache.rs",
+    "tests/scenarios_ecs_service.rs",
+    "tests/scenarios_ingress.rs",
+    "tests/scenarios_routing.rs",
+];
+
+/// Not scanned: `docs/design/` (the notes themselves), generated benchmark output, and build
+/// output or local tools wherever they sit.
+const UNSCANNED_PATHS: &[&str] = &[
+    "docs/design",
+    "bench/results",
+    ".tools",
+    ".work",
+    "dist",
+    "site",
+    "mirror",
+    "fuzz/artifacts",
+    "fuzz/coverage",
+];
+const UNSCANNED_NAMES: &[&str] = &[".git", "target", ".terraform", "__pycache__"];
+
+/// Every text file of the repository worth scanning, relative to the root, `/`-separated.
+fn repository_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("reading a repository directory")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let relative = path
+            .strip_prefix(root)
+            .expect("under the root")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if UNSCANNED_NAMES.contains(&name.as_ref()) || UNSCANNED_PATHS.contains(&relative.as_str())
+        {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            repository_files(root, &path, out);
+        } else if meta.is_file() {
+            out.push(relative);
+        }
+    }
+}
+
+/// What a line cites from the outside notes: a file name (`NAME.md`), a section (`NAME §4`) or
+/// their directory.
+fn outside_citations(line: &str) -> Vec<String> {
+    let shared_dir = ["..", "/shared/"].concat();
+    let shared_abs = ["/work", "/shared"].concat();
+    let mut found: Vec<String> = [shared_dir, shared_abs]
+        .into_iter()
+        .filter(|path| line.contains(path.as_str()))
+        .collect();
+    for name in OUTSIDE_NOTES.iter().map(|n| n.to_ascii_uppercase()) {
+        for (at, _) in line.match_indices(&name) {
+            let before = line[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let after = &line[at + name.len()..];
+            if after.starts_with(".md") || after.trim_start_matches(' ').starts_with('§') {
+                found.push(name.clone());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_repository_cites_no_design_notes_outside_it() {
+    let root = repo_root();
+    let mut files = Vec::new();
+    repository_files(&root, &root, &mut files);
+    assert!(
+        files.iter().any(|f| f == "src/plan/tiers.rs") && files.len() > 200,
+        "only {} files found; the walk is broken",
+        files.len()
+    );
+    let mut citing = Vec::new();
+    let mut still_citing = BTreeSet::new();
+    for file in &files {
+        // Binary files (fuzz seeds, images) are not UTF-8 and cite nothing.
+        let Ok(text) = String::from_utf8(std::fs::read(root.join(file)).unwrap_or_default()) else {
+            continue;
+        };
+        for (number, line) in text.lines().enumerate() {
+            let found = outside_citations(line);
+            if found.is_empty() {
+                continue;
+            }
+            if NOT_YET_STANDALONE.contains(&file.as_str()) {
+                still_citing.insert(file.as_str());
+            } else {
+                citing.push(format!("{file}:{}: {}", number + 1, found.join(", ")));
+            }
+        }
+    }
+    assert!(
+        citing.is_empty(),
+        "these cite design notes that live outside the repository; point them at \
+         docs/design/ (or ARCHITECTURE.md, an ADR) instead:\n  {}",
+        citing.join("\n  ")
+    );
+    let fixed: Vec<&str> = NOT_YET_STANDALONE
+        .iter()
+        .copied()
+        .filter(|f| !still_citing.contains(f))
+        .collect();
+    assert!(
+        fixed.is_empty(),
+        "no longer cite outside notes; remove them from NOT_YET_STANDALONE:\n  {}",
+        fixed.join("\n  ")
+    );
+}
+
+#[test]
+fn outside_citations_are_recognised() {
+    let upper = |n: &str| n.to_ascii_uppercase();
+    let name = upper(OUTSIDE_NOTES[0]);
+    assert_eq!(
+        outside_citations(&format!("({name}.md §9)")).join(","),
+        name
+    );
+    assert_eq!(
+        outside_citations(&format!("(see {name} §4)")).join(","),
+        name
+    );
+    assert_eq!(
+        outside_citations(&format!("`{}{}.md`", ["..", "/shared/"].concat(), name)),
+        [["..", "/shared/"].concat(), name.clone()]
+    );
+    assert!(outside_citations(&format!("PLUGIN_{name}_VERSIONS and {name}S")).is_empty());
+    assert!(outside_citations("docs/design/protocol.md §6.4").is_empty());
 }

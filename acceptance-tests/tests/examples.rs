@@ -1,6 +1,7 @@
-//! The `examples/` modules, one per seed architecture of PRODUCT.md §10: each is formatted and
-//! valid on Terraform 1.0.3 and 1.15.5, and each applies against moto, is checked through the
-//! AWS API and the ownership-tag census, plans empty and destroys to nothing.
+//! The `examples/` modules, one per reference architecture
+//! (docs/design/reference-architectures.md): each is formatted and valid on Terraform 1.0.3 and
+//! 1.15.5, and each applies against moto, is checked through the AWS API and the ownership-tag
+//! census, plans empty and destroys to nothing.
 //!
 //! The examples are copied unchanged; the tests only set their variables: unique names (so
 //! tests run in parallel), `wait_for_deployment = false` (moto never starts an ECS task) and
@@ -64,7 +65,8 @@ const ACCOUNT: &str = "123456789012";
 const EU: &str = "eu-central-1";
 
 /// Fields moto's CreateService drops (only UpdateService stores them), so the first refresh
-/// after create reports them as drift of the ECS service (TESTING.md §5.3).
+/// after create reports them as drift of the ECS service (docs/design/emulator.md, "ECS
+/// services").
 const MOTO_CREATE_SERVICE_GAP: &[&str] = &[
     "capacity_strategy",
     "circuit_breaker",
@@ -1688,7 +1690,7 @@ fn web_app_apply(tf: Tf) {
 // (e) dev/staging/prod: one module, tier = var.tier
 // ---------------------------------------------------------------------------------------------
 
-/// What §9's tier table gives each environment of the trio.
+/// What the tier table (docs/design/tiers.md) gives each environment of the trio.
 struct TierWant {
     tier: &'static str,
     azs: usize,

@@ -528,9 +528,9 @@ fn check_empty(emulator: &Emulator, name: &str, c: &mut Checks, when: &str) {
 
 /// The next plan must be empty, except for moto's known CreateService gap: moto drops
 /// deploymentConfiguration, healthCheckGracePeriodSeconds, enableExecuteCommand and the
-/// capacity strategy on create (only UpdateService stores them, see TESTING.md), so the first
-/// refresh may report exactly that drift on the service. Then one more apply must make the
-/// plan empty.
+/// capacity strategy on create (only UpdateService stores them; docs/design/emulator.md, "ECS
+/// services"), so the first refresh may report exactly that drift on the service. Then one more
+/// apply must make the plan empty.
 fn converge_plan(ws: &Workspace, c: &mut Checks, when: &str) {
     let started = Instant::now();
     let (changes, plan) = ws.plan();

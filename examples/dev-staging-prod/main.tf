@@ -1,7 +1,8 @@
-# A dev/staging/prod trio (PRODUCT.md §10 (e)): one module, used once per environment, whose
-# only real difference is `tier`. The tier table decides AZs, NAT, endpoints, flow logs, log
-# retention, task counts, database size, Multi-AZ and protection; `effective_config` of each
-# environment shows what it chose.
+# A dev/staging/prod trio (reference architecture (e) in
+# docs/design/reference-architectures.md): one module, used once per environment, whose only
+# real difference is `tier`. The tier table (docs/design/tiers.md) decides AZs, NAT, endpoints,
+# flow logs, log retention, task counts, database size, Multi-AZ and protection;
+# `effective_config` of each environment shows what it chose.
 #
 # Credentials, region and endpoints come from the standard AWS_* environment variables.
 

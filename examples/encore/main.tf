@@ -1,5 +1,6 @@
-# Encore-style application on AWS (PRODUCT.md §10 (c)): an environment per stage, each with
-# its own VPC over two AZs and three subnet tiers, and the same three services in every stage.
+# Encore-style application on AWS (reference architecture (c) in
+# docs/design/reference-architectures.md): an environment per stage, each with its own VPC over
+# two AZs and three subnet tiers, and the same three services in every stage.
 # Each service runs on ECS Fargate with its own task role (`iam`), its own PostgreSQL database
 # and its secrets as environment variables; the stage's Redis cache serves the api service.
 #

@@ -1,4 +1,5 @@
-# Infisical Cloud: the same production stack in the US and in the EU (PRODUCT.md §10 (a)).
+# Infisical Cloud: the same production stack in the US and in the EU (reference architecture
+# (a) in docs/design/reference-architectures.md).
 #
 # Each region gets a prod-tier environment (three AZs, a NAT gateway per AZ, essential VPC
 # endpoints, ALL-traffic flow logs kept 365 days, a shared HTTPS load balancer), a Multi-AZ

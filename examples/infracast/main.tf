@@ -1,8 +1,9 @@
-# Infracast: one application in a dev and a prod environment from the same module
-# (PRODUCT.md §10 (b)). Both are a three-tier VPC 10.0.0.0/16 over two AZs with an HTTPS load
-# balancer (80 redirects to 443), an ECS Fargate service answering GET /healthz on 8080 and a
-# PostgreSQL 15 database; security groups follow ALB -> ECS -> RDS. What differs between the
-# environments is spelled out in the two module calls below.
+# Infracast: one application in a dev and a prod environment from the same module (reference
+# architecture (b) in docs/design/reference-architectures.md). Both are a three-tier VPC
+# 10.0.0.0/16 over two AZs with an HTTPS load balancer (80 redirects to 443), an ECS Fargate
+# service answering GET /healthz on 8080 and a PostgreSQL 15 database; security groups follow
+# ALB -> ECS -> RDS. What differs between the environments is spelled out in the two module
+# calls below.
 #
 # Credentials, region and endpoints come from the standard AWS_* environment variables.
 

@@ -1,5 +1,6 @@
 # A load-balanced web application with a database and a cache: what an Elastic Beanstalk
-# "web server environment" gives, on ECS Fargate (PRODUCT.md §10 (d)).
+# "web server environment" gives, on ECS Fargate (reference architecture (d) in
+# docs/design/reference-architectures.md).
 #
 # One environment (VPC, NAT, endpoints, flow logs by tier) with an HTTPS load balancer for the
 # site's name and its www alias; the web service behind it, autoscaled on CPU, with a task role

@@ -1,4 +1,5 @@
-//! The per-platform provider zip (REGISTRY.md §1.1) and the checks that a zip has that shape.
+//! The per-platform provider zip (docs/design/releases.md §1.1) and the checks that a zip has that
+//! shape.
 //!
 //! One executable at the root, no directory entries (they change the zip's `h1:` but not the
 //! unpacked one), unix mode 0755 (without it Terraform extracts `-rw-------` and cannot start the
@@ -143,8 +144,8 @@ pub fn read_entries(zip_bytes: &[u8]) -> anyhow::Result<Vec<ZipEntryInfo>> {
 const S_IFMT: u32 = 0o170_000;
 const S_IFREG: u32 = 0o100_000;
 
-/// Checks the REGISTRY.md §1.1 shape: a single regular-file entry named `executable_name` at the
-/// root, mode 0755, no directory entries.
+/// Checks the shape of docs/design/releases.md §1.1: a single regular-file entry named
+/// `executable_name` at the root, mode 0755, no directory entries.
 ///
 /// # Errors
 ///

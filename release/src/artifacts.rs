@@ -1,5 +1,5 @@
-//! Names of the release artifacts (REGISTRY.md §1) and reading a directory that holds one or
-//! more versions of them, checked before anything is published from it.
+//! Names of the release artifacts (docs/design/releases.md §1) and reading a directory that holds
+//! one or more versions of them, checked before anything is published from it.
 
 use std::path::{Path, PathBuf};
 
@@ -187,8 +187,8 @@ pub fn read_releases(dir: &Path, only: Option<&str>) -> anyhow::Result<Vec<Relea
 
 /// Reads and checks one version: every SHA256SUMS line matches its file, the checksums list
 /// every zip of the version and the manifest and nothing else, each zip has the shape of
-/// REGISTRY.md §1.1, the signature is binary and made by an RSA/DSA key, and (when present) the
-/// armored key is the one that made it.
+/// docs/design/releases.md §1.1, the signature is binary and made by an RSA/DSA key, and (when
+/// present) the armored key is the one that made it.
 ///
 /// # Errors
 ///

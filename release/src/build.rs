@@ -1,6 +1,6 @@
-//! Cross-building the provider with `cargo zigbuild` (REGISTRY.md §5): zig's linker and libc
-//! build static musl binaries for linux_amd64 and linux_arm64 from any Linux host, C code of
-//! aws-lc-sys included.
+//! Cross-building the provider with `cargo zigbuild` (docs/design/releases.md §5): zig's linker
+//! and libc build static musl binaries for linux_amd64 and linux_arm64 from any Linux host, C
+//! code of aws-lc-sys included.
 //!
 //! `cargo-zigbuild` comes from PATH or from `<repo>/.tools/venv/bin/` (the pinned tools); that
 //! venv's `bin` goes first on the child's PATH so cargo-zigbuild finds `python3 -m ziglang`.

@@ -1,4 +1,4 @@
-//! The three hashes a provider release is checked with (REGISTRY.md §1.3, §3):
+//! The three hashes a provider release is checked with (docs/design/releases.md §1.3, §3):
 //! the SHA256SUMS file, `zh:` (hex SHA-256 of a zip) and `h1:` (Go's dirhash "Hash1").
 
 use std::io::Read;
@@ -110,7 +110,7 @@ fn sha256_array(bytes: &[u8]) -> [u8; 32] {
 }
 
 /// `h1:` of a zip: every entry counts, directory entries included (an empty body each), which is
-/// why provider zips must not have any (REGISTRY.md §1.1).
+/// why provider zips must not have any (docs/design/releases.md §1.1).
 ///
 /// # Errors
 ///
@@ -272,7 +272,7 @@ mod tests {
         let reversed = [files[1], files[0]];
         assert_eq!(h1_zip(&zip_of(&reversed, &[])).unwrap(), unpacked);
         // A directory entry changes the zip's hash but not the unpacked one: the lock-file
-        // mismatch of REGISTRY.md §1.1.
+        // mismatch of docs/design/releases.md §1.1.
         assert_ne!(h1_zip(&zip_of(&files, &["sub/"])).unwrap(), unpacked);
     }
 

@@ -1,9 +1,10 @@
 //! `platform-release`: publishes terraform-provider-platform without goreleaser.
 //!
-//! It owns the release artifacts of REGISTRY.md §1 (zips, manifest, SHA256SUMS, its binary
-//! signature, the armored public key) and two static trees built from them: a provider registry
-//! (`providers.v1`, §2.2) and a provider network mirror (§2.4). It never touches the provider's
-//! code; it only builds it with `cargo zigbuild` or packages binaries built elsewhere.
+//! It owns the release artifacts (docs/design/releases.md §1: zips, manifest, SHA256SUMS, its
+//! binary signature, the armored public key) and two static trees built from them: a provider
+//! registry (`providers.v1`, §2.2 there) and a provider network mirror (§2.4). It never touches
+//! the provider's code; it only builds it with `cargo zigbuild` or packages binaries built
+//! elsewhere.
 //!
 //! # Layout
 //!

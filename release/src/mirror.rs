@@ -1,5 +1,5 @@
-//! The `mirror` command: a static provider network mirror tree (REGISTRY.md §2.4), the layout
-//! `terraform providers mirror` writes.
+//! The `mirror` command: a static provider network mirror tree (docs/design/releases.md §2.4),
+//! the layout `terraform providers mirror` writes.
 //!
 //! ```text
 //! <host>/<ns>/<type>/index.json   {"versions":{"<V>":{}}}, merged with earlier runs

@@ -1,5 +1,5 @@
 //! Terraform platforms (`<os>_<arch>` in Go's words) and the Rust targets that build them
-//! (REGISTRY.md §5).
+//! (docs/design/releases.md §5).
 
 use crate::{refuse, PROVIDER_NAME};
 
@@ -14,7 +14,7 @@ pub struct Platform {
     pub builds_here: bool,
 }
 
-/// Every platform REGISTRY.md §5 maps, in the order releases list them.
+/// Every platform docs/design/releases.md §5 maps, in the order releases list them.
 #[rustfmt::skip]
 pub const PLATFORMS: &[Platform] = &[
     Platform { os: "linux", arch: "amd64", rust_target: "x86_64-unknown-linux-musl", builds_here: true },
@@ -77,8 +77,8 @@ impl Platform {
             return Ok(());
         }
         Err(refuse(format!(
-            "{} ({}) needs its own build host (REGISTRY.md §5); build it there and pass \
-             --prebuilt {}=<path to the binary>",
+            "{} ({}) needs its own build host (RELEASING.md, \"Other platforms\"); build it \
+             there and pass --prebuilt {}=<path to the binary>",
             self.name(),
             self.rust_target,
             self.name()

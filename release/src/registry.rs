@@ -1,5 +1,5 @@
 //! The `registry` command: a static tree that any HTTPS file server can serve as a provider
-//! registry (REGISTRY.md §2.1, §2.2).
+//! registry (docs/design/releases.md §2.1, §2.2).
 //!
 //! ```text
 //! .well-known/terraform.json                          {"providers.v1":"/v1/providers/"}

@@ -1,5 +1,5 @@
-//! The `release` command (REGISTRY.md §1.5): per platform, build (or take) the provider and zip
-//! it; copy the manifest; write SHA256SUMS, sign it, export the public key.
+//! The `release` command (docs/design/releases.md §1.5): per platform, build (or take) the
+//! provider and zip it; copy the manifest; write SHA256SUMS, sign it, export the public key.
 //!
 //! Everything checkable is checked before the slow build: the version, the platforms, that the
 //! output directory has no files of this version, and that the key suits Terraform. Files are

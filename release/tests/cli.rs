@@ -45,7 +45,7 @@ impl GnupgHome {
         output
     }
 
-    /// RSA 3072, signing only, no passphrase, no expiry (REGISTRY.md §1.4).
+    /// RSA 3072, signing only, no passphrase, no expiry (docs/design/releases.md §1.4).
     fn generate_rsa(&self, name: &str) -> String {
         let parameters = self.path().join("key-parameters");
         std::fs::write(

@@ -106,7 +106,7 @@ impl Block {
         self.blocks.iter().find(|b| b.type_name == name)
     }
 
-    /// The object type implied by this block (PROTOCOL.md §3.2).
+    /// The object type implied by this block (docs/design/protocol.md §6.2).
     pub fn value_type(&self) -> Type {
         let mut attrs: BTreeMap<String, Type> = self
             .attributes
@@ -203,7 +203,7 @@ impl Attribute {
     }
 }
 
-/// Checks Terraform ≥ 1.1 applies to provider schemas (PROTOCOL.md §4.1). Returns problems.
+/// Checks Terraform ≥ 1.1 applies to provider schemas (docs/design/protocol.md §7). Returns problems.
 pub fn check_schema(schema: &Schema) -> Vec<String> {
     let mut problems = Vec::new();
     if schema.version < 0 {

@@ -272,7 +272,7 @@ pub struct LoggingSpec {
     pub kms_key_arn: Option<String>,
 }
 
-/// The TLS policy PRODUCT.md names as the default: TLS 1.3 and 1.2 only.
+/// The default TLS policy (docs/design/tiers.md §5): TLS 1.3 and 1.2 only.
 pub const DEFAULT_TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06";
 
 /// The shared load balancer (present = `ingress` block).

@@ -1,4 +1,4 @@
-//! Tier defaults (PRODUCT.md §9). Every value can be overridden; `effective_config` shows the
+//! Tier defaults (overview: docs/design/tiers.md). Every value can be overridden; `effective_config` shows the
 //! resolved ones.
 
 use super::spec::{
@@ -155,7 +155,7 @@ pub fn ingress_defaults() -> IngressSpec {
     }
 }
 
-/// Tier defaults of `platform_service` (PRODUCT.md §9).
+/// Tier defaults of `platform_service`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceDefaults {
     pub desired_count: u32,
@@ -169,7 +169,7 @@ pub struct ServiceDefaults {
     pub exec_enabled: bool,
 }
 
-/// Tier defaults of `platform_database` (PRODUCT.md §9).
+/// Tier defaults of `platform_database`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DatabaseDefaults {
     pub engine_version: &'static str,
@@ -184,7 +184,7 @@ pub struct DatabaseDefaults {
     pub apply_immediately: bool,
 }
 
-/// Tier defaults of `platform_cache` (PRODUCT.md §9).
+/// Tier defaults of `platform_cache`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheDefaults {
     pub engine: &'static str,

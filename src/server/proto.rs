@@ -21,7 +21,7 @@ pub mod plugin {
 
 #[cfg(test)]
 mod tests {
-    //! Pins the wire encodings of messages Terraform 1.0.3 sends and reads (PROTOCOL.md §2), so a
+    //! Pins the wire encodings of messages Terraform 1.0.3 sends and reads (docs/design/protocol.md §5), so a
     //! wrong field number fails here. A tag byte is `field << 3 | wire type`: wire type 0 is a
     //! varint, 2 is length-delimited (strings, bytes, messages, packed and map entries).
 

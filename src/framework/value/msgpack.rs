@@ -388,7 +388,7 @@ mod tests {
         obj(&[("id", Type::String), ("triggers", Type::map(Type::String))])
     }
 
-    /// Bytes Terraform 1.0.3 sends (PROTOCOL.md §3.4).
+    /// Bytes Terraform 1.0.3 sends (docs/design/protocol.md §6.4).
     #[test]
     fn decodes_terraform_golden_bytes() {
         let create = [
