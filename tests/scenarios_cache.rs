@@ -1,7 +1,7 @@
 //! ElastiCache replication groups against mocked SDK responses: the create request, waits
 //! through `creating` and `deleting`, minimal modifications, replica changes ordered around
 //! multi-AZ, final snapshots, the observed engine version and replica count, and adoption.
-//! The emulator cannot show these (TESTING.md §5: its groups are available at once, it lacks
+//! The emulator cannot show these (docs/design/emulator.md, "ElastiCache": its groups are available at once, it lacks
 //! Increase/DecreaseReplicaCount, keeps deleted groups `deleting` and ignores
 //! NumCacheClusters).
 

@@ -1,5 +1,5 @@
 //! ECS task definitions and services against mocked SDK responses: what the emulator cannot
-//! show (TESTING.md §5.3). Its CreateService ignores deployment settings, and no task ever
+//! show (docs/design/emulator.md, "ECS services"). Its CreateService ignores deployment settings, and no task ever
 //! starts, so rollouts never complete or fail; here they do, under paused time. Requests are
 //! checked field by field with rule matchers; responses carry the defaults AWS adds.
 

@@ -1,7 +1,7 @@
 //! The executor for the ingress kinds (ELBv2 load balancer and listener, ACM certificate)
 //! against mocked SDK responses: provisioning waits, deletion protection, certificate
 //! issuance, in-use retries, adoption and gone-on-read, which the emulator cannot all show
-//! (TESTING.md §5: its ALB is active at once, deletion protection and in-use certificates do
+//! (docs/design/emulator.md, "Load balancers and certificates": its ALB is active at once, deletion protection and in-use certificates do
 //! not block deletes, and certificates never wait for validation).
 
 use std::collections::BTreeMap;

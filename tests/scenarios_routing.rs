@@ -1,7 +1,7 @@
 //! The routing and scaling kinds (ELBv2 target group and listener rule, Application Auto
 //! Scaling target and policy) against mocked SDK responses: the fields create sends,
 //! adoption and refusal by ownership tags, in-use retries, priority changes, read-back round
-//! trips and the IDs derived from ARNs. The emulator differs from AWS here (TESTING.md §5):
+//! trips and the IDs derived from ARNs. The emulator differs from AWS here (docs/design/emulator.md, "Other services"):
 //! Application Auto Scaling answers absence with `ValidationException` and a new policy ARN
 //! on every PutScalingPolicy, and tagging scalable targets fails.
 

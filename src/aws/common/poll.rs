@@ -1,6 +1,6 @@
 //! Waiting for AWS: one back-off policy for every wait, and a bound the caller sets.
 //!
-//! The caller owns the timeout (STYLE: a waiter polls, the caller bounds it): `poll_until`
+//! The caller owns the timeout (a waiter polls, the caller bounds it; ARCHITECTURE.md, "Waiting"): `poll_until`
 //! never gives up by itself; `within` turns a deadline into a `WaitTimeout` error.
 
 use std::future::Future;
