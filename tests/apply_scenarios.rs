@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_ec2::operation::associate_route_table::AssociateRouteTableOutput;
+use aws_sdk_ec2::operation::create_nat_gateway::CreateNatGatewayOutput;
 use aws_sdk_ec2::operation::create_route_table::CreateRouteTableOutput;
 use aws_sdk_ec2::operation::create_subnet::CreateSubnetOutput;
 use aws_sdk_ec2::operation::create_vpc::CreateVpcOutput;
@@ -22,9 +23,11 @@ use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsOutput;
 use aws_sdk_ec2::operation::modify_subnet_attribute::ModifySubnetAttributeOutput;
 use aws_sdk_ec2::operation::modify_vpc_attribute::ModifyVpcAttributeOutput;
 use aws_sdk_ec2::operation::release_address::ReleaseAddressOutput;
-use aws_sdk_ec2::types::{NatGateway, NatGatewayState, RouteTable, Subnet, Tag, Vpc};
+use aws_sdk_ec2::types::{
+    NatGateway, NatGatewayAddress, NatGatewayState, RouteTable, Subnet, Tag, Vpc,
+};
 use aws_sdk_ec2::Client;
-use aws_smithy_mocks::{mock, Rule};
+use aws_smithy_mocks::{mock, MockResponse, Rule};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
@@ -50,6 +53,7 @@ enum Scenario {
     ThrottledThenSuccess,
     DependencyViolationOnDelete,
     NatDeletedBeforeEipRelease,
+    NatRecreatedAfterOutOfBandDelete,
     Cancelled,
     AdoptsTaggedVpc,
     ChildGoneOnRead,
@@ -415,6 +419,121 @@ async fn nat_gateway_is_deleted_before_its_address_is_released() {
         *calls.lock().unwrap(),
         ["DeleteNatGateway", "ReleaseAddress"]
     );
+}
+
+/// A NAT gateway as AWS describes it, holding `eipalloc-1` in `subnet-1`.
+fn nat_gateway(id: &str, state: NatGatewayState, key: &NodeKey) -> NatGateway {
+    NatGateway::builder()
+        .nat_gateway_id(id)
+        .vpc_id("vpc-1")
+        .subnet_id("subnet-1")
+        .nat_gateway_addresses(
+            NatGatewayAddress::builder()
+                .allocation_id("eipalloc-1")
+                .build(),
+        )
+        .state(state)
+        .set_tags(Some(
+            owner_tags(key)
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .build()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nat_gateway_deleted_out_of_band_is_recreated_once_the_old_one_is_gone() {
+    let _ = Scenario::NatRecreatedAfterOutOfBandDelete;
+    let nat = NodeKey::new(Kind::NatGateway, &["use1-az1"]);
+    let eip = NodeKey::new(Kind::ElasticIp, &["nat", "use1-az1"]);
+    let public = NodeKey::new(Kind::Subnet, &["public", "use1-az1"]);
+    let igw = NodeKey::new(Kind::InternetGateway, &[]);
+    // Someone deleted nat-old; AWS takes a minute to finish, and until then its Elastic IP
+    // stays associated with it.
+    let started = tokio::time::Instant::now();
+    let old_gone_at = started + Duration::from_secs(60);
+    let old_state = move || {
+        if tokio::time::Instant::now() < old_gone_at {
+            NatGatewayState::Deleting
+        } else {
+            NatGatewayState::Deleted
+        }
+    };
+    let nat_key = nat.clone();
+    let describe = mock!(Client::describe_nat_gateways).then_compute_output(move |input| {
+        let states: Vec<&str> = input
+            .filter()
+            .iter()
+            .filter(|f| f.name() == Some("state"))
+            .flat_map(|f| f.values().iter().map(String::as_str))
+            .collect();
+        let old = nat_gateway("nat-old", old_state(), &nat_key);
+        let found = if input.nat_gateway_ids() == ["nat-new"] {
+            vec![nat_gateway("nat-new", NatGatewayState::Available, &nat_key)]
+        } else if states.is_empty() || states.contains(&old.state().unwrap().as_str()) {
+            vec![old]
+        } else {
+            vec![]
+        };
+        DescribeNatGatewaysOutput::builder()
+            .set_nat_gateways(Some(found))
+            .build()
+    });
+    let create = mock!(Client::create_nat_gateway).then_compute_response(move |input| {
+        assert_eq!(input.allocation_id(), Some("eipalloc-1"));
+        if tokio::time::Instant::now() < old_gone_at {
+            MockResponse::Http(ec2_error("Resource.AlreadyAssociated"))
+        } else {
+            MockResponse::Output(
+                CreateNatGatewayOutput::builder()
+                    .nat_gateway(NatGateway::builder().nat_gateway_id("nat-new").build())
+                    .build(),
+            )
+        }
+    });
+    let executor = Executor::new(clients(&[&describe, &create]));
+    let spec = ChildSpec::NatGateway(NatGatewaySpec {
+        subnet: public.clone(),
+        eip: eip.clone(),
+        internet_gateway: igw.clone(),
+        tags: owner_tags(&nat),
+    });
+    let mut ledger = Ledger::new();
+    ledger.external.extend([
+        (vpc_key(), "vpc-1".to_string()),
+        (public, "subnet-1".to_string()),
+        (eip, "eipalloc-1".to_string()),
+        (igw, "igw-1".to_string()),
+    ]);
+    ledger
+        .children
+        .extend([recorded(&nat, "nat-old", spec.clone())]);
+
+    let (refreshed, drift, errors) = apply::observe_all(&executor, &ledger, opts()).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        drift,
+        ["ec2.nat_gateway/use1-az1: deleted outside Terraform"]
+    );
+    let desired: std::collections::BTreeMap<_, _> = [(
+        nat.clone(),
+        Node {
+            key: nat.clone(),
+            spec,
+        },
+    )]
+    .into();
+    let ops = diff(&desired, &refreshed);
+    let outcome = apply::run(&executor, &desired, &ops, refreshed, opts()).await;
+    assert!(outcome.is_complete(), "{:?}", outcome.errors);
+    assert_eq!(outcome.ledger.ids()["ec2.nat_gateway/use1-az1"], "nat-new");
+    assert_eq!(
+        create.num_calls(),
+        1,
+        "created once the old gateway was deleted"
+    );
+    assert!(started.elapsed() >= Duration::from_secs(60));
 }
 
 #[tokio::test(start_paused = true)]

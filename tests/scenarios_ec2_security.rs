@@ -381,6 +381,52 @@ async fn security_group_adopted_is_made_rule_less_too() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn security_group_name_held_by_a_foreign_group_is_never_taken_over() {
+    let _ = Scenario::GroupCreateRevokesDefaultEgress;
+    // The group's name in the VPC belongs to a group this environment does not own.
+    let describe_groups = mock!(Client::describe_security_groups).then_compute_output(|input| {
+        let filter = |name: &str| {
+            input
+                .filters()
+                .iter()
+                .find(|f| f.name() == Some(name))
+                .map(|f| f.values().to_vec())
+        };
+        assert_eq!(filter("vpc-id"), Some(vec!["vpc-1".to_string()]));
+        assert_eq!(
+            filter("group-name"),
+            Some(vec!["test-endpoints".to_string()])
+        );
+        DescribeSecurityGroupsOutput::builder()
+            .security_groups(
+                aws_sdk_ec2::types::SecurityGroup::builder()
+                    .group_id("sg-theirs")
+                    .group_name("test-endpoints")
+                    .build(),
+            )
+            .build()
+    });
+    let create = mock!(Client::create_security_group).then_output(|| {
+        CreateSecurityGroupOutput::builder()
+            .group_id("sg-new")
+            .build()
+    });
+    let revoke = mock!(Client::revoke_security_group_egress)
+        .then_output(|| RevokeSecurityGroupEgressOutput::builder().build());
+    let clients = clients(&[&describe_groups, &create, &revoke]);
+    let ids = IdMap::from_ledger(&ledger_of(&[(vpc_key(), "vpc-1", vpc_spec())]));
+    let ChildSpec::SecurityGroup(spec) = group_spec() else {
+        unreachable!()
+    };
+    let error = security_group::create_security_group(&clients.ec2, &spec, &ids)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("NameTaken"), "{error}");
+    assert_eq!(create.num_calls(), 0);
+    assert_eq!(revoke.num_calls(), 0, "nothing of theirs is touched");
+}
+
+#[tokio::test(start_paused = true)]
 async fn security_group_delete_retries_dependency_violation() {
     let _ = Scenario::GroupDeleteDependencyViolation;
     let delete = mock!(Client::delete_security_group)

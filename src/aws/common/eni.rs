@@ -42,22 +42,16 @@ async fn find_network_interfaces(
     filter: &str,
     value: &str,
 ) -> Result<Vec<NetworkInterface>, AwsError> {
+    let mut pages = ec2
+        .describe_network_interfaces()
+        .filters(Filter::builder().name(filter).values(value).build())
+        .into_paginator()
+        .send();
     let mut interfaces = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = ec2
-            .describe_network_interfaces()
-            .filters(Filter::builder().name(filter).values(value).build())
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(classify)?;
-        interfaces.extend(out.network_interfaces().iter().cloned());
-        match out.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => return Ok(interfaces),
-        }
+    while let Some(page) = pages.next().await {
+        interfaces.extend(page.map_err(classify)?.network_interfaces().iter().cloned());
     }
+    Ok(interfaces)
 }
 
 /// True for an ENI that nothing is attached to, so deleting it disturbs no one.

@@ -30,11 +30,8 @@ impl KindSpec for ElasticIpSpec {
         Some(&self.tags)
     }
 
-    fn replaced_by(&self, d: &Self) -> Option<&'static str> {
-        {
-            let _ = d;
-            None
-        }
+    fn replaced_by(&self, _desired: &Self) -> Option<&'static str> {
+        None
     }
 }
 
@@ -43,16 +40,95 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, HashMap};
 
-    use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
+    use aws_sdk_ec2::types::{Address, DomainType, Filter, ResourceType};
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::aws::common::tags;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
+    use crate::plan::expand::naming::TAG_OWNER;
+
+    impl AwsKind for ElasticIpSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            Ok(find_elastic_ip_by_tags(&cx.clients.ec2, spec)
+                .await?
+                .and_then(|a| a.allocation_id().map(str::to_string)))
+        }
+
+        /// Every address of the environment's owner in one listing, shared by all children that
+        /// observe one.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let Some(owner) = current.tags.get(TAG_OWNER) else {
+                return observe_elastic_ip(&cx.clients.ec2, id).await;
+            };
+            let addresses = cx
+                .reads
+                .get(&format!("ec2.eip/owner/{owner}"), || {
+                    list_elastic_ips(&cx.clients.ec2, owner)
+                })
+                .await?;
+            match addresses.get(id) {
+                Some(a) => Ok(Some(flatten_elastic_ip(a))),
+                // Absent from the owner's listing: released, or its owner tag was edited away.
+                // Only its ID tells, and an address that is still there must not leak.
+                None => observe_elastic_ip(&cx.clients.ec2, id).await,
+            }
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_elastic_ip(&cx.clients.ec2, spec).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_elastic_ip(&cx.clients.ec2, id, current, desired).await?;
+            Ok(id.to_string())
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_elastic_ip(&cx.clients.ec2, id).await
+        }
+    }
+
+    /// Allocation IDs per DescribeAddresses filter: the filter takes many values.
+    const ALLOCATION_IDS_PER_CALL: usize = 100;
 
     // find
+
+    /// Every address matching `filters`. DescribeAddresses answers in one page.
+    async fn describe_addresses(
+        ec2: &Client,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Address>, AwsError> {
+        let out = ec2
+            .describe_addresses()
+            .set_filters(Some(filters))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.addresses().to_vec())
+    }
+
+    /// Every address carrying the owner tag `owner`, by allocation ID. The filter narrows the
+    /// search; the tag is checked again on every address found.
+    pub async fn list_elastic_ips(
+        ec2: &Client,
+        owner: &str,
+    ) -> Result<HashMap<String, Address>, AwsError> {
+        Ok(describe_addresses(ec2, vec![tags::owner_filter(owner)])
+            .await?
+            .into_iter()
+            .filter(|a| tags::from_sdk(a.tags()).get(TAG_OWNER).map(String::as_str) == Some(owner))
+            .filter_map(|a| Some((a.allocation_id()?.to_string(), a)))
+            .collect())
+    }
 
     pub async fn find_elastic_ip_by_id(
         ec2: &Client,
@@ -71,16 +147,31 @@ mod sdk {
         }
     }
 
-    /// Public IPs by allocation ID; missing ones are left out.
+    async fn find_elastic_ip_by_tags(
+        ec2: &Client,
+        spec: &ElasticIpSpec,
+    ) -> Result<Option<Address>, AwsError> {
+        Ok(describe_addresses(ec2, tags::ownership_filters(&spec.tags))
+            .await?
+            .into_iter()
+            .find(|a| tags::owned_by(a.tags(), &spec.tags)))
+    }
+
+    /// Public IPs by allocation ID; missing ones are left out. A filter rather than the
+    /// `AllocationIds` list, which fails the whole call when one of them is gone.
     pub async fn public_ips(
         ec2: &Client,
         allocation_ids: &[String],
     ) -> Result<BTreeMap<String, String>, AwsError> {
         let mut out = BTreeMap::new();
-        for id in allocation_ids {
-            if let Some(address) = find_elastic_ip_by_id(ec2, id).await? {
-                if let Some(ip) = address.public_ip() {
-                    out.insert(id.clone(), ip.to_string());
+        for chunk in allocation_ids.chunks(ALLOCATION_IDS_PER_CALL) {
+            let filter = Filter::builder()
+                .name("allocation-id")
+                .set_values(Some(chunk.to_vec()))
+                .build();
+            for address in describe_addresses(ec2, vec![filter]).await? {
+                if let (Some(id), Some(ip)) = (address.allocation_id(), address.public_ip()) {
+                    out.insert(id.to_string(), ip.to_string());
                 }
             }
         }
@@ -90,19 +181,11 @@ mod sdk {
     // create, update, delete
 
     pub async fn create_elastic_ip(ec2: &Client, spec: &ElasticIpSpec) -> Result<String, AwsError> {
-        let found = ec2
-            .describe_addresses()
-            .set_filters(Some(tags::ownership_filters(&spec.tags)))
-            .send()
-            .await
-            .map_err(classify)?;
-        if let Some(id) = found
-            .addresses()
-            .iter()
-            .find(|a| tags::owned_by(a.tags(), &spec.tags))
-            .and_then(Address::allocation_id)
+        if let Some(id) = find_elastic_ip_by_tags(ec2, spec)
+            .await?
+            .and_then(|a| a.allocation_id().map(str::to_string))
         {
-            return Ok(id.to_string());
+            return Ok(id);
         }
         let out = ec2
             .allocate_address()
@@ -143,55 +226,18 @@ mod sdk {
 
     // flatten
 
+    pub fn flatten_elastic_ip(address: &Address) -> ElasticIpSpec {
+        ElasticIpSpec {
+            tags: tags::from_sdk(address.tags()),
+        }
+    }
+
     pub async fn observe_elastic_ip(
         ec2: &Client,
         id: &str,
     ) -> Result<Option<ElasticIpSpec>, AwsError> {
         Ok(find_elastic_ip_by_id(ec2, id)
             .await?
-            .map(|a| ElasticIpSpec {
-                tags: tags::from_sdk(a.tags()),
-            }))
-    }
-
-    impl crate::aws::kind::AwsKind for ElasticIpSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            let _ = (cx, spec);
-            Ok(None::<String>)
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_elastic_ip(&cx.clients.ec2, id).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_elastic_ip(&cx.clients.ec2, spec).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_elastic_ip(&cx.clients.ec2, id, current, desired)
-                .await
-                .map(|()| id.to_string())
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_elastic_ip(&cx.clients.ec2, id).await
-        }
+            .map(|a| flatten_elastic_ip(&a)))
     }
 }

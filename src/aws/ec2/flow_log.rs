@@ -55,20 +55,59 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::collections::HashMap;
+
     use aws_sdk_ec2::types::{
         Filter, FlowLog, FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType,
         UnsuccessfulItem,
     };
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::keys::key_of;
     use crate::aws::common::tags;
+    use crate::aws::ec2::vpc_endpoint::client_token;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::node::Kind;
 
-    use crate::aws::common::keys::key_of;
-    use crate::aws::ec2::vpc_endpoint::client_token;
+    impl AwsKind for FlowLogSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_flow_log(&cx.clients.ec2, spec).await
+        }
+
+        /// Every flow log of the VPC in one listing, shared by all children that observe one.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let Ok(vpc_id) = cx.ids.id(&current.vpc) else {
+                return observe_flow_log(&cx.clients.ec2, id, current, cx.ids).await;
+            };
+            let flow_logs = cx
+                .reads
+                .get(&format!("ec2.flow_log/vpc/{vpc_id}"), || {
+                    list_flow_logs(&cx.clients.ec2, vpc_id)
+                })
+                .await?;
+            Ok(flow_logs.get(id).map(|f| flatten_flow_log(f, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_flow_log(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_flow_log(&cx.clients.ec2, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_flow_log(&cx.clients.ec2, id).await
+        }
+    }
 
     /// Words in a CreateFlowLogs failure that mean the delivery role is not usable yet: a new
     /// role takes seconds to propagate ("Unable to assume given IAM role.").
@@ -81,6 +120,36 @@ mod sdk {
     const ALREADY_EXISTS: &str = "FlowLogAlreadyExists";
 
     // find
+
+    /// Every flow log matching `filters`, across pages.
+    async fn describe_flow_logs(
+        ec2: &Client,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<FlowLog>, AwsError> {
+        let mut pages = ec2
+            .describe_flow_logs()
+            .set_filter(Some(filters))
+            .into_paginator()
+            .send();
+        let mut flow_logs = Vec::new();
+        while let Some(page) = pages.next().await {
+            flow_logs.extend(page.map_err(classify)?.flow_logs().iter().cloned());
+        }
+        Ok(flow_logs)
+    }
+
+    /// Every flow log of a VPC, by ID.
+    pub async fn list_flow_logs(
+        ec2: &Client,
+        vpc_id: &str,
+    ) -> Result<HashMap<String, FlowLog>, AwsError> {
+        let by_vpc = Filter::builder().name("resource-id").values(vpc_id).build();
+        Ok(describe_flow_logs(ec2, vec![by_vpc])
+            .await?
+            .into_iter()
+            .filter_map(|f| Some((f.flow_log_id()?.to_string(), f)))
+            .collect())
+    }
 
     pub async fn find_flow_log_by_id(ec2: &Client, id: &str) -> Result<Option<FlowLog>, AwsError> {
         match ec2
@@ -101,49 +170,28 @@ mod sdk {
         }
     }
 
-    async fn find_flow_log_by_tags(
-        ec2: &Client,
-        spec: &FlowLogSpec,
-    ) -> Result<Option<FlowLog>, AwsError> {
-        let out = ec2
-            .describe_flow_logs()
-            .set_filter(Some(tags::ownership_filters(&spec.tags)))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(out
-            .flow_logs()
-            .iter()
-            .find(|f| tags::owned_by(f.tags(), &spec.tags))
-            .cloned())
-    }
-
     /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
     /// anything (import and discovery); `None` when there is none.
     pub async fn find_owned_flow_log(
         ec2: &Client,
         spec: &FlowLogSpec,
     ) -> Result<Option<String>, AwsError> {
-        Ok(find_flow_log_by_tags(ec2, spec)
+        Ok(describe_flow_logs(ec2, tags::ownership_filters(&spec.tags))
             .await?
+            .iter()
+            .find(|f| tags::owned_by(f.tags(), &spec.tags))
             .and_then(|f| f.flow_log_id().map(str::to_string)))
     }
 
     /// A flow log of this VPC carrying our tags that the tag filter did not show yet.
-    async fn find_flow_log_by_vpc(
+    async fn find_owned_flow_log_of_vpc(
         ec2: &Client,
         vpc_id: &str,
         spec: &FlowLogSpec,
     ) -> Result<Option<String>, AwsError> {
-        let out = ec2
-            .describe_flow_logs()
-            .filter(Filter::builder().name("resource-id").values(vpc_id).build())
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(out
-            .flow_logs()
-            .iter()
+        Ok(list_flow_logs(ec2, vpc_id)
+            .await?
+            .into_values()
             .find(|f| tags::owned_by(f.tags(), &spec.tags))
             .and_then(|f| f.flow_log_id().map(str::to_string)))
     }
@@ -187,10 +235,7 @@ mod sdk {
         spec: &FlowLogSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(id) = find_flow_log_by_tags(client, spec)
-            .await?
-            .and_then(|f| f.flow_log_id().map(str::to_string))
-        {
+        if let Some(id) = find_owned_flow_log(client, spec).await? {
             return Ok(id);
         }
         let missing = |e: crate::apply::StepError| AwsError::unexpected(e.message);
@@ -225,7 +270,7 @@ mod sdk {
                 })
             }
             Err(AwsError::Api { code, message }) if already_exists(&code, &message) => {
-                return find_flow_log_by_vpc(client, vpc_id, spec)
+                return find_owned_flow_log_of_vpc(client, vpc_id, spec)
                     .await?
                     .ok_or(AwsError::Api { code, message })
             }
@@ -235,7 +280,7 @@ mod sdk {
         if let Some(item) = out.unsuccessful().first() {
             return match unsuccessful_error(item) {
                 AwsError::Api { code, message } if already_exists(&code, &message) => {
-                    find_flow_log_by_vpc(client, vpc_id, spec)
+                    find_owned_flow_log_of_vpc(client, vpc_id, spec)
                         .await?
                         .ok_or(AwsError::Api { code, message })
                 }
@@ -325,44 +370,6 @@ mod sdk {
                 .map(|t| t.as_str().to_string())
                 .unwrap_or_default(),
             tags: tags::from_sdk(flow_log.tags()),
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for FlowLogSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_flow_log(&cx.clients.ec2, spec).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_flow_log(&cx.clients.ec2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_flow_log(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_flow_log(&cx.clients.ec2, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_flow_log(&cx.clients.ec2, id).await
         }
     }
 

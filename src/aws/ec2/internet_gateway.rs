@@ -43,21 +43,105 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
-    use aws_sdk_ec2::types::{InternetGateway, ResourceType};
+    use std::collections::HashMap;
+
+    use aws_sdk_ec2::types::{Filter, InternetGateway, ResourceType};
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::keys::key_of;
     use crate::aws::common::tags;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
+    use crate::plan::expand::naming::TAG_OWNER;
     use crate::plan::node::Kind;
 
-    use crate::aws::common::keys::key_of;
+    impl AwsKind for InternetGatewaySpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            Ok(find_internet_gateway_by_tags(&cx.clients.ec2, spec)
+                .await?
+                .and_then(|g| g.internet_gateway_id().map(str::to_string)))
+        }
+
+        /// Every gateway of the environment's owner in one listing, shared by all children that
+        /// observe one.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let Some(owner) = current.tags.get(TAG_OWNER) else {
+                return observe_internet_gateway(&cx.clients.ec2, id, cx.ids).await;
+            };
+            let gateways = cx
+                .reads
+                .get(&format!("ec2.internet_gateway/owner/{owner}"), || {
+                    list_internet_gateways(&cx.clients.ec2, owner)
+                })
+                .await?;
+            match gateways.get(id) {
+                Some(g) => Ok(Some(flatten_internet_gateway(g, cx.ids))),
+                // Absent from the owner's listing: gone, or its owner tag was edited away. Only
+                // its ID tells, and a gateway that is still there must not be made twice.
+                None => observe_internet_gateway(&cx.clients.ec2, id, cx.ids).await,
+            }
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_internet_gateway(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_internet_gateway(&cx.clients.ec2, id, current, desired).await?;
+            Ok(id.to_string())
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_internet_gateway(&cx.clients.ec2, id).await
+        }
+    }
 
     /// Detaching a gateway that is already detached is fine during delete.
     const NOT_ATTACHED: &str = "Gateway.NotAttached";
 
     // find
+
+    /// Every gateway matching `filters`, across pages.
+    async fn describe_internet_gateways(
+        ec2: &Client,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<InternetGateway>, AwsError> {
+        let mut pages = ec2
+            .describe_internet_gateways()
+            .set_filters(Some(filters))
+            .into_paginator()
+            .send();
+        let mut gateways = Vec::new();
+        while let Some(page) = pages.next().await {
+            gateways.extend(page.map_err(classify)?.internet_gateways().iter().cloned());
+        }
+        Ok(gateways)
+    }
+
+    /// Every gateway carrying the owner tag `owner`, by ID. The filter narrows the search;
+    /// the tag is checked again on every gateway found.
+    pub async fn list_internet_gateways(
+        ec2: &Client,
+        owner: &str,
+    ) -> Result<HashMap<String, InternetGateway>, AwsError> {
+        Ok(
+            describe_internet_gateways(ec2, vec![tags::owner_filter(owner)])
+                .await?
+                .into_iter()
+                .filter(|g| {
+                    tags::from_sdk(g.tags()).get(TAG_OWNER).map(String::as_str) == Some(owner)
+                })
+                .filter_map(|g| Some((g.internet_gateway_id()?.to_string(), g)))
+                .collect(),
+        )
+    }
 
     pub async fn find_internet_gateway_by_id(
         ec2: &Client,
@@ -76,6 +160,18 @@ mod sdk {
         }
     }
 
+    async fn find_internet_gateway_by_tags(
+        ec2: &Client,
+        spec: &InternetGatewaySpec,
+    ) -> Result<Option<InternetGateway>, AwsError> {
+        Ok(
+            describe_internet_gateways(ec2, tags::ownership_filters(&spec.tags))
+                .await?
+                .into_iter()
+                .find(|g| tags::owned_by(g.tags(), &spec.tags)),
+        )
+    }
+
     fn attached_vpc(igw: &InternetGateway) -> Option<&str> {
         igw.attachments().iter().find_map(|a| a.vpc_id())
     }
@@ -91,23 +187,13 @@ mod sdk {
             .id(&spec.vpc)
             .map_err(|e| AwsError::unexpected(e.message))?
             .to_string();
-        let found = ec2
-            .describe_internet_gateways()
-            .set_filters(Some(tags::ownership_filters(&spec.tags)))
-            .send()
-            .await
-            .map_err(classify)?;
-        let (id, attached) = match found
-            .internet_gateways()
-            .iter()
-            .find(|g| tags::owned_by(g.tags(), &spec.tags))
-        {
+        let (id, attached) = match find_internet_gateway_by_tags(ec2, spec).await? {
             Some(existing) => (
                 existing
                     .internet_gateway_id()
                     .unwrap_or_default()
                     .to_string(),
-                attached_vpc(existing).map(str::to_string),
+                attached_vpc(&existing).map(str::to_string),
             ),
             None => {
                 let out = ec2
@@ -198,46 +284,5 @@ mod sdk {
         Ok(find_internet_gateway_by_id(ec2, id)
             .await?
             .map(|g| flatten_internet_gateway(&g, ids)))
-    }
-
-    impl crate::aws::kind::AwsKind for InternetGatewaySpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            let _ = (cx, spec);
-            Ok(None::<String>)
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_internet_gateway(&cx.clients.ec2, id, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_internet_gateway(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_internet_gateway(&cx.clients.ec2, id, current, desired)
-                .await
-                .map(|()| id.to_string())
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_internet_gateway(&cx.clients.ec2, id).await
-        }
     }
 }

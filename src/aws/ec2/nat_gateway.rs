@@ -51,24 +51,101 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::collections::HashMap;
     use std::time::Duration;
 
     use aws_sdk_ec2::types::{Filter, NatGateway, NatGatewayState, ResourceType};
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::keys::key_of;
+    use crate::aws::common::poll::{poll_until, within, Poll};
     use crate::aws::common::tags;
+    use crate::aws::ec2::vpc::environment_vpc_id;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::node::Kind;
 
-    use crate::aws::common::keys::key_of;
+    impl AwsKind for NatGatewaySpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            Ok(find_live_nat_gateway_by_tags(&cx.clients.ec2, spec)
+                .await?
+                .and_then(|n| n.nat_gateway_id().map(str::to_string)))
+        }
 
-    /// NAT gateways take minutes to become available or deleted on AWS.
-    const POLL_START: Duration = Duration::from_secs(2);
-    const POLL_MAX: Duration = Duration::from_secs(15);
+        /// Every gateway of the environment's VPC in one listing, shared by all children that
+        /// observe one.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let Some(vpc_id) = environment_vpc_id(cx.ids) else {
+                return observe_nat_gateway(&cx.clients.ec2, id, current, cx.ids).await;
+            };
+            let gateways = cx
+                .reads
+                .get(&format!("ec2.nat_gateway/vpc/{vpc_id}"), || {
+                    list_nat_gateways(&cx.clients.ec2, vpc_id)
+                })
+                .await?;
+            Ok(gateways
+                .get(id)
+                .filter(|nat| !is_gone(nat))
+                .map(|nat| flatten_nat_gateway(nat, current, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_nat_gateway(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_nat_gateway(&cx.clients.ec2, id, current, desired).await?;
+            Ok(id.to_string())
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_nat_gateway(&cx.clients.ec2, id).await
+        }
+    }
+
+    /// How long a create waits for an earlier gateway of the same child, or on the same
+    /// Elastic IP, to finish deleting; AWS takes a minute or two, rarely more.
+    const EARLIER_DELETE_LIMIT: Duration = Duration::from_secs(600);
 
     // find
+
+    /// Every gateway matching `filters`, across pages.
+    async fn describe_nat_gateways(
+        ec2: &Client,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<NatGateway>, AwsError> {
+        let mut pages = ec2
+            .describe_nat_gateways()
+            .set_filter(Some(filters))
+            .into_paginator()
+            .send();
+        let mut gateways = Vec::new();
+        while let Some(page) = pages.next().await {
+            gateways.extend(page.map_err(classify)?.nat_gateways().iter().cloned());
+        }
+        Ok(gateways)
+    }
+
+    /// Every gateway of a VPC, deleted ones included (AWS lists them for an hour), by ID.
+    pub async fn list_nat_gateways(
+        ec2: &Client,
+        vpc_id: &str,
+    ) -> Result<HashMap<String, NatGateway>, AwsError> {
+        let by_vpc = Filter::builder().name("vpc-id").values(vpc_id).build();
+        Ok(describe_nat_gateways(ec2, vec![by_vpc])
+            .await?
+            .into_iter()
+            .filter_map(|n| Some((n.nat_gateway_id()?.to_string(), n)))
+            .collect())
+    }
 
     pub async fn find_nat_gateway_by_id(
         ec2: &Client,
@@ -87,6 +164,50 @@ mod sdk {
         }
     }
 
+    /// A pending or available gateway carrying the spec's ownership tags.
+    async fn find_live_nat_gateway_by_tags(
+        ec2: &Client,
+        spec: &NatGatewaySpec,
+    ) -> Result<Option<NatGateway>, AwsError> {
+        let mut filters = tags::ownership_filters(&spec.tags);
+        filters.push(
+            Filter::builder()
+                .name("state")
+                .values("pending")
+                .values("available")
+                .build(),
+        );
+        Ok(describe_nat_gateways(ec2, filters)
+            .await?
+            .into_iter()
+            .find(|n| tags::owned_by(n.tags(), &spec.tags) && !is_gone(n)))
+    }
+
+    /// Gateways still deleting that stand in the way of a new one for `spec`: an earlier
+    /// gateway of the same child (deleted out of band, or replaced), or any gateway holding
+    /// its Elastic IP, which AWS releases only once the gateway is deleted.
+    async fn find_deleting_nat_gateways(
+        ec2: &Client,
+        spec: &NatGatewaySpec,
+        allocation_id: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        // No filter matches an allocation ID: list the region's deleting gateways, few at any
+        // time, and match both ways here.
+        let deleting = Filter::builder().name("state").values("deleting").build();
+        Ok(describe_nat_gateways(ec2, vec![deleting])
+            .await?
+            .into_iter()
+            .filter(|n| n.state() == Some(&NatGatewayState::Deleting))
+            .filter(|n| {
+                tags::owned_by(n.tags(), &spec.tags)
+                    || n.nat_gateway_addresses()
+                        .iter()
+                        .any(|a| a.allocation_id() == Some(allocation_id))
+            })
+            .filter_map(|n| n.nat_gateway_id().map(str::to_string))
+            .collect())
+    }
+
     fn is_gone(nat: &NatGateway) -> bool {
         matches!(
             nat.state(),
@@ -98,89 +219,80 @@ mod sdk {
 
     /// Polls until the gateway is available. The caller owns the overall timeout.
     pub async fn wait_nat_gateway_available(ec2: &Client, id: &str) -> Result<(), AwsError> {
-        let mut delay = POLL_START;
-        loop {
+        poll_until(|| async {
             match find_nat_gateway_by_id(ec2, id).await? {
-                Some(nat) if nat.state() == Some(&NatGatewayState::Available) => return Ok(()),
-                Some(nat) if nat.state() == Some(&NatGatewayState::Failed) => {
-                    return Err(AwsError::Api {
-                        code: nat.failure_code().unwrap_or("NatGatewayFailed").to_string(),
-                        message: nat
-                            .failure_message()
-                            .unwrap_or("the NAT gateway failed")
-                            .to_string(),
-                    })
+                Some(nat) if nat.state() == Some(&NatGatewayState::Available) => {
+                    Ok(Poll::Ready(()))
                 }
-                Some(nat) if is_gone(&nat) => {
-                    return Err(AwsError::unexpected(format!(
-                        "NAT gateway {id} was deleted while being created"
-                    )))
-                }
-                _ => {}
+                Some(nat) if nat.state() == Some(&NatGatewayState::Failed) => Err(AwsError::Api {
+                    code: nat.failure_code().unwrap_or("NatGatewayFailed").to_string(),
+                    message: nat
+                        .failure_message()
+                        .unwrap_or("the NAT gateway failed")
+                        .to_string(),
+                }),
+                Some(nat) if is_gone(&nat) => Err(AwsError::unexpected(format!(
+                    "NAT gateway {id} was deleted while being created"
+                ))),
+                // Absent right after create is eventual consistency.
+                _ => Ok(Poll::Pending),
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(POLL_MAX);
-        }
+        })
+        .await
     }
 
-    /// Polls until the gateway is deleted, so its Elastic IP can be released.
+    /// Polls until the gateway is deleted, so its Elastic IP can be released or reused. The
+    /// caller owns the overall timeout.
     pub async fn wait_nat_gateway_deleted(ec2: &Client, id: &str) -> Result<(), AwsError> {
-        let mut delay = POLL_START;
-        loop {
-            match find_nat_gateway_by_id(ec2, id).await? {
-                None => return Ok(()),
+        poll_until(|| async {
+            Ok(match find_nat_gateway_by_id(ec2, id).await? {
                 Some(nat)
-                    if matches!(
+                    if !matches!(
                         nat.state(),
                         Some(NatGatewayState::Deleted | NatGatewayState::Failed)
                     ) =>
                 {
-                    return Ok(())
+                    Poll::Pending
                 }
-                Some(_) => {}
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(POLL_MAX);
-        }
+                _ => Poll::Ready(()),
+            })
+        })
+        .await
     }
 
     // create, update, delete
 
     /// Adopts a live gateway carrying the ownership tags; otherwise creates one with them, in the
     /// same call, so a crash never leaves an untagged gateway behind.
+    ///
+    /// An earlier gateway of this child that is still deleting (deleted out of band, say)
+    /// holds the Elastic IP until it is gone, and CreateNatGateway would fail with
+    /// `Resource.AlreadyAssociated`: wait for it first.
     pub async fn create_nat_gateway(
         ec2: &Client,
         spec: &NatGatewaySpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        let mut filters = tags::ownership_filters(&spec.tags);
-        filters.push(
-            Filter::builder()
-                .name("state")
-                .values("pending")
-                .values("available")
-                .build(),
-        );
-        let found = ec2
-            .describe_nat_gateways()
-            .set_filter(Some(filters))
-            .send()
-            .await
-            .map_err(classify)?;
-        let id = match found
-            .nat_gateways()
-            .iter()
-            .find(|n| tags::owned_by(n.tags(), &spec.tags) && !is_gone(n))
-            .and_then(NatGateway::nat_gateway_id)
-        {
-            Some(id) => id.to_string(),
+        let id = match find_live_nat_gateway_by_tags(ec2, spec).await? {
+            Some(existing) => existing.nat_gateway_id().unwrap_or_default().to_string(),
             None => {
-                let subnet_id = ids
-                    .id(&spec.subnet)
-                    .map_err(|e| AwsError::unexpected(e.message))?;
-                let allocation_id = ids
-                    .id(&spec.eip)
-                    .map_err(|e| AwsError::unexpected(e.message))?;
+                let missing = |e: crate::apply::StepError| AwsError::unexpected(e.message);
+                let subnet_id = ids.id(&spec.subnet).map_err(missing)?;
+                let allocation_id = ids.id(&spec.eip).map_err(missing)?;
+                let earlier = find_deleting_nat_gateways(ec2, spec, allocation_id).await?;
+                if !earlier.is_empty() {
+                    within(
+                        EARLIER_DELETE_LIMIT,
+                        format!("NAT gateways {} to be deleted", earlier.join(", ")),
+                        async {
+                            for id in &earlier {
+                                wait_nat_gateway_deleted(ec2, id).await?;
+                            }
+                            Ok(())
+                        },
+                    )
+                    .await?;
+                }
                 let out = ec2
                     .create_nat_gateway()
                     .subnet_id(subnet_id)
@@ -254,46 +366,5 @@ mod sdk {
             .await?
             .filter(|nat| !is_gone(nat))
             .map(|nat| flatten_nat_gateway(&nat, current, ids)))
-    }
-
-    impl crate::aws::kind::AwsKind for NatGatewaySpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            let _ = (cx, spec);
-            Ok(None::<String>)
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_nat_gateway(&cx.clients.ec2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_nat_gateway(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_nat_gateway(&cx.clients.ec2, id, current, desired)
-                .await
-                .map(|()| id.to_string())
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_nat_gateway(&cx.clients.ec2, id).await
-        }
     }
 }

@@ -67,16 +67,60 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
-    use aws_sdk_ec2::types::Route;
+    use aws_sdk_ec2::types::{Route, RouteTable};
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::keys::key_of;
+    use crate::aws::ec2::route_table::{environment_route_tables, find_route_table_by_id};
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::node::Kind;
 
-    use crate::aws::common::keys::key_of;
-    use crate::aws::ec2::route_table::find_route_table_by_id;
+    impl AwsKind for RouteSpec {
+        /// A route has no tags: ours is the destination in our table.
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            let Ok(table_id) = cx.ids.id(&spec.route_table) else {
+                return Ok(None);
+            };
+            Ok(
+                find_route(&cx.clients.ec2, table_id, &spec.destination_cidr)
+                    .await?
+                    .map(|_| route_id(table_id, &spec.destination_cidr)),
+            )
+        }
+
+        /// Read from its table in the environment's route table listing.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let Some(tables) = environment_route_tables(cx).await? else {
+                return observe_route(&cx.clients.ec2, id, current, cx.ids).await;
+            };
+            let (table_id, destination) = split_id(id);
+            Ok(tables
+                .get(table_id)
+                .and_then(|t| route_in(t, destination))
+                .map(|r| flatten_route(r, &current.route_table, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_route(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            _current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_route(&cx.clients.ec2, id, desired, cx.ids).await?;
+            Ok(id.to_string())
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_route(&cx.clients.ec2, id).await
+        }
+    }
 
     /// Creating a route that exists already; we then replace its target instead.
     const ALREADY_EXISTS: &str = "RouteAlreadyExists";
@@ -91,17 +135,21 @@ mod sdk {
 
     // find
 
+    fn route_in<'a>(table: &'a RouteTable, destination: &str) -> Option<&'a Route> {
+        table
+            .routes()
+            .iter()
+            .find(|r| r.destination_cidr_block() == Some(destination))
+    }
+
     pub async fn find_route(
         ec2: &Client,
         table_id: &str,
         destination: &str,
     ) -> Result<Option<Route>, AwsError> {
-        Ok(find_route_table_by_id(ec2, table_id).await?.and_then(|t| {
-            t.routes()
-                .iter()
-                .find(|r| r.destination_cidr_block() == Some(destination))
-                .cloned()
-        }))
+        Ok(find_route_table_by_id(ec2, table_id)
+            .await?
+            .and_then(|t| route_in(&t, destination).cloned()))
     }
 
     // create, update, delete
@@ -193,11 +241,7 @@ mod sdk {
 
     // flatten
 
-    pub fn flatten_route(
-        route: &Route,
-        table_key: &crate::plan::node::NodeKey,
-        ids: &IdMap,
-    ) -> RouteSpec {
+    pub fn flatten_route(route: &Route, table_key: &NodeKey, ids: &IdMap) -> RouteSpec {
         let target = match (route.nat_gateway_id(), route.gateway_id()) {
             (Some(nat), _) => RouteTarget::NatGateway(key_of(ids, Kind::NatGateway, nat)),
             (None, Some(gateway)) => {
@@ -227,46 +271,5 @@ mod sdk {
         Ok(find_route(ec2, table_id, destination)
             .await?
             .map(|r| flatten_route(&r, &current.route_table, ids)))
-    }
-
-    impl crate::aws::kind::AwsKind for RouteSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            let _ = (cx, spec);
-            Ok(None::<String>)
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_route(&cx.clients.ec2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_route(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_route(&cx.clients.ec2, id, desired, cx.ids)
-                .await
-                .map(|()| id.to_string())
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_route(&cx.clients.ec2, id).await
-        }
     }
 }

@@ -40,18 +40,103 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
-    use aws_sdk_ec2::types::{ResourceType, RouteTable};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use aws_sdk_ec2::types::{Filter, ResourceType, RouteTable};
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::keys::key_of;
     use crate::aws::common::tags;
+    use crate::aws::ec2::vpc::environment_vpc_id;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::node::Kind;
 
-    use crate::aws::common::keys::key_of;
+    impl AwsKind for RouteTableSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            Ok(find_route_table_by_tags(&cx.clients.ec2, spec)
+                .await?
+                .and_then(|t| t.route_table_id().map(str::to_string)))
+        }
+
+        async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
+            let Some(tables) = environment_route_tables(cx).await? else {
+                return observe_route_table(&cx.clients.ec2, id, cx.ids).await;
+            };
+            Ok(tables.get(id).map(|t| flatten_route_table(t, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_route_table(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_route_table(&cx.clients.ec2, id, current, desired).await?;
+            Ok(id.to_string())
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_route_table(&cx.clients.ec2, id).await
+        }
+    }
 
     // find
+
+    /// Every route table of the environment's VPC, by ID, read once and shared by the route
+    /// table, route and association children of every resource that observes one (routes and
+    /// associations live in their table). `None` before the VPC exists.
+    pub async fn environment_route_tables(
+        cx: &Cx<'_>,
+    ) -> Result<Option<Arc<HashMap<String, RouteTable>>>, AwsError> {
+        let Some(vpc_id) = environment_vpc_id(cx.ids) else {
+            return Ok(None);
+        };
+        let tables = cx
+            .reads
+            .get(&format!("ec2.route_table/vpc/{vpc_id}"), || {
+                list_route_tables(&cx.clients.ec2, vpc_id)
+            })
+            .await?;
+        Ok(Some(tables))
+    }
+
+    /// Every route table matching `filters`, across pages.
+    async fn describe_route_tables(
+        ec2: &Client,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<RouteTable>, AwsError> {
+        let mut pages = ec2
+            .describe_route_tables()
+            .set_filters(Some(filters))
+            .into_paginator()
+            .send();
+        let mut tables = Vec::new();
+        while let Some(page) = pages.next().await {
+            tables.extend(page.map_err(classify)?.route_tables().iter().cloned());
+        }
+        Ok(tables)
+    }
+
+    /// Every route table of a VPC, by ID.
+    pub async fn list_route_tables(
+        ec2: &Client,
+        vpc_id: &str,
+    ) -> Result<HashMap<String, RouteTable>, AwsError> {
+        let by_vpc = Filter::builder().name("vpc-id").values(vpc_id).build();
+        Ok(describe_route_tables(ec2, vec![by_vpc])
+            .await?
+            .into_iter()
+            .filter_map(|t| Some((t.route_table_id()?.to_string(), t)))
+            .collect())
+    }
 
     pub async fn find_route_table_by_id(
         ec2: &Client,
@@ -70,6 +155,18 @@ mod sdk {
         }
     }
 
+    async fn find_route_table_by_tags(
+        ec2: &Client,
+        spec: &RouteTableSpec,
+    ) -> Result<Option<RouteTable>, AwsError> {
+        Ok(
+            describe_route_tables(ec2, tags::ownership_filters(&spec.tags))
+                .await?
+                .into_iter()
+                .find(|t| tags::owned_by(t.tags(), &spec.tags)),
+        )
+    }
+
     // create, update, delete
 
     pub async fn create_route_table(
@@ -77,19 +174,11 @@ mod sdk {
         spec: &RouteTableSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        let found = ec2
-            .describe_route_tables()
-            .set_filters(Some(tags::ownership_filters(&spec.tags)))
-            .send()
-            .await
-            .map_err(classify)?;
-        if let Some(id) = found
-            .route_tables()
-            .iter()
-            .find(|t| tags::owned_by(t.tags(), &spec.tags))
-            .and_then(RouteTable::route_table_id)
+        if let Some(id) = find_route_table_by_tags(ec2, spec)
+            .await?
+            .and_then(|t| t.route_table_id().map(str::to_string))
         {
-            return Ok(id.to_string());
+            return Ok(id);
         }
         let vpc_id = ids
             .id(&spec.vpc)
@@ -147,46 +236,5 @@ mod sdk {
         Ok(find_route_table_by_id(ec2, id)
             .await?
             .map(|t| flatten_route_table(&t, ids)))
-    }
-
-    impl crate::aws::kind::AwsKind for RouteTableSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            let _ = (cx, spec);
-            Ok(None::<String>)
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_route_table(&cx.clients.ec2, id, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_route_table(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_route_table(&cx.clients.ec2, id, current, desired)
-                .await
-                .map(|()| id.to_string())
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_route_table(&cx.clients.ec2, id).await
-        }
     }
 }

@@ -43,15 +43,60 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
     use aws_sdk_ec2::types::{Filter, RouteTableAssociation};
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::keys::key_of;
+    use crate::aws::ec2::route_table::environment_route_tables;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::node::Kind;
 
-    use crate::aws::common::keys::key_of;
+    impl AwsKind for RouteTableAssociationSpec {
+        /// An association has no tags: ours is the subnet's association with our table.
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            let (Ok(table_id), Ok(subnet_id)) =
+                (cx.ids.id(&spec.route_table), cx.ids.id(&spec.subnet))
+            else {
+                return Ok(None);
+            };
+            Ok(find_association_by_subnet(&cx.clients.ec2, subnet_id)
+                .await?
+                .filter(|a| a.route_table_id() == Some(table_id))
+                .and_then(|a| a.route_table_association_id().map(str::to_string)))
+        }
+
+        /// Read from its table in the environment's route table listing.
+        async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
+            let Some(tables) = environment_route_tables(cx).await? else {
+                return observe_association(&cx.clients.ec2, id, cx.ids).await;
+            };
+            Ok(tables
+                .values()
+                .flat_map(|t| t.associations())
+                .find(|a| a.route_table_association_id() == Some(id))
+                .map(|a| flatten_association(a, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_association(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            _current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_association(&cx.clients.ec2, id, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_association(&cx.clients.ec2, id).await
+        }
+    }
 
     // find
 
@@ -208,44 +253,5 @@ mod sdk {
         Ok(find_association_by_id(ec2, id)
             .await?
             .map(|a| flatten_association(&a, ids)))
-    }
-
-    impl crate::aws::kind::AwsKind for RouteTableAssociationSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            let _ = (cx, spec);
-            Ok(None::<String>)
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_association(&cx.clients.ec2, id, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_association(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_association(&cx.clients.ec2, id, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_association(&cx.clients.ec2, id).await
-        }
     }
 }

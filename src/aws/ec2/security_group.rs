@@ -54,32 +54,109 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::collections::HashMap;
+    use std::sync::Arc;
     use std::time::Duration;
 
     use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup, SecurityGroupRule};
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::eni as network_interface;
+    use crate::aws::common::keys::key_of;
+    use crate::aws::common::ownership::{adopt_or_create, Found};
+    use crate::aws::common::poll::{poll_until, within, Poll};
     use crate::aws::common::tags;
+    use crate::aws::ec2::security_group_rule::find_security_group_rules;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::expand::naming::TAG_NODE;
     use crate::plan::node::Kind;
 
-    use crate::aws::common::eni as network_interface;
-    use crate::aws::common::keys::key_of;
-    use crate::aws::ec2::security_group_rule::find_security_group_rules;
+    impl AwsKind for SecurityGroupSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_security_group(&cx.clients.ec2, spec).await
+        }
+
+        /// Every group of the VPC in one listing, shared by all children that observe one (and
+        /// by the rules' listing, which needs the VPC's group IDs).
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let Ok(vpc_id) = cx.ids.id(&current.vpc) else {
+                return observe_security_group(&cx.clients.ec2, id, current, cx.ids).await;
+            };
+            let groups = security_groups_of_vpc(cx, vpc_id).await?;
+            Ok(groups.get(id).map(|g| flatten_security_group(g, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_security_group(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_security_group(&cx.clients.ec2, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_security_group(&cx.clients.ec2, id).await
+        }
+    }
 
     /// A new group's default egress rule can take a moment to show in DescribeSecurityGroupRules
     /// (eventual consistency); we look for it this long before concluding there is none.
     const DEFAULT_EGRESS_GRACE: Duration = Duration::from_secs(30);
-    const POLL_START: Duration = Duration::from_secs(1);
-    const POLL_MAX: Duration = Duration::from_secs(5);
 
     /// CreateSecurityGroup with a name already taken in the VPC.
     const DUPLICATE: &str = "InvalidGroup.Duplicate";
 
     // find
+
+    /// Every security group of a VPC, by ID, read once through the shared reads.
+    pub async fn security_groups_of_vpc(
+        cx: &Cx<'_>,
+        vpc_id: &str,
+    ) -> Result<Arc<HashMap<String, SecurityGroup>>, AwsError> {
+        cx.reads
+            .get(&format!("ec2.security_group/vpc/{vpc_id}"), || {
+                list_security_groups(&cx.clients.ec2, vpc_id)
+            })
+            .await
+    }
+
+    /// Every group matching `filters`, across pages.
+    async fn describe_security_groups(
+        ec2: &Client,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<SecurityGroup>, AwsError> {
+        let mut pages = ec2
+            .describe_security_groups()
+            .set_filters(Some(filters))
+            .into_paginator()
+            .send();
+        let mut groups = Vec::new();
+        while let Some(page) = pages.next().await {
+            groups.extend(page.map_err(classify)?.security_groups().iter().cloned());
+        }
+        Ok(groups)
+    }
+
+    /// Every security group of a VPC, by ID.
+    pub async fn list_security_groups(
+        ec2: &Client,
+        vpc_id: &str,
+    ) -> Result<HashMap<String, SecurityGroup>, AwsError> {
+        let by_vpc = Filter::builder().name("vpc-id").values(vpc_id).build();
+        Ok(describe_security_groups(ec2, vec![by_vpc])
+            .await?
+            .into_iter()
+            .filter_map(|g| Some((g.group_id()?.to_string(), g)))
+            .collect())
+    }
 
     pub async fn find_security_group_by_id(
         ec2: &Client,
@@ -102,22 +179,31 @@ mod sdk {
         }
     }
 
-    async fn find_security_group_by_filters(
+    /// The group holding the spec's name in the VPC, whoever owns it: the name is unique
+    /// there, so this is the group a create would collide with.
+    async fn find_security_group_by_name(
         ec2: &Client,
-        filters: Vec<Filter>,
+        vpc_id: &str,
         spec: &SecurityGroupSpec,
-    ) -> Result<Option<SecurityGroup>, AwsError> {
-        let out = ec2
-            .describe_security_groups()
-            .set_filters(Some(filters))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(out
-            .security_groups()
-            .iter()
-            .find(|g| tags::owned_by(g.tags(), &spec.tags))
-            .cloned())
+        ids: &IdMap,
+    ) -> Result<Option<Found<SecurityGroupSpec>>, AwsError> {
+        let by_name = vec![
+            Filter::builder().name("vpc-id").values(vpc_id).build(),
+            Filter::builder()
+                .name("group-name")
+                .values(&spec.name)
+                .build(),
+        ];
+        Ok(describe_security_groups(ec2, by_name)
+            .await?
+            .first()
+            .and_then(|g| {
+                Some(Found {
+                    id: g.group_id()?.to_string(),
+                    current: flatten_security_group(g, ids),
+                    tags: tags::from_sdk(g.tags()),
+                })
+            }))
     }
 
     /// True for AWS's default allow-all egress rule (IPv4 or IPv6) that we did not adopt.
@@ -135,68 +221,60 @@ mod sdk {
         spec: &SecurityGroupSpec,
     ) -> Result<Option<String>, AwsError> {
         Ok(
-            find_security_group_by_filters(ec2, tags::ownership_filters(&spec.tags), spec)
+            describe_security_groups(ec2, tags::ownership_filters(&spec.tags))
                 .await?
+                .iter()
+                .find(|g| tags::owned_by(g.tags(), &spec.tags))
                 .and_then(|g| g.group_id().map(str::to_string)),
         )
     }
 
     // create, update, delete
 
-    /// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
-    /// named kinds, its name and ownership tags). Returns the ledger ID.
+    /// Creates the group, or adopts the one holding its name in the VPC when it carries the
+    /// spec's ownership tags (a run that died before recording it); a group of that name
+    /// without them is someone else's and fails the create. Either way the group ends up
+    /// without AWS's default egress rule.
     pub async fn create_security_group(
         client: &Client,
         spec: &SecurityGroupSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        let filters = tags::ownership_filters(&spec.tags);
-        if let Some(id) = find_security_group_by_filters(client, filters, spec)
-            .await?
-            .and_then(|g| g.group_id().map(str::to_string))
-        {
-            revoke_default_egress(client, &id, false).await?;
-            return Ok(id);
-        }
         let vpc_id = ids
             .id(&spec.vpc)
             .map_err(|e| AwsError::unexpected(e.message))?;
-        let created = client
-            .create_security_group()
-            .group_name(&spec.name)
-            .description(&spec.description)
-            .vpc_id(vpc_id)
-            .tag_specifications(tags::specification(ResourceType::SecurityGroup, &spec.tags))
-            .send()
-            .await
-            .map_err(classify);
-        let id = match created {
-            Ok(out) => out
-                .group_id()
-                .ok_or_else(|| AwsError::unexpected("CreateSecurityGroup returned no ID"))?
-                .to_string(),
-            // The tag filter lags behind creation; the name is unique in the VPC, so look it up.
-            Err(AwsError::Api { code, message }) if code == DUPLICATE => {
-                let by_name = vec![
-                    Filter::builder().name("vpc-id").values(vpc_id).build(),
-                    Filter::builder()
-                        .name("group-name")
-                        .values(&spec.name)
-                        .build(),
-                ];
-                match find_security_group_by_filters(client, by_name, spec).await? {
-                    Some(g) => {
-                        let id = g.group_id().unwrap_or_default().to_string();
-                        revoke_default_egress(client, &id, false).await?;
-                        return Ok(id);
-                    }
-                    None => return Err(AwsError::Api { code, message }),
-                }
-            }
-            Err(e) => return Err(e),
-        };
-        revoke_default_egress(client, &id, true).await?;
-        Ok(id)
+        adopt_or_create(
+            "security group",
+            &spec.name,
+            &spec.tags,
+            &[DUPLICATE],
+            || find_security_group_by_name(client, vpc_id, spec, ids),
+            |found| async move {
+                revoke_default_egress(client, &found.id, false).await?;
+                update_security_group(client, &found.id, &found.current, spec, ids).await
+            },
+            || async {
+                let out = client
+                    .create_security_group()
+                    .group_name(&spec.name)
+                    .description(&spec.description)
+                    .vpc_id(vpc_id)
+                    .tag_specifications(tags::specification(
+                        ResourceType::SecurityGroup,
+                        &spec.tags,
+                    ))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                let id = out
+                    .group_id()
+                    .ok_or_else(|| AwsError::unexpected("CreateSecurityGroup returned no ID"))?
+                    .to_string();
+                revoke_default_egress(client, &id, true).await?;
+                Ok(id)
+            },
+        )
+        .await
     }
 
     /// Revokes AWS's default allow-all egress rule, so the group is rule-less; our own rules are
@@ -206,21 +284,26 @@ mod sdk {
         group_id: &str,
         just_created: bool,
     ) -> Result<(), AwsError> {
-        let started = tokio::time::Instant::now();
-        let mut delay = POLL_START;
-        let rules = loop {
-            let rules = match find_security_group_rules(ec2, group_id).await {
+        let rules = if just_created {
+            let appeared = poll_until(|| async {
+                match find_security_group_rules(ec2, group_id).await {
+                    Ok(rules) if rules.iter().any(|r| r.is_egress() == Some(true)) => {
+                        Ok(Poll::Ready(rules))
+                    }
+                    Ok(_) => Ok(Poll::Pending),
+                    // A group read right after its creation may not be visible yet.
+                    Err(e) if e.is_not_found() => Ok(Poll::Pending),
+                    Err(e) => Err(e),
+                }
+            });
+            match within(DEFAULT_EGRESS_GRACE, "a default egress rule", appeared).await {
                 Ok(rules) => rules,
-                // A group read right after its creation may not be visible yet.
-                Err(e) if e.is_not_found() && just_created => Vec::new(),
+                // None appeared: nothing to revoke.
+                Err(AwsError::WaitTimeout { .. }) => return Ok(()),
                 Err(e) => return Err(e),
-            };
-            let any_egress = rules.iter().any(|r| r.is_egress() == Some(true));
-            if !just_created || any_egress || started.elapsed() >= DEFAULT_EGRESS_GRACE {
-                break rules;
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(POLL_MAX);
+        } else {
+            find_security_group_rules(ec2, group_id).await?
         };
         let defaults: Vec<String> = rules
             .iter()
@@ -308,44 +391,6 @@ mod sdk {
             name: group.group_name().unwrap_or_default().to_string(),
             description: group.description().unwrap_or_default().to_string(),
             tags: tags::from_sdk(group.tags()),
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for SecurityGroupSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_security_group(&cx.clients.ec2, spec).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_security_group(&cx.clients.ec2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_security_group(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_security_group(&cx.clients.ec2, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_security_group(&cx.clients.ec2, id).await
         }
     }
 

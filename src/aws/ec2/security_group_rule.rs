@@ -56,19 +56,18 @@ impl KindSpec for SecurityGroupRuleSpec {
         "ec2:CreateTags",
         "ec2:DeleteTags",
         "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeSecurityGroups",
         "ec2:ModifySecurityGroupRules",
         "ec2:RevokeSecurityGroupEgress",
         "ec2:RevokeSecurityGroupIngress",
     ];
 
     fn references(&self) -> Vec<Reference<'_>> {
-        {
-            let mut refs = vec![Reference::replace(&self.group)];
-            if let RulePeer::Group(peer) = &self.peer {
-                refs.push(Reference::replace(peer));
-            }
-            refs
+        let mut refs = vec![Reference::replace(&self.group)];
+        if let RulePeer::Group(peer) = &self.peer {
+            refs.push(Reference::replace(peer));
         }
+        refs
     }
 
     fn tags(&self) -> Option<&Tags> {
@@ -93,46 +92,132 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
+    use std::collections::HashMap;
+
     use aws_sdk_ec2::types::{
         Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroupRule,
         SecurityGroupRuleRequest, SecurityGroupRuleUpdate, UserIdGroupPair,
     };
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::keys::key_of;
     use crate::aws::common::tags;
+    use crate::aws::ec2::security_group::security_groups_of_vpc;
+    use crate::aws::ec2::vpc::environment_vpc_id;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::node::Kind;
 
-    use crate::aws::common::keys::key_of;
+    impl AwsKind for SecurityGroupRuleSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_security_group_rule(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        /// Every rule of every group in the environment's VPC in one listing (its group IDs
+        /// come from the groups' shared listing), shared by all children that observe one. A
+        /// rule of a group outside that VPC reads its own group's listing.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let (Some(vpc_id), Ok(group_id)) =
+                (environment_vpc_id(cx.ids), cx.ids.id(&current.group))
+            else {
+                return observe_security_group_rule(&cx.clients.ec2, id, current, cx.ids).await;
+            };
+            let groups = security_groups_of_vpc(cx, vpc_id).await?;
+            let rules = if groups.contains_key(group_id) {
+                cx.reads
+                    .get(&format!("ec2.security_group_rule/vpc/{vpc_id}"), || {
+                        let mut group_ids: Vec<String> = groups.keys().cloned().collect();
+                        group_ids.sort();
+                        list_security_group_rules(&cx.clients.ec2, group_ids)
+                    })
+                    .await?
+            } else {
+                cx.reads
+                    .get(&format!("ec2.security_group_rule/group/{group_id}"), || {
+                        list_security_group_rules(&cx.clients.ec2, vec![group_id.to_string()])
+                    })
+                    .await?
+            };
+            Ok(rules.get(id).map(|r| observed_rule(r, current, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_security_group_rule(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_security_group_rule(&cx.clients.ec2, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_security_group_rule(&cx.clients.ec2, id).await
+        }
+    }
 
     /// Authorizing a permission the group already has; we then adopt the existing rule.
     const DUPLICATE: &str = "InvalidPermission.Duplicate";
 
+    /// Group IDs per DescribeSecurityGroupRules call: the `group-id` filter takes many values.
+    const GROUP_IDS_PER_CALL: usize = 100;
+
     // find
+
+    /// Every rule matching `filters`, ingress and egress, across pages.
+    async fn describe_security_group_rules(
+        ec2: &Client,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<SecurityGroupRule>, AwsError> {
+        let mut pages = ec2
+            .describe_security_group_rules()
+            .set_filters(Some(filters))
+            .into_paginator()
+            .send();
+        let mut rules = Vec::new();
+        while let Some(page) = pages.next().await {
+            rules.extend(
+                page.map_err(classify)?
+                    .security_group_rules()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        Ok(rules)
+    }
 
     /// Every rule of one group, ingress and egress, across pages.
     pub async fn find_security_group_rules(
         ec2: &Client,
         group_id: &str,
     ) -> Result<Vec<SecurityGroupRule>, AwsError> {
-        let mut rules = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = ec2
-                .describe_security_group_rules()
-                .filters(Filter::builder().name("group-id").values(group_id).build())
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            rules.extend(out.security_group_rules().iter().cloned());
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(rules),
+        let by_group = Filter::builder().name("group-id").values(group_id).build();
+        describe_security_group_rules(ec2, vec![by_group]).await
+    }
+
+    /// Every rule of the given groups, by rule ID: one paginated listing per hundred groups.
+    pub async fn list_security_group_rules(
+        ec2: &Client,
+        group_ids: Vec<String>,
+    ) -> Result<HashMap<String, SecurityGroupRule>, AwsError> {
+        let mut rules = HashMap::new();
+        for chunk in group_ids.chunks(GROUP_IDS_PER_CALL) {
+            let by_groups = Filter::builder()
+                .name("group-id")
+                .set_values(Some(chunk.to_vec()))
+                .build();
+            for rule in describe_security_group_rules(ec2, vec![by_groups]).await? {
+                if let Some(id) = rule.security_group_rule_id() {
+                    rules.insert(id.to_string(), rule);
+                }
             }
         }
+        Ok(rules)
     }
 
     /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
@@ -445,16 +530,24 @@ mod sdk {
         current: &SecurityGroupRuleSpec,
         ids: &IdMap,
     ) -> Result<Option<SecurityGroupRuleSpec>, AwsError> {
-        Ok(find_security_group_rule_by_id(client, id).await?.map(|r| {
-            let mut observed = flatten_security_group_rule(&r, ids);
-            // Describe answers may leave out the description of a group reference; an
-            // absent field says nothing, so it keeps the recorded value instead of reading
-            // as a removed description.
-            if r.description().is_none() {
-                observed.description = current.description.clone();
-            }
-            observed
-        }))
+        Ok(find_security_group_rule_by_id(client, id)
+            .await?
+            .map(|r| observed_rule(&r, current, ids)))
+    }
+
+    fn observed_rule(
+        rule: &SecurityGroupRule,
+        current: &SecurityGroupRuleSpec,
+        ids: &IdMap,
+    ) -> SecurityGroupRuleSpec {
+        let mut observed = flatten_security_group_rule(rule, ids);
+        // Describe answers may leave out the description of a group reference; an absent
+        // field says nothing, so it keeps the recorded value instead of reading as a removed
+        // description.
+        if rule.description().is_none() {
+            observed.description = current.description.clone();
+        }
+        observed
     }
 
     // flatten
@@ -486,44 +579,6 @@ mod sdk {
             peer,
             description: rule.description().unwrap_or_default().to_string(),
             tags: tags::from_sdk(rule.tags()),
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for SecurityGroupRuleSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_security_group_rule(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_security_group_rule(&cx.clients.ec2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_security_group_rule(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_security_group_rule(&cx.clients.ec2, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_security_group_rule(&cx.clients.ec2, id).await
         }
     }
 

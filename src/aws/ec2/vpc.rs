@@ -48,8 +48,55 @@ mod sdk {
     use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Vpc, VpcAttributeName};
     use aws_sdk_ec2::Client;
 
+    use crate::apply::IdMap;
     use crate::aws::common::tags;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
+    use crate::plan::node::{Kind, NodeKey};
+
+    impl AwsKind for VpcSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            Ok(find_vpc_by_tags(&cx.clients.ec2, &spec.tags)
+                .await?
+                .and_then(|v| v.vpc_id().map(str::to_string)))
+        }
+
+        /// One VPC per environment: its describe and two attribute reads are shared by every
+        /// resource of the environment that observes it.
+        async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
+            let observed = cx
+                .reads
+                .get(&format!("ec2.vpc/{id}"), || {
+                    observe_vpc(&cx.clients.ec2, id)
+                })
+                .await?;
+            Ok((*observed).clone())
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_vpc(&cx.clients.ec2, spec).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_vpc(&cx.clients.ec2, id, current, desired).await?;
+            Ok(id.to_string())
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_vpc(&cx.clients.ec2, id).await
+        }
+    }
+
+    /// The environment's VPC: the scope of the kinds whose specs name no VPC of their own (NAT
+    /// gateways, routes, associations, security group rules). `None` before it exists.
+    pub fn environment_vpc_id(ids: &IdMap) -> Option<&str> {
+        ids.id(&NodeKey::new(Kind::Vpc, &[])).ok()
+    }
 
     // find
 
@@ -67,21 +114,23 @@ mod sdk {
         }
     }
 
-    pub async fn find_vpc_by_tags(
-        ec2: &Client,
-        spec_tags: &crate::plan::node::Tags,
-    ) -> Result<Option<Vpc>, AwsError> {
-        let out = ec2
+    pub async fn find_vpc_by_tags(ec2: &Client, spec_tags: &Tags) -> Result<Option<Vpc>, AwsError> {
+        let mut pages = ec2
             .describe_vpcs()
             .set_filters(Some(tags::ownership_filters(spec_tags)))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(out
-            .vpcs()
-            .iter()
-            .find(|v| tags::owned_by(v.tags(), spec_tags))
-            .cloned())
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            if let Some(vpc) = page
+                .map_err(classify)?
+                .vpcs()
+                .iter()
+                .find(|v| tags::owned_by(v.tags(), spec_tags))
+            {
+                return Ok(Some(vpc.clone()));
+            }
+        }
+        Ok(None)
     }
 
     async fn dns_attribute(
@@ -180,59 +229,22 @@ mod sdk {
         }
     }
 
-    // flatten
+    // observe
 
+    /// The VPC with its DNS attributes; `None` when it is gone.
     pub async fn observe_vpc(ec2: &Client, id: &str) -> Result<Option<VpcSpec>, AwsError> {
         let Some(vpc) = find_vpc_by_id(ec2, id).await? else {
             return Ok(None);
         };
+        let (enable_dns_support, enable_dns_hostnames) = futures::try_join!(
+            dns_attribute(ec2, id, VpcAttributeName::EnableDnsSupport),
+            dns_attribute(ec2, id, VpcAttributeName::EnableDnsHostnames),
+        )?;
         Ok(Some(VpcSpec {
             cidr: vpc.cidr_block().unwrap_or_default().to_string(),
-            enable_dns_support: dns_attribute(ec2, id, VpcAttributeName::EnableDnsSupport).await?,
-            enable_dns_hostnames: dns_attribute(ec2, id, VpcAttributeName::EnableDnsHostnames)
-                .await?,
+            enable_dns_support,
+            enable_dns_hostnames,
             tags: tags::from_sdk(vpc.tags()),
         }))
-    }
-
-    impl crate::aws::kind::AwsKind for VpcSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            let _ = (cx, spec);
-            Ok(None::<String>)
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_vpc(&cx.clients.ec2, id).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_vpc(&cx.clients.ec2, spec).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_vpc(&cx.clients.ec2, id, current, desired)
-                .await
-                .map(|()| id.to_string())
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_vpc(&cx.clients.ec2, id).await
-        }
     }
 }

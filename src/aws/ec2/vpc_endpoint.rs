@@ -68,27 +68,65 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use super::*;
-    use std::collections::BTreeSet;
-    use std::future::Future;
+    use std::collections::{BTreeSet, HashMap};
     use std::time::Duration;
 
-    use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
+    use aws_sdk_ec2::types::{Filter, ResourceType, VpcEndpoint, VpcEndpointType};
     use aws_sdk_ec2::Client;
 
+    use super::*;
     use crate::apply::IdMap;
+    use crate::aws::common::keys::key_of;
+    use crate::aws::common::poll::{poll_until, within, Poll};
     use crate::aws::common::tags;
     use crate::aws::error::{classify, AwsError};
+    use crate::aws::kind::{AwsKind, Cx};
     use crate::plan::expand::naming::{TAG_NODE, TAG_OWNER};
     use crate::plan::node::{Kind, NodeKey, Tags};
 
-    use crate::aws::common::keys::key_of;
+    impl AwsKind for VpcEndpointSpec {
+        async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
+            find_owned_vpc_endpoint(&cx.clients.ec2, spec).await
+        }
+
+        /// Every endpoint of the VPC in one listing, shared by all children that observe one.
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
+            let Ok(vpc_id) = cx.ids.id(&current.vpc) else {
+                return observe_vpc_endpoint(&cx.clients.ec2, id, current, cx.ids).await;
+            };
+            let endpoints = cx
+                .reads
+                .get(&format!("ec2.vpc_endpoint/vpc/{vpc_id}"), || {
+                    list_vpc_endpoints(&cx.clients.ec2, vpc_id)
+                })
+                .await?;
+            Ok(endpoints
+                .get(id)
+                .filter(|e| state_of(e) != "deleted")
+                .map(|e| flatten_vpc_endpoint(e, current, cx.ids)))
+        }
+
+        async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
+            create_vpc_endpoint(&cx.clients.ec2, spec, cx.ids).await
+        }
+
+        async fn update(
+            cx: &Cx<'_>,
+            id: &str,
+            current: &Self,
+            desired: &Self,
+        ) -> Result<String, AwsError> {
+            update_vpc_endpoint(&cx.clients.ec2, id, current, desired, cx.ids).await
+        }
+
+        async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
+            delete_vpc_endpoint(&cx.clients.ec2, id).await
+        }
+    }
 
     /// Interface endpoints take minutes to become available or to release their ENIs.
     const CREATE_TIMEOUT: Duration = Duration::from_secs(600);
     const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
-    const POLL_START: Duration = Duration::from_secs(2);
-    const POLL_MAX: Duration = Duration::from_secs(15);
 
     // find
 
@@ -107,6 +145,36 @@ mod sdk {
             state_of(endpoint).as_str(),
             "deleted" | "deleting" | "failed" | "rejected"
         )
+    }
+
+    /// Every endpoint matching `filters`, across pages.
+    async fn describe_vpc_endpoints(
+        ec2: &Client,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<VpcEndpoint>, AwsError> {
+        let mut pages = ec2
+            .describe_vpc_endpoints()
+            .set_filters(Some(filters))
+            .into_paginator()
+            .send();
+        let mut endpoints = Vec::new();
+        while let Some(page) = pages.next().await {
+            endpoints.extend(page.map_err(classify)?.vpc_endpoints().iter().cloned());
+        }
+        Ok(endpoints)
+    }
+
+    /// Every endpoint of a VPC, by ID.
+    pub async fn list_vpc_endpoints(
+        ec2: &Client,
+        vpc_id: &str,
+    ) -> Result<HashMap<String, VpcEndpoint>, AwsError> {
+        let by_vpc = Filter::builder().name("vpc-id").values(vpc_id).build();
+        Ok(describe_vpc_endpoints(ec2, vec![by_vpc])
+            .await?
+            .into_iter()
+            .filter_map(|e| Some((e.vpc_endpoint_id()?.to_string(), e)))
+            .collect())
     }
 
     pub async fn find_vpc_endpoint_by_id(
@@ -134,17 +202,12 @@ mod sdk {
         ec2: &Client,
         spec: &VpcEndpointSpec,
     ) -> Result<Option<VpcEndpoint>, AwsError> {
-        let out = ec2
-            .describe_vpc_endpoints()
-            .set_filters(Some(tags::ownership_filters(&spec.tags)))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(out
-            .vpc_endpoints()
-            .iter()
-            .find(|e| tags::owned_by(e.tags(), &spec.tags) && !is_gone(e))
-            .cloned())
+        Ok(
+            describe_vpc_endpoints(ec2, tags::ownership_filters(&spec.tags))
+                .await?
+                .into_iter()
+                .find(|e| tags::owned_by(e.tags(), &spec.tags) && !is_gone(e)),
+        )
     }
 
     /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
@@ -159,16 +222,6 @@ mod sdk {
     }
 
     // wait
-
-    async fn bounded<T>(
-        limit: Duration,
-        what: String,
-        wait: impl Future<Output = Result<T, AwsError>>,
-    ) -> Result<T, AwsError> {
-        tokio::time::timeout(limit, wait)
-            .await
-            .unwrap_or(Err(AwsError::WaitTimeout { message: what }))
-    }
 
     fn failure(endpoint: &VpcEndpoint, fallback: &str) -> AwsError {
         let last = endpoint.last_error();
@@ -185,49 +238,54 @@ mod sdk {
         }
     }
 
-    /// Polls until the endpoint is available; returns it as last seen.
+    /// Polls until the endpoint is available; returns it as last seen. The caller owns the
+    /// timeout.
     pub async fn wait_vpc_endpoint_available(
         ec2: &Client,
         id: &str,
     ) -> Result<VpcEndpoint, AwsError> {
-        let mut delay = POLL_START;
-        loop {
+        poll_until(|| async {
             // Absent right after create is eventual consistency: keep polling.
-            if let Some(endpoint) = find_vpc_endpoint_by_id(ec2, id).await? {
-                match state_of(&endpoint).as_str() {
-                    "available" => return Ok(endpoint),
-                    "failed" | "rejected" => {
-                        return Err(failure(&endpoint, "the VPC endpoint failed"))
-                    }
-                    // A reused client token answers with the endpoint it made before.
-                    "deleted" | "deleting" => {
-                        return Err(AwsError::unexpected(format!(
-                            "VPC endpoint {id} is being deleted while it should become available"
-                        )))
-                    }
-                    _ => {}
-                }
+            let Some(endpoint) = find_vpc_endpoint_by_id(ec2, id).await? else {
+                return Ok(Poll::Pending);
+            };
+            match state_of(&endpoint).as_str() {
+                "available" => Ok(Poll::Ready(endpoint)),
+                "failed" | "rejected" => Err(failure(&endpoint, "the VPC endpoint failed")),
+                // A reused client token answers with the endpoint it made before.
+                "deleted" | "deleting" => Err(AwsError::unexpected(format!(
+                    "VPC endpoint {id} is being deleted while it should become available"
+                ))),
+                _ => Ok(Poll::Pending),
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(POLL_MAX);
-        }
+        })
+        .await
     }
 
-    /// Polls until the endpoint is gone, so its ENIs no longer hold subnets and security groups.
+    /// Polls until the endpoint is gone, so its ENIs no longer hold subnets and security
+    /// groups. The caller owns the timeout.
     pub async fn wait_vpc_endpoint_deleted(ec2: &Client, id: &str) -> Result<(), AwsError> {
-        let mut delay = POLL_START;
-        loop {
-            match find_vpc_endpoint_by_id(ec2, id).await? {
-                None => return Ok(()),
-                Some(endpoint) => match state_of(&endpoint).as_str() {
-                    "deleted" => return Ok(()),
-                    "failed" => return Err(failure(&endpoint, "deleting the VPC endpoint failed")),
-                    _ => {}
-                },
+        poll_until(|| async {
+            let Some(endpoint) = find_vpc_endpoint_by_id(ec2, id).await? else {
+                return Ok(Poll::Ready(()));
+            };
+            match state_of(&endpoint).as_str() {
+                "deleted" => Ok(Poll::Ready(())),
+                "failed" => Err(failure(&endpoint, "deleting the VPC endpoint failed")),
+                _ => Ok(Poll::Pending),
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(POLL_MAX);
-        }
+        })
+        .await
+    }
+
+    /// [`wait_vpc_endpoint_available`] for at most [`CREATE_TIMEOUT`].
+    async fn available_in_time(ec2: &Client, id: &str) -> Result<VpcEndpoint, AwsError> {
+        within(
+            CREATE_TIMEOUT,
+            format!("VPC endpoint {id} to become available"),
+            wait_vpc_endpoint_available(ec2, id),
+        )
+        .await
     }
 
     // create, update, delete
@@ -288,20 +346,10 @@ mod sdk {
             .await?
             .and_then(|e| e.vpc_endpoint_id().map(str::to_string))
         {
-            let endpoint = bounded(
-                CREATE_TIMEOUT,
-                format!("VPC endpoint {id} to become available"),
-                wait_vpc_endpoint_available(client, &id),
-            )
-            .await?;
+            let endpoint = available_in_time(client, &id).await?;
             // A spec changed since the crashed run that made it: bring the endpoint in line.
             if reconcile(client, &endpoint, spec, ids).await? {
-                bounded(
-                    CREATE_TIMEOUT,
-                    format!("VPC endpoint {id} to become available"),
-                    wait_vpc_endpoint_available(client, &id),
-                )
-                .await?;
+                available_in_time(client, &id).await?;
             }
             return Ok(id);
         }
@@ -336,12 +384,7 @@ mod sdk {
             .and_then(VpcEndpoint::vpc_endpoint_id)
             .ok_or_else(|| AwsError::unexpected("CreateVpcEndpoint returned no ID"))?
             .to_string();
-        bounded(
-            CREATE_TIMEOUT,
-            format!("VPC endpoint {id} to become available"),
-            wait_vpc_endpoint_available(client, &id),
-        )
-        .await?;
+        available_in_time(client, &id).await?;
         Ok(id)
     }
 
@@ -430,12 +473,7 @@ mod sdk {
                 code: "InvalidVpcEndpointId.NotFound".into(),
             })?;
         if reconcile(client, &endpoint, desired, ids).await? {
-            bounded(
-                CREATE_TIMEOUT,
-                format!("VPC endpoint {id} to become available"),
-                wait_vpc_endpoint_available(client, id),
-            )
-            .await?;
+            available_in_time(client, id).await?;
         }
         tags::sync_tags(client, id, &current.tags, &desired.tags).await?;
         Ok(id.to_string())
@@ -469,7 +507,7 @@ mod sdk {
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(e),
         }
-        bounded(
+        within(
             DELETE_TIMEOUT,
             format!("VPC endpoint {id} to be deleted"),
             wait_vpc_endpoint_deleted(client, id),
@@ -537,44 +575,6 @@ mod sdk {
             private_dns: endpoint_type == EndpointType::Interface
                 && endpoint.private_dns_enabled().unwrap_or(false),
             tags: tags::from_sdk(endpoint.tags()),
-        }
-    }
-
-    impl crate::aws::kind::AwsKind for VpcEndpointSpec {
-        async fn find(
-            cx: &crate::aws::kind::Cx<'_>,
-            spec: &Self,
-        ) -> Result<Option<String>, AwsError> {
-            find_owned_vpc_endpoint(&cx.clients.ec2, spec).await
-        }
-
-        async fn observe(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-        ) -> Result<Option<Self>, AwsError> {
-            observe_vpc_endpoint(&cx.clients.ec2, id, current, cx.ids).await
-        }
-
-        async fn create(cx: &crate::aws::kind::Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_vpc_endpoint(&cx.clients.ec2, spec, cx.ids).await
-        }
-
-        async fn update(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            current: &Self,
-            desired: &Self,
-        ) -> Result<String, AwsError> {
-            update_vpc_endpoint(&cx.clients.ec2, id, current, desired, cx.ids).await
-        }
-
-        async fn delete(
-            cx: &crate::aws::kind::Cx<'_>,
-            id: &str,
-            _current: &Self,
-        ) -> Result<(), AwsError> {
-            delete_vpc_endpoint(&cx.clients.ec2, id).await
         }
     }
 
