@@ -258,29 +258,16 @@ pub async fn environment_objects(
             found.objects.insert(key, id.clone());
         }
     }
-    let groups = reads
-        .get(&format!("environment/{name}/security_groups"), || async {
-            let mut pages = clients
-                .ec2
-                .describe_security_groups()
-                .filters(
-                    aws_sdk_ec2::types::Filter::builder()
-                        .name("vpc-id")
-                        .values(&vpc_id)
-                        .build(),
-                )
-                .into_paginator()
-                .send();
-            let mut groups = Vec::new();
-            while let Some(page) = pages.next().await {
-                groups.extend(page.map_err(classify)?.security_groups().iter().cloned());
-            }
-            Ok(groups)
-        })
-        .await?;
-    for group in groups.iter() {
-        if let (Some(key), Some(id)) = (owned_key(group.tags()), group.group_id()) {
-            found.objects.insert(key, id.to_string());
+    let ids = crate::apply::IdMap::default();
+    let cx = crate::aws::kind::Cx {
+        clients,
+        ids: &ids,
+        reads,
+    };
+    let groups = ec2::security_group::security_groups_of_vpc(&cx, &vpc_id).await?;
+    for (id, group) in groups.iter() {
+        if let Some(key) = owned_key(group.tags()) {
+            found.objects.insert(key, id.clone());
         }
     }
 
@@ -332,15 +319,8 @@ pub async fn environment_objects(
             .insert(NodeKey::new(Kind::LoadBalancer, &[]), arn.to_string());
         found.load_balancer_dns_name = dns.map(str::to_string);
         let listeners = reads
-            .get(&format!("environment/{name}/listeners"), || async {
-                clients
-                    .elbv2
-                    .describe_listeners()
-                    .load_balancer_arn(arn)
-                    .send()
-                    .await
-                    .map_err(classify)
-                    .map(|out| out.listeners().to_vec())
+            .get(&format!("elbv2.listener/load_balancer/{arn}"), || {
+                elbv2::listener::list_listeners(&clients.elbv2, arn)
             })
             .await?;
         for listener in listeners.iter() {
@@ -366,50 +346,26 @@ pub async fn environment_objects(
 
     // Both data subnet groups carry one name; RDS and ElastiCache each confirm theirs.
     let group_name = data_subnet_group_name(name);
-    let db_group = reads
-        .get(&format!("environment/{name}/db_subnet_group"), || async {
-            match clients
-                .rds
-                .describe_db_subnet_groups()
-                .db_subnet_group_name(&group_name)
-                .send()
-                .await
-                .map_err(classify)
-            {
-                Ok(out) => Ok(!out.db_subnet_groups().is_empty()),
-                Err(e) if e.is_not_found() => Ok(false),
-                Err(e) => Err(e),
-            }
-        })
-        .await?;
-    if *db_group {
-        found
-            .objects
-            .insert(NodeKey::new(Kind::DbSubnetGroup, &[]), group_name.clone());
-    }
-    let cache_group = reads
-        .get(
-            &format!("environment/{name}/cache_subnet_group"),
-            || async {
-                match clients
-                    .elasticache
-                    .describe_cache_subnet_groups()
-                    .cache_subnet_group_name(&group_name)
-                    .send()
-                    .await
-                    .map_err(classify)
-                {
-                    Ok(out) => Ok(!out.cache_subnet_groups().is_empty()),
-                    Err(e) if e.is_not_found() => Ok(false),
-                    Err(e) => Err(e),
-                }
-            },
-        )
-        .await?;
-    if *cache_group {
-        found
-            .objects
-            .insert(NodeKey::new(Kind::CacheSubnetGroup, &[]), group_name);
+    let groups = [
+        (
+            NodeKey::new(Kind::DbSubnetGroup, &[]),
+            crate::aws::common::subnet_group::read_shared::<
+                crate::aws::rds::db_subnet_group::DbSubnetGroupSpec,
+            >(&cx, &group_name)
+            .await?,
+        ),
+        (
+            NodeKey::new(Kind::CacheSubnetGroup, &[]),
+            crate::aws::common::subnet_group::read_shared::<
+                crate::aws::elasticache::cache_subnet_group::CacheSubnetGroupSpec,
+            >(&cx, &group_name)
+            .await?,
+        ),
+    ];
+    for (key, group) in groups {
+        if group.is_some() {
+            found.objects.insert(key, group_name.clone());
+        }
     }
     Ok(Some(found))
 }

@@ -183,7 +183,7 @@ async fn read<K: SubnetGroupKind>(
 }
 
 /// [`read`] through the shared reads: one per group, whatever the spelling of its name.
-async fn read_shared<K: SubnetGroupKind>(
+pub async fn read_shared<K: SubnetGroupKind>(
     cx: &Cx<'_>,
     name: &str,
 ) -> Result<Arc<Option<LiveSubnetGroup>>, AwsError> {
