@@ -12,12 +12,13 @@
 //! The registry turns the list into the `Kind` and `ChildSpec` enums and dispatches to these
 //! traits with exhaustive matches, so a kind missing any part does not compile.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// What happens to a child when a child it refers to gets a new AWS ID (it was created,
 /// replaced, or updated into a new revision).
@@ -91,6 +92,12 @@ pub trait KindSpec:
     /// The property whose change needs a new AWS object, or `None` when an in-place update
     /// reaches `desired` (the kind's `replace_on` list).
     fn replaced_by(&self, desired: &Self) -> Option<&'static str>;
+
+    /// The fixed hourly price of the object in USD and the cost-breakdown entry it counts
+    /// under (`plan::cost` keeps the list prices); `None` when it is free or priced by usage
+    /// only. `graph` holds the other children, for kinds priced by another one (an ECS service
+    /// by its task definition's size). Required, so a new kind decides its price.
+    fn hourly_charge(&self, graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)>;
 }
 
 /// The first property of `(name, changed)` pairs that changed; a `replaced_by` helper.

@@ -121,6 +121,17 @@ macro_rules! kinds {
                 }
             }
 
+            /// The child's fixed hourly price and its cost-breakdown entry (`KindSpec`).
+            pub fn hourly_charge(
+                &self,
+                graph: &std::collections::BTreeMap<$crate::plan::node::NodeKey, $crate::plan::node::Node>,
+            ) -> Option<(&'static str, f64)> {
+                match self {
+                    $( $( ChildSpec::$variant(s) =>
+                        $crate::aws::kind::KindSpec::hourly_charge(s, graph), )+ )+
+                }
+            }
+
             /// Names of the properties that differ between two specs of the same kind, sorted
             /// (for drift reports; `tags` covers every tag).
             pub fn changed_fields(&self, other: &ChildSpec) -> Vec<String> {

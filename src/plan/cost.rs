@@ -1,4 +1,5 @@
-//! Estimated monthly cost of a child graph, from fixed hourly charges only.
+//! Estimated monthly cost of a child graph, from fixed hourly charges only. Each kind prices
+//! itself (`KindSpec::hourly_charge`) from the list prices kept here.
 //!
 //! Prices are us-east-1 on-demand list prices, billed for [`HOURS_PER_MONTH`] hours (AWS's
 //! 730-hour month). Only fixed hourly charges are counted: usage-based charges (NAT and endpoint
@@ -12,8 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::node::{ChildSpec, Node, NodeKey};
-use crate::aws::ec2::vpc_endpoint::EndpointType;
+use super::node::{Node, NodeKey};
 
 /// AWS bills hourly resources for a 730-hour month (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -77,11 +77,22 @@ pub const CACHE_NODE_TYPES: &[(&str, f64)] = &[
     ("cache.r6g.large", 0.206),
 ];
 
-fn price(table: &[(&str, f64)], name: &str) -> f64 {
+/// The hourly price of `name` in a price table; 0 for one it does not list.
+pub fn price(table: &[(&str, f64)], name: &str) -> f64 {
     table
         .iter()
         .find(|(n, _)| *n == name)
         .map_or(0.0, |(_, p)| *p)
+}
+
+/// One Fargate task of `cpu` units and `memory` MiB on `architecture` (`ARM64` or x86), per hour.
+pub fn fargate_task_usd_per_hour(cpu: u32, memory: u32, architecture: &str) -> f64 {
+    let (per_vcpu, per_gib) = if architecture == "ARM64" {
+        (FARGATE_ARM_USD_PER_VCPU_HOUR, FARGATE_ARM_USD_PER_GIB_HOUR)
+    } else {
+        (FARGATE_X86_USD_PER_VCPU_HOUR, FARGATE_X86_USD_PER_GIB_HOUR)
+    };
+    f64::from(cpu) / 1024.0 * per_vcpu + f64::from(memory) / 1024.0 * per_gib
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +108,7 @@ pub struct CostEstimate {
 pub fn estimate(nodes: &BTreeMap<NodeKey, Node>) -> CostEstimate {
     let mut hourly: BTreeMap<&'static str, f64> = BTreeMap::new();
     for node in nodes.values() {
-        if let Some((charge, usd_per_hour)) = hourly_charge(&node.spec, nodes) {
+        if let Some((charge, usd_per_hour)) = node.spec.hourly_charge(nodes) {
             *hourly.entry(charge).or_default() += usd_per_hour;
         }
     }
@@ -113,76 +124,6 @@ pub fn estimate(nodes: &BTreeMap<NodeKey, Node>) -> CostEstimate {
     }
 }
 
-/// The breakdown entry and fixed hourly price of one child, if it has one. The match is
-/// exhaustive on purpose: a new kind must decide its price here.
-fn hourly_charge(spec: &ChildSpec, nodes: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
-    match spec {
-        // Desired tasks at the on-demand Fargate price (Spot is cheaper; autoscaling varies).
-        ChildSpec::EcsService(service) => {
-            let Some(ChildSpec::TaskDefinition(task)) =
-                nodes.get(&service.task_definition).map(|n| &n.spec)
-            else {
-                return None;
-            };
-            let (per_vcpu, per_gib) = if task.cpu_architecture == "ARM64" {
-                (FARGATE_ARM_USD_PER_VCPU_HOUR, FARGATE_ARM_USD_PER_GIB_HOUR)
-            } else {
-                (FARGATE_X86_USD_PER_VCPU_HOUR, FARGATE_X86_USD_PER_GIB_HOUR)
-            };
-            let per_task =
-                f64::from(task.cpu) / 1024.0 * per_vcpu + f64::from(task.memory) / 1024.0 * per_gib;
-            Some(("fargate", per_task * f64::from(service.desired_count)))
-        }
-        ChildSpec::Secret(_) => Some(("secrets", SECRET_USD_PER_HOUR)),
-        ChildSpec::DbInstance(db) => {
-            let copies = if db.multi_az { 2.0 } else { 1.0 };
-            let storage = f64::from(db.allocated_gib) * RDS_GP3_USD_PER_GIB_MONTH / HOURS_PER_MONTH;
-            Some((
-                "database",
-                copies * (price(DB_INSTANCE_CLASSES, &db.instance_class) + storage),
-            ))
-        }
-        ChildSpec::ReplicationGroup(cache) => Some((
-            "cache",
-            f64::from(cache.replicas + 1) * price(CACHE_NODE_TYPES, &cache.node_type),
-        )),
-        ChildSpec::TaskDefinition(_)
-        | ChildSpec::TargetGroup(_)
-        | ChildSpec::ListenerRule(_)
-        | ChildSpec::ScalableTarget(_)
-        | ChildSpec::ScalingPolicy(_)
-        | ChildSpec::DbParameterGroup(_) => None,
-        ChildSpec::NatGateway(_) => Some(("nat_gateways", NAT_GATEWAY_USD_PER_HOUR)),
-        // The NAT gateway's address is an Elastic IP node of its own, billed here.
-        ChildSpec::ElasticIp(_) => Some(("public_ipv4", PUBLIC_IPV4_USD_PER_HOUR)),
-        ChildSpec::VpcEndpoint(endpoint) => match endpoint.endpoint_type {
-            EndpointType::Interface => Some((
-                "interface_endpoints",
-                INTERFACE_ENDPOINT_USD_PER_AZ_HOUR * endpoint.subnets.len() as f64,
-            )),
-            EndpointType::Gateway => None,
-        },
-        // The hourly charge only; capacity units (LCUs) are usage-based.
-        ChildSpec::LoadBalancer(_) => Some(("load_balancer", LOAD_BALANCER_USD_PER_HOUR)),
-        ChildSpec::Vpc(_)
-        | ChildSpec::Subnet(_)
-        | ChildSpec::InternetGateway(_)
-        | ChildSpec::RouteTable(_)
-        | ChildSpec::Route(_)
-        | ChildSpec::RouteTableAssociation(_)
-        | ChildSpec::SecurityGroup(_)
-        | ChildSpec::SecurityGroupRule(_)
-        | ChildSpec::FlowLog(_)
-        | ChildSpec::LogGroup(_)
-        | ChildSpec::IamRole(_)
-        | ChildSpec::EcsCluster(_)
-        | ChildSpec::DbSubnetGroup(_)
-        | ChildSpec::CacheSubnetGroup(_)
-        | ChildSpec::Listener(_)
-        | ChildSpec::Certificate(_) => None,
-    }
-}
-
 fn cents(usd: f64) -> f64 {
     (usd * 100.0).round() / 100.0
 }
@@ -194,8 +135,8 @@ mod tests {
     use crate::aws::ec2::nat_gateway::NatGatewaySpec;
     use crate::aws::ec2::subnet::SubnetSpec;
     use crate::aws::ec2::vpc::VpcSpec;
-    use crate::aws::ec2::vpc_endpoint::VpcEndpointSpec;
-    use crate::plan::node::{Kind, SubnetTier, Tags};
+    use crate::aws::ec2::vpc_endpoint::{EndpointType, VpcEndpointSpec};
+    use crate::plan::node::{ChildSpec, Kind, SubnetTier, Tags};
 
     fn key(kind: Kind, q: &str) -> NodeKey {
         NodeKey::new(kind, &[q])

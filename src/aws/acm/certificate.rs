@@ -3,10 +3,12 @@
 //! Create only requests the certificate: issuance needs DNS records the user creates, so the
 //! listener that uses it is what waits (`wait_certificate_issued`).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::Tags;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// An ACM certificate requested with DNS validation; its ledger ID is its ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +49,10 @@ impl KindSpec for CertificateSpec {
                 self.alternative_names != d.alternative_names,
             ),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

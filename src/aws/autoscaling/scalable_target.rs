@@ -4,10 +4,12 @@
 //! The resource ID is a natural key, so the target carries no tags: it is found, adopted and
 //! re-registered by that ID alone (RegisterScalableTarget is idempotent).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// An Application Auto Scaling target on an ECS service's desired count. Its ledger ID is the
 /// resource ID `service/<cluster>/<service>`, a natural key, so it needs no tags to be found.
@@ -38,6 +40,10 @@ impl KindSpec for ScalableTargetSpec {
 
     fn replaced_by(&self, d: &Self) -> Option<&'static str> {
         first_changed(&[("service", self.service != d.service)])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

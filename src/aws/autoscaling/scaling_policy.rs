@@ -5,10 +5,12 @@
 //! natural key, so a policy is found by target and name. PutScalingPolicy creates or
 //! overwrites, which makes create adopt by itself.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// A target-tracking policy on a scalable target; its ledger ID is the policy ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +48,10 @@ impl KindSpec for ScalingPolicySpec {
             ("target", self.target != d.target),
             ("name", self.name != d.name),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

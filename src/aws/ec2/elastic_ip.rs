@@ -1,9 +1,12 @@
 //! EC2 Elastic IP (VPC domain).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{KindSpec, Reference};
-use crate::plan::node::Tags;
+use crate::plan::cost;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// A VPC-domain address, allocated for a NAT gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +35,11 @@ impl KindSpec for ElasticIpSpec {
 
     fn replaced_by(&self, _desired: &Self) -> Option<&'static str> {
         None
+    }
+
+    /// The NAT gateway's address is an Elastic IP node of its own, billed here.
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        Some(("public_ipv4", cost::PUBLIC_IPV4_USD_PER_HOUR))
     }
 }
 

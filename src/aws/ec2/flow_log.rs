@@ -1,9 +1,11 @@
 //! EC2 Flow Log to CloudWatch Logs.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// VPC flow log delivered to a CloudWatch Logs group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +49,10 @@ impl KindSpec for FlowLogSpec {
             ("role", self.role != d.role),
             ("traffic_type", self.traffic_type != d.traffic_type),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

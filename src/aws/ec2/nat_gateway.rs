@@ -1,9 +1,12 @@
 //! EC2 NAT Gateway (public connectivity, one Elastic IP).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::cost;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NatGatewaySpec {
@@ -43,6 +46,10 @@ impl KindSpec for NatGatewaySpec {
             ("subnet", self.subnet != d.subnet),
             ("eip", self.eip != d.eip),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        Some(("nat_gateways", cost::NAT_GATEWAY_USD_PER_HOUR))
     }
 }
 

@@ -1,10 +1,12 @@
 //! EC2 Route: one destination in a route table. Routes have no ID or tags of their own; ours
 //! is `<route-table-id>|<destination>`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// One route in a route table. Routes carry no tags in AWS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +61,10 @@ impl KindSpec for RouteSpec {
                 self.destination_cidr != d.destination_cidr,
             ),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

@@ -1,9 +1,11 @@
 //! EC2 Security Group.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// A security group with no rules of its own: AWS's default allow-all egress rule is revoked
 /// at create, and every rule is a separate [`SecurityGroupRuleSpec`] child.
@@ -46,6 +48,10 @@ impl KindSpec for SecurityGroupSpec {
             ("name", self.name != d.name),
             ("description", self.description != d.description),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

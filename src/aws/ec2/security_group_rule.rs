@@ -1,9 +1,11 @@
 //! EC2 Security Group Rule: one rule (`sgr-…`), a child of its own.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// One security group rule (`sgr-…`). Changing any property replaces the rule, never the group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +86,10 @@ impl KindSpec for SecurityGroupRuleSpec {
             ("peer", self.peer != d.peer),
             ("description", self.description != d.description),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

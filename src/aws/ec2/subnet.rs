@@ -1,9 +1,11 @@
 //! EC2 Subnet.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, SubnetTier, Tags};
+use crate::plan::node::{Node, NodeKey, SubnetTier, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubnetSpec {
@@ -43,6 +45,10 @@ impl KindSpec for SubnetSpec {
             ("az_id", self.az_id != d.az_id),
             ("cidr", self.cidr != d.cidr),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

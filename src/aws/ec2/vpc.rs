@@ -1,9 +1,11 @@
 //! EC2 VPC.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::Tags;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VpcSpec {
@@ -36,6 +38,10 @@ impl KindSpec for VpcSpec {
 
     fn replaced_by(&self, d: &Self) -> Option<&'static str> {
         first_changed(&[("cidr", self.cidr != d.cidr)])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

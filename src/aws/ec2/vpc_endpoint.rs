@@ -1,9 +1,12 @@
 //! EC2 VPC Endpoint, gateway or interface.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::cost;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VpcEndpointSpec {
@@ -60,6 +63,16 @@ impl KindSpec for VpcEndpointSpec {
             ("service_name", self.service_name != d.service_name),
             ("endpoint_type", self.endpoint_type != d.endpoint_type),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        match self.endpoint_type {
+            EndpointType::Interface => Some((
+                "interface_endpoints",
+                cost::INTERFACE_ENDPOINT_USD_PER_AZ_HOUR * self.subnets.len() as f64,
+            )),
+            EndpointType::Gateway => None,
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! ECS Cluster; the ledger ID is the cluster ARN.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::Tags;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// An ECS cluster; its ledger ID is the cluster ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +51,10 @@ impl KindSpec for EcsClusterSpec {
 
     fn replaced_by(&self, d: &Self) -> Option<&'static str> {
         first_changed(&[("name", self.name != d.name)])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

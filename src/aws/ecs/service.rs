@@ -5,11 +5,14 @@
 //! rollout completes; a deployment the circuit breaker failed (and rolled back) fails the
 //! step with ECS's reason and the stopped tasks' reasons.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::ecs::cluster::CapacityProviderStrategyItem;
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::cost;
+use crate::plan::node::{ChildSpec, Node, NodeKey, Tags};
 
 /// An ECS service on Fargate in the private tier; its ledger ID is the service ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +97,18 @@ impl KindSpec for EcsServiceSpec {
             ("name", self.name != d.name),
             ("cluster", self.cluster != d.cluster),
         ])
+    }
+
+    fn hourly_charge(&self, graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        // Desired tasks at the on-demand Fargate price (Spot is cheaper; autoscaling varies).
+        let Some(ChildSpec::TaskDefinition(task)) =
+            graph.get(&self.task_definition).map(|n| &n.spec)
+        else {
+            return None;
+        };
+        let per_task =
+            cost::fargate_task_usd_per_hour(task.cpu, task.memory, &task.cpu_architecture);
+        Some(("fargate", per_task * f64::from(self.desired_count)))
     }
 }
 

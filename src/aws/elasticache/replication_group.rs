@@ -6,10 +6,13 @@
 //! recorded spec when no member can be described. The auth token is read from its secret at
 //! create and never logged or put in an error.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::cost;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// An ElastiCache replication group (cluster mode disabled); its ledger ID is its ID.
 /// Encryption in transit and at rest is always on, with an auth token.
@@ -87,6 +90,13 @@ impl KindSpec for ReplicationGroupSpec {
             ("auth_token", self.auth_token != d.auth_token),
             ("engine", self.engine != d.engine && d.engine == "redis"),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        Some((
+            "cache",
+            f64::from(self.replicas + 1) * cost::price(cost::CACHE_NODE_TYPES, &self.node_type),
+        ))
     }
 }
 

@@ -6,10 +6,12 @@
 //! (`create_listener`) it retries CreateListener while ELBv2 rejects the certificate, within
 //! the same limit.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// A load balancer listener; its ledger ID is its ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +83,10 @@ impl KindSpec for ListenerSpec {
             ("load_balancer", self.load_balancer != d.load_balancer),
             ("port", self.port != d.port),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

@@ -5,10 +5,12 @@
 //! tags. A spec matching any host and any path is sent as the path pattern `/*` (ELBv2 needs
 //! at least one condition) and reads back as the spec wrote it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// A listener rule forwarding host/path matches to a target group; its ledger ID is its ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +54,10 @@ impl KindSpec for ListenerRuleSpec {
 
     fn replaced_by(&self, d: &Self) -> Option<&'static str> {
         first_changed(&[("listener", self.listener != d.listener)])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

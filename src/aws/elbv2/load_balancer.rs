@@ -1,9 +1,12 @@
 //! ELBv2 application load balancer; the ledger ID is its ARN.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::cost;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// An application load balancer; its ledger ID is its ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +58,11 @@ impl KindSpec for LoadBalancerSpec {
             ("name", self.name != d.name),
             ("internal", self.internal != d.internal),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        // The hourly charge only; capacity units (LCUs) are usage-based.
+        Some(("load_balancer", cost::LOAD_BALANCER_USD_PER_HOUR))
     }
 }
 

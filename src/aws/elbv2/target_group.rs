@@ -2,10 +2,12 @@
 //!
 //! Names are deterministic and unique per region, so adoption is a lookup by name.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// An HTTP target group of IP targets; its ledger ID is its ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +64,10 @@ impl KindSpec for TargetGroupSpec {
             ("vpc", self.vpc != d.vpc),
             ("port", self.port != d.port),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::Tags;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// An IAM role with inline policies; its ledger ID is the role ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +53,10 @@ impl KindSpec for IamRoleSpec {
 
     fn replaced_by(&self, d: &Self) -> Option<&'static str> {
         first_changed(&[("name", self.name != d.name)])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

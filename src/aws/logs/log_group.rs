@@ -3,10 +3,12 @@
 //! An environment's groups share a name prefix (`/platform/<env>`, see `plan::expand`), so
 //! observe lists them with one paginated call per environment.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::Tags;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// A CloudWatch Logs group; its ledger ID is its name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +46,10 @@ impl KindSpec for LogGroupSpec {
             ("name", self.name != d.name),
             ("kms_key_arn", self.kms_key_arn != d.kms_key_arn),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

@@ -4,10 +4,13 @@
 //! it never passes through the provider. Create, update and delete wait for the instance to
 //! settle; the engine bounds each step by the resource's timeouts.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::cost;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// An RDS instance; its ledger ID is its identifier. The master password is managed by RDS
 /// in Secrets Manager (`ManageMasterUserPassword`), and storage is always encrypted.
@@ -87,6 +90,16 @@ impl KindSpec for DbInstanceSpec {
             ("kms_key_arn", self.kms_key_arn != d.kms_key_arn),
             ("subnet_group", self.subnet_group != d.subnet_group),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        let copies = if self.multi_az { 2.0 } else { 1.0 };
+        let storage =
+            f64::from(self.allocated_gib) * cost::RDS_GP3_USD_PER_GIB_MONTH / cost::HOURS_PER_MONTH;
+        Some((
+            "database",
+            copies * (cost::price(cost::DB_INSTANCE_CLASSES, &self.instance_class) + storage),
+        ))
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::Tags;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// An RDS DB parameter group; its ledger ID is its name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +51,10 @@ impl KindSpec for DbParameterGroupSpec {
             ("family", self.family != d.family),
             ("description", self.description != d.description),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

@@ -4,10 +4,12 @@
 //! name with its tags, once per environment through the shared reads, and adopted by name and
 //! ownership tags. This file holds its spec and the RDS calls.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// An RDS DB subnet group on the data tier; its ledger ID is its name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +44,10 @@ impl KindSpec for DbSubnetGroupSpec {
 
     fn replaced_by(&self, d: &Self) -> Option<&'static str> {
         first_changed(&[("name", self.name != d.name)])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        None
     }
 }
 

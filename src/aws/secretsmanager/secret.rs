@@ -9,10 +9,13 @@
 //! observe lists them with one paginated call per environment. Whether a composed secret is
 //! still in sync has no listing: that stays a read of the value and its source per secret.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aws::kind::{first_changed, KindSpec, Reference};
-use crate::plan::node::{NodeKey, Tags};
+use crate::plan::cost;
+use crate::plan::node::{Node, NodeKey, Tags};
 
 /// A Secrets Manager secret; its ledger ID is its ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +95,10 @@ impl KindSpec for SecretSpec {
             ("name", self.name != d.name),
             ("kms_key_arn", self.kms_key_arn != d.kms_key_arn),
         ])
+    }
+
+    fn hourly_charge(&self, _graph: &BTreeMap<NodeKey, Node>) -> Option<(&'static str, f64)> {
+        Some(("secrets", cost::SECRET_USD_PER_HOUR))
     }
 }
 
