@@ -73,6 +73,10 @@ pub trait KindSpec:
     /// IAM actions the deploying role needs to manage this kind, sorted (docs, deployer
     /// policy; `tests/docs.rs` checks them against the SDK calls in the file).
     const IAM_ACTIONS: &'static [&'static str];
+    /// The part of [`KindSpec::IAM_ACTIONS`] the provider never calls itself: what AWS checks
+    /// of the caller on its behalf (creating a Cloud Map namespace creates a Route 53 zone).
+    /// `tests/docs.rs` excuses these from its scan of the file's SDK calls.
+    const INDIRECT_IAM_ACTIONS: &'static [&'static str] = &[];
     /// Holds data that a replacement would lose (a database, a cache): never replaced as a
     /// side effect, and a plan that would replace it fails naming the cause.
     const HOLDS_DATA: bool = false;

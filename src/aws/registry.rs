@@ -50,6 +50,15 @@ macro_rules! kinds {
                 }
             }
 
+            /// The IAM actions AWS checks on the provider's behalf for this kind, which no SDK
+            /// call in its file shows.
+            pub fn indirect_iam_actions(self) -> &'static [&'static str] {
+                match self {
+                    $( $( Kind::$variant =>
+                        <$service::$module::$spec as $crate::aws::kind::KindSpec>::INDIRECT_IAM_ACTIONS, )+ )+
+                }
+            }
+
             /// Updating the object gives it a new AWS ID.
             pub fn update_changes_id(self) -> bool {
                 match self {
