@@ -467,10 +467,17 @@ fn every_sdk_operation_has_an_iam_action() {
                 "{file}: sends requests but no call was found"
             );
         }
+        // A kind's own calls are checked against its list (below); a kind no resource uses
+        // yet needs no resource's policy.
+        let kind_unused = kind_of_file(&file).is_some_and(|kind| {
+            !ResourceType::ALL
+                .iter()
+                .any(|t| t.managed_kinds().contains(&kind))
+        });
         for call in calls {
             total += 1;
             let action = iam_action(&call);
-            if !listed.contains(&action) {
+            if !listed.contains(&action) && !kind_unused {
                 missing.push(format!("{file}: {} → {action}", call.operation));
             }
         }
