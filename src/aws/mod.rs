@@ -78,6 +78,7 @@ kinds! {
     secretsmanager {
         secret::SecretSpec => Secret,
     }
+    servicediscovery { private_dns_namespace::PrivateDnsNamespaceSpec => PrivateDnsNamespace }
 }
 
 #[cfg(feature = "sdk")]
