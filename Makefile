@@ -21,8 +21,9 @@ test: tools lint
 	[ $$tests -eq 0 ] && [ $$built -eq 0 ]
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} bash scripts/fuzz.sh smoke
 
+# What the tests need; `release` and `bench` add their own tools.
 tools:
-	bash .ci/install-tools.sh
+	bash .ci/install-tools.sh test
 
 # The kinds' files are declared by the registry macro, where `cargo fmt` does not look:
 # rustfmt gets them by name.
@@ -51,7 +52,8 @@ docs:
 	UPDATE_DOCS=1 cargo test --test docs
 
 # Signed release for linux_amd64 and linux_arm64 (static musl): make release VERSION=0.1.0 KEY=<fingerprint>
-release: tools
+release:
+	bash .ci/install-tools.sh release
 	cargo run --quiet -p platform-release -- release --version $(VERSION) --key $(KEY) --out dist
 
 # Static registry tree of everything in dist/: make registry NAMESPACE=acme
@@ -61,7 +63,8 @@ registry:
 # Benchmark against hashicorp/aws 3.39.0 on moto (bench/README.md): a measurement, not a test.
 # Builds an optimised provider (profile bench-provider: release without LTO) and the harness
 # together; make bench BENCH_ARGS="--only protocol" runs a part.
-bench: tools
+bench:
+	bash .ci/install-tools.sh bench
 	cargo build --profile bench-provider -p terraform-provider-platform -p platform-bench --bins
 	target/bench-provider/platform-bench --provider target/bench-provider/terraform-provider-platform --latency-ms 50 $(BENCH_ARGS)
 

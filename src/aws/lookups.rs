@@ -2,12 +2,80 @@
 //! what still uses an environment, and other resources' objects found by their tags.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use super::common::reads::Reads;
 use super::common::tags;
 use super::error::{classify, AwsError};
 use super::{acm, ec2, elbv2, AwsClients};
 use crate::plan::expand::naming::{TAG_NODE, TAG_OWNER};
 use crate::plan::node::NodeKey;
+
+/// Available zones of the region as (name, ID) pairs, read once per scope.
+pub async fn region_facts_shared(
+    clients: &AwsClients,
+    reads: &Reads,
+) -> Result<Arc<Vec<(String, String)>>, AwsError> {
+    reads
+        .get("ec2.availability_zones", || region_facts(clients))
+        .await
+}
+
+/// Public IPs of the Elastic IPs of `owner`, by allocation ID, from the listing the Elastic IP
+/// kind observes with.
+pub async fn owned_public_ips(
+    clients: &AwsClients,
+    reads: &Reads,
+    owner: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let addresses = reads
+        .get(&format!("ec2.eip/owner/{owner}"), || {
+            ec2::elastic_ip::list_elastic_ips(&clients.ec2, owner)
+        })
+        .await?;
+    Ok(addresses
+        .iter()
+        .filter_map(|(id, a)| Some((id.clone(), a.public_ip()?.to_string())))
+        .collect())
+}
+
+/// DNS name and Route 53 zone ID of a load balancer, from the read the load balancer kind
+/// observes with; `None` when it is gone.
+pub async fn load_balancer_endpoint_shared(
+    clients: &AwsClients,
+    reads: &Reads,
+    arn: &str,
+) -> Result<Option<(String, String)>, AwsError> {
+    let lb = reads
+        .get(&format!("elbv2.load_balancer/{arn}"), || {
+            elbv2::load_balancer::find_load_balancer_by_arn(&clients.elbv2, arn)
+        })
+        .await?;
+    Ok(lb.as_ref().as_ref().map(|lb| {
+        (
+            lb.dns_name().unwrap_or_default().to_string(),
+            lb.canonical_hosted_zone_id().unwrap_or_default().to_string(),
+        )
+    }))
+}
+
+/// Status, names and DNS validation records of a certificate, from the read the certificate
+/// kind observes with; `None` when it is gone.
+pub async fn certificate_facts_shared(
+    clients: &AwsClients,
+    reads: &Reads,
+    arn: &str,
+) -> Result<Option<CertificateFacts>, AwsError> {
+    let certificate = reads
+        .get(&format!("acm.certificate/{arn}"), || {
+            acm::certificate::find_certificate_by_arn(&clients.acm, arn)
+        })
+        .await?;
+    Ok(certificate
+        .as_ref()
+        .as_ref()
+        .map(acm::certificate::certificate_facts))
+}
 
 /// Available zones of the region as (name, ID) pairs.
 pub async fn region_facts(clients: &AwsClients) -> Result<Vec<(String, String)>, AwsError> {
