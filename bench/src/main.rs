@@ -1,15 +1,19 @@
 //! `make bench`: our provider against the same AWS objects written for hashicorp/aws 3.39.0, on
-//! one moto server with every AWS call going through `scripts/aws-proxy.py`; protocol
-//! overhead; plan and refresh at scale; apply under a fixed per-call latency.
+//! one moto server with every AWS call going through `scripts/aws-proxy.py` (an environment with
+//! two services, and a 3-AZ network with a NAT gateway per AZ); protocol overhead; plan and
+//! refresh at scale; apply under a fixed per-call latency. Each figure that has a target is
+//! printed next to it.
 //!
-//! A measurement, not a test: it asserts only that the runs succeed, never a time. It prints
-//! markdown tables and writes `bench/results/latest.{json,md}`. See bench/README.md.
+//! A measurement, not a test: it asserts only that the runs succeed, never a time, a count or a
+//! target. It prints markdown tables and writes `bench/results/latest.{json,md}`. See
+//! bench/README.md.
 
 mod measure;
 mod proxy;
 mod report;
 mod sections;
 mod sides;
+mod targets;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -17,10 +21,12 @@ use std::time::Instant;
 use acceptance_tests::{repo_root, tools_ready, Emulator, Tf};
 
 use crate::proxy::Proxy;
-use crate::sides::Side;
+use crate::sides::{Setup, Side};
 
 const USAGE: &str = "usage: platform-bench [--provider PATH] [--latency-ms N] [--repeat N] \
-[--scale 1,10,50] [--only peers,protocol,scale,latency] [--skip-1-15-5] [--out DIR]";
+[--scale 1,10,50,100] [--only peers,network,protocol,scale,latency] [--skip-1-15-5] [--out DIR]";
+
+const SECTIONS: [&str; 5] = ["peers", "network", "protocol", "scale", "latency"];
 
 struct Options {
     provider: PathBuf,
@@ -39,10 +45,8 @@ impl Options {
             provider: repo_root().join("target/bench-provider/terraform-provider-platform"),
             latency_ms: 0,
             repeat: 5,
-            scale: vec![1, 10, 50],
-            sections: ["peers", "protocol", "scale", "latency"]
-                .map(String::from)
-                .to_vec(),
+            scale: vec![1, 10, 50, 100],
+            sections: SECTIONS.map(String::from).to_vec(),
             with_1_15_5: true,
             out: repo_root().join("bench/results"),
         };
@@ -57,7 +61,16 @@ impl Options {
                 "--latency-ms" => options.latency_ms = number(&value()),
                 "--repeat" => options.repeat = number::<usize>(&value()).max(1),
                 "--scale" => options.scale = value().split(',').map(number).collect(),
-                "--only" => options.sections = value().split(',').map(String::from).collect(),
+                "--only" => {
+                    options.sections = value().split(',').map(String::from).collect();
+                    if let Some(unknown) = options
+                        .sections
+                        .iter()
+                        .find(|s| !SECTIONS.contains(&s.as_str()))
+                    {
+                        fail(&format!("unknown section {unknown}"));
+                    }
+                }
                 "--skip-1-15-5" => options.with_1_15_5 = false,
                 "--out" => options.out = PathBuf::from(value()),
                 "-h" | "--help" => {
@@ -121,27 +134,31 @@ fn main() {
 
     let mut peers = Vec::new();
     if options.runs("peers") {
-        peers.push(sections::peer_cycle(
-            Side::Platform,
-            Tf::V1_0_3,
-            &emulator,
-            &proxy,
-            &services,
-        ));
-        peers.push(sections::peer_cycle(
-            Side::Aws,
-            Tf::V1_0_3,
-            &emulator,
-            &proxy,
-            &services,
-        ));
+        let mut runs = vec![(Side::Platform, Tf::V1_0_3), (Side::Aws, Tf::V1_0_3)];
         if options.with_1_15_5 {
+            runs.push((Side::Platform, Tf::V1_15_5));
+        }
+        for (side, tf) in runs {
             peers.push(sections::peer_cycle(
-                Side::Platform,
-                Tf::V1_15_5,
+                side,
+                Setup::Routed,
+                tf,
                 &emulator,
                 &proxy,
                 &services,
+            ));
+        }
+    }
+    let mut network = Vec::new();
+    if options.runs("network") {
+        for side in [Side::Platform, Side::Aws] {
+            network.push(sections::peer_cycle(
+                side,
+                Setup::Network,
+                Tf::V1_0_3,
+                &emulator,
+                &proxy,
+                &[],
             ));
         }
     }
@@ -169,6 +186,7 @@ fn main() {
         services,
         repeat: options.repeat,
         peers,
+        network,
         protocol,
         scale,
         latency_ms: options.latency_ms,

@@ -1,5 +1,5 @@
-//! The benchmark's four sections: peer comparison, protocol overhead, scale and the latency
-//! model. Each returns plain figures; `report` turns them into tables and JSON.
+//! The benchmark's five sections: peer comparison, network, protocol overhead, scale and the
+//! latency model. Each returns plain figures; `report` turns them into tables and JSON.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,11 +8,12 @@ use acceptance_tests::{Emulator, Tf, Workspace};
 
 use crate::measure;
 use crate::proxy::Proxy;
-use crate::sides::{self, Phase, Side};
+use crate::sides::{self, Phase, Setup, Side};
 
-/// One side's full cycle in the peer comparison.
+/// One side's full cycle in the peer comparison or the network section.
 pub struct SideRun {
     pub side: Side,
+    pub setup: Setup,
     pub tf: Tf,
     pub phases: Vec<Phase>,
     /// Children (A) or resource instances (B) by hashicorp/aws type, from the state.
@@ -40,18 +41,24 @@ const PLAN_EXIT: &[&str] = &["plan", "-input=false", "-no-color", "-detailed-exi
 const INIT: &[&str] = &["init", "-input=false", "-no-color"];
 
 /// init, plan, apply (of the saved plan), a plan that may show moto's drift (then one more
-/// apply settles it), the no-op plan, destroy; the censuses in between.
+/// apply settles it), the no-op plan, destroy; the censuses in between. `services` are the
+/// routed services of [`Setup::Routed`]; the network setup has none.
 pub fn peer_cycle(
     side: Side,
+    setup: Setup,
     tf: Tf,
     emulator: &Emulator,
     proxy: &Proxy,
     services: &[String],
 ) -> SideRun {
-    eprintln!("{} on Terraform {}", side.label(), sides::tf_label(tf));
+    eprintln!(
+        "{} on Terraform {} ({setup:?})",
+        side.label(),
+        sides::tf_label(tf)
+    );
     let certificate = sides::fresh_emulator(emulator);
-    let ws = sides::workspace(side, tf, emulator);
-    sides::write_vars(&ws, side, proxy, &certificate, services);
+    let ws = sides::workspace(side, setup, tf, emulator);
+    sides::write_vars(&ws, side, setup, proxy, &certificate, services);
     let mut phases = vec![sides::terraform(&ws, proxy, "init", INIT, &[0])];
     phases.push(sides::terraform(&ws, proxy, "plan", PLAN_OUT, &[0]));
     phases.push(sides::terraform(&ws, proxy, "apply", APPLY_SAVED, &[0]));
@@ -84,6 +91,7 @@ pub fn peer_cycle(
     let leftover = sides::tagged(emulator, &owners);
     SideRun {
         side,
+        setup,
         tf,
         phases,
         kinds,
@@ -205,12 +213,19 @@ pub fn scale(emulator: &Emulator, proxy: &Proxy, counts: &[usize]) -> Vec<ScaleR
     let largest = counts.iter().copied().max().unwrap_or(1);
     let names = sides::service_names("svc", largest);
     let certificate = sides::fresh_emulator(emulator);
-    let ws = sides::workspace(Side::Platform, Tf::V1_0_3, emulator);
+    let ws = sides::workspace(Side::Platform, Setup::Routed, Tf::V1_0_3, emulator);
     sides::terraform(&ws, proxy, "init", INIT, &[0]);
     let mut rows = Vec::new();
     for &n in counts {
         eprintln!("scale: {n} services");
-        sides::write_vars(&ws, Side::Platform, proxy, &certificate, &names[..n]);
+        sides::write_vars(
+            &ws,
+            Side::Platform,
+            Setup::Routed,
+            proxy,
+            &certificate,
+            &names[..n],
+        );
         let apply = sides::terraform(&ws, proxy, &format!("apply to {n}"), APPLY, &[0]);
         // No settling apply (it would cost more than the plan): the plan below still shows
         // moto's drift on the services this step created, and reads exactly what a no-op plan
@@ -271,8 +286,8 @@ pub fn latency(
     for &side in sides_to_run {
         eprintln!("latency model: {}", side.label());
         let certificate = sides::fresh_emulator(emulator);
-        let ws = sides::workspace(side, Tf::V1_0_3, emulator);
-        sides::write_vars(&ws, side, proxy, &certificate, services);
+        let ws = sides::workspace(side, Setup::Routed, Tf::V1_0_3, emulator);
+        sides::write_vars(&ws, side, Setup::Routed, proxy, &certificate, services);
         sides::terraform(&ws, proxy, "init", INIT, &[0]);
         sides::terraform(&ws, proxy, "plan", PLAN_OUT, &[0]);
         let apply = sides::terraform(&ws, proxy, "apply", APPLY_SAVED, &[0]);

@@ -2,9 +2,11 @@
 //! workspace holding one side's configuration, timed Terraform runs through the proxy, and
 //! what the state and the AWS API say was created.
 //!
-//! Side A is `bench/hcl/platform` (our provider), side B `bench/hcl/aws`: the same AWS objects
-//! as plain hashicorp/aws 3.39.0 resources, carrying the same `platform:owner` tags so the
-//! harness's census counts both the same way.
+//! Side A is our provider, side B the same AWS objects as plain hashicorp/aws 3.39.0 resources,
+//! carrying the same `platform:owner` tags so the harness's census counts both the same way.
+//! Each [`Setup`] is one such pair of configurations: `bench/hcl/platform` and `bench/hcl/aws`
+//! (an environment with ingress and routed services), `bench/hcl/platform-network` and
+//! `bench/hcl/aws-network` (3 AZs, a NAT gateway per AZ, nothing else).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -43,14 +45,36 @@ impl Side {
         }
     }
 
-    fn hcl(self) -> PathBuf {
-        repo_root()
-            .join("bench/hcl")
-            .join(match self {
-                Side::Platform => "platform",
-                Side::Aws => "aws",
-            })
-            .join("main.tf")
+    fn hcl(self, setup: Setup) -> PathBuf {
+        let side = match self {
+            Side::Platform => "platform",
+            Side::Aws => "aws",
+        };
+        let dir = match setup {
+            Setup::Routed => side.to_string(),
+            Setup::Network => format!("{side}-network"),
+        };
+        repo_root().join("bench/hcl").join(dir).join("main.tf")
+    }
+}
+
+/// Which pair of configurations a run applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// One dev environment with an imported certificate and routed services (`var.services`):
+    /// `bench/hcl/platform`, `bench/hcl/aws`.
+    Routed,
+    /// One dev environment over 3 AZs with a NAT gateway per AZ, no ingress and no services:
+    /// `bench/hcl/platform-network`, `bench/hcl/aws-network`.
+    Network,
+}
+
+impl Setup {
+    pub fn key(self) -> &'static str {
+        match self {
+            Setup::Routed => "routed",
+            Setup::Network => "network",
+        }
     }
 }
 
@@ -164,10 +188,10 @@ pub fn service_names(prefix: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// A workspace holding one side's configuration; B's installs from the peer mirror.
-pub fn workspace(side: Side, tf: Tf, emulator: &Emulator) -> Workspace {
+/// A workspace holding one side's configuration of `setup`; B's installs from the peer mirror.
+pub fn workspace(side: Side, setup: Setup, tf: Tf, emulator: &Emulator) -> Workspace {
     let ws = Workspace::new(tf, emulator);
-    std::fs::copy(side.hcl(), ws.dir.join("main.tf")).expect("copy the side's main.tf");
+    std::fs::copy(side.hcl(setup), ws.dir.join("main.tf")).expect("copy the side's main.tf");
     if side == Side::Aws {
         use_peer_mirror(&ws);
     }
@@ -186,20 +210,22 @@ pub fn use_peer_mirror(ws: &Workspace) {
     .expect("peer tfrc");
 }
 
-/// Writes `terraform.tfvars.json` (Terraform loads it by itself).
+/// Writes `terraform.tfvars.json` (Terraform loads it by itself) with the variables `setup`'s
+/// configurations declare: the network pair has no certificate, domain or services.
 pub fn write_vars(
     ws: &Workspace,
     side: Side,
+    setup: Setup,
     proxy: &Proxy,
     certificate: &str,
     services: &[String],
 ) {
-    let mut vars = json!({
-        "name": NAME,
-        "certificate_arn": certificate,
-        "domain": DOMAIN,
-        "services": services,
-    });
+    let mut vars = json!({ "name": NAME });
+    if setup == Setup::Routed {
+        vars["certificate_arn"] = json!(certificate);
+        vars["domain"] = json!(DOMAIN);
+        vars["services"] = json!(services);
+    }
     if side == Side::Aws {
         vars["endpoint"] = json!(proxy.url());
     }
