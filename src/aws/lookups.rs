@@ -54,7 +54,9 @@ pub async fn load_balancer_endpoint_shared(
     Ok(lb.as_ref().as_ref().map(|lb| {
         (
             lb.dns_name().unwrap_or_default().to_string(),
-            lb.canonical_hosted_zone_id().unwrap_or_default().to_string(),
+            lb.canonical_hosted_zone_id()
+                .unwrap_or_default()
+                .to_string(),
         )
     }))
 }
