@@ -1,14 +1,18 @@
 //! cty values as Terraform exchanges them: typed, possibly null or unknown.
 //!
-//! Owns the dynamic value model and its two wire codecs (msgpack and JSON). Knows nothing about
-//! schemas beyond the [`Type`] a schema implies, and nothing about AWS or prost.
+//! Owns the dynamic value model, its two wire codecs (msgpack and JSON) and the one conversion
+//! between values and typed Rust structs (`de`, `ser`). Knows nothing about schemas beyond the
+//! [`Type`] a schema implies, and nothing about AWS or prost.
 
+pub mod de;
 pub mod json;
 pub mod msgpack;
 mod number;
+pub mod ser;
 mod types;
 
 pub use number::Number;
+pub use ser::Planned;
 pub use types::Type;
 
 use std::collections::BTreeMap;
