@@ -2,12 +2,16 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
 
 use super::node::Tags;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Spelled as in configuration: `dev`, `staging`, `prod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Tier {
     Dev,
     Staging,
@@ -33,7 +37,9 @@ impl Tier {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Spelled as in configuration: `none`, `single`, `per_az`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NatMode {
     None,
     /// One NAT gateway, in the first AZ; every private route table uses it.
@@ -161,8 +167,9 @@ impl AzChoice {
     }
 }
 
-/// Which VPC endpoints an environment gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which VPC endpoints an environment gets; spelled as in configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EndpointPreset {
     None,
     /// S3 and DynamoDB gateway endpoints (free).

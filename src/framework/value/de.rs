@@ -15,13 +15,14 @@
 //! state is always known.
 //!
 //! [`from_known_part`] is for validate, which judges only what is known: an unknown reads as
-//! "not judged" and its path is recorded in [`Unknowns`], never as a default.
+//! "not judged" and its path is recorded in [`Unjudged`], never as a default.
 //! - An `Option` over a value that is not wholly known reads as `None`, except over a block
 //!   (an object), whose known attributes are still read, and a map, whose entries with unknown
 //!   values are left out (keys are always known, so each known entry can be judged).
 //! - A list or set with an unknown element reads as `None` as a whole: its length and order
 //!   matter, so no part of it is judged.
-//! - Checks that compare one argument with another ask [`Unknowns::is_known`] for both.
+//! - Checks that compare one argument with another ask [`Unjudged::is_known`] for both.
+//! - A known value that does not fit is an error, and reads as null so the rest is judged.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -33,7 +34,7 @@ use serde::de::{
 };
 
 use super::{Type, Value};
-use crate::framework::path::AttrPath;
+use crate::framework::path::{AttrPath, Step};
 
 /// The newtype-struct name by which [`super::ser::Planned`] asks for "known or unknown".
 pub(super) const PLANNED: &str = "$cty::planned";
@@ -88,17 +89,22 @@ impl de::Error for Error {
     }
 }
 
-/// Paths whose values were unknown when read with [`from_known_part`].
+/// Paths [`from_known_part`] did not judge: unknown values, and values that did not fit (those
+/// are also reported as errors).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Unknowns(Vec<AttrPath>);
+pub struct Unjudged(Vec<AttrPath>);
 
-impl Unknowns {
-    /// Nothing unknown: what plan and apply read.
-    pub fn none() -> Unknowns {
-        Unknowns(Vec::new())
+impl Unjudged {
+    /// Everything judged: what plan and apply read.
+    pub fn none() -> Unjudged {
+        Unjudged(Vec::new())
     }
 
-    /// True when no value at, inside or around `path` was unknown.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// True when the value at `path`, and everything inside and around it, was judged.
     pub fn is_known(&self, path: &AttrPath) -> bool {
         !self
             .0
@@ -106,7 +112,7 @@ impl Unknowns {
             .any(|u| u.starts_with(path) || path.starts_with(u))
     }
 
-    /// [`Unknowns::is_known`] for a path of attribute names.
+    /// [`Unjudged::is_known`] for a path of attribute names.
     pub fn is_known_at(&self, names: &[&str]) -> bool {
         self.is_known(&AttrPath::attrs(names))
     }
@@ -114,6 +120,15 @@ impl Unknowns {
     pub fn paths(&self) -> &[AttrPath] {
         &self.0
     }
+}
+
+/// What validate reads of a configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownPart<T> {
+    pub value: T,
+    pub unjudged: Unjudged,
+    /// Known values that did not fit, each read as null instead.
+    pub errors: Vec<Error>,
 }
 
 /// Reads a wholly known value; an unknown anywhere is an error.
@@ -129,18 +144,71 @@ pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Error> {
         .map_err(|e| e.locate(&AttrPath::root()))
 }
 
-/// Reads what is known of a value (validate): unknowns read as `None`, with their paths.
+/// Reads what is known of a value (validate): unknowns read as not judged, with their paths,
+/// and an attribute whose known value does not fit reads as null beside its error, so one bad
+/// value hides no other.
 ///
 /// # Errors
-/// The first known value that does not fit, with its path.
-pub fn from_known_part<T: DeserializeOwned>(value: &Value) -> Result<(T, Unknowns), Error> {
-    let context = Context {
-        partial: true,
-        unknowns: RefCell::new(Vec::new()),
-    };
-    let read = T::deserialize(ValueDeserializer::new(value, AttrPath::root(), &context))
-        .map_err(|e| e.locate(&AttrPath::root()))?;
-    Ok((read, Unknowns(context.unknowns.into_inner())))
+/// A value that does not fit where no attribute can stand in for it (the root, or an attribute
+/// the model cannot take as null).
+pub fn from_known_part<T: DeserializeOwned>(value: &Value) -> Result<KnownPart<T>, Error> {
+    let mut current = std::borrow::Cow::Borrowed(value);
+    let mut errors = Vec::new();
+    let mut unread = Vec::new();
+    loop {
+        let context = Context {
+            partial: true,
+            unknowns: RefCell::new(Vec::new()),
+        };
+        let read = T::deserialize(ValueDeserializer::new(&current, AttrPath::root(), &context))
+            .map_err(|e| e.locate(&AttrPath::root()));
+        match read {
+            Ok(read) => {
+                let mut unjudged = context.unknowns.into_inner();
+                unjudged.extend(unread);
+                return Ok(KnownPart {
+                    value: read,
+                    unjudged: Unjudged(unjudged),
+                    errors,
+                });
+            }
+            Err(error) => {
+                let attribute = AttrPath(
+                    error
+                        .path
+                        .0
+                        .iter()
+                        .take_while(|step| matches!(step, Step::Attribute(_)))
+                        .cloned()
+                        .collect(),
+                );
+                if attribute.is_root() || !null_attribute(current.to_mut(), &attribute) {
+                    return Err(error);
+                }
+                unread.push(attribute);
+                errors.push(error);
+            }
+        }
+    }
+}
+
+/// Sets the attribute at `path` to null; false when it already is (or is not there).
+fn null_attribute(value: &mut Value, path: &AttrPath) -> bool {
+    let mut value = value;
+    for step in &path.0 {
+        let (Step::Attribute(name), Value::Object(attrs)) = (step, value) else {
+            return false;
+        };
+        let Some(next) = attrs.get_mut(name) else {
+            return false;
+        };
+        value = next;
+    }
+    if value.is_null() {
+        return false;
+    }
+    *value = Value::Null;
+    true
 }
 
 struct Context {
@@ -365,7 +433,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de, '_> {
             _ => return Err(self.expected("a map")),
         };
         let mut access = Entries {
-            entries: entries.iter(),
+            entries: entries.iter().map(|(k, v)| (k.as_str(), v)).collect(),
             pending: None,
             attributes,
             path: &self.path,
@@ -377,13 +445,25 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de, '_> {
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        match self.value {
-            Value::Object(_) => self.deserialize_map(visitor),
-            _ => Err(self.expected("a block")),
-        }
+        static NULL: Value = Value::Null;
+        let Value::Object(attrs) = self.value else {
+            return Err(self.expected("a block"));
+        };
+        // Every field the struct reads, an attribute the value lacks as null.
+        let mut access = Entries {
+            entries: fields
+                .iter()
+                .map(|f| (*f, attrs.get(*f).unwrap_or(&NULL)))
+                .collect(),
+            pending: None,
+            attributes: true,
+            path: &self.path,
+            context: self.context,
+        };
+        visitor.visit_map(&mut access)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -479,8 +559,8 @@ impl<'de, I: Iterator<Item = (usize, &'de Value)>> SeqAccess<'de> for Elements<'
 }
 
 struct Entries<'de, 'p, 'c> {
-    entries: std::collections::btree_map::Iter<'de, String, Value>,
-    pending: Option<(&'de String, &'de Value)>,
+    entries: std::collections::VecDeque<(&'de str, &'de Value)>,
+    pending: Option<(&'de str, &'de Value)>,
     /// Object attributes (path `a.b`) rather than map keys (path `a["b"]`).
     attributes: bool,
     path: &'p AttrPath,
@@ -504,14 +584,14 @@ impl<'de> MapAccess<'de> for Entries<'de, '_, '_> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        while let Some((key, value)) = self.entries.next() {
+        while let Some((key, value)) = self.entries.pop_front() {
             // A map entry whose value is unknown is not judged (validate only).
             if !self.attributes && self.context.partial && !value.is_wholly_known() {
                 self.context.unknown(&self.child(key));
                 continue;
             }
             self.pending = Some((key, value));
-            let name: StrDeserializer<'_, Error> = key.as_str().into_deserializer();
+            let name: StrDeserializer<'_, Error> = key.into_deserializer();
             return seed.deserialize(name).map(Some);
         }
         Ok(None)
@@ -990,7 +1070,8 @@ mod tests {
                 .into(),
             ),
         );
-        let (read, unknowns) = from_known_part::<Config>(&partly).unwrap();
+        let part = from_known_part::<Config>(&partly).unwrap();
+        let (read, unknowns) = (part.value, part.unjudged);
         let block = read.routing.unwrap();
         // The block's known attributes are read; the unknown one is not judged.
         assert_eq!(block.priority, Some(10));
@@ -1012,14 +1093,36 @@ mod tests {
                 Value::List(vec![Value::string("a"), Value::Unknown]),
             )]),
         )]);
-        let (read, unknowns) = from_known_part::<Config>(&list).unwrap();
+        let part = from_known_part::<Config>(&list).unwrap();
+        let (read, unknowns) = (part.value, part.unjudged);
         assert_eq!(read.routing.unwrap().hosts, None);
         assert!(!unknowns.is_known_at(&["routing", "hosts"]));
         // A wholly unknown block.
-        let (read, _) = from_known_part::<Config>(&object(&[("routing", Value::Unknown)])).unwrap();
-        assert_eq!(read.routing, None);
-        // Known values that do not fit are still errors.
-        assert!(from_known_part::<Config>(&config(routing(Value::int(-1)), Value::Null)).is_err());
+        let part = from_known_part::<Config>(&object(&[("routing", Value::Unknown)])).unwrap();
+        assert_eq!(part.value.routing, None);
+        // Known values that do not fit are errors, and read as null so the rest is judged.
+        let mut bad = config(routing(Value::int(-1)), Value::Null);
+        bad.set("mode", Value::string("double"));
+        let part = from_known_part::<Config>(&bad).unwrap();
+        let paths: Vec<String> = part.errors.iter().map(|e| e.path.to_string()).collect();
+        assert_eq!(paths, ["mode", "routing.health_check.interval"]);
+        assert_eq!(part.value.mode, None);
+        let block = part.value.routing.unwrap();
+        assert_eq!(block.priority, Some(10));
+        assert_eq!(block.health_check.unwrap().interval, None);
+        assert!(!part.unjudged.is_known_at(&["mode"]));
+        assert!(part.unjudged.is_known_at(&["name"]));
+        // An element that does not fit leaves its whole attribute unread.
+        let list = object(&[(
+            "routing",
+            object(&[(
+                "hosts",
+                Value::List(vec![Value::string("a"), Value::Bool(true)]),
+            )]),
+        )]);
+        let part = from_known_part::<Config>(&list).unwrap();
+        assert_eq!(part.errors[0].path.to_string(), "routing.hosts[1]");
+        assert!(!part.unjudged.is_known_at(&["routing", "hosts"]));
     }
 
     #[test]

@@ -103,6 +103,27 @@ impl Value {
         }
     }
 
+    /// The value at `path` (attributes, map keys, list indices); `Null` where there is none.
+    pub fn at(&self, path: &crate::framework::path::AttrPath) -> &Value {
+        use crate::framework::path::Step;
+        static NULL: Value = Value::Null;
+        let mut value = self;
+        for step in &path.0 {
+            value = match step {
+                Step::Attribute(name) => value.get(name),
+                Step::Key(key) => value
+                    .as_entries()
+                    .and_then(|entries| entries.get(key))
+                    .unwrap_or(&NULL),
+                Step::Index(index) => usize::try_from(*index)
+                    .ok()
+                    .and_then(|i| value.as_elements()?.get(i))
+                    .unwrap_or(&NULL),
+            };
+        }
+        value
+    }
+
     /// Sets an attribute on an object value; no effect on other values.
     pub fn set(&mut self, name: &str, value: Value) {
         if let Value::Object(attrs) = self {

@@ -33,12 +33,12 @@ use crate::plan::ledger::Ledger;
 use crate::plan::node::{Node, NodeKey, Tags};
 use crate::plan::spec::{CapacitySpec, Tier};
 use crate::resources::configured::{Configured, ConfiguredSlot};
-use crate::resources::environment::model as env_model;
 use crate::resources::facts::{environment_facts, EnvironmentLookup};
 use crate::resources::run::{
     adopt_existing, data_replacement_diagnostics, destroy_into, error_diagnostics, ledger_of,
     outcome_diagnostics, run_options,
 };
+use crate::resources::timeouts::{timeout, Operation, Timeouts, DEFAULT_TIMEOUT};
 
 /// A planned or recorded view of children's IDs for computed attributes.
 pub enum Ids<'a> {
@@ -264,6 +264,18 @@ pub fn placeholder_env(name: &str) -> EnvironmentFacts {
     }
 }
 
+/// The `timeouts` block of a configuration or state; one that cannot be read leaves each
+/// operation its default.
+fn timeouts_of(value: &Value) -> Option<Timeouts> {
+    #[derive(serde::Deserialize)]
+    struct WithTimeouts {
+        timeouts: Option<Timeouts>,
+    }
+    crate::framework::value::de::from_value::<WithTimeouts>(value)
+        .ok()
+        .and_then(|w| w.timeouts)
+}
+
 /// The environment's name as the resource records it.
 fn environment_name(value: &Value) -> Option<String> {
     value.get("environment_id").as_str().map(str::to_string)
@@ -368,7 +380,7 @@ impl<K: AppKind> AppResource<K> {
         state
     }
 
-    async fn reconcile(&self, ctx: &Ctx, req: ApplyRequest, operation: &str) -> ApplyResponse {
+    async fn reconcile(&self, ctx: &Ctx, req: ApplyRequest, operation: Operation) -> ApplyResponse {
         let mut response = ApplyResponse {
             new_state: if req.prior_state.is_null() {
                 Value::Null
@@ -426,7 +438,7 @@ impl<K: AppKind> AppResource<K> {
         };
         ledger.external = prepared.external.clone();
         let ops = diff(&prepared.nodes, &ledger);
-        let timeout = env_model::timeout(&req.config, operation);
+        let timeout = timeout(timeouts_of(&req.config).as_ref(), operation);
         let outcome = apply::run(
             &aws::Executor::new(configured.clients.clone()),
             &prepared.nodes,
@@ -585,11 +597,11 @@ impl<K: AppKind> Resource for AppResource<K> {
     }
 
     async fn create(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
-        self.reconcile(ctx, req, "create").await
+        self.reconcile(ctx, req, Operation::Create).await
     }
 
     async fn update(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
-        self.reconcile(ctx, req, "update").await
+        self.reconcile(ctx, req, Operation::Update).await
     }
 
     async fn delete(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
@@ -634,6 +646,7 @@ impl<K: AppKind> Resource for AppResource<K> {
             ctx,
             &configured,
             ledger,
+            timeout(timeouts_of(&req.prior_state).as_ref(), Operation::Delete),
             &req.prior_state,
             "resource",
             &mut response,
@@ -721,7 +734,7 @@ impl<K: AppKind> Resource for AppResource<K> {
         let (observed, drift, errors) = apply::observe_all(
             &aws::Executor::with_reads(configured.clients.clone(), configured.reads(&env_name)),
             &ledger,
-            run_options(ctx, env_model::DEFAULT_TIMEOUT),
+            run_options(ctx, DEFAULT_TIMEOUT),
         )
         .await;
         if !errors.is_empty() {
