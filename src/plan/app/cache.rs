@@ -2,6 +2,7 @@
 
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
+use crate::framework::value::de::Unjudged;
 use crate::plan::cost::CACHE_NODE_TYPES;
 use crate::plan::node::Tags;
 
@@ -32,6 +33,12 @@ impl CacheSpec {
 }
 
 pub fn validate_cache(spec: &CacheSpec) -> Diagnostics {
+    validate_cache_known(spec, &Unjudged::none())
+}
+
+/// [`validate_cache`] at validate: a check comparing two arguments waits while either is not
+/// known (never judged against a default standing in for it).
+pub fn validate_cache_known(spec: &CacheSpec, unjudged: &Unjudged) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let at = |names: &[&str]| AttrPath::attrs(names);
     diags.extend(validate_app_name(&spec.name, &at(&["name"])));
@@ -47,7 +54,10 @@ pub fn validate_cache(spec: &CacheSpec) -> Diagnostics {
             &[]
         }
     };
-    if !versions.is_empty() && !versions.contains(&spec.engine_version.as_str()) {
+    if !versions.is_empty()
+        && unjudged.is_known_at(&["engine"])
+        && !versions.contains(&spec.engine_version.as_str())
+    {
         diags.error_at(
             at(&["engine_version"]),
             "Unsupported engine version",
@@ -81,7 +91,7 @@ pub fn validate_cache(spec: &CacheSpec) -> Diagnostics {
             "replicas must be 0 to 5.",
         );
     }
-    if spec.multi_az && spec.replicas == 0 {
+    if spec.multi_az && unjudged.is_known_at(&["replicas"]) && spec.replicas == 0 {
         diags.error_at(
             at(&["multi_az"]),
             "Multi-AZ needs a replica",

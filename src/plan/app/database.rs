@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
+use crate::framework::value::de::Unjudged;
 use crate::plan::cost::DB_INSTANCE_CLASSES;
 use crate::plan::node::Tags;
 
@@ -71,6 +72,12 @@ fn is_pg_identifier(name: &str) -> bool {
 const RESERVED_USERNAMES: &[&str] = &["postgres", "rdsadmin", "admin", "root", "public"];
 
 pub fn validate_database(spec: &DatabaseSpec) -> Diagnostics {
+    validate_database_known(spec, &Unjudged::none())
+}
+
+/// [`validate_database`] at validate: a check comparing two arguments waits while either is
+/// not known (never judged against a default standing in for it).
+pub fn validate_database_known(spec: &DatabaseSpec, unjudged: &Unjudged) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let at = |names: &[&str]| AttrPath::attrs(names);
     diags.extend(validate_app_name(&spec.name, &at(&["name"])));
@@ -180,7 +187,10 @@ pub fn validate_database(spec: &DatabaseSpec) -> Diagnostics {
             format!("allocated_gib = {} must be 20 to 65536.", s.allocated_gib),
         );
     }
-    if s.max_allocated_gib != 0 && s.max_allocated_gib <= s.allocated_gib {
+    if s.max_allocated_gib != 0
+        && unjudged.is_known_at(&["storage", "allocated_gib"])
+        && s.max_allocated_gib <= s.allocated_gib
+    {
         diags.error_at(
             at(&["storage", "max_allocated_gib"]),
             "Invalid autoscaling ceiling",

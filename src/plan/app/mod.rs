@@ -14,16 +14,16 @@ use crate::framework::path::AttrPath;
 use super::node::{Kind, NodeKey};
 use super::spec::{CapacitySpec, Tier};
 
-pub use cache::{validate_cache, CacheSpec};
+pub use cache::{validate_cache, validate_cache_known, CacheSpec};
 pub use database::{
-    validate_database, validate_engine_change, DatabaseSpec, StorageSpec, DB_LOG_EXPORTS,
-    STORAGE_TYPES,
+    validate_database, validate_database_known, validate_engine_change, DatabaseSpec, StorageSpec,
+    DB_LOG_EXPORTS, STORAGE_TYPES,
 };
 pub use service::{
     access_secrets, access_variable_names, assign_priority, fargate_memory_allowed, fnv1a,
-    is_catch_all, is_secret_reference, secret_resource_arn, validate_service, AccessRef,
-    AutoscalingSpec, DeploymentSpec, HealthCheck, IamSpec, ImageSource, RoutingSpec, ServiceSpec,
-    FARGATE_CPU,
+    is_catch_all, is_secret_reference, secret_resource_arn, validate_service,
+    validate_service_known, AccessRef, AutoscalingSpec, DeploymentSpec, HealthCheck, IamSpec,
+    ImageSource, RoutingSpec, ServiceSpec, FARGATE_CPU,
 };
 
 /// What an app resource needs from its environment: its settings (tier, logging, capacity,

@@ -2,15 +2,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
+use crate::framework::value::de::Unjudged;
 use crate::plan::node::Tags;
 use crate::plan::spec::{CapacitySpec, LOG_RETENTION_DAYS};
 
 use super::{split_id, validate_app_name};
 
-/// Whether the image comes from Terraform or from CI after create.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether the image comes from Terraform or from CI after create; spelled as in
+/// configuration (`terraform`, `external`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ImageSource {
     Terraform,
     External,
@@ -198,8 +203,15 @@ pub fn access_secrets(spec: &ServiceSpec, unknown: &str) -> BTreeMap<String, Str
 }
 
 pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
+    validate_service_known(spec, &Unjudged::none())
+}
+
+/// [`validate_service`] at validate: a check comparing two arguments waits while either is
+/// not known (never judged against a default standing in for it).
+pub fn validate_service_known(spec: &ServiceSpec, unjudged: &Unjudged) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let at = |names: &[&str]| AttrPath::attrs(names);
+    let known = |names: &[&str]| unjudged.is_known_at(names);
     diags.extend(validate_app_name(&spec.name, &at(&["name"])));
     if spec.image.trim().is_empty() || spec.image.contains(char::is_whitespace) {
         diags.error_at(
@@ -225,7 +237,7 @@ pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
                     .join(", ")
             ),
         );
-    } else if !fargate_memory_allowed(spec.cpu, spec.memory) {
+    } else if known(&["cpu"]) && !fargate_memory_allowed(spec.cpu, spec.memory) {
         diags.error_at(
             at(&["memory"]),
             "Invalid Fargate CPU and memory pair",
@@ -362,7 +374,9 @@ pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
                 "interval must be 5 to 300 seconds.",
             );
         }
-        if !(2..=120).contains(&hc.timeout) || hc.timeout >= hc.interval {
+        let above_interval =
+            known(&["routing", "health_check", "interval"]) && hc.timeout >= hc.interval;
+        if !(2..=120).contains(&hc.timeout) || above_interval {
             diags.error_at(
                 hc_path("timeout"),
                 "Invalid timeout",
@@ -402,7 +416,7 @@ pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
     }
     if let Some(scaling) = &spec.autoscaling {
         let p = |n: &str| at(&["autoscaling", n]);
-        if scaling.min > scaling.max {
+        if known(&["autoscaling", "max"]) && scaling.min > scaling.max {
             diags.error_at(
                 p("min"),
                 "min above max",
@@ -442,7 +456,9 @@ pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
             "min_healthy_percent must be 0 to 100.",
         );
     }
-    if d.max_percent < 100 || d.max_percent > 200 || d.max_percent <= d.min_healthy_percent {
+    let not_above_min =
+        known(&["deployment", "min_healthy_percent"]) && d.max_percent <= d.min_healthy_percent;
+    if d.max_percent < 100 || d.max_percent > 200 || not_above_min {
         diags.error_at(
             at(&["deployment", "max_percent"]),
             "Invalid percent",
