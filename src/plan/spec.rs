@@ -19,15 +19,6 @@ pub enum Tier {
 }
 
 impl Tier {
-    pub fn parse(text: &str) -> Option<Tier> {
-        match text {
-            "dev" => Some(Tier::Dev),
-            "staging" => Some(Tier::Staging),
-            "prod" => Some(Tier::Prod),
-            _ => None,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Dev => "dev",
@@ -48,15 +39,6 @@ pub enum NatMode {
 }
 
 impl NatMode {
-    pub fn parse(text: &str) -> Option<NatMode> {
-        match text {
-            "none" => Some(NatMode::None),
-            "single" => Some(NatMode::Single),
-            "per_az" => Some(NatMode::PerAz),
-            _ => None,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             NatMode::None => "none",
@@ -180,15 +162,6 @@ pub enum EndpointPreset {
 
 impl EndpointPreset {
     pub const NAMES: &'static [&'static str] = &["none", "gateway", "essential"];
-
-    pub fn parse(text: &str) -> Option<EndpointPreset> {
-        match text {
-            "none" => Some(EndpointPreset::None),
-            "gateway" => Some(EndpointPreset::Gateway),
-            "essential" => Some(EndpointPreset::Essential),
-            _ => None,
-        }
-    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -709,6 +682,26 @@ pub fn validate_environment(spec: &EnvironmentSpec) -> Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configuration_spells_enums_as_their_names() {
+        let spelled = |value: serde_json::Value| value.as_str().unwrap_or_default().to_string();
+        for tier in [Tier::Dev, Tier::Staging, Tier::Prod] {
+            assert_eq!(spelled(serde_json::to_value(tier).unwrap()), tier.as_str());
+        }
+        for mode in [NatMode::None, NatMode::Single, NatMode::PerAz] {
+            assert_eq!(spelled(serde_json::to_value(mode).unwrap()), mode.as_str());
+        }
+        let presets = [
+            EndpointPreset::None,
+            EndpointPreset::Gateway,
+            EndpointPreset::Essential,
+        ];
+        for (preset, name) in presets.iter().zip(EndpointPreset::NAMES) {
+            assert_eq!(spelled(serde_json::to_value(preset).unwrap()), *name);
+            assert_eq!(preset.as_str(), *name);
+        }
+    }
 
     #[test]
     fn certificate_coverage() {

@@ -500,7 +500,7 @@ impl<'de, 'a> EnumAccess<'de> for UnitVariant<'a> {
     type Variant = Self;
 
     fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self), Error> {
-        let name = self.0.clone();
+        let name = self.0;
         Ok((seed.deserialize(name)?, self))
     }
 }
