@@ -248,7 +248,7 @@ impl Provider for PlatformProvider {
         let mut diags = read_errors(&self.schema().block, config, read.errors);
         let (config, unjudged) = (read.value, read.unjudged);
         // Set means not null: an unknown value is set too, but not judged.
-        let set = |value: bool, path: &AttrPath| value || !unjudged.is_known(path);
+        let set = |value: bool, path: &AttrPath| value || unjudged.holds(path);
         let (access, secret) = (
             AttrPath::attrs(&["access_key"]),
             AttrPath::attrs(&["secret_key"]),
@@ -332,6 +332,9 @@ mod tests {
         let diags = PlatformProvider::new().validate(&config);
         assert_eq!(diags.0[0].path, Some(AttrPath::attrs(&["secret_key"])));
         config.set("secret_key", Value::Unknown);
+        assert!(PlatformProvider::new().validate(&config).is_empty());
+        // A wholly unknown endpoints block names no service twice.
+        config.set("endpoints", Value::Unknown);
         assert!(PlatformProvider::new().validate(&config).is_empty());
     }
 

@@ -117,6 +117,13 @@ impl Unjudged {
         self.is_known(&AttrPath::attrs(names))
     }
 
+    /// True when the value at exactly `path` was not judged: it is there (not null) but
+    /// unknown or unreadable. Inside a block that is unknown as a whole nothing is known to be
+    /// there.
+    pub fn holds(&self, path: &AttrPath) -> bool {
+        self.0.contains(path)
+    }
+
     pub fn paths(&self) -> &[AttrPath] {
         &self.0
     }
@@ -1083,6 +1090,8 @@ mod tests {
         );
         assert!(!unknowns.is_known_at(&["routing", "health_check", "interval"]));
         assert!(!unknowns.is_known_at(&["routing"]), "around it");
+        assert!(unknowns.holds(&AttrPath::attrs(&["routing", "health_check", "interval"])));
+        assert!(!unknowns.holds(&AttrPath::attrs(&["routing"])));
         assert!(unknowns.is_known_at(&["routing", "priority"]));
         assert!(!unknowns.is_known(&AttrPath::attrs(&["tags"]).key("cost")));
         // A list with an unknown element is not judged at all.
@@ -1100,6 +1109,9 @@ mod tests {
         // A wholly unknown block.
         let part = from_known_part::<Config>(&object(&[("routing", Value::Unknown)])).unwrap();
         assert_eq!(part.value.routing, None);
+        assert!(!part
+            .unjudged
+            .holds(&AttrPath::attrs(&["routing", "priority"])));
         // Known values that do not fit are errors, and read as null so the rest is judged.
         let mut bad = config(routing(Value::int(-1)), Value::Null);
         bad.set("mode", Value::string("double"));

@@ -349,7 +349,7 @@ fn check_known(config: &EnvironmentConfig, unjudged: &Unjudged) -> Diagnostics {
         }
     }
     // Set means not null: an unknown value is set too.
-    let set = |value: bool, names: &[&str]| value || !unjudged.is_known_at(names);
+    let set = |value: bool, names: &[&str]| value || unjudged.holds(&AttrPath::attrs(names));
     if set(network.az_count.is_some(), &["network", "az_count"])
         && set(network.az_ids.is_some(), &["network", "az_ids"])
     {
@@ -757,6 +757,13 @@ mod tests {
         let (spec, diags) = parse_config(&partly, &Tags::new());
         assert!(spec.is_none());
         assert_eq!(diags.0.len(), 2);
+    }
+
+    #[test]
+    fn an_unknown_block_sets_nothing_in_it() {
+        let mut partly = config(r#"{"name":"env1","tier":"dev"}"#);
+        partly.set("network", Value::Unknown);
+        assert!(validate(&partly, &Tags::new()).is_empty());
     }
 
     #[test]
