@@ -1,28 +1,23 @@
-//! The `provider "platform"` block, in the conventions of the hashicorp/aws provider, and the
-//! configured state every resource shares.
+//! The `provider "platform"` block, in the conventions of the hashicorp/aws provider: its
+//! schema and checks, the resources it serves, and configure, which hands the typed block to
+//! `resources::configured`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::aws::endpoints::ENDPOINTS;
-use crate::aws::AwsClients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::path::AttrPath;
 use crate::framework::provider::Provider;
-use crate::framework::resource::{DataSource, Resource};
+use crate::framework::resource::{read_errors, DataSource, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::validator::Validator;
+use crate::framework::value::de;
 use crate::framework::value::Value;
 use crate::resources;
-use crate::resources::configured::{Configured, ConfiguredSlot};
-
-/// Tag key prefixes the provider reserves for ownership, and AWS for itself.
-pub const RESERVED_TAG_PREFIXES: &[&str] = &["platform:", "aws:"];
-
-/// Retries per AWS call when neither `max_retries` nor `AWS_MAX_ATTEMPTS` says otherwise.
-const DEFAULT_MAX_RETRIES: u32 = 25;
+use crate::resources::configured::{Configured, ConfiguredSlot, ProviderConfig};
+use crate::resources::tags::validate_tags;
 
 pub struct PlatformProvider {
     configured: ConfiguredSlot,
@@ -108,54 +103,6 @@ fn valid_url(value: &Value) -> Option<String> {
         Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => None,
         _ => Some(format!("{url:?} is not an http:// or https:// URL")),
     }
-}
-
-/// Checks user tags: keys AWS accepts and none of the reserved prefixes.
-pub fn validate_tags(tags: &Value, path: &AttrPath) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    for (key, value) in tags.as_entries().into_iter().flatten() {
-        let at = path.clone().key(key);
-        if let Some(prefix) = RESERVED_TAG_PREFIXES.iter().find(|p| key.starts_with(*p)) {
-            diags.error_at(
-                at.clone(),
-                "Reserved tag key",
-                format!("Tag keys starting with {prefix:?} are reserved: the provider uses platform:* to track ownership and AWS reserves aws:*."),
-            );
-        }
-        if key.is_empty() || key.chars().count() > 128 {
-            diags.error_at(
-                at.clone(),
-                "Invalid tag key",
-                "Tag keys must be 1 to 128 characters.",
-            );
-        }
-        if value.as_str().is_some_and(|v| v.chars().count() > 256) {
-            diags.error_at(
-                at,
-                "Invalid tag value",
-                "Tag values must be at most 256 characters.",
-            );
-        }
-    }
-    diags
-}
-
-fn string_at(config: &Value, path: &[&str]) -> Option<String> {
-    let mut value = config;
-    for step in path {
-        value = value.get(step);
-    }
-    value.as_str().filter(|s| !s.is_empty()).map(str::to_string)
-}
-
-fn strings_at(config: &Value, name: &str) -> Vec<String> {
-    config
-        .get(name)
-        .as_elements()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
 }
 
 #[async_trait]
@@ -294,32 +241,46 @@ impl Provider for PlatformProvider {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        let access = config.get("access_key");
-        let secret = config.get("secret_key");
-        if access.is_null() != secret.is_null() && !access.is_unknown() && !secret.is_unknown() {
-            let missing = if access.is_null() {
-                "access_key"
-            } else {
-                "secret_key"
-            };
+        let read = match de::from_known_part::<ProviderConfig>(config) {
+            Ok(read) => read,
+            Err(e) => return Diagnostic::from(e).into(),
+        };
+        let mut diags = read_errors(&self.schema().block, config, read.errors);
+        let (config, unjudged) = (read.value, read.unjudged);
+        // Set means not null: an unknown value is set too, but not judged.
+        let set = |value: bool, path: &AttrPath| value || unjudged.holds(path);
+        let (access, secret) = (
+            AttrPath::attrs(&["access_key"]),
+            AttrPath::attrs(&["secret_key"]),
+        );
+        let access_set = config.access_key.is_some();
+        let secret_set = config.secret_key.is_some();
+        if unjudged.is_known(&access) && unjudged.is_known(&secret) && access_set != secret_set {
+            let missing = if access_set { secret } else { access };
             diags.error_at(
-                AttrPath::attrs(&[missing]),
+                missing,
                 "Incomplete static credentials",
                 "Set both access_key and secret_key, or neither (then the standard AWS credential chain applies).",
             );
         }
-        diags.extend(validate_tags(
-            config.get("default_tags").get("tags"),
-            &AttrPath::attrs(&["default_tags", "tags"]),
-        ));
-        let endpoints = config.get("endpoints");
+        if let Some(tags) = config.default_tags.as_ref().and_then(|d| d.tags.as_ref()) {
+            diags.extend(validate_tags(
+                tags,
+                &AttrPath::attrs(&["default_tags", "tags"]),
+            ));
+        }
+        let endpoints = config.endpoints.unwrap_or_default();
         for endpoint in ENDPOINTS {
-            let set: Vec<&str> = endpoint
+            let given: Vec<&str> = endpoint
                 .names()
-                .filter(|name| !endpoints.get(name).is_null())
+                .filter(|name| {
+                    set(
+                        endpoints.get(*name).is_some_and(Option::is_some),
+                        &AttrPath::attrs(&["endpoints", name]),
+                    )
+                })
                 .collect();
-            if let [first, second, ..] = set.as_slice() {
+            if let [first, second, ..] = given.as_slice() {
                 diags.error_at(
                     AttrPath::attrs(&["endpoints", second]),
                     "Conflicting endpoint names",
@@ -331,8 +292,16 @@ impl Provider for PlatformProvider {
     }
 
     async fn configure(&self, _terraform_version: &str, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        match build_clients(config).await {
+        // A setting unknown at configure counts as unset.
+        let read = match de::from_known_part::<ProviderConfig>(config) {
+            Ok(read) => read,
+            Err(e) => return Diagnostic::from(e).into(),
+        };
+        let mut diags = read_errors(&self.schema().block, config, read.errors);
+        if diags.has_errors() {
+            return diags;
+        }
+        match Configured::connect(&read.value).await {
             Ok(configured) => self.configured.set(configured),
             Err(d) => diags.push(d),
         }
@@ -340,128 +309,34 @@ impl Provider for PlatformProvider {
     }
 }
 
-async fn build_clients(config: &Value) -> Result<Configured, Diagnostic> {
-    use aws_config::{BehaviorVersion, Region};
-    use aws_runtime::env_config::file::{
-        EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
-    };
-
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = string_at(config, &["region"]) {
-        loader = loader.region(Region::new(region));
-    }
-    if let Some(profile) = string_at(config, &["profile"]) {
-        loader = loader.profile_name(profile);
-    }
-    let config_files = strings_at(config, "shared_config_files");
-    let credential_files = strings_at(config, "shared_credentials_files");
-    if !config_files.is_empty() || !credential_files.is_empty() {
-        let mut files = ProfileFiles::builder();
-        if config_files.is_empty() {
-            files = files.include_default_config_file(true);
-        }
-        if credential_files.is_empty() {
-            files = files.include_default_credentials_file(true);
-        }
-        for path in config_files {
-            files = files.with_file(ProfileFileKind::Config, path);
-        }
-        for path in credential_files {
-            files = files.with_file(ProfileFileKind::Credentials, path);
-        }
-        loader = loader.profile_files(files.build());
-    }
-    if let (Some(access), Some(secret)) = (
-        string_at(config, &["access_key"]),
-        string_at(config, &["secret_key"]),
-    ) {
-        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
-            access,
-            secret,
-            None,
-            None,
-            "provider-block",
-        ));
-    }
-    let max_retries = config
-        .get("max_retries")
-        .as_number()
-        .and_then(|n| n.to_u64())
-        .map(|n| n as u32);
-    // An explicit setting wins; otherwise AWS_MAX_ATTEMPTS (read by aws-config) or our default.
-    if max_retries.is_some() || std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
-        let retries = max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
-        loader = loader.retry_config(
-            aws_config::retry::RetryConfig::standard().with_max_attempts(retries.saturating_add(1)),
-        );
-    }
-    let mut sdk = loader.load().await;
-
-    let assume = config.get("assume_role");
-    if let Some(role_arn) = string_at(assume, &["role_arn"]) {
-        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name(
-            string_at(assume, &["session_name"])
-                .unwrap_or_else(|| "terraform-provider-platform".into()),
-        );
-        if let Some(external_id) = string_at(assume, &["external_id"]) {
-            builder = builder.external_id(external_id);
-        }
-        let provider = builder.configure(&sdk).build().await;
-        sdk = sdk
-            .into_builder()
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-            )
-            .build();
-    }
-
-    let Some(region) = sdk.region().map(|r| r.to_string()) else {
-        return Err(Diagnostic::error(
-            "No AWS region",
-            "Set `region` in the provider block, or AWS_REGION, or a region in the selected profile.",
-        )
-        .at(AttrPath::attrs(&["region"])));
-    };
-
-    // Each name, alias or not, overrides its service's one client.
-    let mut endpoints = BTreeMap::new();
-    for endpoint in ENDPOINTS {
-        for name in endpoint.names() {
-            if let Some(url) = string_at(config, &["endpoints", name]) {
-                endpoints.insert(endpoint.key.to_string(), url);
-            }
-        }
-    }
-    let clients = AwsClients::new(&sdk, &endpoints);
-
-    let skip_validation = config
-        .get("skip_credentials_validation")
-        .as_bool()
-        .unwrap_or(false);
-    if !skip_validation {
-        if let Err(error) = clients.caller_account().await {
-            return Err(Diagnostic::error(
-                "Invalid AWS credentials",
-                format!("STS GetCallerIdentity failed in {region}: {error}. Check the credentials, profile or assume_role settings, or set skip_credentials_validation = true."),
-            ));
-        }
-    }
-
-    let default_tags = config
-        .get("default_tags")
-        .get("tags")
-        .as_entries()
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-        .collect();
-    Ok(Configured::new(clients, region, default_tags))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::framework::resource::validate_block;
+
+    #[test]
+    fn the_model_matches_the_schema() {
+        let ty = PlatformProvider::new().schema().value_type();
+        assert_eq!(
+            de::check_fields::<ProviderConfig>(&ty),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn static_credentials_come_in_pairs_and_unknown_ones_wait() {
+        let mut config = Value::Object(BTreeMap::new());
+        config.set("access_key", Value::string("AKIAIOSFODNN7EXAMPLE"));
+        let diags = PlatformProvider::new().validate(&config);
+        assert_eq!(diags.0[0].path, Some(AttrPath::attrs(&["secret_key"])));
+        config.set("secret_key", Value::Unknown);
+        assert!(PlatformProvider::new().validate(&config).is_empty());
+        // A wholly unknown endpoints block names no service twice.
+        config.set("endpoints", Value::Unknown);
+        assert!(PlatformProvider::new().validate(&config).is_empty());
+    }
 
     fn assume_role(attrs: &[(&str, &str)]) -> Value {
         let mut role: BTreeMap<String, Value> = [

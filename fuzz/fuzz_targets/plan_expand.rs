@@ -47,8 +47,9 @@ use terraform_provider_platform::plan::spec::{CapacitySpec, RegionFacts, Tier, Z
 use terraform_provider_platform::plan::tiers::{
     CacheDefaults, DatabaseDefaults, ServiceDefaults, TierDefaults,
 };
-use terraform_provider_platform::provider::{validate_tags, PlatformProvider};
+use terraform_provider_platform::provider::PlatformProvider;
 use terraform_provider_platform::resources::environment::model::parse_config;
+use terraform_provider_platform::resources::tags::validate_tags;
 
 /// AWS limits on the tags of one object.
 const MAX_TAGS: usize = 50;
@@ -288,10 +289,9 @@ fn default_tags(u: &mut Unstructured<'_>) -> Result<Option<Tags>> {
     for _ in 0..u.int_in_range(0..=2)? {
         tags.insert(string_for(u, "tags#key")?, string_for(u, "tags")?);
     }
-    let as_value = Value::string_map(tags.clone());
     let path = AttrPath::attrs(&["default_tags", "tags"]);
     // The provider refuses to configure with invalid default tags.
-    Ok((!validate_tags(&as_value, &path).has_errors()).then_some(tags))
+    Ok((!validate_tags(&tags, &path).has_errors()).then_some(tags))
 }
 
 fn region_facts(u: &mut Unstructured<'_>) -> Result<RegionFacts> {

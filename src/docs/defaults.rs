@@ -6,7 +6,7 @@ use crate::plan::spec::{EnvironmentSpec, Tier};
 use crate::plan::tiers::{
     ingress_defaults, CacheDefaults, DatabaseDefaults, ServiceDefaults, TierDefaults,
 };
-use crate::resources::environment::model::DEFAULT_TIMEOUT;
+use crate::resources::timeouts::DEFAULT_TIMEOUT;
 
 pub const TIERS: [Tier; 3] = [Tier::Dev, Tier::Staging, Tier::Prod];
 

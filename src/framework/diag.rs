@@ -111,6 +111,18 @@ impl Diagnostics {
     }
 }
 
+/// A value the typed model cannot read, at its attribute.
+impl From<super::value::de::Error> for Diagnostic {
+    fn from(error: super::value::de::Error) -> Diagnostic {
+        let summary = if error.path.is_root() {
+            "Invalid value".to_string()
+        } else {
+            format!("Invalid value for {}", error.path)
+        };
+        Diagnostic::error(summary, error.message).at(error.path)
+    }
+}
+
 impl From<Diagnostic> for Diagnostics {
     fn from(d: Diagnostic) -> Diagnostics {
         Diagnostics(vec![d])

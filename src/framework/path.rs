@@ -49,6 +49,11 @@ impl AttrPath {
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// True when `prefix` is this path or one of its ancestors.
+    pub fn starts_with(&self, prefix: &AttrPath) -> bool {
+        self.0.starts_with(&prefix.0)
+    }
 }
 
 impl fmt::Display for AttrPath {

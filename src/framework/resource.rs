@@ -5,10 +5,10 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::{Diagnostic, Diagnostics};
-use super::path::AttrPath;
+use super::path::{AttrPath, Step};
 use super::plan_modifier::PlanModifier;
-use super::schema::{Block, Nesting, Schema};
-use super::value::{json, Value};
+use super::schema::{Attribute, Block, Nesting, Schema};
+use super::value::{de, json, Value};
 
 /// Per-call context.
 #[derive(Debug, Clone)]
@@ -204,6 +204,50 @@ pub fn validate_config(block: &Block, config: &Value, own: Diagnostics) -> Diagn
     );
     diags.extend(own);
     diags
+}
+
+/// Diagnostics for values a typed read of `config` could not take, except where one of the
+/// schema's validators already rejects the value: its message names what is accepted, and a
+/// value gets one diagnostic.
+pub fn read_errors(block: &Block, config: &Value, errors: Vec<de::Error>) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for error in errors {
+        let judged = attribute_at(block, &error.path).is_some_and(|(attr, path)| {
+            let value = config.at(&path);
+            attr.validators.iter().any(|v| v.check(value).is_some())
+        });
+        if !judged {
+            diags.push(error.into());
+        }
+    }
+    diags
+}
+
+/// The attribute a path points into, and the path to it (without map keys or indices below it).
+fn attribute_at<'b>(block: &'b Block, path: &AttrPath) -> Option<(&'b Attribute, AttrPath)> {
+    let mut block = block;
+    let mut to = AttrPath::root();
+    for step in &path.0 {
+        let Step::Attribute(name) = step else {
+            // Only single blocks nest here; an index or key lies inside an attribute.
+            return None;
+        };
+        to = to.attr(name);
+        if let Some(attr) = block.find_attribute(name) {
+            return Some((attr, to));
+        }
+        block = &block.find_block(name)?.block;
+    }
+    None
+}
+
+/// Keeps the prior state's computed-only attributes in `planned`, so Terraform sees no change.
+pub fn keep_prior_computed(schema: &Schema, prior: &Value, planned: &mut Value) {
+    for attr in &schema.block.attributes {
+        if attr.computed && !attr.optional {
+            planned.set(&attr.name, prior.get(&attr.name).clone());
+        }
+    }
 }
 
 /// The top-level `RequiresReplace` attributes whose value changes from `prior` to `proposed`.

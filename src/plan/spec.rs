@@ -2,12 +2,16 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
 
 use super::node::Tags;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Spelled as in configuration: `dev`, `staging`, `prod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Tier {
     Dev,
     Staging,
@@ -15,15 +19,6 @@ pub enum Tier {
 }
 
 impl Tier {
-    pub fn parse(text: &str) -> Option<Tier> {
-        match text {
-            "dev" => Some(Tier::Dev),
-            "staging" => Some(Tier::Staging),
-            "prod" => Some(Tier::Prod),
-            _ => None,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Dev => "dev",
@@ -33,7 +28,9 @@ impl Tier {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Spelled as in configuration: `none`, `single`, `per_az`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NatMode {
     None,
     /// One NAT gateway, in the first AZ; every private route table uses it.
@@ -42,15 +39,6 @@ pub enum NatMode {
 }
 
 impl NatMode {
-    pub fn parse(text: &str) -> Option<NatMode> {
-        match text {
-            "none" => Some(NatMode::None),
-            "single" => Some(NatMode::Single),
-            "per_az" => Some(NatMode::PerAz),
-            _ => None,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             NatMode::None => "none",
@@ -161,8 +149,9 @@ impl AzChoice {
     }
 }
 
-/// Which VPC endpoints an environment gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which VPC endpoints an environment gets; spelled as in configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EndpointPreset {
     None,
     /// S3 and DynamoDB gateway endpoints (free).
@@ -173,15 +162,6 @@ pub enum EndpointPreset {
 
 impl EndpointPreset {
     pub const NAMES: &'static [&'static str] = &["none", "gateway", "essential"];
-
-    pub fn parse(text: &str) -> Option<EndpointPreset> {
-        match text {
-            "none" => Some(EndpointPreset::None),
-            "gateway" => Some(EndpointPreset::Gateway),
-            "essential" => Some(EndpointPreset::Essential),
-            _ => None,
-        }
-    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -717,6 +697,26 @@ pub fn validate_environment(spec: &EnvironmentSpec) -> Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configuration_spells_enums_as_their_names() {
+        let spelled = |value: serde_json::Value| value.as_str().unwrap_or_default().to_string();
+        for tier in [Tier::Dev, Tier::Staging, Tier::Prod] {
+            assert_eq!(spelled(serde_json::to_value(tier).unwrap()), tier.as_str());
+        }
+        for mode in [NatMode::None, NatMode::Single, NatMode::PerAz] {
+            assert_eq!(spelled(serde_json::to_value(mode).unwrap()), mode.as_str());
+        }
+        let presets = [
+            EndpointPreset::None,
+            EndpointPreset::Gateway,
+            EndpointPreset::Essential,
+        ];
+        for (preset, name) in presets.iter().zip(EndpointPreset::NAMES) {
+            assert_eq!(spelled(serde_json::to_value(preset).unwrap()), *name);
+            assert_eq!(preset.as_str(), *name);
+        }
+    }
 
     #[test]
     fn certificate_coverage() {

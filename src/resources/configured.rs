@@ -1,12 +1,84 @@
 //! What every resource shares once the provider is configured: the AWS clients, the region,
-//! the default tags, and the reads shared by all resources of an environment in this process.
+//! the default tags, and the reads shared by all resources of an environment in this process;
+//! and the typed provider block they are built from.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+use serde::{Deserialize, Serialize};
+
 use crate::aws::common::reads::{ReadScopes, Reads};
+use crate::aws::endpoints::ENDPOINTS;
 use crate::aws::AwsClients;
 use crate::framework::diag::Diagnostic;
+use crate::framework::path::AttrPath;
+
+/// Retries per AWS call when neither `max_retries` nor `AWS_MAX_ATTEMPTS` says otherwise.
+const DEFAULT_MAX_RETRIES: u32 = 25;
+
+/// The `provider "platform"` block as written, in hashicorp/aws's conventions. `None` is null
+/// (or not known yet: a setting unknown at configure counts as unset).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderConfig {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub shared_config_files: Option<Vec<String>>,
+    pub shared_credentials_files: Option<Vec<String>>,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub max_retries: Option<u32>,
+    pub skip_credentials_validation: Option<bool>,
+    pub assume_role: Option<AssumeRoleConfig>,
+    /// Endpoint URL by service name or alias; the block's unset names are null.
+    pub endpoints: Option<BTreeMap<String, Option<String>>>,
+    pub default_tags: Option<DefaultTagsConfig>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssumeRoleConfig {
+    pub role_arn: Option<String>,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultTagsConfig {
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// A setting given a value: empty strings count as unset, as in hashicorp/aws.
+fn given(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl ProviderConfig {
+    /// The default tags every resource's own tags are merged over.
+    pub fn default_tags(&self) -> BTreeMap<String, String> {
+        self.default_tags
+            .as_ref()
+            .and_then(|d| d.tags.clone())
+            .unwrap_or_default()
+    }
+
+    /// The endpoint override of each service (by its key), from its name or an alias.
+    pub fn endpoint_overrides(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let Some(endpoints) = &self.endpoints else {
+            return out;
+        };
+        for endpoint in ENDPOINTS {
+            for name in endpoint.names() {
+                if let Some(url) = endpoints.get(name).and_then(given) {
+                    out.insert(endpoint.key.to_string(), url);
+                }
+            }
+        }
+        out
+    }
+}
 
 /// What resources need once the provider is configured.
 pub struct Configured {
@@ -67,5 +139,103 @@ impl ConfiguredSlot {
         if let Ok(mut slot) = self.0.write() {
             *slot = Some(Arc::new(configured));
         }
+    }
+}
+
+impl Configured {
+    /// Builds the AWS clients a provider block describes, as hashicorp/aws does, and checks the
+    /// credentials unless told not to.
+    ///
+    /// # Errors
+    /// No region, or credentials STS refuses.
+    pub async fn connect(config: &ProviderConfig) -> Result<Configured, Diagnostic> {
+        use aws_config::{BehaviorVersion, Region};
+        use aws_runtime::env_config::file::{
+            EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+        };
+
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = given(&config.region) {
+            loader = loader.region(Region::new(region));
+        }
+        if let Some(profile) = given(&config.profile) {
+            loader = loader.profile_name(profile);
+        }
+        let config_files = config.shared_config_files.clone().unwrap_or_default();
+        let credential_files = config.shared_credentials_files.clone().unwrap_or_default();
+        if !config_files.is_empty() || !credential_files.is_empty() {
+            let mut files = ProfileFiles::builder();
+            if config_files.is_empty() {
+                files = files.include_default_config_file(true);
+            }
+            if credential_files.is_empty() {
+                files = files.include_default_credentials_file(true);
+            }
+            for path in config_files {
+                files = files.with_file(ProfileFileKind::Config, path);
+            }
+            for path in credential_files {
+                files = files.with_file(ProfileFileKind::Credentials, path);
+            }
+            loader = loader.profile_files(files.build());
+        }
+        if let (Some(access), Some(secret)) = (given(&config.access_key), given(&config.secret_key))
+        {
+            loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+                access,
+                secret,
+                None,
+                None,
+                "provider-block",
+            ));
+        }
+        // An explicit setting wins; otherwise AWS_MAX_ATTEMPTS (read by aws-config) or our
+        // default.
+        if config.max_retries.is_some() || std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+            let retries = config.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+            loader = loader.retry_config(
+                aws_config::retry::RetryConfig::standard()
+                    .with_max_attempts(retries.saturating_add(1)),
+            );
+        }
+        let mut sdk = loader.load().await;
+
+        let assume = config.assume_role.clone().unwrap_or_default();
+        if let Some(role_arn) = given(&assume.role_arn) {
+            let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name(
+                given(&assume.session_name).unwrap_or_else(|| "terraform-provider-platform".into()),
+            );
+            if let Some(external_id) = given(&assume.external_id) {
+                builder = builder.external_id(external_id);
+            }
+            let provider = builder.configure(&sdk).build().await;
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                )
+                .build();
+        }
+
+        let Some(region) = sdk.region().map(|r| r.to_string()) else {
+            return Err(Diagnostic::error(
+                "No AWS region",
+                "Set `region` in the provider block, or AWS_REGION, or a region in the selected profile.",
+            )
+            .at(AttrPath::attrs(&["region"])));
+        };
+
+        // Each name, alias or not, overrides its service's one client.
+        let clients = AwsClients::new(&sdk, &config.endpoint_overrides());
+
+        if !config.skip_credentials_validation.unwrap_or(false) {
+            if let Err(error) = clients.caller_account().await {
+                return Err(Diagnostic::error(
+                    "Invalid AWS credentials",
+                    format!("STS GetCallerIdentity failed in {region}: {error}. Check the credentials, profile or assume_role settings, or set skip_credentials_validation = true."),
+                ));
+            }
+        }
+        Ok(Configured::new(clients, region, config.default_tags()))
     }
 }

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use crate::aws;
 use crate::aws::lookups::EnvironmentObjects;
 use crate::framework::diag::{Diagnostic, Diagnostics};
-use crate::framework::value::Value;
 use crate::plan::app::EnvironmentFacts;
 use crate::plan::node::{Kind, NodeKey, SubnetTier, Tags};
 use crate::plan::spec::{AzChoice, EnvironmentSpec};
@@ -72,8 +71,8 @@ pub fn facts_from(
             "its VPC carries no recorded configuration (platform:config)".into(),
         );
     };
-    config.set("name", Value::string(name));
-    let (spec, _) = model::parse_config(&config, default_tags);
+    config.name = Some(name.to_string());
+    let (spec, _) = model::spec_of(&config, default_tags);
     let Some(spec) = spec else {
         return EnvironmentLookup::NotReady("its recorded configuration cannot be read".into());
     };
@@ -145,7 +144,8 @@ mod tests {
             &schema::schema().value_type(),
         )
         .unwrap();
-        let written = written::encode(&config);
+        let written =
+            written::encode(&crate::framework::value::de::from_value(&config).unwrap()).unwrap();
         let mut keys = vec![
             "ec2.vpc".to_string(),
             "ec2.security_group/services".into(),

@@ -7,4 +7,7 @@ pub mod configured;
 pub mod data_sources;
 pub mod environment;
 pub mod facts;
+pub mod ids;
 pub mod run;
+pub mod tags;
+pub mod timeouts;

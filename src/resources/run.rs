@@ -12,7 +12,7 @@ use crate::plan::diff::DataReplacement;
 use crate::plan::ledger::{Ledger, LedgerError};
 use crate::plan::node::{Node, NodeKey};
 use crate::resources::configured::Configured;
-use crate::resources::environment::model::{timeout, DEFAULT_TIMEOUT};
+use crate::resources::timeouts::DEFAULT_TIMEOUT;
 
 /// Children worked on concurrently within one dependency wave.
 pub const CONCURRENCY: usize = 8;
@@ -77,13 +77,14 @@ pub async fn adopt_existing(
     }
 }
 
-/// Deletes every child in `ledger` within the `delete` timeout of `prior_state`. The
-/// response becomes null state when all are gone; otherwise it keeps the prior state with
-/// the children that remain, and the errors.
+/// Deletes every child in `ledger` within `timeout`. The response becomes null state when
+/// all are gone; otherwise it keeps the prior state with the children that remain, and the
+/// errors.
 pub async fn destroy_into(
     ctx: &Ctx,
     configured: &Configured,
     ledger: Ledger,
+    timeout: std::time::Duration,
     prior_state: &Value,
     noun: &str,
     response: &mut ApplyResponse,
@@ -91,7 +92,7 @@ pub async fn destroy_into(
     let outcome = apply::destroy(
         &aws::Executor::new(configured.clients.clone()),
         ledger,
-        run_options(ctx, timeout(prior_state, "delete")),
+        run_options(ctx, timeout),
     )
     .await;
     if outcome.is_complete() {

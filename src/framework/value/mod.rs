@@ -1,14 +1,18 @@
 //! cty values as Terraform exchanges them: typed, possibly null or unknown.
 //!
-//! Owns the dynamic value model and its two wire codecs (msgpack and JSON). Knows nothing about
-//! schemas beyond the [`Type`] a schema implies, and nothing about AWS or prost.
+//! Owns the dynamic value model, its two wire codecs (msgpack and JSON) and the one conversion
+//! between values and typed Rust structs (`de`, `ser`). Knows nothing about schemas beyond the
+//! [`Type`] a schema implies, and nothing about AWS or prost.
 
+pub mod de;
 pub mod json;
 pub mod msgpack;
 mod number;
+pub mod ser;
 mod types;
 
 pub use number::Number;
+pub use ser::Planned;
 pub use types::Type;
 
 use std::collections::BTreeMap;
@@ -97,6 +101,27 @@ impl Value {
             Value::Object(attrs) => attrs.get(name).unwrap_or(&NULL),
             _ => &NULL,
         }
+    }
+
+    /// The value at `path` (attributes, map keys, list indices); `Null` where there is none.
+    pub fn at(&self, path: &crate::framework::path::AttrPath) -> &Value {
+        use crate::framework::path::Step;
+        static NULL: Value = Value::Null;
+        let mut value = self;
+        for step in &path.0 {
+            value = match step {
+                Step::Attribute(name) => value.get(name),
+                Step::Key(key) => value
+                    .as_entries()
+                    .and_then(|entries| entries.get(key))
+                    .unwrap_or(&NULL),
+                Step::Index(index) => usize::try_from(*index)
+                    .ok()
+                    .and_then(|i| value.as_elements()?.get(i))
+                    .unwrap_or(&NULL),
+            };
+        }
+        value
     }
 
     /// Sets an attribute on an object value; no effect on other values.

@@ -5,86 +5,50 @@
 //! Each builds on an environment: its objects (VPC, subnets, cluster, listener, subnet
 //! groups) are looked up by reading the environment the way the data source does, and enter
 //! the ledger as external references that are resolved but never changed.
+//!
+//! Each kind is a directory: `schema.rs` (its arguments and computed attributes), `model.rs`
+//! (typed configuration and state, configuration → spec, validation; pure, no AWS) and
+//! `mod.rs` (the [`AppKind`] implementation: the plan-time AWS reads and live facts). What all
+//! three share sits here beside the adapter: `schema.rs` and `model.rs`.
 
 pub mod cache;
 pub mod database;
-mod fields;
+pub mod model;
+pub mod schema;
 pub mod service;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::apply;
 use crate::aws;
 use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
 use crate::framework::path::AttrPath;
 use crate::framework::resource::{
-    replaced_attributes, ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest,
-    PlanResponse, ReadRequest, ReadResponse, Resource,
+    keep_prior_computed, read_errors, replaced_attributes, ApplyRequest, ApplyResponse, Ctx,
+    ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource,
 };
-use crate::framework::schema::{Attribute, Block, Schema};
-use crate::framework::value::{Number, Type, Value};
+use crate::framework::schema::{Block, Schema};
+use crate::framework::value::de::{self, Unjudged};
+use crate::framework::value::{ser, Value};
 use crate::plan::app::{split_id, EnvironmentFacts};
-use crate::plan::cost;
-use crate::plan::diff::{diff, has_changes, plan as plan_ops, Op};
+use crate::plan::diff::{diff, has_changes, plan as plan_ops};
 use crate::plan::ledger::Ledger;
-use crate::plan::node::{Node, NodeKey, Tags};
-use crate::plan::spec::{CapacitySpec, Tier};
+use crate::plan::node::{Node, NodeKey};
 use crate::resources::configured::{Configured, ConfiguredSlot};
-use crate::resources::environment::model as env_model;
 use crate::resources::facts::{environment_facts, EnvironmentLookup};
+use crate::resources::ids::Ids;
 use crate::resources::run::{
     adopt_existing, data_replacement_diagnostics, destroy_into, error_diagnostics, ledger_of,
     outcome_diagnostics, run_options,
 };
-
-/// A planned or recorded view of children's IDs for computed attributes.
-pub enum Ids<'a> {
-    Recorded(&'a Ledger),
-    /// At plan: children being created or replaced, or updated into a new ID, are unknown.
-    Planned(&'a Ledger, &'a [Op]),
-}
-
-impl Ids<'_> {
-    pub fn get(&self, key: &NodeKey) -> Value {
-        match self {
-            Ids::Recorded(ledger) => ledger
-                .id_of(key)
-                .or_else(|| ledger.external.get(key).map(String::as_str))
-                .map(Value::string)
-                .unwrap_or(Value::string("")),
-            Ids::Planned(ledger, ops) => {
-                let changes = ops.iter().any(|op| match op {
-                    Op::Create(k) | Op::Replace(k) => k == key,
-                    Op::Update(k) => k == key && k.kind().is_some_and(|k| k.update_changes_id()),
-                    _ => false,
-                });
-                let present = ops.iter().any(|op| op.key() == key);
-                match ledger.id_of(key) {
-                    Some(id) if !changes => Value::string(id),
-                    _ if present => Value::Unknown,
-                    _ => Value::string(""),
-                }
-            }
-        }
-    }
-
-    /// True when the child is not being created, replaced or given a new ID: its live facts
-    /// (endpoints, versions) stay what the prior state says.
-    pub fn stable(&self, key: &NodeKey) -> bool {
-        match self {
-            Ids::Recorded(_) => true,
-            Ids::Planned(ledger, ops) => {
-                ledger.children.contains_key(key)
-                    && !ops
-                        .iter()
-                        .any(|op| matches!(op, Op::Create(k) | Op::Replace(k) if k == key))
-            }
-        }
-    }
-}
+use crate::resources::timeouts::{timeout, Operation, DEFAULT_TIMEOUT};
+use model::{only_configured, CommonComputed, CommonConfig, CommonPrior};
+use schema::common_block;
 
 /// Why a kind prepares: plan and apply validate; reading after import only needs the
 /// children's identities, from whatever the state holds.
@@ -117,6 +81,12 @@ pub struct Prepared<S> {
 #[async_trait]
 pub trait AppKind: Send + Sync + 'static {
     type Spec: Send + Sync;
+    /// The kind's configuration as written, common arguments included.
+    type Config: Serialize + DeserializeOwned + Send + Sync;
+    /// What the prior state says of the kind's live facts (null where it has none).
+    type Prior: DeserializeOwned + Send + Sync;
+    /// The kind's computed attributes.
+    type Computed: Serialize + Send;
 
     const TYPE_NAME: &'static str;
     /// `service`, `database`, `cache`: the owner tag's first part.
@@ -125,30 +95,30 @@ pub trait AppKind: Send + Sync + 'static {
     /// The kind's own arguments and computed attributes; the adapter adds the common ones.
     fn block() -> Block;
 
-    /// Checks what the configuration alone decides (no AWS).
-    fn validate(config: &Value) -> Diagnostics;
+    /// Checks what the configuration alone decides (no AWS), on what is known.
+    fn validate(config: &Self::Config, unjudged: &Unjudged) -> Diagnostics;
 
     /// Reads the configuration into a spec, with the environment's tier defaults, and builds
     /// the child graph. May read AWS (free listener priorities, other resources' IDs).
     async fn prepare(
         configured: &Configured,
-        config: &Value,
+        config: &Self::Config,
         env: &EnvironmentFacts,
         ledger: &Ledger,
         mode: Mode,
     ) -> Result<Prepared<Self::Spec>, Diagnostics>;
 
-    /// The kind's computed attributes. `prior` is the prior state (null after import or on
-    /// create), for facts that do not change while their child is stable.
+    /// The kind's computed attributes. `prior` holds the prior state's facts (none after
+    /// import or on create), for facts that do not change while their child is stable.
     async fn computed(
         configured: &Configured,
         spec: &Self::Spec,
         ids: &Ids<'_>,
-        prior: &Value,
-    ) -> Vec<(&'static str, Value)>;
+        prior: Option<&Self::Prior>,
+    ) -> Self::Computed;
 
     /// Refuses a destroy (deletion protection), naming the setting.
-    fn refuse_destroy(_prior_state: &Value) -> Diagnostics {
+    fn refuse_destroy(_prior: &CommonPrior) -> Diagnostics {
         Diagnostics::new()
     }
 
@@ -160,19 +130,18 @@ pub trait AppKind: Send + Sync + 'static {
 
     /// Attribute paths whose change replaces the resource beyond the schema's
     /// `RequiresReplace` markers (a conditional rule such as valkey → redis).
-    fn replace_paths(_prior: &Value, _config: &Value) -> Vec<AttrPath> {
+    fn replace_paths(_prior: &CommonPrior, _config: &Self::Config) -> Vec<AttrPath> {
         Vec::new()
     }
 
     /// Adjusts the ledger before a refresh observes it (a service follows the task definition
     /// revision it runs now).
-    async fn refresh(_configured: &Configured, _config: &Value, _ledger: &mut Ledger) {}
+    async fn refresh(_configured: &Configured, _config: &Self::Config, _ledger: &mut Ledger) {}
 
-    /// Configuration arguments recovered from the ledger after import: only values that differ
-    /// from the tier's defaults, so a configuration relying on defaults plans no change.
-    fn imported_config(_ledger: &Ledger, _env: &EnvironmentFacts) -> Vec<(&'static str, Value)> {
-        Vec::new()
-    }
+    /// Sets the configuration arguments recovered from the ledger after import: only values
+    /// that differ from the tier's defaults, so a configuration relying on defaults plans no
+    /// change.
+    fn imported_config(_ledger: &Ledger, _env: &EnvironmentFacts, _config: &mut Self::Config) {}
 }
 
 pub struct AppResource<K: AppKind> {
@@ -189,91 +158,29 @@ impl<K: AppKind> AppResource<K> {
     }
 }
 
-/// The arguments and computed attributes every app resource has.
-pub fn common_block(block: Block, noun: &str) -> Block {
-    let timeouts = Block::new("How long each operation may take.")
-        .attribute(
-            Attribute::string("create")
-                .optional()
-                .description("Default `30m`."),
-        )
-        .attribute(
-            Attribute::string("update")
-                .optional()
-                .description("Default `30m`."),
-        )
-        .attribute(
-            Attribute::string("delete")
-                .optional()
-                .description("Default `30m`."),
-        );
-    block
-        .attribute(Attribute::string("id").computed().description(&format!("`<environment>/<name>`: the {noun}'s ID, also used for import.")).modifier(crate::framework::plan_modifier::PlanModifier::UseStateForUnknown))
-        .attribute(Attribute::string("environment_id").required().description("The environment's `id` (its name). Changing it replaces the resource.").modifier(crate::framework::plan_modifier::PlanModifier::RequiresReplace))
-        .attribute(Attribute::string("name").required().description("1–24 characters of `a-z`, `0-9` and `-`, starting with a letter. Changing it replaces the resource.").modifier(crate::framework::plan_modifier::PlanModifier::RequiresReplace))
-        .attribute(Attribute::string_map("tags").optional().description("Tags for every AWS object, merged over the provider's `default_tags`."))
-        .single_block("timeouts", timeouts)
-        .attribute(Attribute::number("estimated_monthly_cost_usd").computed().description("Estimated fixed monthly cost in USD from us-east-1 list prices kept in the provider; usage-based charges are not included."))
-        .attribute(Attribute::of_type("cost_breakdown", Type::map(Type::Number)).computed().description("The estimate by component, in USD per month."))
-        .attribute(Attribute::string_map("resources").computed().description("Every AWS child: node key → AWS ID."))
-        .attribute(Attribute::string_list("drift").computed().description("Changes made outside Terraform, found at the last refresh; the next apply restores them."))
-        .attribute(Attribute::string_map("effective_config").computed().description("Every resolved setting, tier defaults included, with dotted keys."))
+/// A configuration or state as the common part and the kind's own model.
+struct Read<C> {
+    common: CommonConfig,
+    config: C,
 }
 
-/// The diagnostics about values the configuration sets and knows: validate judges only
-/// those, as the rest depends on defaults and facts known at plan.
-pub fn only_configured(config: &Value, diags: Diagnostics) -> Diagnostics {
-    Diagnostics(
-        diags
-            .0
-            .into_iter()
-            .filter(|d| d.path.as_ref().is_none_or(|p| configured_at(config, p)))
-            .collect(),
-    )
+/// Reads a wholly known configuration or state.
+fn read<C: DeserializeOwned>(value: &Value) -> Result<Read<C>, Diagnostic> {
+    Ok(Read {
+        common: de::from_value(value)?,
+        config: de::from_value(value)?,
+    })
 }
 
-/// True when the configuration sets a known value at `path`.
-pub fn configured_at(config: &Value, path: &AttrPath) -> bool {
-    let mut value = config;
-    for step in &path.0 {
-        match step {
-            crate::framework::path::Step::Attribute(name) => value = value.get(name),
-            _ => break,
-        }
-    }
-    !value.is_null() && value.is_wholly_known()
+/// The prior state's common part and the kind's facts; both `None` on create.
+fn read_prior<P: DeserializeOwned>(
+    prior_state: &Value,
+) -> Result<(Option<CommonPrior>, Option<P>), Diagnostic> {
+    Ok((de::from_value(prior_state)?, de::from_value(prior_state)?))
 }
 
-/// A placeholder environment for checks that need no AWS facts (validate).
-pub fn placeholder_env(name: &str) -> EnvironmentFacts {
-    EnvironmentFacts {
-        name: name.to_string(),
-        tier: Tier::Dev,
-        region: "us-east-1".to_string(),
-        ids: BTreeMap::new(),
-        log_retention_days: 7,
-        log_kms_key_arn: None,
-        capacity: CapacitySpec {
-            fargate_weight: 1,
-            spot_weight: 0,
-            base: 0,
-        },
-        secret_recovery_window_days: 0,
-        certificate_arn: None,
-        load_balancer_dns_name: None,
-    }
-}
-
-/// The environment's name as the resource records it.
-fn environment_name(value: &Value) -> Option<String> {
-    value.get("environment_id").as_str().map(str::to_string)
-}
-
-fn number(value: f64) -> Value {
-    Number::from_f64(value).map_or(Value::Null, Value::Number)
-}
-
-/// The proposed state with every computed-only attribute unknown.
+/// The proposed state with every computed-only attribute unknown, and the ID when the name and
+/// environment are known.
 fn unknown_computed(proposed: &Value, schema: &Schema) -> Value {
     let mut planned = proposed.clone();
     for attr in &schema.block.attributes {
@@ -281,42 +188,43 @@ fn unknown_computed(proposed: &Value, schema: &Schema) -> Value {
             planned.set(&attr.name, Value::Unknown);
         }
     }
-    if let (Some(env), Some(name)) = (
-        environment_name(proposed),
-        proposed.get("name").as_str().map(str::to_string),
-    ) {
-        planned.set("id", Value::string(format!("{env}/{name}")));
-    } else {
-        planned.set("id", Value::Unknown);
-    }
+    // Unknown parts read as `None`; an ID that cannot be read stays unknown.
+    let id = match de::from_known_part::<CommonConfig>(proposed).map(|read| read.value) {
+        Ok(CommonConfig {
+            environment_id: Some(env),
+            name: Some(name),
+            ..
+        }) => Value::string(format!("{env}/{name}")),
+        Ok(_) | Err(_) => Value::Unknown,
+    };
+    planned.set("id", id);
     planned
 }
 
-/// Merges the user's tags over the provider's default tags.
-pub fn merged_tags(config: &Value, default_tags: &BTreeMap<String, String>) -> Tags {
-    let mut tags: Tags = default_tags.clone();
-    if let Some(entries) = config.get("tags").as_entries() {
-        for (k, v) in entries {
-            if let Some(v) = v.as_str() {
-                tags.insert(k.clone(), v.to_string());
-            }
-        }
-    }
-    tags
+/// The state: the configuration as written, the common computed attributes and the kind's.
+#[derive(Serialize)]
+struct AppState<'a, C, D> {
+    #[serde(flatten)]
+    config: &'a C,
+    #[serde(flatten)]
+    common: CommonComputed,
+    #[serde(flatten)]
+    computed: D,
 }
 
 impl<K: AppKind> AppResource<K> {
-    /// The facts of the environment `config` names; `None` while it does not exist or is not
-    /// complete (being created in the same apply, or left halfway by a run that stopped).
+    /// The facts of the environment the configuration names; `None` while it does not exist
+    /// or is not complete (being created in the same apply, or left halfway by a run that
+    /// stopped).
     async fn environment(
         &self,
         configured: &Configured,
-        config: &Value,
+        environment_id: Option<&str>,
     ) -> Result<Option<EnvironmentFacts>, Diagnostics> {
-        let Some(name) = environment_name(config) else {
+        let Some(name) = environment_id else {
             return Ok(None);
         };
-        Ok(match environment_facts(configured, &name).await? {
+        Ok(match environment_facts(configured, name).await? {
             EnvironmentLookup::Ready(facts) => Some((*facts).clone()),
             EnvironmentLookup::Missing | EnvironmentLookup::NotReady(_) => None,
         })
@@ -326,49 +234,32 @@ impl<K: AppKind> AppResource<K> {
     async fn state(
         &self,
         configured: &Configured,
-        config: &Value,
+        read: &Read<K::Config>,
         prepared: &Prepared<K::Spec>,
         ids: &Ids<'_>,
-        prior: &Value,
+        prior: Option<&K::Prior>,
         drift: Vec<String>,
-    ) -> Value {
-        let mut state = config.clone();
-        let env = environment_name(config).unwrap_or_default();
-        let name = config.get("name").as_str().unwrap_or_default();
-        state.set("id", Value::string(format!("{env}/{name}")));
-        state.set(
-            "effective_config",
-            Value::string_map(prepared.effective_config.clone()),
-        );
-        let resources: Vec<(String, Value)> = prepared
-            .nodes
-            .keys()
-            .map(|k| (k.to_string(), ids.get(k)))
-            .collect();
-        state.set(
-            "resources",
-            Value::Map(resources.into_iter().collect::<BTreeMap<_, _>>()),
-        );
-        state.set("drift", Value::string_list(drift));
-        let estimate = cost::estimate(&prepared.nodes);
-        state.set("estimated_monthly_cost_usd", number(estimate.total_usd));
-        state.set(
-            "cost_breakdown",
-            Value::Map(
-                estimate
-                    .breakdown
-                    .into_iter()
-                    .map(|(k, v)| (k, number(v)))
-                    .collect(),
+    ) -> Result<Value, Diagnostic> {
+        let state = AppState {
+            config: &read.config,
+            common: CommonComputed::new(
+                read.common.id(),
+                &prepared.nodes,
+                prepared.effective_config.clone(),
+                ids,
+                drift,
             ),
-        );
-        for (attr, value) in K::computed(configured, &prepared.spec, ids, prior).await {
-            state.set(attr, value);
-        }
-        state
+            computed: K::computed(configured, &prepared.spec, ids, prior).await,
+        };
+        ser::to_value(&state, &self.schema().value_type()).map_err(|e| {
+            Diagnostic::error(
+                format!("Building the {}'s state", K::NOUN),
+                format!("The provider could not write the state ({e}); this is a bug."),
+            )
+        })
     }
 
-    async fn reconcile(&self, ctx: &Ctx, req: ApplyRequest, operation: &str) -> ApplyResponse {
+    async fn reconcile(&self, ctx: &Ctx, req: ApplyRequest, operation: Operation) -> ApplyResponse {
         let mut response = ApplyResponse {
             new_state: if req.prior_state.is_null() {
                 Value::Null
@@ -385,7 +276,15 @@ impl<K: AppKind> AppResource<K> {
                 return response;
             }
         };
-        let env = match self.environment(&configured, &req.config).await {
+        let config = match read::<K::Config>(&req.config) {
+            Ok(config) => config,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        let environment_id = config.common.environment_id.as_deref();
+        let env = match self.environment(&configured, environment_id).await {
             Ok(Some(env)) => env,
             Ok(None) => {
                 response.diagnostics.push(
@@ -393,7 +292,7 @@ impl<K: AppKind> AppResource<K> {
                         "Environment not found",
                         format!(
                             "No complete environment named {:?} exists in this account and region; if a run stopped while creating or deleting it, apply the environment first.",
-                            environment_name(&req.config).unwrap_or_default()
+                            environment_id.unwrap_or_default()
                         ),
                     )
                     .at(AttrPath::attrs(&["environment_id"])),
@@ -416,17 +315,17 @@ impl<K: AppKind> AppResource<K> {
                 }
             }
         };
-        let prepared = match K::prepare(&configured, &req.config, &env, &ledger, Mode::Apply).await
-        {
-            Ok(p) => p,
-            Err(d) => {
-                response.diagnostics.extend(d);
-                return response;
-            }
-        };
+        let prepared =
+            match K::prepare(&configured, &config.config, &env, &ledger, Mode::Apply).await {
+                Ok(p) => p,
+                Err(d) => {
+                    response.diagnostics.extend(d);
+                    return response;
+                }
+            };
         ledger.external = prepared.external.clone();
         let ops = diff(&prepared.nodes, &ledger);
-        let timeout = env_model::timeout(&req.config, operation);
+        let timeout = timeout(config.common.timeouts.as_ref(), operation);
         let outcome = apply::run(
             &aws::Executor::new(configured.clients.clone()),
             &prepared.nodes,
@@ -443,16 +342,20 @@ impl<K: AppKind> AppResource<K> {
         if outcome.ledger.children.is_empty() && req.prior_state.is_null() {
             return response;
         }
-        response.new_state = self
+        let state = self
             .state(
                 &configured,
-                &req.config,
+                &config,
                 &prepared,
                 &Ids::Recorded(&outcome.ledger),
-                &Value::Null,
+                None,
                 Vec::new(),
             )
             .await;
+        match state {
+            Ok(state) => response.new_state = state,
+            Err(d) => response.diagnostics.push(d),
+        }
         response.private = outcome.ledger.to_private();
         response
     }
@@ -469,8 +372,16 @@ impl<K: AppKind> Resource for AppResource<K> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
+        let read = match de::from_known_part::<K::Config>(config) {
+            Ok(read) => read,
+            Err(e) => return Diagnostic::from(e).into(),
+        };
+        let mut diags = read_errors(&self.schema().block, config, read.errors);
         // Each kind's validation checks the name too.
-        let diags = K::validate(config);
+        diags.extend(only_configured(
+            config,
+            K::validate(&read.value, &read.unjudged),
+        ));
         Diagnostics(
             diags
                 .0
@@ -502,7 +413,19 @@ impl<K: AppKind> Resource for AppResource<K> {
             response.planned_state = unknown;
             return response;
         }
-        let env = match self.environment(&configured, &req.config).await {
+        let read = read::<K::Config>(&req.config)
+            .and_then(|config| Ok((config, read_prior::<K::Prior>(&req.prior_state)?)));
+        let (config, (prior, prior_facts)) = match read {
+            Ok(read) => read,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        let env = match self
+            .environment(&configured, config.common.environment_id.as_deref())
+            .await
+        {
             Ok(Some(env)) => env,
             Ok(None) => {
                 // Made in the same apply, or half made or deleted by a run that stopped: the
@@ -526,18 +449,19 @@ impl<K: AppKind> Resource for AppResource<K> {
                 }
             }
         };
-        let prepared = match K::prepare(&configured, &req.config, &env, &ledger, Mode::Plan).await {
-            Ok(p) => p,
-            Err(d) => {
-                response.diagnostics.extend(d);
-                return response;
-            }
-        };
+        let prepared =
+            match K::prepare(&configured, &config.config, &env, &ledger, Mode::Plan).await {
+                Ok(p) => p,
+                Err(d) => {
+                    response.diagnostics.extend(d);
+                    return response;
+                }
+            };
         ledger.external = prepared.external.clone();
         let planned_ops = plan_ops(&prepared.nodes, &ledger);
         let ops = planned_ops.ops;
-        if !req.prior_state.is_null() {
-            response.requires_replace = K::replace_paths(&req.prior_state, &req.config);
+        if let Some(prior) = &prior {
+            response.requires_replace = K::replace_paths(prior, &config.config);
         }
         // Terraform replaces the whole resource when an argument marked to do so changes;
         // otherwise nothing may replace its data behind the user's back.
@@ -551,53 +475,63 @@ impl<K: AppKind> Resource for AppResource<K> {
             ));
             return response;
         }
-        let nothing_changes = !req.prior_state.is_null()
-            && !has_changes(&ops)
-            && req
-                .prior_state
-                .get("drift")
-                .as_elements()
-                .is_none_or(|d| d.is_empty());
-        let mut planned = self
+        let nothing_changes = !has_changes(&ops) && prior.as_ref().is_some_and(|p| !p.has_drift());
+        let planned = self
             .state(
                 &configured,
-                &req.config,
+                &config,
                 &prepared,
                 &Ids::Planned(&ledger, &ops),
-                &req.prior_state,
+                prior_facts.as_ref(),
                 Vec::new(),
             )
             .await;
-        if nothing_changes {
-            let schema = self.schema();
-            for attr in &schema.block.attributes {
-                if attr.computed && !attr.optional {
-                    planned.set(&attr.name, req.prior_state.get(&attr.name).clone());
-                }
+        let mut planned = match planned {
+            Ok(planned) => planned,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
             }
+        };
+        if nothing_changes {
+            keep_prior_computed(&self.schema(), &req.prior_state, &mut planned);
         }
         response.planned_state = planned;
         response
     }
 
     fn plan_destroy(&self, prior_state: &Value) -> Diagnostics {
-        K::refuse_destroy(prior_state)
+        match de::from_value::<Option<CommonPrior>>(prior_state) {
+            Ok(prior) => K::refuse_destroy(&prior.unwrap_or_default()),
+            Err(e) => Diagnostic::from(e).into(),
+        }
     }
 
     async fn create(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
-        self.reconcile(ctx, req, "create").await
+        self.reconcile(ctx, req, Operation::Create).await
     }
 
     async fn update(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
-        self.reconcile(ctx, req, "update").await
+        self.reconcile(ctx, req, Operation::Update).await
     }
 
     async fn delete(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse {
             new_state: req.prior_state.clone(),
             private: req.planned_private.clone(),
-            diagnostics: K::refuse_destroy(&req.prior_state),
+            diagnostics: Diagnostics::new(),
         };
+        let read = de::from_value::<CommonPrior>(&req.prior_state)
+            .map_err(Diagnostic::from)
+            .and_then(|prior| Ok((prior, read::<K::Config>(&req.prior_state)?)));
+        let (prior, config) = match read {
+            Ok(read) => read,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        response.diagnostics = K::refuse_destroy(&prior);
         if response.diagnostics.has_errors() {
             return response;
         }
@@ -616,9 +550,12 @@ impl<K: AppKind> Resource for AppResource<K> {
             }
         };
         // Children a crashed run created without recording are found and deleted too.
-        if let Ok(Some(env)) = self.environment(&configured, &req.prior_state).await {
+        if let Ok(Some(env)) = self
+            .environment(&configured, prior.environment_id.as_deref())
+            .await
+        {
             if let Ok(prepared) =
-                K::prepare(&configured, &req.prior_state, &env, &ledger, Mode::Discover).await
+                K::prepare(&configured, &config.config, &env, &ledger, Mode::Discover).await
             {
                 ledger.external = prepared.external.clone();
                 match adopt_existing(ctx, &configured, &prepared.nodes, ledger).await {
@@ -634,13 +571,14 @@ impl<K: AppKind> Resource for AppResource<K> {
             ctx,
             &configured,
             ledger,
+            timeout(prior.timeouts.as_ref(), Operation::Delete),
             &req.prior_state,
             "resource",
             &mut response,
         )
         .await;
-        if let Some(env) = environment_name(&req.prior_state) {
-            configured.changed(&env);
+        if let Some(env) = &prior.environment_id {
+            configured.changed(env);
         }
         response
     }
@@ -665,9 +603,24 @@ impl<K: AppKind> Resource for AppResource<K> {
                 return response;
             }
         };
+        let current = read::<K::Config>(&req.current_state).and_then(|config| {
+            let facts: Option<K::Prior> = de::from_value(&req.current_state)?;
+            Ok((config, facts))
+        });
+        let (mut config, current_facts) = match current {
+            Ok(read) => read,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
         let imported = recorded.is_none();
         let mut ledger = recorded.unwrap_or_default();
-        let env = match self.environment(&configured, &req.current_state).await {
+        let environment_id = config.common.environment_id.clone();
+        let env = match self
+            .environment(&configured, environment_id.as_deref())
+            .await
+        {
             Ok(Some(env)) => Some(env),
             Ok(None) => None,
             Err(d) => {
@@ -675,7 +628,6 @@ impl<K: AppKind> Resource for AppResource<K> {
                 return response;
             }
         };
-        let mut config = req.current_state.clone();
         if imported {
             let Some(env) = &env else {
                 response.new_state = Value::Null;
@@ -687,7 +639,9 @@ impl<K: AppKind> Resource for AppResource<K> {
             // recovered port or routing block names more children), until nothing new appears.
             for _ in 0..3 {
                 let prepared =
-                    match K::prepare(&configured, &config, env, &ledger, Mode::Discover).await {
+                    match K::prepare(&configured, &config.config, env, &ledger, Mode::Discover)
+                        .await
+                    {
                         Ok(p) => p,
                         Err(d) => {
                             response.diagnostics.extend(d);
@@ -703,9 +657,7 @@ impl<K: AppKind> Resource for AppResource<K> {
                         return response;
                     }
                 }
-                for (attr, value) in K::imported_config(&ledger, env) {
-                    config.set(attr, value);
-                }
+                K::imported_config(&ledger, env, &mut config.config);
                 if ledger.children.len() == before {
                     break;
                 }
@@ -716,12 +668,12 @@ impl<K: AppKind> Resource for AppResource<K> {
                 return response;
             }
         }
-        K::refresh(&configured, &config, &mut ledger).await;
-        let env_name = environment_name(&req.current_state).unwrap_or_default();
+        K::refresh(&configured, &config.config, &mut ledger).await;
+        let env_name = environment_id.unwrap_or_default();
         let (observed, drift, errors) = apply::observe_all(
             &aws::Executor::with_reads(configured.clients.clone(), configured.reads(&env_name)),
             &ledger,
-            run_options(ctx, env_model::DEFAULT_TIMEOUT),
+            run_options(ctx, DEFAULT_TIMEOUT),
         )
         .await;
         if !errors.is_empty() {
@@ -741,7 +693,7 @@ impl<K: AppKind> Resource for AppResource<K> {
             return response;
         };
         let mode = if imported { Mode::Import } else { Mode::Plan };
-        let prepared = match K::prepare(&configured, &config, &env, &ledger, mode).await {
+        let prepared = match K::prepare(&configured, &config.config, &env, &ledger, mode).await {
             Ok(p) => p,
             Err(d) => {
                 // Keep what is known; the plan reports the configuration problem.
@@ -758,16 +710,20 @@ impl<K: AppKind> Resource for AppResource<K> {
             }
         };
         ledger.external = prepared.external.clone();
-        response.new_state = self
+        let state = self
             .state(
                 &configured,
                 &config,
                 &prepared,
                 &Ids::Recorded(&ledger),
-                &req.current_state,
+                current_facts.as_ref(),
                 drift,
             )
             .await;
+        match state {
+            Ok(state) => response.new_state = state,
+            Err(d) => response.diagnostics.push(d),
+        }
         response.private = ledger.to_private();
         response
     }
@@ -793,11 +749,24 @@ impl<K: AppKind> Resource for AppResource<K> {
             ));
             return response;
         }
-        let mut state = Value::Object(Default::default());
-        state.set("id", Value::string(id));
-        state.set("environment_id", Value::string(env));
-        state.set("name", Value::string(name));
-        response.state = state;
+        #[derive(Serialize)]
+        struct Imported<'a> {
+            id: &'a str,
+            environment_id: &'a str,
+            name: &'a str,
+        }
+        let state = Imported {
+            id,
+            environment_id: env,
+            name,
+        };
+        match ser::to_value(&state, &self.schema().value_type()) {
+            Ok(state) => response.state = state,
+            Err(e) => response.diagnostics.push(Diagnostic::error(
+                format!("Importing the {}", K::NOUN),
+                format!("The provider could not write the state ({e}); this is a bug."),
+            )),
+        }
         response
     }
 }
@@ -805,10 +774,7 @@ impl<K: AppKind> Resource for AppResource<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::logs::log_group::LogGroupSpec;
     use crate::framework::schema::check_schema;
-    use crate::plan::ledger::Recorded;
-    use crate::plan::node::{ChildSpec, Kind};
 
     #[test]
     fn schemas_pass_terraform_checks() {
@@ -832,44 +798,16 @@ mod tests {
     }
 
     #[test]
-    fn planned_ids_are_unknown_only_where_they_change() {
-        let log = NodeKey::new(Kind::LogGroup, &["service"]);
-        let td = NodeKey::new(Kind::TaskDefinition, &["service"]);
-        let spec = ChildSpec::LogGroup(LogGroupSpec {
-            name: "/x".into(),
-            retention_days: 7,
-            kms_key_arn: None,
-            tags: Default::default(),
-        });
-        let mut ledger = Ledger::new();
-        for key in [&log, &td] {
-            ledger.children.insert(
-                key.clone(),
-                Recorded {
-                    refs: Default::default(),
-                    id: format!("id-{key}"),
-                    observed: spec.clone(),
-                },
-            );
+    fn the_common_model_matches_every_schema() {
+        let slot = ConfiguredSlot::default();
+        for schema in [
+            service::ServiceResource::new(slot.clone()).schema(),
+            database::DatabaseResource::new(slot.clone()).schema(),
+            cache::CacheResource::new(slot).schema(),
+        ] {
+            let ty = schema.value_type();
+            assert_eq!(de::check_fields::<CommonConfig>(&ty), Vec::<String>::new());
+            assert_eq!(de::check_fields::<CommonPrior>(&ty), Vec::<String>::new());
         }
-        let ops = vec![Op::Update(log.clone()), Op::Update(td.clone())];
-        let ids = Ids::Planned(&ledger, &ops);
-        assert_eq!(ids.get(&log), Value::string(format!("id-{log}")));
-        assert_eq!(ids.get(&td), Value::Unknown, "a new revision");
-        let absent = NodeKey::new(Kind::TargetGroup, &["8080"]);
-        assert_eq!(ids.get(&absent), Value::string(""));
-    }
-
-    #[test]
-    fn validate_judges_only_configured_values() {
-        let mut config = Value::Object(Default::default());
-        config.set("memory", Value::Unknown);
-        assert!(!configured_at(&config, &AttrPath::attrs(&["memory"])));
-        config.set("memory", Value::int(512));
-        assert!(configured_at(&config, &AttrPath::attrs(&["memory"])));
-        assert!(!configured_at(
-            &config,
-            &AttrPath::attrs(&["routing", "hosts"])
-        ));
     }
 }

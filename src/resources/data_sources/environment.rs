@@ -4,13 +4,16 @@
 //! It reads exactly as import does (the environment's objects are found by their ownership
 //! tags and its configuration recovered from the VPC), so the values equal the resource's.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::path::AttrPath;
 use crate::framework::resource::{Ctx, DataSource};
 use crate::framework::schema::{Attribute, Block, Schema};
-use crate::framework::value::Value;
+use crate::framework::value::{de, ser, Value};
 use crate::resources::configured::ConfiguredSlot;
 use crate::resources::environment::{schema as environment_schema, EnvironmentResource};
 
@@ -27,6 +30,26 @@ impl EnvironmentDataSource {
             resource: EnvironmentResource::new(configured),
         }
     }
+}
+
+/// The data source's one argument.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct DataSourceConfig {
+    name: Option<String>,
+}
+
+/// The environment resource's tags, as its state holds them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ResourceTags {
+    tags: Option<BTreeMap<String, String>>,
+}
+
+/// What the data source sets itself; every other attribute is the resource's.
+#[derive(Debug, Serialize)]
+struct LookedUp<'a> {
+    name: &'a str,
+    /// A data source must be wholly known: a tag map left unset reads as empty.
+    tags: BTreeMap<String, String>,
 }
 
 /// Every computed attribute of the resource, plus `tier` and `tags`, so the two never drift
@@ -63,14 +86,20 @@ impl DataSource for EnvironmentDataSource {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        match config.get("name").as_str() {
-            Some(name) => crate::plan::spec::validate_name(name, &AttrPath::attrs(&["name"])),
-            None => Diagnostics::new(),
+        match de::from_known_part::<DataSourceConfig>(config) {
+            Ok(read) => match read.value.name {
+                Some(name) => crate::plan::spec::validate_name(&name, &AttrPath::attrs(&["name"])),
+                None => Diagnostics::new(),
+            },
+            Err(e) => Diagnostic::from(e).into(),
         }
     }
 
     async fn read(&self, ctx: &Ctx, config: Value) -> (Value, Diagnostics) {
-        let name = config.get("name").as_str().unwrap_or_default().to_string();
+        let name = match de::from_value::<DataSourceConfig>(&config) {
+            Ok(config) => config.name.unwrap_or_default(),
+            Err(e) => return (Value::Null, Diagnostic::from(e).into()),
+        };
         let response = self.resource.read_by_name(ctx, &name).await;
         let mut diags = response.diagnostics;
         if diags.has_errors() {
@@ -86,17 +115,29 @@ impl DataSource for EnvironmentDataSource {
             );
             return (Value::Null, diags);
         }
-        let mut state = Value::Object(Default::default());
-        state.set("name", Value::string(&name));
+        let tags = match de::from_value::<ResourceTags>(&response.new_state) {
+            Ok(read) => read.tags.unwrap_or_default(),
+            Err(e) => {
+                diags.push(e.into());
+                return (Value::Null, diags);
+            }
+        };
+        let looked_up = LookedUp { name: &name, tags };
+        let mut state = match ser::to_value(&looked_up, &self.schema().value_type()) {
+            Ok(state) => state,
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    "Building the environment data source",
+                    format!("The provider could not write the state ({e}); this is a bug."),
+                ));
+                return (Value::Null, diags);
+            }
+        };
+        // The rest mirrors the resource's state, attribute by attribute of the shared schema.
         for attr in computed_attributes() {
-            let value = response.new_state.get(&attr.name).clone();
-            // A data source must be wholly known; a tag map left unset reads as empty.
-            let value = if value.is_null() && attr.name == "tags" {
-                Value::string_map(Vec::<(String, String)>::new())
-            } else {
-                value
-            };
-            state.set(&attr.name, value);
+            if state.get(&attr.name).is_null() {
+                state.set(&attr.name, response.new_state.get(&attr.name).clone());
+            }
         }
         (state, diags)
     }
@@ -128,5 +169,11 @@ mod tests {
         }
         assert!(schema.block.find_attribute("resources").is_none());
         assert!(schema.block.blocks.is_empty());
+        let ty = schema.value_type();
+        assert_eq!(
+            de::check_fields::<DataSourceConfig>(&ty),
+            Vec::<String>::new()
+        );
+        assert_eq!(de::check_fields::<ResourceTags>(&ty), Vec::<String>::new());
     }
 }

@@ -15,22 +15,23 @@ use crate::aws;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::path::AttrPath;
 use crate::framework::resource::{
-    ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, Resource,
+    keep_prior_computed, ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest,
+    PlanResponse, ReadRequest, ReadResponse, Resource,
 };
 use crate::framework::schema::Schema;
-use crate::framework::value::Value;
+use crate::framework::value::{de, ser, Planned, Value};
 use crate::plan::diff::{diff, has_changes, Op};
 use crate::plan::expand::environment::{expand_environment, Expansion};
 use crate::plan::ledger::Ledger;
+use crate::plan::node::{Kind, NodeKey};
 use crate::plan::spec::{EnvironmentSpec, RegionFacts, Zone};
 use crate::resources::configured::{Configured, ConfiguredSlot};
+use crate::resources::ids::Ids;
 use crate::resources::run::{
     adopt_existing, destroy_into, error_diagnostics, ledger_of, outcome_diagnostics, run_options,
 };
-
-use crate::plan::node::{Kind, NodeKey};
-use model::{Ids, LiveFacts};
+use crate::resources::timeouts::{timeout, Operation, DEFAULT_TIMEOUT};
+use model::{EnvironmentConfig, LiveFacts, PriorState, ValidationRecord};
 
 pub struct EnvironmentResource {
     configured: ConfiguredSlot,
@@ -74,11 +75,11 @@ struct Prepared {
 
 async fn prepare(
     configured: &Configured,
-    config: &Value,
+    config: &EnvironmentConfig,
     ledger: &Ledger,
     diags: &mut Diagnostics,
 ) -> Option<Prepared> {
-    let (spec, parse_diags) = model::parse_config(config, &configured.default_tags);
+    let (spec, parse_diags) = model::spec_of(config, &configured.default_tags);
     diags.extend(parse_diags);
     let spec = spec?;
     let facts = match region_facts(configured).await {
@@ -118,25 +119,32 @@ async fn live_facts(
     let ips = aws::elastic_ip_public_ips(&configured.clients, &eips)
         .await
         .map_err(|e| Diagnostic::error("Reading NAT public IPs", e.to_string()))?;
-    facts.nat_public_ips = Value::string_list(eips.iter().filter_map(|id| ips.get(id).cloned()));
+    facts.nat_public_ips = Planned::Known(Some(
+        eips.iter().filter_map(|id| ips.get(id).cloned()).collect(),
+    ));
     if let Some(arn) = ledger.id_of(&NodeKey::new(Kind::LoadBalancer, &[])) {
         let endpoint = aws::load_balancer_endpoint(&configured.clients, arn)
             .await
             .map_err(|e| Diagnostic::error("Reading the load balancer", e.to_string()))?;
         if let Some((dns_name, zone_id)) = endpoint {
-            facts.load_balancer_dns_name = Value::string(dns_name);
-            facts.load_balancer_zone_id = Value::string(zone_id);
+            facts.load_balancer_dns_name = Planned::Known(Some(dns_name));
+            facts.load_balancer_zone_id = Planned::Known(Some(zone_id));
         }
     }
-    if let Some(arn) = model::certificate_arn(spec, &Ids::Recorded(ledger)).as_str() {
+    if let Planned::Known(Some(arn)) = model::certificate_arn(spec, &Ids::Recorded(ledger)) {
         if !arn.is_empty() {
-            let certificate = aws::certificate_facts(&configured.clients, arn)
+            let certificate = aws::certificate_facts(&configured.clients, &arn)
                 .await
                 .map_err(|e| Diagnostic::error("Reading the certificate", e.to_string()))?;
             if let Some(certificate) = certificate {
-                facts.certificate_status = Value::string(certificate.status);
-                facts.certificate_validation_records =
-                    model::validation_records(&certificate.validation_records);
+                facts.certificate_status = Planned::Known(Some(certificate.status));
+                facts.certificate_validation_records = Planned::Known(Some(
+                    certificate
+                        .validation_records
+                        .into_iter()
+                        .map(|(name, kind, value)| ValidationRecord { name, kind, value })
+                        .collect(),
+                ));
             }
         }
     }
@@ -197,16 +205,7 @@ impl Resource for EnvironmentResource {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        // Tier defaults are merged the same way plan does, so layout errors show at validate.
-        // Warnings wait for plan, so they are shown once.
-        let (_, diags) = model::parse_config(config, &Default::default());
-        Diagnostics(
-            diags
-                .0
-                .into_iter()
-                .filter(|d| d.severity == crate::framework::diag::Severity::Error)
-                .collect(),
-        )
+        model::validate(config, &Default::default())
     }
 
     async fn plan(&self, _ctx: &Ctx, req: PlanRequest) -> PlanResponse {
@@ -234,60 +233,79 @@ impl Resource for EnvironmentResource {
                 }
             }
         };
+        if !req.config.is_wholly_known() {
+            // Judge what is known; values unknown until apply make every computed attribute
+            // unknown too.
+            response.diagnostics = model::validate(&req.config, &configured.default_tags);
+            if !response.diagnostics.has_errors() {
+                response.planned_state = unknown_computed(&req.proposed_new_state, &self.schema());
+            }
+            return response;
+        }
+        let read = model::read_config(&req.config).and_then(|config| {
+            let prior: Option<PriorState> = de::from_value(&req.prior_state)?;
+            Ok((config, prior, LiveFacts::of_prior(&req.prior_state)?))
+        });
+        let (config, prior, prior_facts) = match read {
+            Ok(read) => read,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
         let Some(prepared) =
-            prepare(&configured, &req.config, &ledger, &mut response.diagnostics).await
+            prepare(&configured, &config, &ledger, &mut response.diagnostics).await
         else {
             if !response.diagnostics.has_errors() {
-                // Values unknown until apply: every computed attribute is unknown too.
                 response.planned_state = unknown_computed(&req.proposed_new_state, &self.schema());
             }
             return response;
         };
-        let nothing_changes = !req.prior_state.is_null()
-            && !has_changes(&prepared.ops)
-            && req
-                .prior_state
-                .get("drift")
-                .as_elements()
-                .is_none_or(|d| d.is_empty());
+        let nothing_changes =
+            !has_changes(&prepared.ops) && prior.as_ref().is_some_and(|p| !p.has_drift());
         response
             .diagnostics
             .extend(check_certificate(&configured, &prepared.spec).await);
         if response.diagnostics.has_errors() {
             return response;
         }
-        let facts = LiveFacts::planned(&req.prior_state, &prepared.expansion, &prepared.ops);
-        let mut planned = model::state(
-            &req.config,
+        let facts = LiveFacts::planned(prior_facts.as_ref(), &prepared.expansion, &prepared.ops);
+        let planned = model::state(
+            &config,
             &prepared.spec,
             &prepared.expansion,
             &Ids::Planned(&ledger, &prepared.ops),
             &facts,
             Vec::new(),
         );
+        let mut planned = match planned {
+            Ok(planned) => planned,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
         if nothing_changes {
             // Keep the prior state's computed values exactly, so Terraform sees no change.
-            for (name, _) in planned.as_entries().cloned().unwrap_or_default() {
-                if model::CONFIG_ATTRIBUTES.contains(&name.as_str()) {
-                    continue;
-                }
-                planned.set(&name, req.prior_state.get(&name).clone());
-            }
+            keep_prior_computed(&self.schema(), &req.prior_state, &mut planned);
         }
         response.planned_state = planned;
         response
     }
 
     fn plan_destroy(&self, prior_state: &Value) -> Diagnostics {
-        deletion_protection(prior_state)
+        match de::from_value::<Option<PriorState>>(prior_state) {
+            Ok(prior) => deletion_protection(&prior.unwrap_or_default()),
+            Err(e) => Diagnostic::from(e).into(),
+        }
     }
 
     async fn create(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
-        self.reconcile(ctx, req, "create").await
+        self.reconcile(ctx, req, Operation::Create).await
     }
 
     async fn update(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
-        self.reconcile(ctx, req, "update").await
+        self.reconcile(ctx, req, Operation::Update).await
     }
 
     async fn delete(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
@@ -303,7 +321,14 @@ impl Resource for EnvironmentResource {
                 return response;
             }
         };
-        response.diagnostics = deletion_protection(&req.prior_state);
+        let (config, prior) = match model::read_state(&req.prior_state) {
+            Ok(read) => read,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        response.diagnostics = deletion_protection(&prior);
         if response.diagnostics.has_errors() {
             return response;
         }
@@ -314,12 +339,7 @@ impl Resource for EnvironmentResource {
                 return response;
             }
         };
-        let name = req
-            .prior_state
-            .get("name")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let name = prior.name.clone().unwrap_or_default();
         // Children created by a run that died before recording them are found by their tags.
         match aws::discover_environment(&configured.clients, &owner(&name)).await {
             Ok(found) => {
@@ -336,7 +356,7 @@ impl Resource for EnvironmentResource {
             }
         }
         let mut diags = Diagnostics::new();
-        if let Some(prepared) = prepare(&configured, &req.prior_state, &ledger, &mut diags).await {
+        if let Some(prepared) = prepare(&configured, &config, &ledger, &mut diags).await {
             match adopt_existing(ctx, &configured, &prepared.expansion.nodes, ledger).await {
                 Ok(found) => ledger = found,
                 Err(diags) => {
@@ -376,6 +396,7 @@ impl Resource for EnvironmentResource {
             ctx,
             &configured,
             ledger,
+            timeout(config.timeouts.as_ref(), Operation::Delete),
             &req.prior_state,
             "environment",
             &mut response,
@@ -398,12 +419,14 @@ impl Resource for EnvironmentResource {
                 return response;
             }
         };
-        let name = req
-            .current_state
-            .get("name")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let (mut config, prior) = match model::read_state(&req.current_state) {
+            Ok(read) => read,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
+        let name = prior.name.clone().unwrap_or_default();
         let recorded = match ledger_of(&req.private) {
             Ok(recorded) => recorded,
             Err(d) => {
@@ -428,7 +451,7 @@ impl Resource for EnvironmentResource {
         let (observed, drift, errors) = apply::observe_all(
             &aws::Executor::with_reads(configured.clients.clone(), configured.reads(&name)),
             &ledger,
-            run_options(ctx, model::DEFAULT_TIMEOUT),
+            run_options(ctx, DEFAULT_TIMEOUT),
         )
         .await;
         if !errors.is_empty() {
@@ -443,13 +466,13 @@ impl Resource for EnvironmentResource {
             return response;
         }
         // After import the state holds only the name: recover the configuration as written.
-        let mut config = req.current_state.clone();
-        if config.get("tier").is_null() {
+        if config.tier.is_none() {
             match written::recover(&ledger, &configured.default_tags) {
                 Some(recovered) => {
-                    for (k, v) in recovered.as_entries().cloned().unwrap_or_default() {
-                        config.set(&k, v);
-                    }
+                    config = EnvironmentConfig {
+                        name: config.name,
+                        ..recovered
+                    };
                 }
                 None => {
                     response.diagnostics.push(Diagnostic::error(
@@ -483,14 +506,17 @@ impl Resource for EnvironmentResource {
                     return response;
                 }
             };
-        response.new_state = model::state(
+        match model::state(
             &config,
             &prepared.spec,
             &prepared.expansion,
             &Ids::Recorded(&ledger),
             &facts,
             drift,
-        );
+        ) {
+            Ok(state) => response.new_state = state,
+            Err(d) => response.diagnostics.push(d),
+        }
         response.private = ledger.to_private();
         response
     }
@@ -545,10 +571,10 @@ impl Resource for EnvironmentResource {
             }
             id.to_string()
         };
-        let mut state = Value::Object(Default::default());
-        state.set("id", Value::string(&name));
-        state.set("name", Value::string(&name));
-        response.state = state;
+        match imported_state(&name) {
+            Ok(state) => response.state = state,
+            Err(d) => response.diagnostics.push(d),
+        }
         response
     }
 }
@@ -557,13 +583,20 @@ impl EnvironmentResource {
     /// Reads an environment known only by its name, as import does (the data source and the
     /// app resources use it). Null state when it does not exist.
     pub async fn read_by_name(&self, ctx: &Ctx, name: &str) -> ReadResponse {
-        let mut current = Value::Object(Default::default());
-        current.set("id", Value::string(name));
-        current.set("name", Value::string(name));
+        let current_state = match imported_state(name) {
+            Ok(state) => state,
+            Err(d) => {
+                return ReadResponse {
+                    new_state: Value::Null,
+                    private: Vec::new(),
+                    diagnostics: d.into(),
+                }
+            }
+        };
         self.read(
             ctx,
             ReadRequest {
-                current_state: current,
+                current_state,
                 private: Vec::new(),
             },
         )
@@ -571,7 +604,7 @@ impl EnvironmentResource {
     }
 
     /// Create and update share one path: reconcile the ledger towards the desired graph.
-    async fn reconcile(&self, ctx: &Ctx, req: ApplyRequest, operation: &str) -> ApplyResponse {
+    async fn reconcile(&self, ctx: &Ctx, req: ApplyRequest, operation: Operation) -> ApplyResponse {
         let mut response = ApplyResponse {
             new_state: if req.prior_state.is_null() {
                 Value::Null
@@ -599,12 +632,19 @@ impl EnvironmentResource {
                 }
             }
         };
+        let config = match model::read_config(&req.config) {
+            Ok(config) => config,
+            Err(d) => {
+                response.diagnostics.push(d);
+                return response;
+            }
+        };
         let Some(prepared) =
-            prepare(&configured, &req.config, &ledger, &mut response.diagnostics).await
+            prepare(&configured, &config, &ledger, &mut response.diagnostics).await
         else {
             return response;
         };
-        let timeout = model::timeout(&req.config, operation);
+        let timeout = timeout(config.timeouts.as_ref(), operation);
         let name = prepared.spec.name.clone();
         let outcome = apply::run(
             &aws::Executor::new(configured.clients.clone()),
@@ -636,31 +676,42 @@ impl EnvironmentResource {
                 LiveFacts::empty()
             }
         };
-        response.new_state = model::state(
-            &req.config,
+        match model::state(
+            &config,
             &prepared.spec,
             &prepared.expansion,
             &Ids::Recorded(&outcome.ledger),
             &facts,
             Vec::new(),
-        );
+        ) {
+            Ok(state) => response.new_state = state,
+            Err(d) => response.diagnostics.push(d),
+        }
         response.private = outcome.ledger.to_private();
         response
     }
 }
 
+/// The state an import starts from: the environment's name, which read completes.
+fn imported_state(name: &str) -> Result<Value, Diagnostic> {
+    #[derive(serde::Serialize)]
+    struct Imported<'a> {
+        id: &'a str,
+        name: &'a str,
+    }
+    ser::to_value(&Imported { id: name, name }, &schema::schema().value_type()).map_err(|e| {
+        Diagnostic::error(
+            "Importing the environment",
+            format!("The provider could not write the state ({e}); this is a bug."),
+        )
+    })
+}
+
 /// Refuses to destroy a protected environment, naming the setting to flip.
-fn deletion_protection(prior_state: &Value) -> Diagnostics {
+fn deletion_protection(prior: &PriorState) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    // `effective_config` is a map, not an object: look the key up among its entries.
-    let protected = prior_state
-        .get("effective_config")
-        .as_entries()
-        .and_then(|entries| entries.get("deletion_protection"))
-        .and_then(Value::as_str)
-        == Some("true");
-    if protected {
-        let name = prior_state.get("name").as_str().unwrap_or_default();
+    if prior.deletion_protected() {
+        let name = prior.name.as_deref().unwrap_or_default();
         diags.error_at(
             AttrPath::attrs(&["deletion_protection"]),
             "Environment is protected from deletion",
@@ -697,9 +748,13 @@ mod tests {
         state
     }
 
+    fn refused(prior_state: &Value) -> Diagnostics {
+        EnvironmentResource::new(ConfiguredSlot::default()).plan_destroy(prior_state)
+    }
+
     #[test]
     fn a_protected_environment_refuses_destroy_naming_the_setting() {
-        let diags = deletion_protection(&prior(Some("true")));
+        let diags = refused(&prior(Some("true")));
         assert!(diags.has_errors());
         let d = &diags.0[0];
         assert_eq!(d.path, Some(AttrPath::attrs(&["deletion_protection"])));
@@ -709,8 +764,8 @@ mod tests {
             d.detail
         );
         for unprotected in [Some("false"), None] {
-            assert!(deletion_protection(&prior(unprotected)).is_empty());
+            assert!(refused(&prior(unprotected)).is_empty());
         }
-        assert!(deletion_protection(&Value::Null).is_empty());
+        assert!(refused(&Value::Null).is_empty());
     }
 }

@@ -1,203 +1,320 @@
-//! Configuration → `EnvironmentSpec`, and ledger → state, for `platform_environment`.
+//! `platform_environment`'s typed configuration and state: configuration → `EnvironmentSpec`
+//! (tier defaults, validation with attribute paths), and ledger → state. Pure: no AWS calls.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use crate::framework::diag::Diagnostics;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
 use crate::framework::path::AttrPath;
-use crate::framework::value::Number;
-use crate::framework::value::Value;
+use crate::framework::resource::read_errors;
+use crate::framework::value::de::{self, Unjudged};
+use crate::framework::value::{ser, Planned, Value};
 use crate::plan::cost::estimate;
 use crate::plan::diff::Op;
 use crate::plan::expand::environment::{
     data_subnet_group_name, effective_config, environment_log_group_name, flow_log_group_name,
     Expansion,
 };
-use crate::plan::ledger::Ledger;
 use crate::plan::node::{Kind, NodeKey, SubnetTier, Tags};
 use crate::plan::spec::{self, AzChoice, EndpointPreset, EnvironmentSpec, Ipv4Cidr, NatMode, Tier};
 use crate::plan::tiers::{ingress_defaults, TierDefaults};
+use crate::resources::ids::Ids;
+use crate::resources::tags::{merged_tags, validate_tags};
+use crate::resources::timeouts::Timeouts;
 
-/// Default for each entry of the `timeouts` block.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+use super::{schema, written};
 
-fn path(names: &[&str]) -> AttrPath {
-    AttrPath::attrs(names)
+/// The arguments of `platform_environment`, as written. `None` is null (or, read by validate,
+/// not known yet).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentConfig {
+    pub name: Option<String>,
+    pub tier: Option<Tier>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub deletion_protection: Option<bool>,
+    pub secret_recovery_window_days: Option<u32>,
+    pub network: Option<NetworkConfig>,
+    pub cluster: Option<ClusterConfig>,
+    pub logging: Option<LoggingConfig>,
+    pub ingress: Option<IngressConfig>,
+    pub timeouts: Option<Timeouts>,
 }
 
-fn known_str(value: &Value) -> Option<&str> {
-    value.as_str()
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkConfig {
+    pub cidr: Option<String>,
+    pub az_count: Option<u32>,
+    pub az_ids: Option<Vec<String>>,
+    pub allow_no_egress: Option<bool>,
+    pub subnet_newbits: Option<SubnetNewbitsConfig>,
+    pub nat: Option<NatConfig>,
+    pub vpc_endpoints: Option<VpcEndpointsConfig>,
+    pub flow_logs: Option<FlowLogsConfig>,
 }
 
-fn small_int(value: &Value) -> Option<i64> {
-    value.as_number().and_then(|n| n.to_i64())
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetNewbitsConfig {
+    pub public: Option<u8>,
+    pub private: Option<u8>,
+    pub data: Option<u8>,
 }
 
-/// A known list of strings, sorted and unique (order carries no meaning where it is used).
-fn string_list(value: &Value) -> Option<Vec<String>> {
-    let mut items: Vec<String> = value
-        .as_elements()?
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    items.sort();
-    items.dedup();
-    Some(items)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatConfig {
+    pub mode: Option<NatMode>,
 }
 
-/// A whole, non-negative number that fits u32; anything else counts as unset (the schema's
-/// validators or `validate_known` report it).
-fn small_u32(value: &Value) -> Option<u32> {
-    small_int(value).and_then(|n| u32::try_from(n).ok())
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcEndpointsConfig {
+    pub preset: Option<EndpointPreset>,
+    pub extra: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowLogsConfig {
+    pub enabled: Option<bool>,
+    pub traffic_type: Option<String>,
+    pub retention_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterConfig {
+    pub container_insights: Option<String>,
+    pub capacity: Option<CapacityConfig>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityConfig {
+    pub fargate_weight: Option<u32>,
+    pub spot_weight: Option<u32>,
+    pub base: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggingConfig {
+    pub retention_days: Option<u32>,
+    pub kms_key_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scheme {
+    #[serde(rename = "internet-facing")]
+    InternetFacing,
+    #[serde(rename = "internal")]
+    Internal,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngressConfig {
+    pub scheme: Option<Scheme>,
+    pub domain: Option<String>,
+    pub additional_domains: Option<Vec<String>>,
+    pub certificate_arn: Option<String>,
+    pub tls_policy: Option<String>,
+    pub http_to_https: Option<bool>,
+    pub idle_timeout: Option<u32>,
+    pub allowed_cidrs: Option<Vec<String>>,
+    pub drop_invalid_headers: Option<bool>,
+}
+
+/// What the prior state says of the environment, for destroy and refresh.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct PriorState {
+    pub name: Option<String>,
+    pub drift: Option<Vec<String>>,
+    pub effective_config: Option<BTreeMap<String, String>>,
+}
+
+impl PriorState {
+    /// Destroy is refused while the resolved setting (the prod default included) is on.
+    pub fn deletion_protected(&self) -> bool {
+        self.effective_config
+            .as_ref()
+            .and_then(|c| c.get("deletion_protection"))
+            .is_some_and(|v| v == "true")
+    }
+
+    /// Whether the last refresh found changes made outside Terraform.
+    pub fn has_drift(&self) -> bool {
+        self.drift.as_ref().is_some_and(|d| !d.is_empty())
+    }
+}
+
+/// A wholly known configuration as the typed model, or why it cannot be one.
+///
+/// # Errors
+/// A value that does not fit, at its attribute.
+pub fn read_config(config: &Value) -> Result<EnvironmentConfig, Diagnostic> {
+    de::from_value(config).map_err(Diagnostic::from)
+}
+
+/// The configuration held by a state (prior state, or the one an import starts from).
+///
+/// # Errors
+/// A state the model cannot read.
+pub fn read_state(state: &Value) -> Result<(EnvironmentConfig, PriorState), Diagnostic> {
+    let config = de::from_value(state).map_err(Diagnostic::from)?;
+    let prior = de::from_value(state).map_err(Diagnostic::from)?;
+    Ok((config, prior))
 }
 
 /// Reads the configuration into a spec. Returns `None` (without errors) while values the spec
 /// needs are still unknown; checks needing them wait for apply.
 pub fn parse_config(config: &Value, default_tags: &Tags) -> (Option<EnvironmentSpec>, Diagnostics) {
-    let mut diags = Diagnostics::new();
     if !config.is_wholly_known() {
-        // Validate what is known, then defer.
-        diags.extend(validate_known(config));
-        return (None, diags);
+        // Judge what is known, then defer.
+        return (None, validate(config, default_tags));
     }
-    diags.extend(validate_known(config));
+    match read_config(config) {
+        Ok(config) => resolve(&config, &Unjudged::none(), default_tags),
+        Err(d) => (None, d.into()),
+    }
+}
+
+/// ValidateResourceConfig: every check that needs no AWS call, on what is known. Values the
+/// typed model cannot read are reported unless the schema's validators already reject them.
+/// Only errors: warnings wait for plan, so they are shown once.
+pub fn validate(config: &Value, default_tags: &Tags) -> Diagnostics {
+    let read = match de::from_known_part::<EnvironmentConfig>(config) {
+        Ok(read) => read,
+        Err(e) => return Diagnostic::from(e).into(),
+    };
+    let mut diags = read_errors(&schema::schema().block, config, read.errors.clone());
+    let mut own = check_known(&read.value, &read.unjudged);
+    if read.unjudged.is_empty() && !own.has_errors() {
+        // Everything is known: tier defaults are merged the way plan does, so layout errors
+        // show at validate.
+        own = resolve(&read.value, &read.unjudged, default_tags).1;
+    }
+    diags.extend(own);
+    Diagnostics(
+        diags
+            .0
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect(),
+    )
+}
+
+/// A wholly known configuration's spec, with the tier's defaults, and its diagnostics (`None`
+/// when one is an error).
+pub fn spec_of(
+    config: &EnvironmentConfig,
+    default_tags: &Tags,
+) -> (Option<EnvironmentSpec>, Diagnostics) {
+    resolve(config, &Unjudged::none(), default_tags)
+}
+
+/// Checks of the configuration alone, then the spec with the tier's defaults and its
+/// validation. `None` when a check fails.
+fn resolve(
+    config: &EnvironmentConfig,
+    unjudged: &Unjudged,
+    default_tags: &Tags,
+) -> (Option<EnvironmentSpec>, Diagnostics) {
+    let mut diags = check_known(config, unjudged);
     if diags.has_errors() {
         return (None, diags);
     }
-    let name = known_str(config.get("name"))
-        .unwrap_or_default()
-        .to_string();
-    let tier = match known_str(config.get("tier")).and_then(Tier::parse) {
-        Some(t) => t,
-        None => return (None, diags),
+    let Some(tier) = config.tier else {
+        return (None, diags);
     };
+    let name = config.name.clone().unwrap_or_default();
     let defaults = TierDefaults::for_tier(tier);
     let mut spec = defaults.environment(&name, tier);
-    let network = config.get("network");
-    if let Some(cidr) = known_str(network.get("cidr")) {
+    let network = config.network.clone().unwrap_or_default();
+    if let Some(cidr) = &network.cidr {
         match Ipv4Cidr::parse(cidr) {
             Ok(c) => spec.network.cidr = c,
+            // check_known reported it.
             Err(_) => return (None, diags),
         }
     }
-    let newbits_block = network.get("subnet_newbits");
-    let newbits = &mut spec.network.newbits;
-    for (name, field) in [
-        ("public", &mut newbits.public),
-        ("private", &mut newbits.private),
-        ("data", &mut newbits.data),
-    ] {
-        if let Some(n) = small_int(newbits_block.get(name)) {
-            *field = n as u8;
-        }
-    }
-    spec.network.azs = match network.get("az_ids").as_elements() {
-        Some(ids) => AzChoice::Ids(
-            ids.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
-        ),
-        None => AzChoice::Count(
-            small_int(network.get("az_count")).map_or(defaults.az_count, |n| n as usize),
-        ),
+    let newbits = network.subnet_newbits.unwrap_or_default();
+    let spec_newbits = &mut spec.network.newbits;
+    spec_newbits.public = newbits.public.unwrap_or(spec_newbits.public);
+    spec_newbits.private = newbits.private.unwrap_or(spec_newbits.private);
+    spec_newbits.data = newbits.data.unwrap_or(spec_newbits.data);
+    spec.network.azs = match network.az_ids {
+        Some(ids) => AzChoice::Ids(ids),
+        None => AzChoice::Count(network.az_count.map_or(defaults.az_count, |n| n as usize)),
     };
-    if let Some(mode) = known_str(network.get("nat").get("mode")) {
-        match NatMode::parse(mode) {
-            Some(m) => spec.network.nat_mode = m,
-            None => return (None, diags),
-        }
+    if let Some(mode) = network.nat.and_then(|nat| nat.mode) {
+        spec.network.nat_mode = mode;
     }
-    if let Some(allow) = network.get("allow_no_egress").as_bool() {
+    if let Some(allow) = network.allow_no_egress {
         spec.network.allow_no_egress = allow;
     }
-    let endpoints = network.get("vpc_endpoints");
-    if let Some(preset) = known_str(endpoints.get("preset")) {
-        match EndpointPreset::parse(preset) {
-            Some(p) => spec.network.endpoints.preset = p,
-            None => return (None, diags),
+    let endpoints = network.vpc_endpoints.unwrap_or_default();
+    if let Some(preset) = endpoints.preset {
+        spec.network.endpoints.preset = preset;
+    }
+    if let Some(extra) = endpoints.extra {
+        spec.network.endpoints.extra = sorted_unique(extra);
+    }
+    let flow = network.flow_logs.unwrap_or_default();
+    let flow_logs = &mut spec.network.flow_logs;
+    flow_logs.enabled = flow.enabled.unwrap_or(flow_logs.enabled);
+    if let Some(traffic) = flow.traffic_type {
+        flow_logs.traffic_type = traffic;
+    }
+    flow_logs.retention_days = flow.retention_days.unwrap_or(flow_logs.retention_days);
+    let cluster = config.cluster.clone().unwrap_or_default();
+    if let Some(insights) = cluster.container_insights {
+        spec.cluster.container_insights = insights;
+    }
+    let capacity = cluster.capacity.unwrap_or_default();
+    let spec_capacity = &mut spec.cluster.capacity;
+    spec_capacity.fargate_weight = capacity
+        .fargate_weight
+        .unwrap_or(spec_capacity.fargate_weight);
+    spec_capacity.spot_weight = capacity.spot_weight.unwrap_or(spec_capacity.spot_weight);
+    spec_capacity.base = capacity.base.unwrap_or(spec_capacity.base);
+    let logging = config.logging.clone().unwrap_or_default();
+    spec.logging.retention_days = logging
+        .retention_days
+        .unwrap_or(spec.logging.retention_days);
+    spec.logging.kms_key_arn = logging.kms_key_arn;
+    spec.deletion_protection = config
+        .deletion_protection
+        .unwrap_or(spec.deletion_protection);
+    spec.secret_recovery_window_days = config
+        .secret_recovery_window_days
+        .unwrap_or(spec.secret_recovery_window_days);
+    spec.ingress = config.ingress.clone().map(|ingress| {
+        let mut resolved = ingress_defaults();
+        if let Some(scheme) = ingress.scheme {
+            resolved.internal = scheme == Scheme::Internal;
         }
-    }
-    if let Some(extra) = endpoints.get("extra").as_elements() {
-        let mut extra: Vec<String> = extra
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        extra.sort();
-        extra.dedup();
-        spec.network.endpoints.extra = extra;
-    }
-    let flow = network.get("flow_logs");
-    if let Some(enabled) = flow.get("enabled").as_bool() {
-        spec.network.flow_logs.enabled = enabled;
-    }
-    if let Some(traffic) = known_str(flow.get("traffic_type")) {
-        spec.network.flow_logs.traffic_type = traffic.to_string();
-    }
-    if let Some(days) = small_u32(flow.get("retention_days")) {
-        spec.network.flow_logs.retention_days = days;
-    }
-    let cluster = config.get("cluster");
-    if let Some(insights) = known_str(cluster.get("container_insights")) {
-        spec.cluster.container_insights = insights.to_string();
-    }
-    let capacity = cluster.get("capacity");
-    for (name, field) in [
-        ("fargate_weight", &mut spec.cluster.capacity.fargate_weight),
-        ("spot_weight", &mut spec.cluster.capacity.spot_weight),
-        ("base", &mut spec.cluster.capacity.base),
-    ] {
-        if let Some(n) = small_u32(capacity.get(name)) {
-            *field = n;
+        resolved.domain = ingress.domain;
+        resolved.certificate_arn = ingress.certificate_arn;
+        if let Some(names) = ingress.additional_domains {
+            resolved.additional_domains = sorted_unique(names);
         }
-    }
-    let logging = config.get("logging");
-    if let Some(days) = small_u32(logging.get("retention_days")) {
-        spec.logging.retention_days = days;
-    }
-    spec.logging.kms_key_arn = known_str(logging.get("kms_key_arn")).map(str::to_string);
-    if let Some(protect) = config.get("deletion_protection").as_bool() {
-        spec.deletion_protection = protect;
-    }
-    if let Some(days) = small_u32(config.get("secret_recovery_window_days")) {
-        spec.secret_recovery_window_days = days;
-    }
-    let ingress = config.get("ingress");
-    if !ingress.is_null() {
-        let mut spec_ingress = ingress_defaults();
-        if let Some(scheme) = known_str(ingress.get("scheme")) {
-            spec_ingress.internal = scheme == "internal";
+        if let Some(policy) = ingress.tls_policy {
+            resolved.tls_policy = policy;
         }
-        spec_ingress.domain = known_str(ingress.get("domain")).map(str::to_string);
-        spec_ingress.certificate_arn =
-            known_str(ingress.get("certificate_arn")).map(str::to_string);
-        if let Some(names) = string_list(ingress.get("additional_domains")) {
-            spec_ingress.additional_domains = names;
+        resolved.http_to_https = ingress.http_to_https.unwrap_or(resolved.http_to_https);
+        resolved.idle_timeout_seconds = ingress
+            .idle_timeout
+            .unwrap_or(resolved.idle_timeout_seconds);
+        if let Some(cidrs) = ingress.allowed_cidrs {
+            resolved.allowed_cidrs = sorted_unique(cidrs);
         }
-        if let Some(policy) = known_str(ingress.get("tls_policy")) {
-            spec_ingress.tls_policy = policy.to_string();
+        resolved.drop_invalid_headers = ingress
+            .drop_invalid_headers
+            .unwrap_or(resolved.drop_invalid_headers);
+        resolved
+    });
+    spec.tags = merged_tags(default_tags, config.tags.as_ref());
+    spec.written = match written::encode(config) {
+        Ok(text) => text,
+        Err(d) => {
+            diags.push(d);
+            return (None, diags);
         }
-        if let Some(redirect) = ingress.get("http_to_https").as_bool() {
-            spec_ingress.http_to_https = redirect;
-        }
-        if let Some(seconds) = small_u32(ingress.get("idle_timeout")) {
-            spec_ingress.idle_timeout_seconds = seconds;
-        }
-        if let Some(cidrs) = string_list(ingress.get("allowed_cidrs")) {
-            spec_ingress.allowed_cidrs = cidrs;
-        }
-        if let Some(drop) = ingress.get("drop_invalid_headers").as_bool() {
-            spec_ingress.drop_invalid_headers = drop;
-        }
-        spec.ingress = Some(spec_ingress);
-    }
-    let mut tags = default_tags.clone();
-    for (k, v) in config.get("tags").as_entries().into_iter().flatten() {
-        if let Some(v) = v.as_str() {
-            tags.insert(k.clone(), v.to_string());
-        }
-    }
-    spec.tags = tags;
-    spec.written = super::written::encode(config);
+    };
     diags.extend(spec::validate_environment(&spec));
     if diags.has_errors() {
         return (None, diags);
@@ -205,33 +322,47 @@ pub fn parse_config(config: &Value, default_tags: &Tags) -> (Option<EnvironmentS
     (Some(spec), diags)
 }
 
-/// Every check that needs no AWS call, on whatever is known.
-pub fn validate_known(config: &Value) -> Diagnostics {
+/// Order carries no meaning where these lists are used.
+fn sorted_unique(mut items: Vec<String>) -> Vec<String> {
+    items.sort();
+    items.dedup();
+    items
+}
+
+/// Every check of the configuration alone, on whatever is known.
+fn check_known(config: &EnvironmentConfig, unjudged: &Unjudged) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    if let Some(name) = known_str(config.get("name")) {
-        diags.extend(spec::validate_name(name, &path(&["name"])));
+    if let Some(name) = &config.name {
+        diags.extend(spec::validate_name(name, &AttrPath::attrs(&["name"])));
     }
-    diags.extend(crate::provider::validate_tags(
-        config.get("tags"),
-        &path(&["tags"]),
-    ));
-    let network = config.get("network");
-    if let Some(cidr) = known_str(network.get("cidr")) {
+    if let Some(tags) = &config.tags {
+        diags.extend(validate_tags(tags, &AttrPath::attrs(&["tags"])));
+    }
+    let network = config.network.clone().unwrap_or_default();
+    if let Some(cidr) = &network.cidr {
         if let Err(message) = Ipv4Cidr::parse(cidr) {
-            diags.error_at(path(&["network", "cidr"]), "Invalid VPC CIDR", message);
+            diags.error_at(
+                AttrPath::attrs(&["network", "cidr"]),
+                "Invalid VPC CIDR",
+                message,
+            );
         }
     }
-    if !network.get("az_count").is_null() && !network.get("az_ids").is_null() {
+    // Set means not null: an unknown value is set too.
+    let set = |value: bool, names: &[&str]| value || unjudged.holds(&AttrPath::attrs(names));
+    if set(network.az_count.is_some(), &["network", "az_count"])
+        && set(network.az_ids.is_some(), &["network", "az_ids"])
+    {
         diags.error_at(
-            path(&["network", "az_ids"]),
+            AttrPath::attrs(&["network", "az_ids"]),
             "Conflicting arguments",
             "Set either network.az_count or network.az_ids, not both.",
         );
     }
-    if let Some(ids) = network.get("az_ids").as_elements() {
+    if let Some(ids) = &network.az_ids {
         if !(2..=6).contains(&ids.len()) {
             diags.error_at(
-                path(&["network", "az_ids"]),
+                AttrPath::attrs(&["network", "az_ids"]),
                 "Invalid number of availability zones",
                 format!(
                     "network.az_ids must list 2 to 6 availability zones, got {}.",
@@ -240,346 +371,269 @@ pub fn validate_known(config: &Value) -> Diagnostics {
             );
         }
     }
-    for name in ["create", "update", "delete"] {
-        if let Some(text) = known_str(config.get("timeouts").get(name)) {
-            if parse_duration(text).is_none() {
-                diags.error_at(
-                    path(&["timeouts", name]),
-                    "Invalid timeout",
-                    format!("{text:?} is not a duration such as \"30m\", \"1h30m\" or \"90s\"."),
-                );
-            }
-        }
+    if let Some(timeouts) = &config.timeouts {
+        diags.extend(timeouts.check());
     }
     diags
 }
 
-/// Parses Go-style durations: `90s`, `30m`, `1h30m`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut digits = String::new();
-    if text.is_empty() {
-        return None;
-    }
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let n: u64 = digits.parse().ok()?;
-        digits.clear();
-        total = total.checked_add(match c {
-            'h' => n.checked_mul(3600)?,
-            'm' => n.checked_mul(60)?,
-            's' => n,
-            _ => return None,
-        })?;
-    }
-    if !digits.is_empty() {
-        return None;
-    }
-    Some(Duration::from_secs(total))
-}
-
-/// The timeout for an operation, from the `timeouts` block.
-pub fn timeout(config: &Value, operation: &str) -> Duration {
-    known_str(config.get("timeouts").get(operation))
-        .and_then(parse_duration)
-        .unwrap_or(DEFAULT_TIMEOUT)
-}
-
-/// How each child's ID appears in the state: known, or unknown until apply.
-pub enum Ids<'a> {
-    /// After apply or read: the ledger is the truth.
-    Recorded(&'a Ledger),
-    /// At plan: children being created or replaced are unknown.
-    Planned(&'a Ledger, &'a [Op]),
-}
-
-impl Ids<'_> {
-    pub fn get(&self, key: &NodeKey) -> Value {
-        match self {
-            Ids::Recorded(ledger) => ledger.id_of(key).map(Value::string).unwrap_or(Value::Null),
-            Ids::Planned(ledger, ops) => {
-                let changes_identity = ops.iter().any(|op| match op {
-                    Op::Create(k) | Op::Replace(k) => k == key,
-                    _ => false,
-                });
-                match ledger.id_of(key) {
-                    Some(id) if !changes_identity => Value::string(id),
-                    _ => Value::Unknown,
-                }
-            }
-        }
-    }
-}
-
-/// Arguments the state carries exactly as configured.
-pub const CONFIG_ATTRIBUTES: &[&str] = &[
-    "name",
-    "tier",
-    "tags",
-    "deletion_protection",
-    "secret_recovery_window_days",
-    "network",
-    "cluster",
-    "logging",
-    "ingress",
-    "timeouts",
-];
-
 /// Outputs read from AWS beside the ledger (addresses, DNS names, certificate status), or
-/// planned: the prior value when its child is unchanged, unknown otherwise.
-#[derive(Debug, Clone, PartialEq)]
+/// planned: the prior value when its child is unchanged, unknown otherwise. Also how the prior
+/// state holds them (null where an older state lacks one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveFacts {
-    pub nat_public_ips: Value,
-    pub load_balancer_dns_name: Value,
-    pub load_balancer_zone_id: Value,
-    pub certificate_status: Value,
-    pub certificate_validation_records: Value,
+    pub nat_public_ips: Planned<Option<Vec<String>>>,
+    pub load_balancer_dns_name: Planned<Option<String>>,
+    pub load_balancer_zone_id: Planned<Option<String>>,
+    pub certificate_status: Planned<Option<String>>,
+    pub certificate_validation_records: Planned<Option<Vec<ValidationRecord>>>,
+}
+
+/// A DNS record that validates a requested certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationRecord {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
 }
 
 impl LiveFacts {
     /// Facts of an environment without NAT or ingress, and the shape of each when absent.
     pub fn empty() -> LiveFacts {
+        let empty = || Planned::Known(Some(String::new()));
         LiveFacts {
-            nat_public_ips: Value::List(Vec::new()),
-            load_balancer_dns_name: Value::string(""),
-            load_balancer_zone_id: Value::string(""),
-            certificate_status: Value::string(""),
-            certificate_validation_records: Value::List(Vec::new()),
+            nat_public_ips: Planned::Known(Some(Vec::new())),
+            load_balancer_dns_name: empty(),
+            load_balancer_zone_id: empty(),
+            certificate_status: empty(),
+            certificate_validation_records: Planned::Known(Some(Vec::new())),
         }
+    }
+
+    /// The facts a prior state records; `None` on create.
+    ///
+    /// # Errors
+    /// A prior state the model cannot read.
+    pub fn of_prior(prior_state: &Value) -> Result<Option<LiveFacts>, Diagnostic> {
+        if prior_state.is_null() {
+            return Ok(None);
+        }
+        de::from_value(prior_state)
+            .map(Some)
+            .map_err(Diagnostic::from)
     }
 
     /// At plan: a fact keeps its prior value while the children it comes from stay (no-op or
     /// in-place update); otherwise it is unknown until apply.
-    pub fn planned(prior_state: &Value, expansion: &Expansion, ops: &[Op]) -> LiveFacts {
-        let stays = |key: &NodeKey| {
-            !prior_state.is_null()
-                && ops
-                    .iter()
-                    .any(|op| matches!(op, Op::NoOp(k) | Op::Update(k) if k == key))
+    pub fn planned(prior: Option<&LiveFacts>, expansion: &Expansion, ops: &[Op]) -> LiveFacts {
+        let stays = |keys: &[NodeKey]| {
+            prior.is_some()
+                && keys.iter().all(|key| {
+                    ops.iter()
+                        .any(|op| matches!(op, Op::NoOp(k) | Op::Update(k) if k == key))
+                })
         };
-        let prior_or_unknown = |name: &str, keys: &[NodeKey]| {
-            if keys.iter().all(stays) {
-                prior_state.get(name).clone()
-            } else {
-                Value::Unknown
+        fn prior_or_unknown<T: Clone>(
+            stays: bool,
+            prior: Option<&LiveFacts>,
+            fact: impl Fn(&LiveFacts) -> &Planned<T>,
+        ) -> Planned<T> {
+            match prior {
+                Some(prior) if stays => fact(prior).clone(),
+                Some(_) | None => Planned::Unknown,
             }
-        };
+        }
         let mut facts = LiveFacts::empty();
         let eips = nat_eip_keys(expansion);
         // Without NAT the list is known to be empty (not the prior one, not unknown).
         if !eips.is_empty() {
-            facts.nat_public_ips = prior_or_unknown("nat_public_ips", &eips);
+            facts.nat_public_ips = prior_or_unknown(stays(&eips), prior, |f| &f.nat_public_ips);
         }
         let lb = NodeKey::new(Kind::LoadBalancer, &[]);
         if expansion.nodes.contains_key(&lb) {
+            let lb_stays = stays(std::slice::from_ref(&lb));
             facts.load_balancer_dns_name =
-                prior_or_unknown("load_balancer_dns_name", std::slice::from_ref(&lb));
+                prior_or_unknown(lb_stays, prior, |f| &f.load_balancer_dns_name);
             facts.load_balancer_zone_id =
-                prior_or_unknown("load_balancer_zone_id", std::slice::from_ref(&lb));
+                prior_or_unknown(lb_stays, prior, |f| &f.load_balancer_zone_id);
             // The certificate's facts follow the listener using it (and the requested one).
             let mut keys = vec![NodeKey::new(Kind::Listener, &["https"])];
             let cert = NodeKey::new(Kind::Certificate, &[]);
             if expansion.nodes.contains_key(&cert) {
                 keys.push(cert);
             }
-            facts.certificate_status = prior_or_unknown("certificate_status", &keys);
+            let cert_stays = stays(&keys);
+            facts.certificate_status =
+                prior_or_unknown(cert_stays, prior, |f| &f.certificate_status);
             facts.certificate_validation_records =
-                prior_or_unknown("certificate_validation_records", &keys);
+                prior_or_unknown(cert_stays, prior, |f| &f.certificate_validation_records);
         }
         facts
     }
 }
 
-/// Validation records as the `certificate_validation_records` value.
-pub fn validation_records(records: &[(String, String, String)]) -> Value {
-    Value::List(
-        records
-            .iter()
-            .map(|(name, kind, value)| {
-                let mut record = Value::Object(BTreeMap::new());
-                record.set("name", Value::string(name));
-                record.set("type", Value::string(kind));
-                record.set("value", Value::string(value));
-                record
-            })
-            .collect(),
-    )
-}
-
-/// The certificate the HTTPS listener uses: the requested child's ARN or the user's.
-pub fn certificate_arn(spec: &EnvironmentSpec, ids: &Ids<'_>) -> Value {
+/// The certificate the HTTPS listener uses: the requested child's ARN or the user's; empty
+/// without ingress.
+pub fn certificate_arn(spec: &EnvironmentSpec, ids: &Ids<'_>) -> Planned<Option<String>> {
     match &spec.ingress {
-        None => Value::string(""),
+        None => Planned::Known(Some(String::new())),
         Some(ingress) => match &ingress.certificate_arn {
-            Some(arn) => Value::string(arn),
-            None => ids.get(&NodeKey::new(Kind::Certificate, &[])),
+            Some(arn) => Planned::Known(Some(arn.clone())),
+            None => ids.id(&NodeKey::new(Kind::Certificate, &[])),
         },
     }
 }
 
+type PlannedId = Planned<Option<String>>;
+
+/// The state: the configuration as written, the live facts, and what the ledger and spec
+/// decide.
+#[derive(Debug, Serialize)]
+struct EnvironmentState<'a> {
+    #[serde(flatten)]
+    config: &'a EnvironmentConfig,
+    #[serde(flatten)]
+    facts: &'a LiveFacts,
+    id: &'a str,
+    vpc_id: PlannedId,
+    vpc_cidr: String,
+    az_ids: &'a [String],
+    public_subnet_ids: Vec<PlannedId>,
+    private_subnet_ids: Vec<PlannedId>,
+    data_subnet_ids: Vec<PlannedId>,
+    subnet_ids_by_az: BTreeMap<String, PlannedId>,
+    subnet_cidrs_by_az: &'a BTreeMap<String, String>,
+    internet_gateway_id: PlannedId,
+    nat_gateway_ids: Vec<PlannedId>,
+    load_balancer_arn: PlannedId,
+    https_listener_arn: PlannedId,
+    http_listener_arn: PlannedId,
+    certificate_arn: PlannedId,
+    resources: BTreeMap<String, PlannedId>,
+    security_group_ids: BTreeMap<String, PlannedId>,
+    vpc_endpoint_ids: BTreeMap<String, PlannedId>,
+    cluster_name: &'a str,
+    cluster_arn: PlannedId,
+    log_group_name: String,
+    flow_log_group_name: String,
+    db_subnet_group_name: String,
+    cache_subnet_group_name: String,
+    estimated_monthly_cost_usd: f64,
+    cost_breakdown: BTreeMap<String, f64>,
+    drift: Vec<String>,
+    effective_config: BTreeMap<String, String>,
+}
+
 /// Builds the full state: configuration as written, plus computed attributes.
+///
+/// # Errors
+/// A state the schema has no place for: a bug in the model, which its tests catch.
 pub fn state(
-    config: &Value,
+    config: &EnvironmentConfig,
     spec: &EnvironmentSpec,
     expansion: &Expansion,
     ids: &Ids<'_>,
     facts: &LiveFacts,
     drift: Vec<String>,
-) -> Value {
-    let mut state = Value::Object(BTreeMap::new());
-    for name in CONFIG_ATTRIBUTES {
-        state.set(name, config.get(name).clone());
-    }
-    state.set("id", Value::string(&spec.name));
-    state.set("vpc_id", ids.get(&NodeKey::new(Kind::Vpc, &[])));
-    state.set("vpc_cidr", Value::string(spec.network.cidr.to_string()));
-    state.set(
-        "az_ids",
-        Value::string_list(expansion.az_order.iter().cloned()),
-    );
+) -> Result<Value, Diagnostic> {
     let mut sorted_azs = expansion.az_order.clone();
     sorted_azs.sort();
-    let mut by_az = BTreeMap::new();
-    for tier in SubnetTier::ALL {
-        let list: Vec<Value> = sorted_azs
+    let subnet_ids = |tier: SubnetTier| -> Vec<PlannedId> {
+        sorted_azs
             .iter()
-            .map(|az| ids.get(&NodeKey::new(Kind::Subnet, &[tier.as_str(), az])))
-            .collect();
-        for (az, id) in sorted_azs.iter().zip(&list) {
-            by_az.insert(format!("{}/{az}", tier.as_str()), id.clone());
+            .map(|az| ids.id(&NodeKey::new(Kind::Subnet, &[tier.as_str(), az])))
+            .collect()
+    };
+    let mut subnet_ids_by_az = BTreeMap::new();
+    for tier in SubnetTier::ALL {
+        for (az, id) in sorted_azs.iter().zip(subnet_ids(tier)) {
+            subnet_ids_by_az.insert(format!("{}/{az}", tier.as_str()), id);
         }
-        state.set(&format!("{}_subnet_ids", tier.as_str()), Value::List(list));
     }
-    state.set("subnet_ids_by_az", Value::Map(by_az));
-    state.set(
-        "subnet_cidrs_by_az",
-        Value::string_map(
-            expansion
-                .subnet_cidrs
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
-        ),
-    );
-    state.set(
-        "internet_gateway_id",
-        ids.get(&NodeKey::new(Kind::InternetGateway, &[])),
-    );
-    let nat_ids: Vec<Value> = sorted_azs
-        .iter()
-        .map(|az| NodeKey::new(Kind::NatGateway, &[az]))
-        .filter(|k| expansion.nodes.contains_key(k))
-        .map(|k| ids.get(&k))
-        .collect();
-    state.set("nat_gateway_ids", Value::List(nat_ids));
-    state.set("nat_public_ips", facts.nat_public_ips.clone());
     // Ingress outputs are empty strings without an ingress block, so references stay valid.
     let id_or_empty = |key: NodeKey| {
         if expansion.nodes.contains_key(&key) {
-            ids.get(&key)
+            ids.id(&key)
         } else {
-            Value::string("")
+            Planned::Known(Some(String::new()))
         }
     };
-    state.set(
-        "load_balancer_arn",
-        id_or_empty(NodeKey::new(Kind::LoadBalancer, &[])),
-    );
-    state.set(
-        "https_listener_arn",
-        id_or_empty(NodeKey::new(Kind::Listener, &["https"])),
-    );
-    state.set(
-        "http_listener_arn",
-        id_or_empty(NodeKey::new(Kind::Listener, &["http"])),
-    );
-    state.set("certificate_arn", certificate_arn(spec, ids));
-    state.set(
-        "load_balancer_dns_name",
-        facts.load_balancer_dns_name.clone(),
-    );
-    state.set("load_balancer_zone_id", facts.load_balancer_zone_id.clone());
-    state.set("certificate_status", facts.certificate_status.clone());
-    state.set(
-        "certificate_validation_records",
-        facts.certificate_validation_records.clone(),
-    );
-    let resources: BTreeMap<String, Value> = expansion
+    let mut resources: BTreeMap<String, PlannedId> = expansion
         .nodes
         .keys()
-        .map(|k| (k.to_string(), ids.get(k)))
-        .chain(match ids {
-            // Children still recorded but no longer wanted stay listed until deleted.
-            Ids::Recorded(ledger) => ledger
+        .map(|k| (k.to_string(), ids.id(k)))
+        .collect();
+    match ids {
+        // Children still recorded but no longer wanted stay listed until deleted.
+        Ids::Recorded(ledger) => resources.extend(
+            ledger
                 .children
                 .iter()
                 .filter(|(k, _)| !expansion.nodes.contains_key(*k))
-                .map(|(k, r)| (k.to_string(), Value::string(&r.id)))
-                .collect::<Vec<_>>(),
-            Ids::Planned(..) => Vec::new(),
-        })
-        .collect();
-    state.set("resources", Value::Map(resources));
-    let by_qualifier = |kind: Kind| -> Value {
-        Value::Map(
-            expansion
-                .nodes
-                .keys()
-                .filter(|k| k.kind() == Some(kind))
-                .map(|k| {
-                    let qualifier = k.as_str().split_once('/').map_or("", |(_, q)| q);
-                    (qualifier.to_string(), ids.get(k))
-                })
-                .collect(),
-        )
+                .map(|(k, r)| (k.to_string(), Planned::Known(Some(r.id.clone())))),
+        ),
+        Ids::Planned(..) => {}
+    }
+    let by_qualifier = |kind: Kind| -> BTreeMap<String, PlannedId> {
+        expansion
+            .nodes
+            .keys()
+            .filter(|k| k.kind() == Some(kind))
+            .map(|k| {
+                let qualifier = k.as_str().split_once('/').map_or("", |(_, q)| q);
+                (qualifier.to_string(), ids.id(k))
+            })
+            .collect()
     };
-    state.set("security_group_ids", by_qualifier(Kind::SecurityGroup));
-    state.set("vpc_endpoint_ids", by_qualifier(Kind::VpcEndpoint));
-    state.set("cluster_name", Value::string(&spec.name));
-    state.set("cluster_arn", ids.get(&NodeKey::new(Kind::EcsCluster, &[])));
-    state.set(
-        "log_group_name",
-        Value::string(environment_log_group_name(&spec.name)),
-    );
-    state.set(
-        "flow_log_group_name",
-        Value::string(if spec.network.flow_logs.enabled {
+    let cost = estimate(&expansion.nodes);
+    let state = EnvironmentState {
+        config,
+        facts,
+        id: &spec.name,
+        vpc_id: ids.id(&NodeKey::new(Kind::Vpc, &[])),
+        vpc_cidr: spec.network.cidr.to_string(),
+        az_ids: &expansion.az_order,
+        public_subnet_ids: subnet_ids(SubnetTier::Public),
+        private_subnet_ids: subnet_ids(SubnetTier::Private),
+        data_subnet_ids: subnet_ids(SubnetTier::Data),
+        subnet_ids_by_az,
+        subnet_cidrs_by_az: &expansion.subnet_cidrs,
+        internet_gateway_id: ids.id(&NodeKey::new(Kind::InternetGateway, &[])),
+        nat_gateway_ids: sorted_azs
+            .iter()
+            .map(|az| NodeKey::new(Kind::NatGateway, &[az]))
+            .filter(|k| expansion.nodes.contains_key(k))
+            .map(|k| ids.id(&k))
+            .collect(),
+        load_balancer_arn: id_or_empty(NodeKey::new(Kind::LoadBalancer, &[])),
+        https_listener_arn: id_or_empty(NodeKey::new(Kind::Listener, &["https"])),
+        http_listener_arn: id_or_empty(NodeKey::new(Kind::Listener, &["http"])),
+        certificate_arn: certificate_arn(spec, ids),
+        resources,
+        security_group_ids: by_qualifier(Kind::SecurityGroup),
+        vpc_endpoint_ids: by_qualifier(Kind::VpcEndpoint),
+        cluster_name: &spec.name,
+        cluster_arn: ids.id(&NodeKey::new(Kind::EcsCluster, &[])),
+        log_group_name: environment_log_group_name(&spec.name),
+        flow_log_group_name: if spec.network.flow_logs.enabled {
             flow_log_group_name(&spec.name)
         } else {
             String::new()
-        }),
-    );
-    state.set(
-        "db_subnet_group_name",
-        Value::string(data_subnet_group_name(&spec.name)),
-    );
-    state.set(
-        "cache_subnet_group_name",
-        Value::string(data_subnet_group_name(&spec.name)),
-    );
-    let cost = estimate(&expansion.nodes);
-    state.set("estimated_monthly_cost_usd", number(cost.total_usd));
-    state.set(
-        "cost_breakdown",
-        Value::Map(
-            cost.breakdown
-                .iter()
-                .map(|(k, v)| (k.clone(), number(*v)))
-                .collect(),
-        ),
-    );
-    state.set("drift", Value::string_list(drift));
-    state.set(
-        "effective_config",
-        Value::string_map(effective_config(spec)),
-    );
-    state
-}
-
-fn number(value: f64) -> Value {
-    Number::from_f64(value).map_or(Value::Null, Value::Number)
+        },
+        db_subnet_group_name: data_subnet_group_name(&spec.name),
+        cache_subnet_group_name: data_subnet_group_name(&spec.name),
+        estimated_monthly_cost_usd: cost.total_usd,
+        cost_breakdown: cost.breakdown,
+        drift,
+        effective_config: effective_config(spec),
+    };
+    ser::to_value(&state, &schema::schema().value_type()).map_err(|e| {
+        Diagnostic::error(
+            "Building the environment's state",
+            format!("The provider could not write the state ({e}); this is a bug."),
+        )
+    })
 }
 
 /// NAT EIP node keys of the expansion, ordered by AZ ID.
@@ -595,7 +649,9 @@ pub fn nat_eip_keys(expansion: &Expansion) -> Vec<NodeKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::value::json;
     use crate::plan::expand::environment::expand_environment;
+    use crate::plan::ledger::Ledger;
     use crate::plan::spec::{RegionFacts, Zone};
 
     fn expansion(spec: &EnvironmentSpec) -> Expansion {
@@ -611,41 +667,156 @@ mod tests {
         expand_environment(spec, &facts, &Ledger::new()).0
     }
 
-    #[test]
-    fn planned_facts_follow_their_children() {
-        let mut spec = TierDefaults::for_tier(Tier::Dev).environment("env1", Tier::Dev);
-        let mut prior = Value::Object(BTreeMap::new());
-        prior.set("nat_public_ips", Value::string_list(["1.2.3.4"]));
-        // NAT kept: the prior addresses stay.
-        let with_nat = expansion(&spec);
-        let no_ops: Vec<Op> = with_nat.nodes.keys().cloned().map(Op::NoOp).collect();
-        let facts = LiveFacts::planned(&prior, &with_nat, &no_ops);
-        assert_eq!(facts.nat_public_ips, Value::string_list(["1.2.3.4"]));
-        // NAT created: unknown until apply.
-        let creates: Vec<Op> = with_nat.nodes.keys().cloned().map(Op::Create).collect();
-        let facts = LiveFacts::planned(&Value::Null, &with_nat, &creates);
-        assert_eq!(facts.nat_public_ips, Value::Unknown);
-        // NAT removed (or never there): known empty, whatever the prior said.
-        spec.network.nat_mode = NatMode::None;
-        let without = expansion(&spec);
-        for prior in [&prior, &Value::Null] {
-            let facts = LiveFacts::planned(prior, &without, &[]);
-            assert_eq!(facts.nat_public_ips, Value::List(Vec::new()));
-        }
-        // No ingress: the load balancer facts are empty strings.
-        assert_eq!(
-            LiveFacts::planned(&prior, &without, &[]).load_balancer_dns_name,
-            Value::string("")
-        );
+    fn config(json_text: &str) -> Value {
+        json::decode(
+            &serde_json::from_str(json_text).unwrap(),
+            &schema::schema().value_type(),
+        )
+        .unwrap()
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("30"), None);
-        assert_eq!(parse_duration("3x"), None);
-        assert_eq!(parse_duration(""), None);
+    fn the_model_matches_the_schema() {
+        let ty = schema::schema().value_type();
+        assert_eq!(
+            de::check_fields::<EnvironmentConfig>(&ty),
+            Vec::<String>::new()
+        );
+        assert_eq!(de::check_fields::<PriorState>(&ty), Vec::<String>::new());
+        assert_eq!(de::check_fields::<LiveFacts>(&ty), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_state_carries_the_configuration_as_written() {
+        let written = config(
+            r#"{"name":"prod","tier":"prod","tags":{"team":"core"},
+                "network":{"cidr":"10.1.0.0/16","az_ids":["use1-az1","use1-az2"],
+                           "subnet_newbits":{"public":8},"nat":{"mode":"single"},
+                           "vpc_endpoints":{"preset":"essential","extra":["sqs"]},
+                           "flow_logs":{"retention_days":90}},
+                "cluster":{"capacity":{"base":2}},
+                "ingress":{"scheme":"internal","domain":"app.example.com","idle_timeout":30},
+                "timeouts":{"create":"1h"}}"#,
+        );
+        let (spec, diags) = parse_config(&written, &Tags::new());
+        let spec = spec.unwrap_or_else(|| panic!("{diags:?}"));
+        let typed = read_config(&written).unwrap();
+        let expansion = expansion(&spec);
+        let ops: Vec<Op> = expansion.nodes.keys().cloned().map(Op::Create).collect();
+        let ledger = Ledger::new();
+        let state = state(
+            &typed,
+            &spec,
+            &expansion,
+            &Ids::Planned(&ledger, &ops),
+            &LiveFacts::planned(None, &expansion, &ops),
+            Vec::new(),
+        )
+        .unwrap();
+        let ty = schema::schema().value_type();
+        let crate::framework::value::Type::Object(attrs) = &ty else {
+            panic!("an object type");
+        };
+        assert_eq!(state.as_entries().unwrap().len(), attrs.len());
+        for name in [
+            "name",
+            "tier",
+            "tags",
+            "deletion_protection",
+            "network",
+            "cluster",
+            "logging",
+            "ingress",
+            "timeouts",
+        ] {
+            assert_eq!(state.get(name), written.get(name), "{name}");
+        }
+        assert_eq!(state.get("id"), &Value::string("prod"));
+        assert_eq!(state.get("vpc_id"), &Value::Unknown);
+        assert_eq!(state.get("vpc_cidr"), &Value::string("10.1.0.0/16"));
+        assert_eq!(state.get("nat_public_ips"), &Value::Unknown);
+        assert_eq!(state.get("load_balancer_dns_name"), &Value::Unknown);
+        assert_eq!(state.get("http_listener_arn"), &Value::Unknown);
+        assert_eq!(state.get("drift"), &Value::List(Vec::new()));
+    }
+
+    #[test]
+    fn validate_judges_only_what_is_known() {
+        let mut partly = config(r#"{"name":"Bad_Name","tier":"dev","network":{"az_count":2}}"#);
+        let mut network = partly.get("network").clone();
+        network.set("az_ids", Value::Unknown);
+        partly.set("network", network);
+        partly.set("tier", Value::Unknown);
+        let diags = validate(&partly, &Tags::new());
+        let summaries: Vec<&str> = diags.0.iter().map(|d| d.summary.as_str()).collect();
+        // An unknown az_ids is still set, so it conflicts with az_count.
+        assert_eq!(
+            summaries,
+            ["Invalid environment name", "Conflicting arguments"]
+        );
+        let (spec, diags) = parse_config(&partly, &Tags::new());
+        assert!(spec.is_none());
+        assert_eq!(diags.0.len(), 2);
+    }
+
+    #[test]
+    fn an_unknown_block_sets_nothing_in_it() {
+        let mut partly = config(r#"{"name":"env1","tier":"dev"}"#);
+        partly.set("network", Value::Unknown);
+        assert!(validate(&partly, &Tags::new()).is_empty());
+    }
+
+    #[test]
+    fn values_the_model_cannot_read_are_left_to_validators_that_reject_them() {
+        // az_count = 2.5 fits no count: the schema's IntBetween says so, once.
+        let mut bad = config(r#"{"name":"env1","tier":"dev","network":{}}"#);
+        let mut network = bad.get("network").clone();
+        network.set(
+            "az_count",
+            Value::Number(crate::framework::value::Number::parse("2.5").unwrap()),
+        );
+        bad.set("network", network);
+        bad.set("name", Value::string("Bad_Name"));
+        let diags = validate(&bad, &Tags::new());
+        let summaries: Vec<&str> = diags.0.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(summaries, ["Invalid environment name"]);
+    }
+
+    #[test]
+    fn planned_facts_follow_their_children() {
+        let mut spec = TierDefaults::for_tier(Tier::Dev).environment("env1", Tier::Dev);
+        let mut prior = LiveFacts::empty();
+        prior.nat_public_ips = Planned::Known(Some(vec!["1.2.3.4".to_string()]));
+        // NAT kept: the prior addresses stay.
+        let with_nat = expansion(&spec);
+        let no_ops: Vec<Op> = with_nat.nodes.keys().cloned().map(Op::NoOp).collect();
+        let facts = LiveFacts::planned(Some(&prior), &with_nat, &no_ops);
+        assert_eq!(
+            facts.nat_public_ips,
+            Planned::Known(Some(vec!["1.2.3.4".to_string()]))
+        );
+        // NAT created: unknown until apply.
+        let creates: Vec<Op> = with_nat.nodes.keys().cloned().map(Op::Create).collect();
+        let facts = LiveFacts::planned(None, &with_nat, &creates);
+        assert_eq!(facts.nat_public_ips, Planned::Unknown);
+        // NAT removed (or never there): known empty, whatever the prior said.
+        spec.network.nat_mode = NatMode::None;
+        let without = expansion(&spec);
+        for prior in [Some(&prior), None] {
+            let facts = LiveFacts::planned(prior, &without, &[]);
+            assert_eq!(facts.nat_public_ips, Planned::Known(Some(Vec::new())));
+        }
+        // No ingress: the load balancer facts are empty strings.
+        assert_eq!(
+            LiveFacts::planned(Some(&prior), &without, &[]).load_balancer_dns_name,
+            Planned::Known(Some(String::new()))
+        );
+        // Facts read back from a prior state.
+        let mut state = Value::Object(Default::default());
+        state.set("nat_public_ips", Value::string_list(["1.2.3.4"]));
+        let read = LiveFacts::of_prior(&state).unwrap().unwrap();
+        assert_eq!(read.nat_public_ips, prior.nat_public_ips);
+        assert_eq!(read.certificate_status, Planned::Known(None));
+        assert_eq!(LiveFacts::of_prior(&Value::Null).unwrap(), None);
     }
 }

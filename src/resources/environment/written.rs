@@ -8,11 +8,13 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::framework::value::{json, Value};
+use crate::framework::diag::Diagnostic;
+use crate::framework::value::{de, json, ser};
 use crate::plan::expand::naming::joined_config_tags;
 use crate::plan::ledger::Ledger;
 use crate::plan::node::{ChildSpec, Kind, NodeKey, Tags};
 
+use super::model::EnvironmentConfig;
 use super::schema;
 
 /// Arguments recorded; `name` is the import ID, and `timeouts` are not worth keeping.
@@ -41,23 +43,34 @@ fn prune_nulls(json: Json) -> Option<Json> {
     }
 }
 
-/// Compact JSON of the recorded arguments.
-pub fn encode(config: &Value) -> String {
-    let full = json::encode(config, &schema::schema().value_type());
+/// Compact JSON of the recorded arguments, in the cty JSON encoding, so the text (and so the
+/// VPC's tags) stays the same from one provider version to the next.
+///
+/// # Errors
+/// A configuration the schema has no place for: a bug in the model.
+pub fn encode(config: &EnvironmentConfig) -> Result<String, Diagnostic> {
+    let ty = schema::schema().value_type();
+    let value = ser::to_value(config, &ty).map_err(|e| {
+        Diagnostic::error(
+            "Recording the environment's configuration",
+            format!("The provider could not write the configuration ({e}); this is a bug."),
+        )
+    })?;
+    let full = json::encode(&value, &ty);
     let mut out = Map::new();
     for name in RECORDED {
         if let Some(value) = full.get(*name).cloned().and_then(prune_nulls) {
             out.insert(name.to_string(), value);
         }
     }
-    if !config.get("tags").is_null() {
+    if config.tags.is_some() {
         out.insert(TAGS_MARKER.to_string(), Json::Bool(true));
     }
-    Json::Object(out).to_string()
+    Ok(Json::Object(out).to_string())
 }
 
 /// Recovers the written arguments, `tags` and `timeouts` from the VPC in the ledger.
-pub fn recover(ledger: &Ledger, default_tags: &Tags) -> Option<Value> {
+pub fn recover(ledger: &Ledger, default_tags: &Tags) -> Option<EnvironmentConfig> {
     let vpc = ledger.children.get(&NodeKey::new(Kind::Vpc, &[]))?;
     let ChildSpec::Vpc(spec) = &vpc.observed else {
         return None;
@@ -65,8 +78,9 @@ pub fn recover(ledger: &Ledger, default_tags: &Tags) -> Option<Value> {
     recover_from_tags(&spec.tags, default_tags)
 }
 
-/// Recovers the written arguments, `tags` and `timeouts` from the VPC's tags.
-pub fn recover_from_tags(vpc_tags: &Tags, default_tags: &Tags) -> Option<Value> {
+/// Recovers the written arguments and `tags` from the VPC's tags; `name` (the caller has it)
+/// and `timeouts` (not recorded) are left unset.
+pub fn recover_from_tags(vpc_tags: &Tags, default_tags: &Tags) -> Option<EnvironmentConfig> {
     let encoded = joined_config_tags(vpc_tags)?;
     let Json::Object(mut words) = serde_json::from_str::<Json>(&encoded).ok()? else {
         return None;
@@ -74,25 +88,16 @@ pub fn recover_from_tags(vpc_tags: &Tags, default_tags: &Tags) -> Option<Value> 
     let has_tags = words.remove(TAGS_MARKER).is_some();
     words.retain(|k, _| RECORDED.contains(&k.as_str()));
     let decoded = json::decode(&Json::Object(words), &schema::schema().value_type()).ok()?;
-    // Only the recorded arguments: the caller keeps what the state already has (`name`).
-    let mut out = Value::Object(Default::default());
-    for name in RECORDED {
-        out.set(name, decoded.get(name).clone());
-    }
-    out.set("timeouts", Value::Null);
-    let tags = if has_tags {
-        let user: Tags = vpc_tags
+    let mut recovered: EnvironmentConfig = de::from_value(&decoded).ok()?;
+    recovered.tags = has_tags.then(|| {
+        vpc_tags
             .iter()
             .filter(|(k, _)| !k.starts_with("platform:") && k.as_str() != "Name")
             .filter(|(k, v)| default_tags.get(*k) != Some(*v))
             .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        Value::string_map(user)
-    } else {
-        Value::Null
-    };
-    out.set("tags", tags);
-    Some(out)
+            .collect()
+    });
+    Some(recovered)
 }
 
 #[cfg(test)]
@@ -102,12 +107,13 @@ mod tests {
     use crate::plan::expand::naming::config_tags;
     use crate::plan::ledger::Recorded;
 
-    fn config(json_text: &str) -> Value {
-        json::decode(
+    fn config(json_text: &str) -> EnvironmentConfig {
+        let value = json::decode(
             &serde_json::from_str(json_text).unwrap(),
             &schema::schema().value_type(),
         )
-        .unwrap()
+        .unwrap();
+        de::from_value(&value).unwrap()
     }
 
     fn ledger_with(written: &str, extra_tags: &[(&str, &str)]) -> Ledger {
@@ -140,32 +146,37 @@ mod tests {
                            "nat":{"mode":"single"},"flow_logs":{"retention_days":90}},
                 "logging":{"kms_key_arn":"arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"}}"#,
         );
-        let encoded = encode(&written);
+        let encoded = encode(&written).unwrap();
+        // The recorded text is what earlier versions wrote: nulls left out, arguments in
+        // RECORDED order, a block's attributes sorted.
+        assert_eq!(
+            encoded,
+            r##"{"tier":"prod","deletion_protection":false,"network":{"az_ids":["use1-az1","use1-az2"],"cidr":"10.1.0.0/16","flow_logs":{"retention_days":90},"nat":{"mode":"single"}},"logging":{"kms_key_arn":"arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"},"#tags":true}"##
+        );
         let ledger = ledger_with(&encoded, &[("team", "core"), ("Name", "prod-vpc")]);
         let recovered = recover(&ledger, &Tags::new()).unwrap();
-        for name in RECORDED.iter().chain(&["tags"]) {
-            assert_eq!(recovered.get(name), written.get(name), "{name}");
-        }
-        // The import ID stays the caller's: nothing else is overwritten.
-        assert!(recovered.get("name").is_null());
+        // The import ID stays the caller's, and timeouts are not recorded.
         assert_eq!(
-            recovered.as_entries().unwrap().len(),
-            RECORDED.len() + 2,
-            "{recovered:?}"
+            recovered,
+            EnvironmentConfig {
+                name: None,
+                timeouts: None,
+                ..written
+            }
         );
     }
 
     #[test]
     fn tags_set_by_default_tags_are_not_user_tags() {
         let written = config(r#"{"name":"dev","tier":"dev","tags":{"a":"1"}}"#);
-        let ledger = ledger_with(&encode(&written), &[("a", "1"), ("cost", "x")]);
+        let ledger = ledger_with(&encode(&written).unwrap(), &[("a", "1"), ("cost", "x")]);
         let defaults: Tags = [("cost".to_string(), "x".to_string())]
             .into_iter()
             .collect();
         let recovered = recover(&ledger, &defaults).unwrap();
-        assert_eq!(recovered.get("tags"), written.get("tags"));
+        assert_eq!(recovered.tags, written.tags);
         let untagged = config(r#"{"name":"dev","tier":"dev"}"#);
-        let ledger = ledger_with(&encode(&untagged), &[("cost", "x")]);
-        assert!(recover(&ledger, &defaults).unwrap().get("tags").is_null());
+        let ledger = ledger_with(&encode(&untagged).unwrap(), &[("cost", "x")]);
+        assert_eq!(recover(&ledger, &defaults).unwrap().tags, None);
     }
 }

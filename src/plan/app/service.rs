@@ -1,115 +1,21 @@
-//! Typed input of the app-layer resources (`platform_service`, `platform_database`,
-//! `platform_cache`), the environment facts they build on, and their validation.
+//! `platform_service`: typed input, validation and listener-rule priorities.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
+use crate::framework::value::de::Unjudged;
+use crate::plan::node::Tags;
+use crate::plan::spec::{CapacitySpec, LOG_RETENTION_DAYS};
 
-use super::cost::{CACHE_NODE_TYPES, DB_INSTANCE_CLASSES};
-use super::node::{Kind, NodeKey, Tags};
-use super::spec::{CapacitySpec, Tier, LOG_RETENTION_DAYS};
+use super::{split_id, validate_app_name};
 
-/// What an app resource needs from its environment: its settings (tier, logging, capacity,
-/// recovery window) and the IDs of the objects apps refer to. Looked up once per provider
-/// process and shared by every app resource of the environment (`resources::facts`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvironmentFacts {
-    pub name: String,
-    pub tier: Tier,
-    pub region: String,
-    /// The environment's objects apps refer to (VPC, subnets of every tier, security groups,
-    /// cluster, load balancer and listeners, data subnet groups), by the node keys the
-    /// environment gives them → AWS ID.
-    pub ids: BTreeMap<NodeKey, String>,
-    pub log_retention_days: u32,
-    pub log_kms_key_arn: Option<String>,
-    pub capacity: CapacitySpec,
-    pub secret_recovery_window_days: u32,
-    /// The HTTPS listener's certificate, when the environment has ingress.
-    pub certificate_arn: Option<String>,
-    pub load_balancer_dns_name: Option<String>,
-}
-
-impl EnvironmentFacts {
-    pub fn vpc_id(&self) -> Option<&str> {
-        self.ids
-            .get(&NodeKey::new(Kind::Vpc, &[]))
-            .map(String::as_str)
-    }
-
-    pub fn cluster_arn(&self) -> Option<&str> {
-        self.ids
-            .get(&NodeKey::new(Kind::EcsCluster, &[]))
-            .map(String::as_str)
-    }
-
-    /// The HTTPS listener's ARN, when the environment has ingress.
-    pub fn https_listener_arn(&self) -> Option<&str> {
-        self.ids
-            .get(&NodeKey::new(Kind::Listener, &["https"]))
-            .map(String::as_str)
-    }
-
-    /// Keys of the private subnets, sorted.
-    pub fn private_subnets(&self) -> Vec<NodeKey> {
-        self.subnets("private")
-    }
-
-    pub fn subnets(&self, tier: &str) -> Vec<NodeKey> {
-        let prefix = format!("{}/{tier}/", Kind::Subnet.prefix());
-        self.ids
-            .keys()
-            .filter(|k| k.as_str().starts_with(&prefix))
-            .cloned()
-            .collect()
-    }
-
-    /// The environment's objects among `keys`, with their IDs (absent ones left out).
-    pub fn references(&self, keys: &[NodeKey]) -> BTreeMap<NodeKey, String> {
-        keys.iter()
-            .filter_map(|k| Some((k.clone(), self.ids.get(k)?.clone())))
-            .collect()
-    }
-
-    pub fn https_listener(&self) -> Option<NodeKey> {
-        let key = NodeKey::new(Kind::Listener, &["https"]);
-        self.ids.contains_key(&key).then_some(key)
-    }
-}
-
-/// `1–24 chars [a-z0-9-]`, starting with a letter, not ending with `-`, no `--` (names end up
-/// in RDS and ElastiCache identifiers, which forbid that).
-pub fn validate_app_name(name: &str, path: &AttrPath) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let valid_chars = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    let starts = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-    if name.is_empty()
-        || name.len() > 24
-        || !valid_chars
-        || !starts
-        || name.ends_with('-')
-        || name.contains("--")
-    {
-        diags.error_at(
-            path.clone(),
-            "Invalid name",
-            format!("{name:?} must be 1 to 24 characters of a-z, 0-9 and '-', start with a letter, and neither end with '-' nor contain '--'."),
-        );
-    }
-    diags
-}
-
-/// Splits an app resource ID `<environment>/<name>`.
-pub fn split_id(id: &str) -> Option<(&str, &str)> {
-    let (env, name) = id.split_once('/')?;
-    (!env.is_empty() && !name.is_empty() && !name.contains('/')).then_some((env, name))
-}
-
-/// Whether the image comes from Terraform or from CI after create.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether the image comes from Terraform or from CI after create; spelled as in
+/// configuration (`terraform`, `external`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ImageSource {
     Terraform,
     External,
@@ -297,8 +203,15 @@ pub fn access_secrets(spec: &ServiceSpec, unknown: &str) -> BTreeMap<String, Str
 }
 
 pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
+    validate_service_known(spec, &Unjudged::none())
+}
+
+/// [`validate_service`] at validate: a check comparing two arguments waits while either is
+/// not known (never judged against a default standing in for it).
+pub fn validate_service_known(spec: &ServiceSpec, unjudged: &Unjudged) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let at = |names: &[&str]| AttrPath::attrs(names);
+    let known = |names: &[&str]| unjudged.is_known_at(names);
     diags.extend(validate_app_name(&spec.name, &at(&["name"])));
     if spec.image.trim().is_empty() || spec.image.contains(char::is_whitespace) {
         diags.error_at(
@@ -324,7 +237,7 @@ pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
                     .join(", ")
             ),
         );
-    } else if !fargate_memory_allowed(spec.cpu, spec.memory) {
+    } else if known(&["cpu"]) && !fargate_memory_allowed(spec.cpu, spec.memory) {
         diags.error_at(
             at(&["memory"]),
             "Invalid Fargate CPU and memory pair",
@@ -405,7 +318,7 @@ pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
     if let Some(routing) = &spec.routing {
         for host in &routing.hosts {
             let bare = host.strip_prefix("*.").unwrap_or(host);
-            if !super::spec::is_domain_name(bare) {
+            if !crate::plan::spec::is_domain_name(bare) {
                 diags.error_at(
                     at(&["routing", "hosts"]),
                     "Invalid host",
@@ -461,7 +374,9 @@ pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
                 "interval must be 5 to 300 seconds.",
             );
         }
-        if !(2..=120).contains(&hc.timeout) || hc.timeout >= hc.interval {
+        let above_interval =
+            known(&["routing", "health_check", "interval"]) && hc.timeout >= hc.interval;
+        if !(2..=120).contains(&hc.timeout) || above_interval {
             diags.error_at(
                 hc_path("timeout"),
                 "Invalid timeout",
@@ -501,7 +416,7 @@ pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
     }
     if let Some(scaling) = &spec.autoscaling {
         let p = |n: &str| at(&["autoscaling", n]);
-        if scaling.min > scaling.max {
+        if known(&["autoscaling", "max"]) && scaling.min > scaling.max {
             diags.error_at(
                 p("min"),
                 "min above max",
@@ -541,7 +456,9 @@ pub fn validate_service(spec: &ServiceSpec) -> Diagnostics {
             "min_healthy_percent must be 0 to 100.",
         );
     }
-    if d.max_percent < 100 || d.max_percent > 200 || d.max_percent <= d.min_healthy_percent {
+    let not_above_min =
+        known(&["deployment", "min_healthy_percent"]) && d.max_percent <= d.min_healthy_percent;
+    if d.max_percent < 100 || d.max_percent > 200 || not_above_min {
         diags.error_at(
             at(&["deployment", "max_percent"]),
             "Invalid percent",
@@ -627,406 +544,6 @@ pub fn is_catch_all(routing: &RoutingSpec) -> bool {
     routing.hosts.is_empty() && routing.paths.iter().all(|p| p == "/*")
 }
 
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StorageSpec {
-    pub allocated_gib: u32,
-    pub max_allocated_gib: u32,
-    pub storage_type: String,
-    pub iops: Option<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DatabaseSpec {
-    pub environment: String,
-    pub name: String,
-    pub engine: String,
-    pub engine_version: String,
-    pub allow_major_version_upgrade: bool,
-    pub instance_class: String,
-    pub database_name: String,
-    pub master_username: String,
-    pub multi_az: bool,
-    pub kms_key_arn: Option<String>,
-    pub deletion_protection: bool,
-    pub final_snapshot: bool,
-    pub apply_immediately: bool,
-    pub performance_insights: bool,
-    /// Sorted.
-    pub log_exports: Vec<String>,
-    /// Over `rds.force_ssl = 1`.
-    pub parameters: BTreeMap<String, String>,
-    pub extended_support: bool,
-    pub maintenance_window: Option<String>,
-    pub storage: StorageSpec,
-    pub backup_retention_days: u32,
-    pub backup_window: Option<String>,
-    pub secret_recovery_window_days: u32,
-    pub tags: Tags,
-}
-
-impl DatabaseSpec {
-    pub fn owner(&self) -> String {
-        format!("database/{}/{}", self.environment, self.name)
-    }
-
-    /// The major version: `17` of `17` or `17.4`.
-    pub fn major(&self) -> &str {
-        major_of(&self.engine_version)
-    }
-}
-
-pub fn major_of(version: &str) -> &str {
-    version.split('.').next().unwrap_or(version)
-}
-
-pub const DB_LOG_EXPORTS: &[&str] = &["postgresql", "upgrade", "iam-db-auth-error"];
-pub const STORAGE_TYPES: &[&str] = &["gp3", "gp2", "io1", "io2"];
-
-/// `ddd:hh24:mi-ddd:hh24:mi` (maintenance) or `hh24:mi-hh24:mi` (backup and snapshots).
-pub fn is_window(text: &str, with_day: bool) -> bool {
-    let Some((a, b)) = text.split_once('-') else {
-        return false;
-    };
-    let point = |p: &str| {
-        let rest = if with_day {
-            match p.split_once(':') {
-                Some((day, rest))
-                    if ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-                        .contains(&day.to_ascii_lowercase().as_str()) =>
-                {
-                    rest
-                }
-                _ => return false,
-            }
-        } else {
-            p
-        };
-        match rest.split_once(':') {
-            Some((h, m)) => {
-                h.len() == 2
-                    && m.len() == 2
-                    && h.parse::<u32>().is_ok_and(|h| h < 24)
-                    && m.parse::<u32>().is_ok_and(|m| m < 60)
-            }
-            None => false,
-        }
-    };
-    point(a) && point(b)
-}
-
-/// A PostgreSQL identifier RDS accepts as a database or user name.
-fn is_pg_identifier(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-const RESERVED_USERNAMES: &[&str] = &["postgres", "rdsadmin", "admin", "root", "public"];
-
-pub fn validate_database(spec: &DatabaseSpec) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let at = |names: &[&str]| AttrPath::attrs(names);
-    diags.extend(validate_app_name(&spec.name, &at(&["name"])));
-    if spec.engine != "postgres" {
-        diags.error_at(
-            at(&["engine"]),
-            "Unsupported engine",
-            format!(
-                "engine = {:?}: only \"postgres\" is supported.",
-                spec.engine
-            ),
-        );
-    }
-    let version_ok = {
-        let mut parts = spec.engine_version.split('.');
-        let major = parts.next().and_then(|m| m.parse::<u32>().ok());
-        let minor_ok = parts.clone().count() <= 1 && parts.all(|p| p.parse::<u32>().is_ok());
-        major.is_some_and(|m| (13..=18).contains(&m)) && minor_ok
-    };
-    if !version_ok {
-        diags.error_at(
-            at(&["engine_version"]),
-            "Invalid engine version",
-            format!("engine_version = {:?} must be a PostgreSQL major version from 13 to 18 (\"17\", following AWS minor upgrades) or a full version (\"17.4\").", spec.engine_version),
-        );
-    }
-    if !DB_INSTANCE_CLASSES
-        .iter()
-        .any(|(c, _)| *c == spec.instance_class)
-    {
-        diags.error_at(
-            at(&["instance_class"]),
-            "Unknown instance class",
-            format!(
-                "{:?} is not in the provider's catalogue: {}.",
-                spec.instance_class,
-                DB_INSTANCE_CLASSES
-                    .iter()
-                    .map(|(c, _)| *c)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    }
-    if !is_pg_identifier(&spec.database_name) {
-        diags.error_at(
-            at(&["database_name"]),
-            "Invalid database name",
-            format!(
-                "{:?} must start with a letter and hold only letters, digits and '_' (at most 63).",
-                spec.database_name
-            ),
-        );
-    }
-    if !is_pg_identifier(&spec.master_username)
-        || spec.master_username.len() > 16
-        || RESERVED_USERNAMES.contains(&spec.master_username.as_str())
-    {
-        diags.error_at(
-            at(&["master_username"]),
-            "Invalid master username",
-            format!("{:?} must be 1 to 16 letters, digits or '_', start with a letter, and not be a reserved name ({}).", spec.master_username, RESERVED_USERNAMES.join(", ")),
-        );
-    }
-    if let Some(arn) = &spec.kms_key_arn {
-        if !(arn.starts_with("arn:") && arn.contains(":kms:")) {
-            diags.error_at(
-                at(&["kms_key_arn"]),
-                "Invalid KMS key ARN",
-                format!("{arn:?} is not a KMS key ARN."),
-            );
-        }
-    }
-    for export in &spec.log_exports {
-        if !DB_LOG_EXPORTS.contains(&export.as_str()) {
-            diags.error_at(
-                at(&["log_exports"]),
-                "Unknown log export",
-                format!(
-                    "{export:?} is not a PostgreSQL log type; use {}.",
-                    DB_LOG_EXPORTS.join(", ")
-                ),
-            );
-        }
-    }
-    if let Some(w) = &spec.maintenance_window {
-        if !is_window(w, true) {
-            diags.error_at(
-                at(&["maintenance_window"]),
-                "Invalid window",
-                format!("{w:?} must look like \"sun:05:00-sun:06:00\" (UTC)."),
-            );
-        }
-    }
-    let s = &spec.storage;
-    if !STORAGE_TYPES.contains(&s.storage_type.as_str()) {
-        diags.error_at(
-            at(&["storage", "type"]),
-            "Invalid storage type",
-            format!("{:?}: use gp3, gp2, io1 or io2.", s.storage_type),
-        );
-    }
-    if !(20..=65536).contains(&s.allocated_gib) {
-        diags.error_at(
-            at(&["storage", "allocated_gib"]),
-            "Invalid storage size",
-            format!("allocated_gib = {} must be 20 to 65536.", s.allocated_gib),
-        );
-    }
-    if s.max_allocated_gib != 0 && s.max_allocated_gib <= s.allocated_gib {
-        diags.error_at(
-            at(&["storage", "max_allocated_gib"]),
-            "Invalid autoscaling ceiling",
-            format!(
-                "max_allocated_gib = {} must be 0 (off) or above allocated_gib = {}.",
-                s.max_allocated_gib, s.allocated_gib
-            ),
-        );
-    }
-    if s.iops.is_some() && s.storage_type == "gp2" {
-        diags.error_at(
-            at(&["storage", "iops"]),
-            "IOPS not supported",
-            "gp2 storage takes no iops setting.",
-        );
-    }
-    if s.storage_type.starts_with("io") && s.iops.is_none() {
-        diags.error_at(
-            at(&["storage", "iops"]),
-            "IOPS required",
-            "io1 and io2 storage need storage.iops.",
-        );
-    }
-    if spec.backup_retention_days > 35 {
-        diags.error_at(
-            at(&["backup", "retention_days"]),
-            "Invalid retention",
-            "backup.retention_days must be 0 to 35.",
-        );
-    }
-    if let Some(w) = &spec.backup_window {
-        if !is_window(w, false) {
-            diags.error_at(
-                at(&["backup", "window"]),
-                "Invalid window",
-                format!("{w:?} must look like \"03:00-04:00\" (UTC)."),
-            );
-        }
-    }
-    diags
-}
-
-/// Checks an engine version change against the one recorded: a downgrade, or a major upgrade
-/// without `allow_major_version_upgrade`, fails the plan. `live` is the version running.
-pub fn validate_engine_change(live: &str, desired: &DatabaseSpec) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let parse = |v: &str| -> Vec<u32> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
-    let (from, to) = (parse(live), parse(&desired.engine_version));
-    let (Some(from_major), Some(to_major)) = (from.first(), to.first()) else {
-        return diags;
-    };
-    let path = AttrPath::attrs(&["engine_version"]);
-    let downgrade = to_major < from_major
-        || (to_major == from_major && to.len() > 1 && from.len() > 1 && to[1] < from[1]);
-    if downgrade {
-        diags.error_at(
-            path,
-            "Engine downgrade",
-            format!("engine_version = {:?} is older than the running {live}; RDS cannot downgrade an instance.", desired.engine_version),
-        );
-    } else if to_major > from_major && !desired.allow_major_version_upgrade {
-        diags.error_at(
-            path,
-            "Major version upgrade not allowed",
-            format!("engine_version = {:?} is a major upgrade from the running {live}. Set allow_major_version_upgrade = true to do it (test it on a copy first).", desired.engine_version),
-        );
-    }
-    diags
-}
-
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CacheSpec {
-    pub environment: String,
-    pub name: String,
-    pub engine: String,
-    pub engine_version: String,
-    pub node_type: String,
-    pub replicas: u32,
-    pub multi_az: bool,
-    pub kms_key_arn: Option<String>,
-    pub snapshot_retention_days: u32,
-    pub snapshot_window: Option<String>,
-    pub final_snapshot: bool,
-    pub maintenance_window: Option<String>,
-    pub secret_recovery_window_days: u32,
-    pub tags: Tags,
-}
-
-impl CacheSpec {
-    pub fn owner(&self) -> String {
-        format!("cache/{}/{}", self.environment, self.name)
-    }
-}
-
-pub fn validate_cache(spec: &CacheSpec) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let at = |names: &[&str]| AttrPath::attrs(names);
-    diags.extend(validate_app_name(&spec.name, &at(&["name"])));
-    let versions: &[&str] = match spec.engine.as_str() {
-        "valkey" => &["7", "8"],
-        "redis" => &["6", "7"],
-        other => {
-            diags.error_at(
-                at(&["engine"]),
-                "Unsupported engine",
-                format!("engine = {other:?} must be \"valkey\" or \"redis\"."),
-            );
-            &[]
-        }
-    };
-    if !versions.is_empty() && !versions.contains(&spec.engine_version.as_str()) {
-        diags.error_at(
-            at(&["engine_version"]),
-            "Unsupported engine version",
-            format!(
-                "engine_version = {:?} for {}: use a major version, one of {}.",
-                spec.engine_version,
-                spec.engine,
-                versions.join(", ")
-            ),
-        );
-    }
-    if !CACHE_NODE_TYPES.iter().any(|(t, _)| *t == spec.node_type) {
-        diags.error_at(
-            at(&["node_type"]),
-            "Unknown node type",
-            format!(
-                "{:?} is not in the provider's catalogue: {}.",
-                spec.node_type,
-                CACHE_NODE_TYPES
-                    .iter()
-                    .map(|(t, _)| *t)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    }
-    if spec.replicas > 5 {
-        diags.error_at(
-            at(&["replicas"]),
-            "Too many replicas",
-            "replicas must be 0 to 5.",
-        );
-    }
-    if spec.multi_az && spec.replicas == 0 {
-        diags.error_at(
-            at(&["multi_az"]),
-            "Multi-AZ needs a replica",
-            "multi_az = true needs replicas >= 1: automatic failover promotes a replica in another AZ.",
-        );
-    }
-    if spec.snapshot_retention_days > 35 {
-        diags.error_at(
-            at(&["snapshot_retention_days"]),
-            "Invalid retention",
-            "snapshot_retention_days must be 0 to 35.",
-        );
-    }
-    if let Some(w) = &spec.snapshot_window {
-        if !is_window(w, false) {
-            diags.error_at(
-                at(&["snapshot_window"]),
-                "Invalid window",
-                format!("{w:?} must look like \"03:00-04:00\" (UTC)."),
-            );
-        }
-    }
-    if let Some(w) = &spec.maintenance_window {
-        if !is_window(w, true) {
-            diags.error_at(
-                at(&["maintenance_window"]),
-                "Invalid window",
-                format!("{w:?} must look like \"sun:05:00-sun:06:00\" (UTC)."),
-            );
-        }
-    }
-    if let Some(arn) = &spec.kms_key_arn {
-        if !(arn.starts_with("arn:") && arn.contains(":kms:")) {
-            diags.error_at(
-                at(&["kms_key_arn"]),
-                "Invalid KMS key ARN",
-                format!("{arn:?} is not a KMS key ARN."),
-            );
-        }
-    }
-    diags
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1068,36 +585,5 @@ mod tests {
         assert!(!is_secret_reference("plain"));
         assert_eq!(secret_resource_arn(&format!("{arn}:password::")), arn);
         assert_eq!(secret_resource_arn(arn), arn);
-    }
-
-    #[test]
-    fn windows_and_ids() {
-        assert!(is_window("sun:05:00-sun:06:00", true));
-        assert!(!is_window("sun:25:00-sun:06:00", true));
-        assert!(is_window("03:00-04:00", false));
-        assert!(!is_window("3:00-4:00", false));
-        assert_eq!(split_id("dev/api"), Some(("dev", "api")));
-        assert_eq!(split_id("dev"), None);
-        assert_eq!(split_id("dev/a/b"), None);
-    }
-
-    #[test]
-    fn app_names() {
-        for ok in ["api", "a1", "web-app"] {
-            assert!(validate_app_name(ok, &AttrPath::root()).is_empty(), "{ok}");
-        }
-        for bad in [
-            "",
-            "1api",
-            "Api",
-            "api-",
-            "a--b",
-            "abcdefghijklmnopqrstuvwxy",
-        ] {
-            assert!(
-                validate_app_name(bad, &AttrPath::root()).has_errors(),
-                "{bad}"
-            );
-        }
     }
 }

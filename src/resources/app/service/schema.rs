@@ -1,0 +1,128 @@
+//! The `platform_service` arguments and computed attributes (the common ones are added by
+//! the app adapter).
+
+use crate::framework::schema::{Attribute, Block};
+use crate::framework::validator::Validator;
+use crate::framework::value::{de, Value};
+use crate::plan::app::FARGATE_CPU;
+
+const ARCHITECTURES: &[&str] = &["x86_64", "arm64"];
+const IMAGE_SOURCES: &[&str] = &["terraform", "external"];
+
+/// Whole numbers that are not Fargate sizes; others are the typed model's to report.
+fn cpu_is_fargate(value: &Value) -> Option<String> {
+    let n: u32 = de::from_value(value).ok()?;
+    (!FARGATE_CPU.contains(&n)).then(|| {
+        format!(
+            "{n} is not a Fargate CPU size ({})",
+            FARGATE_CPU
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+pub fn arg_block() -> Block {
+    let health_check = Block::new("The target group's HTTP health check on the service port.")
+        .attribute(Attribute::string("path").optional().description("Default `/healthz`."))
+        .attribute(Attribute::string("matcher").optional().description("HTTP codes counted healthy. Default `200-399`."))
+        .attribute(Attribute::number("interval").optional().description("Seconds between checks, 5–300. Default 15."))
+        .attribute(Attribute::number("timeout").optional().description("Seconds, 2–120 and below `interval`. Default 5."))
+        .attribute(Attribute::number("healthy_threshold").optional().description("Default 2."))
+        .attribute(Attribute::number("unhealthy_threshold").optional().description("Default 3."))
+        .attribute(Attribute::number("grace_period").optional().description("Seconds ECS ignores failing checks after a task starts. Default by tier: dev 30, staging and prod 60."));
+    let routing = Block::new("Present: an IP target group and a rule on the environment's HTTPS listener. Absent: an internal service with no routing.")
+        .attribute(Attribute::string_list("hosts").optional().description("Host headers to match; each must be covered by the environment's certificate. Default `[]` (any host)."))
+        .attribute(Attribute::string_list("paths").optional().description("Path patterns to match. Default `[\"/*\"]`."))
+        .attribute(Attribute::number("priority").optional().description("Listener rule priority, 1–50000. Default: assigned once from a hash of the service's name (specific rules in 1–39999, catch-all ones in 40000–49999), recorded and never reshuffled.").validate(Validator::IntBetween(1, 50000)))
+        .attribute(Attribute::number("deregistration_delay").optional().description("Seconds to drain a target. Default by tier: dev 5, staging and prod 30.").validate(Validator::IntBetween(0, 3600)))
+        .single_block("health_check", health_check);
+    let autoscaling = Block::new("Present: target tracking on the desired count through Application Auto Scaling (`desired_count` is then only the initial count).")
+        .attribute(Attribute::number("min").optional().description("Default by tier: dev 1, staging 1, prod 2."))
+        .attribute(Attribute::number("max").optional().description("Default by tier: dev 2, staging 4, prod 10."))
+        .attribute(Attribute::number("cpu_target").optional().description("Average CPU percent to hold. Default by tier: dev and staging 70, prod 60."))
+        .attribute(Attribute::number("memory_target").optional().description("Average memory percent to hold; no memory policy when unset."))
+        .attribute(Attribute::number("scale_in_cooldown").optional().description("Seconds. Default 300."))
+        .attribute(Attribute::number("scale_out_cooldown").optional().description("Seconds. Default 60."));
+    let capacity = Block::new("Capacity provider strategy. Default: the environment's.")
+        .attribute(
+            Attribute::number("fargate_weight")
+                .optional()
+                .description("Relative share of tasks on FARGATE. Default: the environment's `cluster.capacity.fargate_weight`.")
+                .validate(Validator::IntBetween(0, 1000)),
+        )
+        .attribute(
+            Attribute::number("spot_weight")
+                .optional()
+                .description("Relative share of tasks on FARGATE_SPOT. Default: the environment's `cluster.capacity.spot_weight`.")
+                .validate(Validator::IntBetween(0, 1000)),
+        )
+        .attribute(
+            Attribute::number("base")
+                .optional()
+                .description("Tasks always on FARGATE. Default: the environment's `cluster.capacity.base`.")
+                .validate(Validator::IntBetween(0, 100000)),
+        );
+    let deployment = Block::new("Rolling deployments.")
+        .attribute(Attribute::number("min_healthy_percent").optional().description("Default by tier: dev 0, staging and prod 100."))
+        .attribute(Attribute::number("max_percent").optional().description("Default 200."))
+        .attribute(Attribute::bool("circuit_breaker").optional().description("The deployment circuit breaker, always with rollback. Default true."))
+        .attribute(Attribute::bool("wait").optional().description("Apply waits for the deployment it starts to finish (within the timeouts); a rollback fails the apply with its reasons. Default true."));
+    let iam = Block::new("The task role.")
+        .attribute(
+            Attribute::string("policy_json")
+                .optional()
+                .description("Extra statements for the task role (an IAM policy document)."),
+        )
+        .attribute(
+            Attribute::string_list("managed_policy_arns")
+                .optional()
+                .description("Managed policies attached to the task role. Default `[]`."),
+        )
+        .attribute(
+            Attribute::string("permissions_boundary_arn")
+                .optional()
+                .description("Permissions boundary of both roles."),
+        );
+    let logging = Block::new("The service's log group `/platform/<environment>/<name>`.")
+        .attribute(
+            Attribute::number("retention_days")
+                .optional()
+                .description("Default: the environment's retention."),
+        );
+    Block::new("An ECS Fargate service in an environment's private tier: task definition, task and execution roles, its own security group and log group, optionally a target group with a listener rule, and autoscaling.")
+        .attribute(Attribute::string("image").required().description("Container image: a tag or an `@sha256:` digest."))
+        .attribute(Attribute::string("image_source").optional().description("`terraform` (default) or `external`: CI owns the image after create; Terraform neither reverts it nor reports it as drift.").validate(Validator::OneOf(IMAGE_SOURCES)))
+        .attribute(Attribute::number("cpu").optional().description("CPU units. Default 256.").validate(Validator::Custom(cpu_is_fargate)))
+        .attribute(Attribute::number("memory").optional().description("MiB, a size Fargate allows with `cpu`. Default 512."))
+        .attribute(Attribute::string("architecture").optional().description("`x86_64` (default) or `arm64`.").validate(Validator::OneOf(ARCHITECTURES)))
+        .attribute(Attribute::number("port").optional().description("Container port. Default 8080.").validate(Validator::IntBetween(1, 65535)))
+        .attribute(Attribute::string_list("command").optional().description("Overrides the image's command."))
+        .attribute(Attribute::string_map("environment_variables").optional().description("Plain environment variables. Default `{}`."))
+        .attribute(Attribute::string_map("secrets").optional().description("Variable name → Secrets Manager secret ARN (optionally `<arn>:<json-key>::`) or SSM parameter ARN. The execution role may read exactly these."))
+        .attribute(Attribute::string_list("database_access").optional().description("`platform_database` IDs of the same environment: a security group rule to the database, and `DATABASE_URL` and `PGHOST`/`PGPORT`/`PGDATABASE`/`PGUSER`/`PGPASSWORD` from its connection secret (`<NAME>_DATABASE_URL` with several)."))
+        .attribute(Attribute::string_list("cache_access").optional().description("`platform_cache` IDs of the same environment: a security group rule and `REDIS_URL` (`<NAME>_REDIS_URL` with several)."))
+        .attribute(Attribute::number("desired_count").optional().description("Tasks to run. Default by tier: dev 1, staging 1, prod 2. Only the initial count with `autoscaling`."))
+        .attribute(Attribute::bool("exec_enabled").optional().description("ECS Exec. Default by tier: dev and staging true, prod false."))
+        .attribute(Attribute::bool("read_only_root_filesystem").optional().description("Default true."))
+        .single_block("routing", routing)
+        .single_block("autoscaling", autoscaling)
+        .single_block("capacity", capacity)
+        .single_block("deployment", deployment)
+        .single_block("iam", iam)
+        .single_block("logging", logging)
+        .attribute(Attribute::string("service_arn").computed().description("ARN of the ECS service."))
+        .attribute(Attribute::string("task_definition_arn").computed().description("ARN of the task definition revision in use."))
+        .attribute(Attribute::string("task_role_arn").computed().description("ARN of the task role."))
+        .attribute(Attribute::string("execution_role_arn").computed().description("ARN of the execution role."))
+        .attribute(Attribute::string("security_group_id").computed().description("ID of the service's own security group."))
+        .attribute(Attribute::string("target_group_arn").computed().description("ARN of the target group; empty without routing."))
+        .attribute(Attribute::number("listener_rule_priority").computed().description("Priority of the listener rule; null without routing."))
+        .attribute(Attribute::string("url").computed().description("`https://<first host or the load balancer's DNS name>`; empty without routing."))
+        .attribute(Attribute::string("log_group_name").computed().description("The service's log group."))
+        .attribute(Attribute::string("running_image").computed().description("The image of the task definition the service runs."))
+        .attribute(Attribute::string("deployment_id").computed().description("ID of the primary ECS deployment at the last refresh."))
+        .attribute(Attribute::string("deployment_status").computed().description("Rollout state of the primary deployment at the last refresh (`COMPLETED`, `IN_PROGRESS`, `FAILED`)."))
+}
