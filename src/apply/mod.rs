@@ -156,6 +156,11 @@ impl IdMap {
     pub fn key_of(&self, id: &str) -> Option<&NodeKey> {
         self.by_id.get(id)
     }
+
+    /// Every node key with its AWS ID, recorded children and external references alike.
+    pub fn entries(&self) -> impl Iterator<Item = (&NodeKey, &str)> {
+        self.by_key.iter().map(|(key, id)| (key, id.as_str()))
+    }
 }
 
 /// Performs steps on one cloud. Implementations are idempotent (module docs).

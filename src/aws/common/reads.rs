@@ -8,9 +8,15 @@
 //! One [`Reads`] holds the listings of one environment. [`ReadScopes`] keeps one per
 //! environment for the life of the provider process (one Terraform command), and drops an
 //! environment's as soon as an apply changes anything in it, so reads after a change see it.
-//! Mutating steps never read through it: adopt-first lookups always ask AWS. Apply and destroy
-//! run with fresh [`Reads`] of their own, which the engine forgets ([`Reads::clear`]) when a
-//! run starts, after every delete and after every failed attempt.
+//!
+//! Apply and destroy run with fresh [`Reads`] of their own, and the adopt-first lookups of the
+//! kinds with many children (subnets, route tables and associations, security groups and their
+//! rules, VPC endpoints, Elastic IPs, NAT gateways) read the same listings as observe: one
+//! listing per kind and scope per run. Such a listing lacks at most what the run created after
+//! taking it, and a created child is recorded, so nothing looks for it again; a create whose
+//! answer was lost after AWS acted fails its attempt instead, and the engine forgets every
+//! listing ([`Reads::clear`]) after a failed attempt, before the retry looks again. It also
+//! forgets them when a run starts and after every delete (`apply::Executor::forget_reads`).
 
 use std::any::Any;
 use std::collections::HashMap;
