@@ -17,6 +17,14 @@
 //!   children carry on.
 //! - A child is never deleted while a child that stays still refers to it, unless that child
 //!   is being updated in this run to follow the replacement (a route to a replaced gateway).
+//! - A stale read never duplicates a child. Adopt-first lookups may read listings the executor
+//!   shares between steps (one per kind and scope, [`Executor::forget_reads`]); the engine
+//!   forgets them when a run starts, after every delete, and after every failed attempt of any
+//!   step, before its retry. So a listing a create reads was taken in this run after its last
+//!   delete and its last failure: it can lack only children this run created since, and those
+//!   are recorded, so nothing creates them again. A create whose answer was lost after AWS
+//!   acted (a dropped connection) failed its attempt; its retry reads AWS afresh and adopts the
+//!   object instead of making a second one.
 //!
 //! # Assumptions
 //! Every executor step is idempotent: create adopts what carries its ownership tags, delete
@@ -148,6 +156,11 @@ impl IdMap {
     pub fn key_of(&self, id: &str) -> Option<&NodeKey> {
         self.by_id.get(id)
     }
+
+    /// Every node key with its AWS ID, recorded children and external references alike.
+    pub fn entries(&self) -> impl Iterator<Item = (&NodeKey, &str)> {
+        self.by_key.iter().map(|(key, id)| (key, id.as_str()))
+    }
 }
 
 /// Performs steps on one cloud. Implementations are idempotent (module docs).
@@ -179,6 +192,12 @@ pub trait Executor: Send + Sync {
         current: &Recorded,
         ids: &IdMap,
     ) -> Result<Option<Recorded>, StepError>;
+
+    /// Forgets the reads the executor shares between steps (the listings its adopt-first
+    /// lookups read), so the next step asks AWS afresh. The engine calls it when a run starts,
+    /// after every delete and after every failed attempt, before any retry (module docs). The
+    /// default, for executors that share nothing, does nothing.
+    fn forget_reads(&self) {}
 }
 
 /// Limits of one run.
@@ -301,6 +320,27 @@ impl Runner<'_> {
             .await;
     }
 
+    /// One attempt of a step. A failed attempt may have changed AWS all the same (a create
+    /// whose answer was lost), so the shared reads are forgotten before the retry, or any
+    /// other step, reads them again.
+    async fn attempt<T>(
+        &self,
+        step: impl std::future::Future<Output = Result<T, StepError>>,
+    ) -> Result<T, StepError> {
+        let result = step.await;
+        if result.is_err() {
+            self.executor.forget_reads();
+        }
+        result
+    }
+
+    /// Records a completed delete; the shared reads are forgotten, so no later lookup of this
+    /// run sees the object deleted.
+    fn deleted(&self, key: &NodeKey) {
+        self.executor.forget_reads();
+        self.record(key, None);
+    }
+
     async fn one(&self, key: NodeKey, step: Step, node: Option<Node>) {
         if !self.may_start() {
             self.block(&key);
@@ -314,7 +354,7 @@ impl Runner<'_> {
             (Step::Create, Some(node), _) => {
                 tracing::info!(node = %key, "creating");
                 match retry::with_backoff(self.policy, deadline, cancel, || {
-                    self.executor.create(&node, &ids)
+                    self.attempt(self.executor.create(&node, &ids))
                 })
                 .await
                 {
@@ -326,7 +366,7 @@ impl Runner<'_> {
                 tracing::info!(node = %key, "updating");
                 let current = current.as_seen_now(|k| ids.id(k).ok());
                 match retry::with_backoff(self.policy, deadline, cancel, || {
-                    self.executor.update(&node, &current, &ids)
+                    self.attempt(self.executor.update(&node, &current, &ids))
                 })
                 .await
                 {
@@ -337,11 +377,11 @@ impl Runner<'_> {
             (Step::Delete, _, Some(current)) => {
                 tracing::info!(node = %key, "deleting");
                 match retry::with_backoff(self.policy, deadline, cancel, || {
-                    self.executor.delete(&key, &current, &ids)
+                    self.attempt(self.executor.delete(&key, &current, &ids))
                 })
                 .await
                 {
-                    Ok(()) => self.record(&key, None),
+                    Ok(()) => self.deleted(&key),
                     Err(e) => self.fail(&key, "deleting", e),
                 }
             }
@@ -455,11 +495,12 @@ impl Runner<'_> {
             tracing::info!(node = %key, "deleting the replaced object");
             let deleted =
                 retry::with_backoff(self.policy, self.opts.deadline, &self.opts.cancel, || {
-                    self.executor.delete(&key, &old, &ids)
+                    self.attempt(self.executor.delete(&key, &old, &ids))
                 })
                 .await;
             match deleted {
                 Ok(()) => {
+                    self.executor.forget_reads();
                     if let Ok(mut ledger) = self.ledger.lock() {
                         ledger.retired.remove(&key);
                     }
@@ -525,6 +566,8 @@ pub async fn run(
             _ => None,
         })
         .collect();
+    // Whatever the executor read before this run may predate its changes.
+    executor.forget_reads();
     let runner = runner(executor, ledger, &opts, updating);
     let (retired, replaced): (BTreeSet<NodeKey>, BTreeSet<NodeKey>) = ops
         .iter()
@@ -605,6 +648,7 @@ pub async fn run(
 /// In the outcome; the ledger then lists what still exists.
 pub async fn destroy(executor: &dyn Executor, ledger: Ledger, opts: RunOptions) -> Outcome {
     let keys: BTreeSet<NodeKey> = ledger.children.keys().cloned().collect();
+    executor.forget_reads();
     let runner = runner(executor, ledger, &opts, BTreeSet::new());
     runner.delete_retired(None).await;
     runner.delete_all(&keys).await;
@@ -905,6 +949,97 @@ mod tests {
             }
         }
         ledger
+    }
+
+    /// Fails the first attempt of every create and delete with a transient error, logging
+    /// every attempt and every time its shared reads are forgotten.
+    #[derive(Default)]
+    struct FailsOnce {
+        log: Mutex<Vec<String>>,
+    }
+
+    impl FailsOnce {
+        fn attempt(&self, what: String) -> Result<(), StepError> {
+            let mut log = self.log.lock().unwrap();
+            let first = !log.contains(&what);
+            log.push(what);
+            if first {
+                Err(StepError::new(ErrorKind::Transient, "connection dropped"))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[async_trait]
+    impl Executor for FailsOnce {
+        async fn create(&self, node: &Node, _ids: &IdMap) -> Result<Recorded, StepError> {
+            self.attempt(format!("create {}", node.key))?;
+            Ok(Recorded::new("new", node.spec.clone()))
+        }
+
+        async fn update(
+            &self,
+            _node: &Node,
+            current: &Recorded,
+            _ids: &IdMap,
+        ) -> Result<Recorded, StepError> {
+            Ok(current.clone())
+        }
+
+        async fn delete(
+            &self,
+            key: &NodeKey,
+            _current: &Recorded,
+            _ids: &IdMap,
+        ) -> Result<(), StepError> {
+            self.attempt(format!("delete {key}"))
+        }
+
+        async fn find(&self, _node: &Node, _ids: &IdMap) -> Result<Option<Recorded>, StepError> {
+            Ok(None)
+        }
+
+        async fn observe(
+            &self,
+            _key: &NodeKey,
+            current: &Recorded,
+            _ids: &IdMap,
+        ) -> Result<Option<Recorded>, StepError> {
+            Ok(Some(current.clone()))
+        }
+
+        fn forget_reads(&self) {
+            self.log.lock().unwrap().push("forget".into());
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shared_reads_are_forgotten_at_the_start_after_failures_and_after_deletes() {
+        let desired: BTreeMap<NodeKey, Node> = network("a")
+            .into_iter()
+            .filter(|(key, _)| *key == table_key())
+            .collect();
+        let executor = FailsOnce::default();
+        let ops = diff(&desired, &Ledger::new());
+        let outcome = run(&executor, &desired, &ops, Ledger::new(), opts()).await;
+        assert!(outcome.is_complete(), "{:?}", outcome.errors);
+        let create = format!("create {}", table_key());
+        assert_eq!(
+            *executor.log.lock().unwrap(),
+            ["forget", &create, "forget", &create],
+            "the retry reads afresh"
+        );
+
+        let executor = FailsOnce::default();
+        let outcome = destroy(&executor, outcome.ledger, opts()).await;
+        assert!(outcome.is_complete(), "{:?}", outcome.errors);
+        let delete = format!("delete {}", table_key());
+        assert_eq!(
+            *executor.log.lock().unwrap(),
+            ["forget", &delete, "forget", &delete, "forget"],
+            "a completed delete is forgotten too"
+        );
     }
 
     #[tokio::test]

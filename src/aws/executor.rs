@@ -16,8 +16,9 @@ use crate::apply::{ErrorKind, IdMap, StepError};
 use crate::plan::ledger::Recorded;
 use crate::plan::node::{ChildSpec, Node, NodeKey};
 
-/// Runs steps against AWS. Observations read through `reads`: the environment's shared reads
-/// for a refresh, fresh ones for apply and destroy.
+/// Runs steps against AWS. Observations and adopt-first lookups read through `reads`: the
+/// environment's shared reads for a refresh, fresh ones for apply and destroy, which the engine
+/// forgets after every failed attempt (`apply::Executor::forget_reads`).
 pub struct Executor {
     clients: AwsClients,
     reads: Arc<Reads>,
@@ -110,6 +111,11 @@ impl crate::apply::Executor for Executor {
     ) -> Result<Option<Recorded>, StepError> {
         let observed = dispatch::observe(&self.cx(ids), &current.id, &current.observed).await?;
         Ok(observed.map(|spec| recorded(current.id.clone(), spec, ids)))
+    }
+
+    /// The listings observe and the adopt-first lookups share are read again from AWS.
+    fn forget_reads(&self) {
+        self.reads.clear();
     }
 }
 

@@ -132,8 +132,9 @@ mod sdk {
         pub clients: &'a AwsClients,
         pub ids: &'a IdMap,
         /// Describe calls answered once per scope (an environment's VPC, a cluster, a
-        /// listener) and shared; observe reads through them, so N children of a kind cost
-        /// the calls of one.
+        /// listener) and shared; observe reads through them, and so do the adopt-first
+        /// lookups of the kinds with many children, so N children of a kind cost the calls of
+        /// one. The engine forgets them after a failed attempt (`apply::Executor::forget_reads`).
         pub reads: &'a Reads,
     }
 
@@ -159,6 +160,9 @@ mod sdk {
         ) -> impl Future<Output = Result<Option<Self>, AwsError>> + Send;
 
         /// Creates the object (adopting first, waiting until usable); returns its ledger ID.
+        /// The adopt-first lookup may read the listing observe reads through `cx.reads`: one
+        /// taken in this run, which lacks only children this run recorded (`apply`'s module
+        /// docs).
         fn create(
             cx: &Cx<'_>,
             spec: &Self,

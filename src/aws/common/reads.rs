@@ -8,7 +8,15 @@
 //! One [`Reads`] holds the listings of one environment. [`ReadScopes`] keeps one per
 //! environment for the life of the provider process (one Terraform command), and drops an
 //! environment's as soon as an apply changes anything in it, so reads after a change see it.
-//! Mutating steps never read through it: adopt-first lookups always ask AWS.
+//!
+//! Apply and destroy run with fresh [`Reads`] of their own, and the adopt-first lookups of the
+//! kinds with many children (subnets, route tables and associations, security groups and their
+//! rules, VPC endpoints, Elastic IPs, NAT gateways) read the same listings as observe: one
+//! listing per kind and scope per run. Such a listing lacks at most what the run created after
+//! taking it, and a created child is recorded, so nothing looks for it again; a create whose
+//! answer was lost after AWS acted fails its attempt instead, and the engine forgets every
+//! listing ([`Reads::clear`]) after a failed attempt, before the retry looks again. It also
+//! forgets them when a run starts and after every delete (`apply::Executor::forget_reads`).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -72,6 +80,14 @@ impl Reads {
             .downcast::<T>()
             .map_err(|_| AwsError::unexpected(format!("shared read {key} holds another type")))
     }
+
+    /// Forgets everything read, so the next reader of any key asks AWS again. Loads in flight
+    /// finish for the callers already waiting on them, but are not kept.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
 }
 
 /// One [`Reads`] per environment, for the life of the provider process.
@@ -133,6 +149,18 @@ mod tests {
             wrong.is_err(),
             "a key read as another type is an error, not a panic"
         );
+    }
+
+    #[tokio::test]
+    async fn cleared_reads_load_again() {
+        let reads = Reads::new();
+        let loads = AtomicUsize::new(0);
+        let load = || async { Ok::<_, AwsError>(loads.fetch_add(1, Ordering::SeqCst)) };
+        assert_eq!(*reads.get("k", load).await.unwrap(), 0);
+        assert_eq!(*reads.get("k", load).await.unwrap(), 0, "kept");
+        reads.clear();
+        assert_eq!(*reads.get("k", load).await.unwrap(), 1, "read afresh");
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
     }
 
     #[test]

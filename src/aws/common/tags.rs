@@ -1,6 +1,8 @@
 //! Tags between our maps and every SDK's tag lists, once; and the EC2 tagging calls (tag
 //! specifications at create, filters for adoption, sync on update).
 
+use std::collections::HashMap;
+
 use aws_sdk_ec2::types::{Filter, ResourceType, TagSpecification};
 
 use crate::aws::common::ownership;
@@ -96,6 +98,21 @@ pub fn to_sdk<T: SdkTag>(tags: &Tags) -> Result<Vec<T>, AwsError> {
 /// True when an SDK tag list carries the owner and node tags of `spec_tags`.
 pub fn owned_by<T: SdkTag>(tags: &[T], spec_tags: &Tags) -> bool {
     ownership::owned_by(&from_sdk(tags), spec_tags)
+}
+
+/// The object of an EC2 listing (ID → object) carrying the owner and node tags of
+/// `spec_tags`: what an adopt-first lookup adopts. When several do (duplicates made by hand),
+/// the lowest ID, so every lookup picks the same one.
+pub fn owned_in<'a, O>(
+    listing: &'a HashMap<String, O>,
+    tags_of: impl Fn(&'a O) -> &'a [aws_sdk_ec2::types::Tag],
+    spec_tags: &Tags,
+) -> Option<(&'a str, &'a O)> {
+    listing
+        .iter()
+        .filter(|(_, object)| owned_by(tags_of(object), spec_tags))
+        .min_by_key(|(id, _)| id.as_str())
+        .map(|(id, object)| (id.as_str(), object))
 }
 
 /// EC2 tags applied in the create call itself, so nothing exists untagged.

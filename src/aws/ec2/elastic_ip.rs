@@ -49,6 +49,7 @@ pub use sdk::*;
 #[cfg(feature = "sdk")]
 mod sdk {
     use std::collections::{BTreeMap, HashMap};
+    use std::sync::Arc;
 
     use aws_sdk_ec2::types::{Address, DomainType, Filter, ResourceType};
     use aws_sdk_ec2::Client;
@@ -72,12 +73,7 @@ mod sdk {
             let Some(owner) = current.tags.get(TAG_OWNER) else {
                 return observe_elastic_ip(&cx.clients.ec2, id).await;
             };
-            let addresses = cx
-                .reads
-                .get(&format!("ec2.eip/owner/{owner}"), || {
-                    list_elastic_ips(&cx.clients.ec2, owner)
-                })
-                .await?;
+            let addresses = elastic_ips_of_owner(cx, owner).await?;
             match addresses.get(id) {
                 Some(a) => Ok(Some(flatten_elastic_ip(a))),
                 // Absent from the owner's listing: released, or its owner tag was edited away.
@@ -87,7 +83,7 @@ mod sdk {
         }
 
         async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_elastic_ip(&cx.clients.ec2, spec).await
+            create_elastic_ip(cx, spec).await
         }
 
         async fn update(
@@ -122,6 +118,19 @@ mod sdk {
             .await
             .map_err(classify)?;
         Ok(out.addresses().to_vec())
+    }
+
+    /// Every address carrying the owner tag `owner`, by allocation ID, read once through the
+    /// shared reads.
+    pub async fn elastic_ips_of_owner(
+        cx: &Cx<'_>,
+        owner: &str,
+    ) -> Result<Arc<HashMap<String, Address>>, AwsError> {
+        cx.reads
+            .get(&format!("ec2.eip/owner/{owner}"), || {
+                list_elastic_ips(&cx.clients.ec2, owner)
+            })
+            .await
     }
 
     /// Every address carrying the owner tag `owner`, by allocation ID. The filter narrows the
@@ -188,11 +197,21 @@ mod sdk {
 
     // create, update, delete
 
-    pub async fn create_elastic_ip(ec2: &Client, spec: &ElasticIpSpec) -> Result<String, AwsError> {
-        if let Some(id) = find_elastic_ip_by_tags(ec2, spec)
-            .await?
-            .and_then(|a| a.allocation_id().map(str::to_string))
-        {
+    /// Adopts the address carrying the spec's ownership tags, found in the shared listing of
+    /// the owner's addresses (a listing of this run: the engine forgets it after a failed
+    /// attempt); otherwise allocates one with them, in the same call.
+    pub async fn create_elastic_ip(cx: &Cx<'_>, spec: &ElasticIpSpec) -> Result<String, AwsError> {
+        let ec2 = &cx.clients.ec2;
+        let adopted = match spec.tags.get(TAG_OWNER) {
+            Some(owner) => {
+                let addresses = elastic_ips_of_owner(cx, owner).await?;
+                tags::owned_in(&addresses, Address::tags, &spec.tags).map(|(id, _)| id.to_string())
+            }
+            None => find_elastic_ip_by_tags(ec2, spec)
+                .await?
+                .and_then(|a| a.allocation_id().map(str::to_string)),
+        };
+        if let Some(id) = adopted {
             return Ok(id);
         }
         let out = ec2

@@ -59,6 +59,7 @@ pub use sdk::*;
 #[cfg(feature = "sdk")]
 mod sdk {
     use std::collections::HashMap;
+    use std::sync::Arc;
     use std::time::Duration;
 
     use aws_sdk_ec2::types::{Filter, NatGateway, NatGatewayState, ResourceType};
@@ -87,12 +88,7 @@ mod sdk {
             let Some(vpc_id) = environment_vpc_id(cx.ids) else {
                 return observe_nat_gateway(&cx.clients.ec2, id, current, cx.ids).await;
             };
-            let gateways = cx
-                .reads
-                .get(&format!("ec2.nat_gateway/vpc/{vpc_id}"), || {
-                    list_nat_gateways(&cx.clients.ec2, vpc_id)
-                })
-                .await?;
+            let gateways = nat_gateways_of_vpc(cx, vpc_id).await?;
             Ok(gateways
                 .get(id)
                 .filter(|nat| !is_gone(nat))
@@ -100,7 +96,7 @@ mod sdk {
         }
 
         async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_nat_gateway(&cx.clients.ec2, spec, cx.ids).await
+            create_nat_gateway(cx, spec).await
         }
 
         async fn update(
@@ -139,6 +135,19 @@ mod sdk {
             gateways.extend(page.map_err(classify)?.nat_gateways().iter().cloned());
         }
         Ok(gateways)
+    }
+
+    /// Every gateway of a VPC, deleted ones included, by ID, read once through the shared
+    /// reads.
+    pub async fn nat_gateways_of_vpc(
+        cx: &Cx<'_>,
+        vpc_id: &str,
+    ) -> Result<Arc<HashMap<String, NatGateway>>, AwsError> {
+        cx.reads
+            .get(&format!("ec2.nat_gateway/vpc/{vpc_id}"), || {
+                list_nat_gateways(&cx.clients.ec2, vpc_id)
+            })
+            .await
     }
 
     /// Every gateway of a VPC, deleted ones included (AWS lists them for an hour), by ID.
@@ -190,20 +199,49 @@ mod sdk {
             .find(|n| tags::owned_by(n.tags(), &spec.tags) && !is_gone(n)))
     }
 
+    /// A pending or available gateway of the environment's VPC carrying the spec's ownership
+    /// tags, from the VPC's shared listing (a listing of this run: the engine forgets it after
+    /// a failed attempt); asked of AWS before the VPC is recorded.
+    async fn adoptable_nat_gateway(
+        cx: &Cx<'_>,
+        spec: &NatGatewaySpec,
+    ) -> Result<Option<String>, AwsError> {
+        let Some(vpc_id) = environment_vpc_id(cx.ids) else {
+            return Ok(find_live_nat_gateway_by_tags(&cx.clients.ec2, spec)
+                .await?
+                .and_then(|n| n.nat_gateway_id().map(str::to_string)));
+        };
+        let gateways = nat_gateways_of_vpc(cx, vpc_id).await?;
+        Ok(gateways
+            .iter()
+            .filter(|(_, n)| tags::owned_by(n.tags(), &spec.tags) && !is_gone(n))
+            .map(|(id, _)| id.clone())
+            .min())
+    }
+
     /// Gateways still deleting that stand in the way of a new one for `spec`: an earlier
     /// gateway of the same child (deleted out of band, or replaced), or any gateway holding
     /// its Elastic IP, which AWS releases only once the gateway is deleted.
+    ///
+    /// No filter matches an allocation ID: the region's deleting gateways, few at any time,
+    /// are listed once through the shared reads and matched both ways here. A gateway that
+    /// started deleting after that listing was one this run deleted and waited for (the engine
+    /// forgets the listing after every delete), or one deleted out of band meanwhile, which
+    /// makes the create fail and the next apply wait for it.
     async fn find_deleting_nat_gateways(
-        ec2: &Client,
+        cx: &Cx<'_>,
         spec: &NatGatewaySpec,
         allocation_id: &str,
     ) -> Result<Vec<String>, AwsError> {
-        // No filter matches an allocation ID: list the region's deleting gateways, few at any
-        // time, and match both ways here.
-        let deleting = Filter::builder().name("state").values("deleting").build();
-        Ok(describe_nat_gateways(ec2, vec![deleting])
-            .await?
-            .into_iter()
+        let deleting = cx
+            .reads
+            .get("ec2.nat_gateway/region/deleting", || {
+                let deleting = Filter::builder().name("state").values("deleting").build();
+                describe_nat_gateways(&cx.clients.ec2, vec![deleting])
+            })
+            .await?;
+        Ok(deleting
+            .iter()
             .filter(|n| n.state() == Some(&NatGatewayState::Deleting))
             .filter(|n| {
                 tags::owned_by(n.tags(), &spec.tags)
@@ -276,17 +314,17 @@ mod sdk {
     /// holds the Elastic IP until it is gone, and CreateNatGateway would fail with
     /// `Resource.AlreadyAssociated`: wait for it first.
     pub async fn create_nat_gateway(
-        ec2: &Client,
+        cx: &Cx<'_>,
         spec: &NatGatewaySpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        let id = match find_live_nat_gateway_by_tags(ec2, spec).await? {
-            Some(existing) => existing.nat_gateway_id().unwrap_or_default().to_string(),
+        let (ec2, ids) = (&cx.clients.ec2, cx.ids);
+        let id = match adoptable_nat_gateway(cx, spec).await? {
+            Some(existing) => existing,
             None => {
                 let missing = |e: crate::apply::StepError| AwsError::unexpected(e.message);
                 let subnet_id = ids.id(&spec.subnet).map_err(missing)?;
                 let allocation_id = ids.id(&spec.eip).map_err(missing)?;
-                let earlier = find_deleting_nat_gateways(ec2, spec, allocation_id).await?;
+                let earlier = find_deleting_nat_gateways(cx, spec, allocation_id).await?;
                 if !earlier.is_empty() {
                     within(
                         EARLIER_DELETE_LIMIT,

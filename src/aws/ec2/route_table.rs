@@ -76,7 +76,7 @@ mod sdk {
         }
 
         async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_route_table(&cx.clients.ec2, spec, cx.ids).await
+            create_route_table(cx, spec).await
         }
 
         async fn update(
@@ -105,13 +105,19 @@ mod sdk {
         let Some(vpc_id) = environment_vpc_id(cx.ids) else {
             return Ok(None);
         };
-        let tables = cx
-            .reads
+        Ok(Some(route_tables_of_vpc(cx, vpc_id).await?))
+    }
+
+    /// Every route table of a VPC, by ID, read once through the shared reads.
+    pub async fn route_tables_of_vpc(
+        cx: &Cx<'_>,
+        vpc_id: &str,
+    ) -> Result<Arc<HashMap<String, RouteTable>>, AwsError> {
+        cx.reads
             .get(&format!("ec2.route_table/vpc/{vpc_id}"), || {
                 list_route_tables(&cx.clients.ec2, vpc_id)
             })
-            .await?;
-        Ok(Some(tables))
+            .await
     }
 
     /// Every route table matching `filters`, across pages.
@@ -175,21 +181,24 @@ mod sdk {
 
     // create, update, delete
 
+    /// Adopts the table of the VPC carrying the spec's ownership tags, found in the VPC's
+    /// shared listing (a listing of this run: the engine forgets it after a failed attempt);
+    /// otherwise creates one with them, in the same call.
     pub async fn create_route_table(
-        ec2: &Client,
+        cx: &Cx<'_>,
         spec: &RouteTableSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(id) = find_route_table_by_tags(ec2, spec)
-            .await?
-            .and_then(|t| t.route_table_id().map(str::to_string))
-        {
-            return Ok(id);
-        }
-        let vpc_id = ids
+        let vpc_id = cx
+            .ids
             .id(&spec.vpc)
             .map_err(|e| AwsError::unexpected(e.message))?;
-        let out = ec2
+        let tables = route_tables_of_vpc(cx, vpc_id).await?;
+        if let Some((id, _)) = tags::owned_in(&tables, RouteTable::tags, &spec.tags) {
+            return Ok(id.to_string());
+        }
+        let out = cx
+            .clients
+            .ec2
             .create_route_table()
             .vpc_id(vpc_id)
             .tag_specifications(tags::specification(ResourceType::RouteTable, &spec.tags))

@@ -87,7 +87,7 @@ mod sdk {
         }
 
         async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_association(&cx.clients.ec2, spec, cx.ids).await
+            create_association(cx, spec).await
         }
 
         async fn update(
@@ -155,17 +155,36 @@ mod sdk {
 
     // create, update, delete
 
+    /// The explicit association of a subnet of the environment's VPC, from the VPC's shared
+    /// route table listing (associations live in their table); asked of AWS before the VPC is
+    /// recorded.
+    async fn subnet_association(
+        cx: &Cx<'_>,
+        subnet_id: &str,
+    ) -> Result<Option<RouteTableAssociation>, AwsError> {
+        let Some(tables) = environment_route_tables(cx).await? else {
+            return find_association_by_subnet(&cx.clients.ec2, subnet_id).await;
+        };
+        Ok(tables
+            .values()
+            .flat_map(|t| t.associations())
+            .find(|a| a.subnet_id() == Some(subnet_id))
+            .cloned())
+    }
+
     /// Adopts the subnet's association when it already points at the table, moves it when it
-    /// points elsewhere, and associates otherwise.
+    /// points elsewhere, and associates otherwise. The subnet's association comes from the
+    /// VPC's shared route table listing (a listing of this run: the engine forgets it after a
+    /// failed attempt).
     pub async fn create_association(
-        ec2: &Client,
+        cx: &Cx<'_>,
         spec: &RouteTableAssociationSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
+        let ec2 = &cx.clients.ec2;
         let missing = |e: crate::apply::StepError| AwsError::unexpected(e.message);
-        let table_id = ids.id(&spec.route_table).map_err(missing)?;
-        let subnet_id = ids.id(&spec.subnet).map_err(missing)?;
-        if let Some(existing) = find_association_by_subnet(ec2, subnet_id).await? {
+        let table_id = cx.ids.id(&spec.route_table).map_err(missing)?;
+        let subnet_id = cx.ids.id(&spec.subnet).map_err(missing)?;
+        if let Some(existing) = subnet_association(cx, subnet_id).await? {
             let existing_id = existing
                 .route_table_association_id()
                 .unwrap_or_default()

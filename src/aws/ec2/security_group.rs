@@ -61,6 +61,7 @@ pub use sdk::*;
 #[cfg(feature = "sdk")]
 mod sdk {
     use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -96,7 +97,7 @@ mod sdk {
         }
 
         async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_security_group(&cx.clients.ec2, spec, cx.ids).await
+            create_security_group(cx, spec).await
         }
 
         async fn update(
@@ -237,24 +238,53 @@ mod sdk {
 
     // create, update, delete
 
+    /// The group holding the spec's name in the VPC's shared listing, whoever owns it.
+    async fn listed_security_group_by_name(
+        cx: &Cx<'_>,
+        vpc_id: &str,
+        spec: &SecurityGroupSpec,
+    ) -> Result<Option<Found<SecurityGroupSpec>>, AwsError> {
+        let groups = security_groups_of_vpc(cx, vpc_id).await?;
+        Ok(groups
+            .iter()
+            .filter(|(_, g)| g.group_name() == Some(spec.name.as_str()))
+            .min_by_key(|(id, _)| id.as_str())
+            .map(|(id, g)| Found {
+                id: id.clone(),
+                current: flatten_security_group(g, cx.ids),
+                tags: tags::from_sdk(g.tags()),
+            }))
+    }
+
     /// Creates the group, or adopts the one holding its name in the VPC when it carries the
     /// spec's ownership tags (a run that died before recording it); a group of that name
     /// without them is someone else's and fails the create. Either way the group ends up
     /// without AWS's default egress rule.
+    ///
+    /// The name is looked up in the VPC's shared listing (a listing of this run: the engine
+    /// forgets it after a failed attempt); after a create that found the name taken, which
+    /// that listing did not show, AWS is asked.
     pub async fn create_security_group(
-        client: &Client,
+        cx: &Cx<'_>,
         spec: &SecurityGroupSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
+        let (client, ids) = (&cx.clients.ec2, cx.ids);
         let vpc_id = ids
             .id(&spec.vpc)
             .map_err(|e| AwsError::unexpected(e.message))?;
+        let looked = AtomicBool::new(false);
         adopt_or_create(
             "security group",
             &spec.name,
             &spec.tags,
             &[DUPLICATE],
-            || find_security_group_by_name(client, vpc_id, spec, ids),
+            || async {
+                if looked.swap(true, Ordering::SeqCst) {
+                    find_security_group_by_name(client, vpc_id, spec, ids).await
+                } else {
+                    listed_security_group_by_name(cx, vpc_id, spec).await
+                }
+            },
             |found| async move {
                 revoke_default_egress(client, &found.id, false).await?;
                 update_security_group(client, &found.id, &found.current, spec, ids).await

@@ -98,7 +98,8 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use std::collections::HashMap;
+    use std::collections::{BTreeSet, HashMap};
+    use std::sync::Arc;
 
     use aws_sdk_ec2::types::{
         Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroupRule,
@@ -121,36 +122,23 @@ mod sdk {
             find_owned_security_group_rule(&cx.clients.ec2, spec, cx.ids).await
         }
 
-        /// Every rule of every group in the environment's VPC in one listing (its group IDs
-        /// come from the groups' shared listing), shared by all children that observe one. A
-        /// rule of a group outside that VPC reads its own group's listing.
+        /// Every rule of every group in the environment's VPC in one listing, shared by all
+        /// children that observe one ([`listed_rules_of`]).
         async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
-            let (Some(vpc_id), Ok(group_id)) =
-                (environment_vpc_id(cx.ids), cx.ids.id(&current.group))
-            else {
+            let Ok(group_id) = cx.ids.id(&current.group) else {
                 return observe_security_group_rule(&cx.clients.ec2, id, current, cx.ids).await;
             };
-            let groups = security_groups_of_vpc(cx, vpc_id).await?;
-            let rules = if groups.contains_key(group_id) {
-                cx.reads
-                    .get(&format!("ec2.security_group_rule/vpc/{vpc_id}"), || {
-                        let mut group_ids: Vec<String> = groups.keys().cloned().collect();
-                        group_ids.sort();
-                        list_security_group_rules(&cx.clients.ec2, group_ids)
-                    })
-                    .await?
-            } else {
-                cx.reads
-                    .get(&format!("ec2.security_group_rule/group/{group_id}"), || {
-                        list_security_group_rules(&cx.clients.ec2, vec![group_id.to_string()])
-                    })
-                    .await?
+            let Some(listed) = listed_rules_of(cx, group_id).await? else {
+                return observe_security_group_rule(&cx.clients.ec2, id, current, cx.ids).await;
             };
-            Ok(rules.get(id).map(|r| observed_rule(r, current, cx.ids)))
+            Ok(listed
+                .rules
+                .get(id)
+                .map(|r| observed_rule(r, current, cx.ids)))
         }
 
         async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_security_group_rule(&cx.clients.ec2, spec, cx.ids).await
+            create_security_group_rule(cx, spec).await
         }
 
         async fn update(
@@ -224,6 +212,64 @@ mod sdk {
             }
         }
         Ok(rules)
+    }
+
+    /// Rules listed once through the shared reads, and the groups whose rules the listing
+    /// holds.
+    #[derive(Debug, Default)]
+    pub struct ListedRules {
+        pub groups: BTreeSet<String>,
+        /// By rule ID.
+        pub rules: HashMap<String, SecurityGroupRule>,
+    }
+
+    /// The shared listing holding the rules of group `group_id`; `None` before the
+    /// environment's VPC is recorded.
+    ///
+    /// One listing, `ec2.security_group_rule/vpc/<vpc>`, holds the rules of every group of
+    /// the VPC's shared group listing and of every group the ledger records: the groups a run
+    /// created after the group listing was taken are recorded by the time their rules are made,
+    /// so creating every rule of the environment reads one listing. A group that listing does
+    /// not cover (recorded by another resource sharing the reads) is listed on its own.
+    pub async fn listed_rules_of(
+        cx: &Cx<'_>,
+        group_id: &str,
+    ) -> Result<Option<Arc<ListedRules>>, AwsError> {
+        let Some(vpc_id) = environment_vpc_id(cx.ids) else {
+            return Ok(None);
+        };
+        let groups = security_groups_of_vpc(cx, vpc_id).await?;
+        let of_vpc = cx
+            .reads
+            .get(&format!("ec2.security_group_rule/vpc/{vpc_id}"), || {
+                let mut covered: BTreeSet<String> = groups.keys().cloned().collect();
+                covered.extend(
+                    cx.ids
+                        .entries()
+                        .filter(|(key, _)| key.kind() == Some(Kind::SecurityGroup))
+                        .map(|(_, id)| id.to_string()),
+                );
+                list_rules_of(&cx.clients.ec2, covered)
+            })
+            .await?;
+        if of_vpc.groups.contains(group_id) {
+            return Ok(Some(of_vpc));
+        }
+        let own = cx
+            .reads
+            .get(&format!("ec2.security_group_rule/group/{group_id}"), || {
+                list_rules_of(&cx.clients.ec2, [group_id.to_string()].into())
+            })
+            .await?;
+        Ok(Some(own))
+    }
+
+    async fn list_rules_of(
+        ec2: &Client,
+        groups: BTreeSet<String>,
+    ) -> Result<ListedRules, AwsError> {
+        let rules = list_security_group_rules(ec2, groups.iter().cloned().collect()).await?;
+        Ok(ListedRules { groups, rules })
     }
 
     /// The ledger ID of an existing object carrying the spec's ownership tags, without changing
@@ -363,25 +409,39 @@ mod sdk {
         .build()
     }
 
-    /// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
-    /// named kinds, its name and ownership tags). Returns the ledger ID.
+    /// Adopts the rule of the group carrying the spec's ownership tags, found in the shared
+    /// listing of the group's rules ([`listed_rules_of`], a listing of this run: the engine
+    /// forgets it after a failed attempt); otherwise authorizes it with them, in the same call.
+    /// A permission the group has already as an untagged rule is adopted from a fresh read.
+    /// Returns the ledger ID.
     pub async fn create_security_group_rule(
-        client: &Client,
+        cx: &Cx<'_>,
         spec: &SecurityGroupRuleSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
+        let (client, ids) = (&cx.clients.ec2, cx.ids);
         let group_id = ids
             .id(&spec.group)
             .map_err(|e| AwsError::unexpected(e.message))?
             .to_string();
         let peer = resolve_peer(&spec.peer, ids)?;
-        let existing = find_security_group_rules(client, &group_id).await?;
-        if let Some(id) = existing
-            .iter()
-            .find(|r| tags::owned_by(r.tags(), &spec.tags))
-            .and_then(|r| r.security_group_rule_id())
-        {
-            return Ok(id.to_string());
+        let ours = |r: &&SecurityGroupRule| {
+            r.group_id() == Some(group_id.as_str()) && tags::owned_by(r.tags(), &spec.tags)
+        };
+        let adopted = match listed_rules_of(cx, &group_id).await? {
+            Some(listed) => listed
+                .rules
+                .iter()
+                .filter(|(_, r)| ours(r))
+                .map(|(id, _)| id.clone())
+                .min(),
+            None => find_security_group_rules(client, &group_id)
+                .await?
+                .iter()
+                .find(ours)
+                .and_then(|r| r.security_group_rule_id().map(str::to_string)),
+        };
+        if let Some(id) = adopted {
+            return Ok(id);
         }
 
         let permission = expand_ip_permission(spec, &peer);

@@ -58,6 +58,7 @@ pub use sdk::*;
 #[cfg(feature = "sdk")]
 mod sdk {
     use std::collections::HashMap;
+    use std::sync::Arc;
 
     use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Subnet};
     use aws_sdk_ec2::Client;
@@ -83,17 +84,12 @@ mod sdk {
             let Ok(vpc_id) = cx.ids.id(&current.vpc) else {
                 return observe_subnet(&cx.clients.ec2, id, current, cx.ids).await;
             };
-            let subnets = cx
-                .reads
-                .get(&format!("ec2.subnet/vpc/{vpc_id}"), || {
-                    list_subnets(&cx.clients.ec2, vpc_id)
-                })
-                .await?;
+            let subnets = subnets_of_vpc(cx, vpc_id).await?;
             Ok(subnets.get(id).map(|s| flatten_subnet(s, current, cx.ids)))
         }
 
         async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_subnet(&cx.clients.ec2, spec, cx.ids).await
+            create_subnet(cx, spec).await
         }
 
         async fn update(
@@ -112,6 +108,19 @@ mod sdk {
     }
 
     // find
+
+    /// Every subnet of a VPC, by ID, read once through the shared reads: observe and the
+    /// adopt-first lookup of every subnet of the VPC share one listing.
+    pub async fn subnets_of_vpc(
+        cx: &Cx<'_>,
+        vpc_id: &str,
+    ) -> Result<Arc<HashMap<String, Subnet>>, AwsError> {
+        cx.reads
+            .get(&format!("ec2.subnet/vpc/{vpc_id}"), || {
+                list_subnets(&cx.clients.ec2, vpc_id)
+            })
+            .await
+    }
 
     /// Every subnet of a VPC, by ID.
     pub async fn list_subnets(
@@ -178,21 +187,22 @@ mod sdk {
 
     // create, update, delete
 
-    pub async fn create_subnet(
-        ec2: &Client,
-        spec: &SubnetSpec,
-        ids: &IdMap,
-    ) -> Result<String, AwsError> {
-        if let Some(existing) = find_subnet_by_tags(ec2, spec).await? {
-            let id = existing.subnet_id().unwrap_or_default().to_string();
-            if existing.map_public_ip_on_launch() != Some(spec.map_public_ip_on_launch) {
-                set_map_public_ip(ec2, &id, spec.map_public_ip_on_launch).await?;
-            }
-            return Ok(id);
-        }
-        let vpc_id = ids
+    /// Adopts the subnet of the VPC carrying the spec's ownership tags, found in the VPC's
+    /// shared listing (a listing of this run: the engine forgets it after a failed attempt);
+    /// otherwise creates one with them, in the same call.
+    pub async fn create_subnet(cx: &Cx<'_>, spec: &SubnetSpec) -> Result<String, AwsError> {
+        let ec2 = &cx.clients.ec2;
+        let vpc_id = cx
+            .ids
             .id(&spec.vpc)
             .map_err(|e| AwsError::unexpected(e.message))?;
+        let subnets = subnets_of_vpc(cx, vpc_id).await?;
+        if let Some((id, existing)) = tags::owned_in(&subnets, Subnet::tags, &spec.tags) {
+            if existing.map_public_ip_on_launch() != Some(spec.map_public_ip_on_launch) {
+                set_map_public_ip(ec2, id, spec.map_public_ip_on_launch).await?;
+            }
+            return Ok(id.to_string());
+        }
         let out = ec2
             .create_subnet()
             .vpc_id(vpc_id)

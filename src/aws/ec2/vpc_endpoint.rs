@@ -82,6 +82,7 @@ pub use sdk::*;
 #[cfg(feature = "sdk")]
 mod sdk {
     use std::collections::{BTreeSet, HashMap};
+    use std::sync::Arc;
     use std::time::Duration;
 
     use aws_sdk_ec2::types::{Filter, ResourceType, VpcEndpoint, VpcEndpointType};
@@ -107,12 +108,7 @@ mod sdk {
             let Ok(vpc_id) = cx.ids.id(&current.vpc) else {
                 return observe_vpc_endpoint(&cx.clients.ec2, id, current, cx.ids).await;
             };
-            let endpoints = cx
-                .reads
-                .get(&format!("ec2.vpc_endpoint/vpc/{vpc_id}"), || {
-                    list_vpc_endpoints(&cx.clients.ec2, vpc_id)
-                })
-                .await?;
+            let endpoints = vpc_endpoints_of_vpc(cx, vpc_id).await?;
             Ok(endpoints
                 .get(id)
                 .filter(|e| state_of(e) != "deleted")
@@ -120,7 +116,7 @@ mod sdk {
         }
 
         async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_vpc_endpoint(&cx.clients.ec2, spec, cx.ids).await
+            create_vpc_endpoint(cx, spec).await
         }
 
         async fn update(
@@ -175,6 +171,18 @@ mod sdk {
             endpoints.extend(page.map_err(classify)?.vpc_endpoints().iter().cloned());
         }
         Ok(endpoints)
+    }
+
+    /// Every endpoint of a VPC, by ID, read once through the shared reads.
+    pub async fn vpc_endpoints_of_vpc(
+        cx: &Cx<'_>,
+        vpc_id: &str,
+    ) -> Result<Arc<HashMap<String, VpcEndpoint>>, AwsError> {
+        cx.reads
+            .get(&format!("ec2.vpc_endpoint/vpc/{vpc_id}"), || {
+                list_vpc_endpoints(&cx.clients.ec2, vpc_id)
+            })
+            .await
     }
 
     /// Every endpoint of a VPC, by ID.
@@ -348,16 +356,24 @@ mod sdk {
         }
     }
 
-    /// Creates the object, or adopts one that already carries the spec's ownership tags (or, for
-    /// named kinds, its name and ownership tags). Returns the ledger ID.
+    /// Adopts the endpoint of the VPC carrying the spec's ownership tags and not going away,
+    /// found in the VPC's shared listing (a listing of this run: the engine forgets it after a
+    /// failed attempt), bringing it in line with the spec; otherwise creates one with them, in
+    /// the same call. Returns the ledger ID once the endpoint is available.
     pub async fn create_vpc_endpoint(
-        client: &Client,
+        cx: &Cx<'_>,
         spec: &VpcEndpointSpec,
-        ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if let Some(id) = find_vpc_endpoint_by_tags(client, spec)
-            .await?
-            .and_then(|e| e.vpc_endpoint_id().map(str::to_string))
+        let (client, ids) = (&cx.clients.ec2, cx.ids);
+        let vpc_id = ids
+            .id(&spec.vpc)
+            .map_err(|e| AwsError::unexpected(e.message))?;
+        let endpoints = vpc_endpoints_of_vpc(cx, vpc_id).await?;
+        if let Some(id) = endpoints
+            .iter()
+            .filter(|(_, e)| tags::owned_by(e.tags(), &spec.tags) && !is_gone(e))
+            .map(|(id, _)| id.clone())
+            .min()
         {
             let endpoint = available_in_time(client, &id).await?;
             // A spec changed since the crashed run that made it: bring the endpoint in line.
@@ -366,9 +382,6 @@ mod sdk {
             }
             return Ok(id);
         }
-        let vpc_id = ids
-            .id(&spec.vpc)
-            .map_err(|e| AwsError::unexpected(e.message))?;
         let kind = sdk_type(spec.endpoint_type);
         let token = client_token(&spec.tags, &[vpc_id, &spec.service_name, kind.as_str()]);
         let mut request = client
