@@ -551,16 +551,13 @@ async fn load_balancer_create_adopts_an_owned_one_and_reconciles_attributes() {
             ..lb_spec()
         }
     );
+    // The environment's endpoint comes from the same shared read: no second call.
+    let calls = describe.num_calls();
     let endpoint =
-        terraform_provider_platform::aws::elbv2::load_balancer::describe_load_balancer_endpoint(
-            &elbv2_client(&Mocks {
-                elbv2: vec![&describe],
-                ..Mocks::default()
-            }),
-            LB_ARN,
-        )
-        .await
-        .unwrap();
+        terraform_provider_platform::aws::load_balancer_endpoint_shared(cx.clients, &reads, LB_ARN)
+            .await
+            .unwrap();
+    assert_eq!(describe.num_calls(), calls);
     assert_eq!(
         endpoint,
         Some((

@@ -105,31 +105,7 @@ pub async fn region_facts(clients: &AwsClients) -> Result<Vec<(String, String)>,
         .collect())
 }
 
-/// Public IPs of Elastic IPs, by allocation ID.
-pub async fn elastic_ip_public_ips(
-    clients: &AwsClients,
-    allocation_ids: &[String],
-) -> Result<BTreeMap<String, String>, AwsError> {
-    ec2::elastic_ip::public_ips(&clients.ec2, allocation_ids).await
-}
-
-/// DNS name and Route 53 zone ID of a load balancer; `None` when it is gone.
-pub async fn load_balancer_endpoint(
-    clients: &AwsClients,
-    arn: &str,
-) -> Result<Option<(String, String)>, AwsError> {
-    elbv2::load_balancer::describe_load_balancer_endpoint(&clients.elbv2, arn).await
-}
-
 pub use acm::certificate::CertificateFacts;
-
-/// Status, names and DNS validation records of a certificate; `None` when it is gone.
-pub async fn certificate_facts(
-    clients: &AwsClients,
-    arn: &str,
-) -> Result<Option<CertificateFacts>, AwsError> {
-    acm::certificate::describe_certificate_facts(&clients.acm, arn).await
-}
 
 /// The `platform:owner` tag of a VPC, for import by VPC ID.
 pub async fn find_vpc_owner_by_id(

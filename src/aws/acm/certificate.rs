@@ -228,16 +228,6 @@ mod sdk {
         pub validation_records: Vec<(String, String, String)>,
     }
 
-    /// `None` when the certificate does not exist.
-    pub async fn describe_certificate_facts(
-        client: &Client,
-        arn: &str,
-    ) -> Result<Option<CertificateFacts>, AwsError> {
-        Ok(find_certificate_by_arn(client, arn)
-            .await?
-            .map(|c| certificate_facts(&c)))
-    }
-
     pub fn certificate_facts(certificate: &CertificateDetail) -> CertificateFacts {
         let domain = certificate.domain_name().unwrap_or_default().to_string();
         let mut names = vec![domain.clone()];

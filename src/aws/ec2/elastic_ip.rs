@@ -48,7 +48,7 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::HashMap;
     use std::sync::Arc;
 
     use aws_sdk_ec2::types::{Address, DomainType, Filter, ResourceType};
@@ -100,9 +100,6 @@ mod sdk {
             delete_elastic_ip(&cx.clients.ec2, id).await
         }
     }
-
-    /// Allocation IDs per DescribeAddresses filter: the filter takes many values.
-    const ALLOCATION_IDS_PER_CALL: usize = 100;
 
     // find
 
@@ -172,27 +169,6 @@ mod sdk {
             .await?
             .into_iter()
             .find(|a| tags::owned_by(a.tags(), &spec.tags)))
-    }
-
-    /// Public IPs by allocation ID; missing ones are left out. A filter rather than the
-    /// `AllocationIds` list, which fails the whole call when one of them is gone.
-    pub async fn public_ips(
-        ec2: &Client,
-        allocation_ids: &[String],
-    ) -> Result<BTreeMap<String, String>, AwsError> {
-        let mut out = BTreeMap::new();
-        for chunk in allocation_ids.chunks(ALLOCATION_IDS_PER_CALL) {
-            let filter = Filter::builder()
-                .name("allocation-id")
-                .set_values(Some(chunk.to_vec()))
-                .build();
-            for address in describe_addresses(ec2, vec![filter]).await? {
-                if let (Some(id), Some(ip)) = (address.allocation_id(), address.public_ip()) {
-                    out.insert(id.to_string(), ip.to_string());
-                }
-            }
-        }
-        Ok(out)
     }
 
     // create, update, delete

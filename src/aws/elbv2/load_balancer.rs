@@ -282,21 +282,6 @@ mod sdk {
             .map(|found| found.id))
     }
 
-    /// DNS name and hosted zone (for alias records) of the load balancer; `None` when it is gone.
-    pub async fn describe_load_balancer_endpoint(
-        client: &Client,
-        arn: &str,
-    ) -> Result<Option<(String, String)>, AwsError> {
-        Ok(find_load_balancer_by_arn(client, arn).await?.map(|lb| {
-            (
-                lb.dns_name().unwrap_or_default().to_string(),
-                lb.canonical_hosted_zone_id()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        }))
-    }
-
     // wait
 
     /// The state code in lower case, compared as text (`active`, `provisioning`, …).

@@ -47,21 +47,27 @@ fn owner(name: &str) -> String {
     format!("environment/{name}")
 }
 
-async fn region_facts(configured: &Configured) -> Result<RegionFacts, Diagnostic> {
-    let zones = aws::region_facts(&configured.clients).await.map_err(|e| {
-        Diagnostic::error(
-            "Listing availability zones",
-            format!(
-                "DescribeAvailabilityZones failed in {}: {e}",
-                configured.region
-            ),
-        )
-    })?;
+async fn region_facts(configured: &Configured, name: &str) -> Result<RegionFacts, Diagnostic> {
+    let reads = configured.reads(name);
+    let zones = aws::region_facts_shared(&configured.clients, &reads)
+        .await
+        .map_err(|e| {
+            Diagnostic::error(
+                "Listing availability zones",
+                format!(
+                    "DescribeAvailabilityZones failed in {}: {e}",
+                    configured.region
+                ),
+            )
+        })?;
     Ok(RegionFacts {
         region: configured.region.clone(),
         zones: zones
-            .into_iter()
-            .map(|(name, id)| Zone { name, id })
+            .iter()
+            .map(|(name, id)| Zone {
+                name: name.clone(),
+                id: id.clone(),
+            })
             .collect(),
     })
 }
@@ -82,7 +88,7 @@ async fn prepare(
     let (spec, parse_diags) = model::spec_of(config, &configured.default_tags);
     diags.extend(parse_diags);
     let spec = spec?;
-    let facts = match region_facts(configured).await {
+    let facts = match region_facts(configured, &spec.name).await {
         Ok(f) => f,
         Err(d) => {
             diags.push(d);
@@ -112,18 +118,19 @@ async fn live_facts(
     ledger: &Ledger,
 ) -> Result<LiveFacts, Diagnostic> {
     let mut facts = LiveFacts::empty();
+    let reads = configured.reads(&spec.name);
     let eips: Vec<String> = model::nat_eip_keys(expansion)
         .iter()
         .filter_map(|k| ledger.id_of(k).map(str::to_string))
         .collect();
-    let ips = aws::elastic_ip_public_ips(&configured.clients, &eips)
+    let ips = aws::owned_public_ips(&configured.clients, &reads, &owner(&spec.name))
         .await
         .map_err(|e| Diagnostic::error("Reading NAT public IPs", e.to_string()))?;
     facts.nat_public_ips = Planned::Known(Some(
         eips.iter().filter_map(|id| ips.get(id).cloned()).collect(),
     ));
     if let Some(arn) = ledger.id_of(&NodeKey::new(Kind::LoadBalancer, &[])) {
-        let endpoint = aws::load_balancer_endpoint(&configured.clients, arn)
+        let endpoint = aws::load_balancer_endpoint_shared(&configured.clients, &reads, arn)
             .await
             .map_err(|e| Diagnostic::error("Reading the load balancer", e.to_string()))?;
         if let Some((dns_name, zone_id)) = endpoint {
@@ -133,7 +140,7 @@ async fn live_facts(
     }
     if let Planned::Known(Some(arn)) = model::certificate_arn(spec, &Ids::Recorded(ledger)) {
         if !arn.is_empty() {
-            let certificate = aws::certificate_facts(&configured.clients, &arn)
+            let certificate = aws::certificate_facts_shared(&configured.clients, &reads, &arn)
                 .await
                 .map_err(|e| Diagnostic::error("Reading the certificate", e.to_string()))?;
             if let Some(certificate) = certificate {
@@ -161,7 +168,8 @@ async fn check_certificate(configured: &Configured, spec: &EnvironmentSpec) -> D
         return diags;
     };
     let path = AttrPath::attrs(&["ingress", "certificate_arn"]);
-    match aws::certificate_facts(&configured.clients, arn).await {
+    let reads = configured.reads(&spec.name);
+    match aws::certificate_facts_shared(&configured.clients, &reads, arn).await {
         Ok(None) => diags.error_at(
             path,
             "Certificate not found",

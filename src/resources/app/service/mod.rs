@@ -201,7 +201,8 @@ async fn check_hosts(
     let Some(arn) = &env.certificate_arn else {
         return diags;
     };
-    match aws::certificate_facts(&configured.clients, arn).await {
+    let reads = configured.reads(&env.name);
+    match aws::certificate_facts_shared(&configured.clients, &reads, arn).await {
         Ok(Some(cert)) => {
             let hosts: Vec<&str> = routing.hosts.iter().map(String::as_str).collect();
             let uncovered = uncovered_hosts(&cert.names, &hosts);
