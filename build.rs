@@ -5,6 +5,10 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
+    // Only the plugin server (feature `sdk`) speaks the protocol.
+    if std::env::var_os("CARGO_FEATURE_SDK").is_none() {
+        return Ok(());
+    }
     let descriptors = protox::compile(["tfplugin6.proto", "plugin.proto"], ["proto"])?;
     tonic_prost_build::configure()
         .build_server(true)

@@ -8,13 +8,16 @@
 //! - `apply`: the generic executor of operations, in dependency waves.
 //! - `aws`: one module per AWS kind (find, create, update, delete, wait).
 //! - `resources`: thin adapters from Terraform resources to plan and apply.
+//! - [`catalog`]: schemas and validation by type name, without AWS.
 //! - [`docs`]: registry docs rendered from the schemas, tier defaults and IAM action lists.
 
 pub mod apply;
 pub mod aws;
+pub mod catalog;
 pub mod docs;
 pub mod framework;
 pub mod plan;
 pub mod provider;
 pub mod resources;
+#[cfg(feature = "sdk")]
 pub mod server;

@@ -17,14 +17,14 @@
 #![no_main]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use terraform_provider_platform::framework::diag::Diagnostics;
 use terraform_provider_platform::framework::path::AttrPath;
-use terraform_provider_platform::framework::provider::Provider;
-use terraform_provider_platform::framework::resource::{validate_block, Resource};
+use terraform_provider_platform::catalog::{self, Definition};
+use terraform_provider_platform::framework::resource::validate_block;
 use terraform_provider_platform::framework::schema::{Block, Nesting};
 use terraform_provider_platform::framework::value::{Number, Type, Value};
 use terraform_provider_platform::plan::app::{
@@ -47,7 +47,6 @@ use terraform_provider_platform::plan::spec::{CapacitySpec, RegionFacts, Tier, Z
 use terraform_provider_platform::plan::tiers::{
     CacheDefaults, DatabaseDefaults, ServiceDefaults, TierDefaults,
 };
-use terraform_provider_platform::provider::PlatformProvider;
 use terraform_provider_platform::resources::environment::model::parse_config;
 use terraform_provider_platform::resources::tags::validate_tags;
 
@@ -57,8 +56,7 @@ const MAX_TAG_KEY_CHARS: usize = 128;
 const MAX_TAG_VALUE_CHARS: usize = 256;
 
 /// The four resources, in the order the provider lists them (environment first).
-static RESOURCES: LazyLock<Vec<Arc<dyn Resource>>> =
-    LazyLock::new(|| PlatformProvider::new().resources());
+static RESOURCES: LazyLock<Vec<Definition>> = LazyLock::new(catalog::resources);
 
 /// Plausible strings by attribute name (map keys as `<name>#key`): valid ones, then wrong
 /// ones. The generator mostly picks valid values, so that inputs get past validation and
@@ -278,9 +276,9 @@ fn config_of(u: &mut Unstructured<'_>, block: &Block) -> Result<Value> {
 }
 
 /// The checks ValidateResourceConfig runs: the schema's validators, then the resource's own.
-fn validate_config(resource: &dyn Resource, config: &Value) -> Diagnostics {
-    let mut diags = validate_block(&resource.schema().block, config, &AttrPath::root());
-    diags.extend(resource.validate(config));
+fn validate_config(resource: &Definition, config: &Value) -> Diagnostics {
+    let mut diags = validate_block(&(resource.schema)().block, config, &AttrPath::root());
+    diags.extend((resource.validate)(config));
     diags
 }
 
@@ -422,8 +420,8 @@ fn check_graph(owner: &str, nodes: &BTreeMap<NodeKey, Node>, external: &BTreeMap
 }
 
 fn environment(u: &mut Unstructured<'_>) -> Result<()> {
-    let resource = &*RESOURCES[0];
-    let config = config_of(u, &resource.schema().block)?;
+    let resource = &RESOURCES[0];
+    let config = config_of(u, &(resource.schema)().block)?;
     if validate_config(resource, &config).has_errors() {
         return Ok(());
     }
@@ -799,8 +797,8 @@ fn cache_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<CacheS
 
 fn app(u: &mut Unstructured<'_>, index: usize) -> Result<()> {
     // The configuration path first: the kind's config → spec parsing runs inside validate.
-    let resource = &*RESOURCES[index];
-    let config = config_of(u, &resource.schema().block)?;
+    let resource = &RESOURCES[index];
+    let config = config_of(u, &(resource.schema)().block)?;
     let _ = validate_config(resource, &config);
 
     let env = u.choose(&ENVIRONMENTS[..])?;

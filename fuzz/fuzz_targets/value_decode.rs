@@ -8,21 +8,19 @@
 
 #![no_main]
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
+use terraform_provider_platform::catalog::{self, Definition};
 use terraform_provider_platform::framework::path::AttrPath;
-use terraform_provider_platform::framework::provider::Provider;
-use terraform_provider_platform::framework::resource::{validate_block, DataSource, Resource};
-use terraform_provider_platform::framework::schema::{Block, Schema};
+use terraform_provider_platform::framework::resource::validate_block;
+use terraform_provider_platform::framework::schema::Block;
 use terraform_provider_platform::framework::value::{json, msgpack, Number, Type, Value};
-use terraform_provider_platform::provider::PlatformProvider;
 
 /// What a decoded configuration is validated with, as the server does for each kind of block.
 enum Checker {
-    Provider(PlatformProvider),
-    Resource(Arc<dyn Resource>),
-    DataSource(Arc<dyn DataSource>),
+    /// The provider block, a resource or a data source.
+    Definition(Definition),
     /// No schema: a bare dynamic value, the only way to reach the `[type, value]` form (the
     /// schemas have no dynamic attribute today).
     Dynamic,
@@ -35,22 +33,20 @@ struct Target {
 }
 
 static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
-    let provider = PlatformProvider::new();
-    let with_schema = |schema: Schema, checker: Checker| Target {
-        ty: schema.value_type(),
-        block: Some(schema.block),
-        checker,
-    };
-    let mut targets = vec![with_schema(
-        provider.schema(),
-        Checker::Provider(PlatformProvider::new()),
-    )];
-    for resource in provider.resources() {
-        targets.push(with_schema(resource.schema(), Checker::Resource(resource)));
-    }
-    for source in provider.data_sources() {
-        targets.push(with_schema(source.schema(), Checker::DataSource(source)));
-    }
+    let definitions = [catalog::provider()]
+        .into_iter()
+        .chain(catalog::resources())
+        .chain(catalog::data_sources());
+    let mut targets: Vec<Target> = definitions
+        .map(|definition| {
+            let schema = (definition.schema)();
+            Target {
+                ty: schema.value_type(),
+                block: Some(schema.block),
+                checker: Checker::Definition(definition),
+            }
+        })
+        .collect();
     targets.push(Target {
         block: None,
         ty: Type::Dynamic,
@@ -64,9 +60,7 @@ fn validate(target: &Target, config: &Value) {
         let _ = validate_block(block, config, &AttrPath::root());
     }
     let _ = match &target.checker {
-        Checker::Provider(p) => p.validate(config),
-        Checker::Resource(r) => r.validate(config),
-        Checker::DataSource(d) => d.validate(config),
+        Checker::Definition(d) => (d.validate)(config),
         Checker::Dynamic => return,
     };
 }

@@ -12,13 +12,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::framework::provider::Provider;
+use crate::catalog;
 use crate::framework::schema::Block;
 use crate::plan::policy::{
     deployer_policy_json, environment_read_actions, ResourceType, PROVIDER_ROLE_ARN, SECRET_ARNS,
     SERVICE_LINKED_ROLE_ARN, UNSCOPED_ACTIONS,
 };
-use crate::provider::PlatformProvider;
 
 /// The provider's local name, as in `provider "platform"`.
 const PROVIDER_NAME: &str = "platform";
@@ -309,8 +308,8 @@ fn data_source_page(type_name: &str, block: &Block) -> String {
     finish(out)
 }
 
-fn index_page(provider: &PlatformProvider) -> String {
-    let block = provider.schema().block;
+fn index_page() -> String {
+    let block = (catalog::provider().schema)().block;
     let mut out = front_matter(
         "Provider: Platform",
         "The platform provider describes an AWS application platform as environments, services, databases and caches, each expanding into the AWS objects beneath it.",
@@ -320,15 +319,15 @@ fn index_page(provider: &PlatformProvider) -> String {
     out.push_str("## Example Usage\n\n");
     out.push_str(&code_block("terraform", PROVIDER_EXAMPLE));
     out.push_str("## Resources and Data Sources\n\n");
-    for resource in provider.resources() {
-        let name = resource.type_name();
-        let summary = resource.schema().block.description;
+    for resource in catalog::resources() {
+        let name = resource.type_name;
+        let summary = (resource.schema)().block.description;
         let first = summary.split(": ").next().unwrap_or(&summary);
         let _ = writeln!(out, "- `{name}` (Resource): {}", sentence(first));
     }
-    for data_source in provider.data_sources() {
-        let name = data_source.type_name();
-        let summary = data_source.schema().block.description;
+    for data_source in catalog::data_sources() {
+        let name = data_source.type_name;
+        let summary = (data_source.schema)().block.description;
         let first = summary.split(": ").next().unwrap_or(&summary);
         let _ = writeln!(out, "- `{name}` (Data Source): {}", sentence(first));
     }
@@ -381,22 +380,21 @@ With `assume_role`, those credentials assume the given role (session name `terra
 
 /// Every generated page: its path relative to the repository root and its content.
 pub fn render_all() -> Vec<(PathBuf, String)> {
-    let provider = PlatformProvider::new();
-    let mut pages = vec![(PathBuf::from("docs/index.md"), index_page(&provider))];
-    for resource in provider.resources() {
-        let type_name = resource.type_name();
+    let mut pages = vec![(PathBuf::from("docs/index.md"), index_page())];
+    for resource in catalog::resources() {
+        let type_name = resource.type_name;
         let file = page_file(type_name);
         pages.push((
             PathBuf::from(format!("docs/resources/{file}.md")),
-            resource_page(type_name, &resource.schema().block),
+            resource_page(type_name, &(resource.schema)().block),
         ));
     }
-    for data_source in provider.data_sources() {
-        let type_name = data_source.type_name();
+    for data_source in catalog::data_sources() {
+        let type_name = data_source.type_name;
         let file = page_file(type_name);
         pages.push((
             PathBuf::from(format!("docs/data-sources/{file}.md")),
-            data_source_page(type_name, &data_source.schema().block),
+            data_source_page(type_name, &(data_source.schema)().block),
         ));
     }
     pages
@@ -418,13 +416,12 @@ mod tests {
     use crate::resources::environment::model::parse_config;
 
     fn schemas() -> Vec<(String, Block)> {
-        let provider = PlatformProvider::new();
-        let mut out = vec![("provider".to_string(), provider.schema().block)];
-        for r in provider.resources() {
-            out.push((r.type_name().to_string(), r.schema().block));
+        let mut out = vec![("provider".to_string(), (catalog::provider().schema)().block)];
+        for r in catalog::resources() {
+            out.push((r.type_name.to_string(), (r.schema)().block));
         }
-        for d in provider.data_sources() {
-            out.push((format!("data.{}", d.type_name()), d.schema().block));
+        for d in catalog::data_sources() {
+            out.push((format!("data.{}", d.type_name), (d.schema)().block));
         }
         out
     }
@@ -534,23 +531,25 @@ mod tests {
     /// Arguments and blocks the examples set exist in the schema, at that nesting.
     #[test]
     fn examples_use_real_arguments() {
-        let provider = PlatformProvider::new();
-        let mut cases: Vec<(String, &str, Block)> =
-            vec![("provider".into(), PROVIDER_EXAMPLE, provider.schema().block)];
-        for r in provider.resources() {
-            let name = r.type_name();
+        let mut cases: Vec<(String, &str, Block)> = vec![(
+            "provider".into(),
+            PROVIDER_EXAMPLE,
+            (catalog::provider().schema)().block,
+        )];
+        for r in catalog::resources() {
+            let name = r.type_name;
             cases.push((
                 format!("resource \"{name}\""),
                 example_for(RESOURCE_EXAMPLES, name),
-                r.schema().block,
+                (r.schema)().block,
             ));
         }
-        for d in provider.data_sources() {
-            let name = d.type_name();
+        for d in catalog::data_sources() {
+            let name = d.type_name;
             cases.push((
                 format!("data \"{name}\""),
                 example_for(DATA_SOURCE_EXAMPLES, name),
-                d.schema().block,
+                (d.schema)().block,
             ));
         }
         for (opening, example, block) in &cases {

@@ -3,10 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::framework::diag::Diagnostics;
+use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
 use crate::framework::path::{AttrPath, Step};
+use crate::framework::resource::read_errors;
+use crate::framework::schema::{Block, Schema};
+use crate::framework::value::de::{self, Unjudged};
 use crate::framework::value::{Planned, Value};
 use crate::plan::app::EnvironmentFacts;
 use crate::plan::cost;
@@ -14,6 +18,8 @@ use crate::plan::node::{Node, NodeKey};
 use crate::plan::spec::{CapacitySpec, Tier};
 use crate::resources::ids::Ids;
 use crate::resources::timeouts::Timeouts;
+
+use super::schema::common_block;
 
 /// The arguments every app resource has, as written.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -146,6 +152,50 @@ pub fn configured_at(config: &Value, path: &AttrPath) -> bool {
     !value.is_null() && value.is_wholly_known()
 }
 
+/// What Terraform checks of an app resource without AWS: its type name, the owner tag's noun,
+/// its typed configuration, its own block and its validation.
+pub trait AppDefinition: Send + Sync + 'static {
+    /// The kind's configuration as written, common arguments included.
+    type Config: Serialize + DeserializeOwned + Send + Sync;
+
+    const TYPE_NAME: &'static str;
+    /// `service`, `database`, `cache`: the owner tag's first part.
+    const NOUN: &'static str;
+
+    /// The kind's own arguments and computed attributes; `schema_of` adds the common ones.
+    fn block() -> Block;
+
+    /// Checks what the configuration alone decides (no AWS), on what is known.
+    fn validate(config: &Self::Config, unjudged: &Unjudged) -> Diagnostics;
+}
+
+/// The kind's schema: its own block and the common arguments.
+pub fn schema_of<K: AppDefinition>() -> Schema {
+    Schema::new(0, common_block(K::block(), K::NOUN))
+}
+
+/// Validate: the configuration read into the kind's model, then the kind's checks on what is
+/// configured; errors only.
+pub fn validate_of<K: AppDefinition>(config: &Value) -> Diagnostics {
+    let read = match de::from_known_part::<K::Config>(config) {
+        Ok(read) => read,
+        Err(e) => return Diagnostic::from(e).into(),
+    };
+    let mut diags = read_errors(&schema_of::<K>().block, config, read.errors);
+    // Each kind's validation checks the name too.
+    diags.extend(only_configured(
+        config,
+        K::validate(&read.value, &read.unjudged),
+    ));
+    Diagnostics(
+        diags
+            .0
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +211,30 @@ mod tests {
             &config,
             &AttrPath::attrs(&["routing", "hosts"])
         ));
+    }
+
+    #[test]
+    fn schemas_pass_terraform_checks() {
+        use crate::framework::schema::check_schema;
+        use crate::resources::app::{cache::Cache, database::Database, service::Service};
+        for schema in [
+            schema_of::<Service>(),
+            schema_of::<Database>(),
+            schema_of::<Cache>(),
+        ] {
+            assert_eq!(check_schema(&schema), Vec::<String>::new());
+            for name in [
+                "id",
+                "environment_id",
+                "name",
+                "resources",
+                "effective_config",
+            ] {
+                assert!(schema.block.find_attribute(name).is_some(), "{name}");
+            }
+            let ty = schema.value_type();
+            assert_eq!(de::check_fields::<CommonConfig>(&ty), Vec::<String>::new());
+            assert_eq!(de::check_fields::<CommonPrior>(&ty), Vec::<String>::new());
+        }
     }
 }

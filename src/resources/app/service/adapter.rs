@@ -1,0 +1,415 @@
+//! The adapter of `platform_service`: plan-time AWS reads (other resources' IDs, free listener
+//! priorities, certificate coverage) and live deployment facts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+
+use crate::aws;
+use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::path::AttrPath;
+use crate::framework::value::Planned;
+use crate::plan::app::{
+    assign_priority, is_catch_all, split_id, validate_service, AccessRef, AutoscalingSpec,
+    EnvironmentFacts, ImageSource, ServiceSpec,
+};
+use crate::plan::diff::Op;
+use crate::plan::expand::service::{self as expand, expand_service, ServiceInputs};
+use crate::plan::ledger::Ledger;
+use crate::plan::node::{ChildSpec, Kind, NodeKey};
+use crate::plan::spec::uncovered_hosts;
+use crate::resources::configured::Configured;
+use crate::resources::ids::Ids;
+
+use super::{model, Service};
+use crate::resources::app::{AppKind, AppResource, Mode, Prepared};
+use model::{ServiceComputed, ServiceConfig, ServicePrior};
+
+pub type ServiceResource = AppResource<Service>;
+
+/// Finds the databases and caches a service lists: their groups and connection secrets.
+async fn resolve_access(
+    configured: &Configured,
+    config: &ServiceConfig,
+    env: &EnvironmentFacts,
+    mode: Mode,
+) -> Result<BTreeMap<String, AccessRef>, Diagnostics> {
+    let mut out = BTreeMap::new();
+    let mut diags = Diagnostics::new();
+    let vpc = env.ids.get(&NodeKey::new(Kind::Vpc, &[])).cloned();
+    for (attr, ids, noun, group_key, secret_name) in [
+        (
+            "database_access",
+            &config.database_access,
+            "database",
+            crate::plan::expand::database::security_group_key(),
+            crate::plan::expand::database::connection_secret_name as fn(&str, &str) -> String,
+        ),
+        (
+            "cache_access",
+            &config.cache_access,
+            "cache",
+            crate::plan::expand::cache::security_group_key(),
+            crate::plan::expand::cache::connection_secret_name,
+        ),
+    ] {
+        let ids: BTreeSet<&String> = ids.iter().flatten().collect();
+        for id in ids {
+            let Some((env_name, name)) = split_id(id) else {
+                continue;
+            };
+            if env_name != env.name {
+                continue;
+            }
+            let owner = format!("{noun}/{env_name}/{name}");
+            let group = match &vpc {
+                Some(vpc) => aws::find_owned_group_id(&configured.clients, vpc, &owner, &group_key)
+                    .await
+                    .map_err(|e| {
+                        Diagnostics(vec![Diagnostic::error(
+                            format!("Looking up {noun} {id}"),
+                            e.to_string(),
+                        )])
+                    })?,
+                None => None,
+            };
+            let secret = aws::secretsmanager::secret::secret_arn(
+                &configured.clients.secretsmanager,
+                &secret_name(env_name, name),
+            )
+            .await
+            .map_err(|e| {
+                Diagnostics(vec![Diagnostic::error(
+                    format!("Looking up {noun} {id}"),
+                    e.to_string(),
+                )])
+            })?;
+            if mode == Mode::Apply && (group.is_none() || secret.is_none()) {
+                diags.error_at(
+                    AttrPath::attrs(&[attr]),
+                    format!("{noun} not found"),
+                    format!("{id:?}: no {noun} named {name:?} exists in environment {env_name:?} (its security group or connection secret is missing)."),
+                );
+            }
+            out.insert(
+                format!("{attr}/{id}"),
+                AccessRef {
+                    id: id.clone(),
+                    name: name.to_string(),
+                    secret_arn: secret,
+                    security_group_id: group,
+                },
+            );
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(out)
+    }
+}
+
+/// The rule priority: the one recorded, else the one configured, else a free one.
+async fn priority(
+    configured: &Configured,
+    spec: &ServiceSpec,
+    env: &EnvironmentFacts,
+    ledger: &Ledger,
+) -> Result<Option<u32>, Diagnostics> {
+    let Some(routing) = &spec.routing else {
+        return Ok(None);
+    };
+    let rule_key = expand::listener_rule_key();
+    let recorded = ledger.children.get(&rule_key);
+    let recorded_priority = model::recorded_priority(ledger);
+    if routing.priority.is_none() {
+        if let Some(p) = recorded_priority {
+            return Ok(Some(p));
+        }
+    }
+    let Some(listener) = env.https_listener().and_then(|k| env.ids.get(&k).cloned()) else {
+        return Ok(routing.priority);
+    };
+    let mut taken =
+        aws::elbv2::listener_rule::listener_rule_priorities(&configured.clients.elbv2, &listener)
+            .await
+            .map_err(|e| {
+                Diagnostics(vec![Diagnostic::error(
+                    "Reading the listener's rules",
+                    e.to_string(),
+                )])
+            })?;
+    if let Some(r) = recorded {
+        taken.retain(|_, arn| *arn != r.id);
+    }
+    if let Some(p) = routing.priority {
+        if taken.contains_key(&p) && recorded_priority != Some(p) {
+            let mut diags = Diagnostics::new();
+            diags.error_at(
+                AttrPath::attrs(&["routing", "priority"]),
+                "Priority in use",
+                format!("Priority {p} is already used by another rule on the environment's HTTPS listener ({}). Choose another, or leave priority unset to get a free one.", taken[&p]),
+            );
+            return Err(diags);
+        }
+        return Ok(Some(p));
+    }
+    let taken: BTreeSet<u32> = taken.keys().copied().collect();
+    match assign_priority(&spec.owner(), is_catch_all(routing), &taken) {
+        Some(p) => Ok(Some(p)),
+        None => {
+            let mut diags = Diagnostics::new();
+            diags.error_at(
+                AttrPath::attrs(&["routing", "priority"]),
+                "No free priority",
+                "Every priority in the service's band is taken on the listener; set routing.priority.",
+            );
+            Err(diags)
+        }
+    }
+}
+
+/// Hosts must be covered by the environment's certificate.
+async fn check_hosts(
+    configured: &Configured,
+    spec: &ServiceSpec,
+    env: &EnvironmentFacts,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let Some(routing) = &spec.routing else {
+        return diags;
+    };
+    let path = AttrPath::attrs(&["routing"]);
+    if env.https_listener().is_none() {
+        diags.error_at(
+            path,
+            "Environment has no ingress",
+            format!("Service {:?} has routing, but environment {:?} has no load balancer. Add an ingress block to the environment, or remove routing for an internal service.", spec.name, env.name),
+        );
+        return diags;
+    }
+    if routing.hosts.is_empty() {
+        return diags;
+    }
+    let Some(arn) = &env.certificate_arn else {
+        return diags;
+    };
+    let reads = configured.reads(&env.name);
+    match aws::certificate_facts_shared(&configured.clients, &reads, arn).await {
+        Ok(Some(cert)) => {
+            let hosts: Vec<&str> = routing.hosts.iter().map(String::as_str).collect();
+            let uncovered = uncovered_hosts(&cert.names, &hosts);
+            if !uncovered.is_empty() {
+                diags.error_at(
+                    AttrPath::attrs(&["routing", "hosts"]),
+                    "Host not covered by the certificate",
+                    format!(
+                        "The environment's certificate is for {}, which does not cover {}.",
+                        cert.names.join(", "),
+                        uncovered.join(", ")
+                    ),
+                );
+            }
+        }
+        Ok(None) => {}
+        Err(e) => diags.push(Diagnostic::error("Reading the certificate", e.to_string())),
+    }
+    diags
+}
+
+#[async_trait]
+impl AppKind for Service {
+    type Spec = (ServiceSpec, Option<u32>, EnvironmentFacts);
+    type Prior = ServicePrior;
+    type Computed = ServiceComputed;
+
+    async fn prepare(
+        configured: &Configured,
+        config: &ServiceConfig,
+        env: &EnvironmentFacts,
+        ledger: &Ledger,
+        mode: Mode,
+    ) -> Result<Prepared<Self::Spec>, Diagnostics> {
+        let access = resolve_access(configured, config, env, mode).await?;
+        let mut spec = model::spec_of(config, env, &configured.default_tags, &access);
+        if mode.validates() {
+            let mut diags = validate_service(&spec);
+            diags.extend(check_hosts(configured, &spec, env).await);
+            if diags.has_errors() {
+                return Err(diags);
+            }
+        }
+        let priority = if mode.validates() {
+            priority(configured, &spec, env, ledger).await?
+        } else {
+            model::recorded_priority(ledger).or(spec.routing.as_ref().and_then(|r| r.priority))
+        };
+        if mode == Mode::Discover && spec.autoscaling.is_none() {
+            // An imported service may scale: look for its target and both policies.
+            spec.autoscaling = Some(AutoscalingSpec {
+                min: 1,
+                max: 1,
+                cpu_target: 70,
+                memory_target: Some(70),
+                scale_in_cooldown: 300,
+                scale_out_cooldown: 60,
+            });
+        }
+        let inputs = ServiceInputs {
+            priority,
+            running_image: model::recorded_image(ledger),
+        };
+        let expansion = expand_service(&spec, env, &inputs);
+        let effective_config = model::effective_config(&spec, priority);
+        Ok(Prepared {
+            spec: (spec, priority, env.clone()),
+            nodes: expansion.nodes,
+            external: expansion.external,
+            effective_config,
+        })
+    }
+
+    async fn computed(
+        configured: &Configured,
+        spec: &Self::Spec,
+        ids: &Ids<'_>,
+        prior: Option<&ServicePrior>,
+    ) -> ServiceComputed {
+        let (spec, priority, env) = spec;
+        let routed = spec.routing.is_some() && env.https_listener().is_some();
+        let (target_group_arn, listener_rule_priority, url) = if routed {
+            let host = spec
+                .routing
+                .as_ref()
+                .and_then(|r| r.hosts.first().cloned())
+                .or_else(|| env.load_balancer_dns_name.clone())
+                .unwrap_or_default();
+            (
+                ids.id_or_empty(&expand::target_group_key(spec.port)),
+                match (priority, ids.stable(&expand::listener_rule_key())) {
+                    (Some(p), true) => Planned::Known(Some(*p)),
+                    (Some(_), false) | (None, _) => Planned::Unknown,
+                },
+                format!("https://{host}"),
+            )
+        } else {
+            (
+                Planned::Known(String::new()),
+                Planned::Known(None),
+                String::new(),
+            )
+        };
+        // Live deployment facts: read after apply and refresh; at plan they stay while
+        // nothing about the deployment changes.
+        let service = expand::service_key();
+        let td = expand::task_definition_key();
+        let (running_image, deployment_id, deployment_status) = match ids {
+            Ids::Recorded(ledger) => {
+                let reads = configured.reads(&env.name);
+                let facts = match ledger.id_of(&service) {
+                    Some(arn) => {
+                        aws::ecs::service::service_facts(&configured.clients.ecs, &reads, arn)
+                            .await
+                            .ok()
+                            .flatten()
+                    }
+                    None => None,
+                };
+                let running_td = facts
+                    .as_ref()
+                    .map(|f| f.task_definition_arn.clone())
+                    .or_else(|| ledger.id_of(&td).map(str::to_string));
+                let image = match running_td {
+                    Some(arn) => aws::ecs::task_definition::container_image(
+                        &configured.clients.ecs,
+                        &reads,
+                        &arn,
+                    )
+                    .await
+                    .ok()
+                    .flatten(),
+                    None => None,
+                };
+                (
+                    Planned::Known(image.unwrap_or_default()),
+                    Planned::Known(
+                        facts
+                            .as_ref()
+                            .map(|f| f.deployment_id.clone())
+                            .unwrap_or_default(),
+                    ),
+                    Planned::Known(facts.map(|f| f.deployment_status).unwrap_or_default()),
+                )
+            }
+            Ids::Planned(_, ops) => {
+                let deploying = ops.iter().any(|op| {
+                    (op.key() == &service || op.key() == &td) && !matches!(op, Op::NoOp(_))
+                });
+                let kept = |fact: Option<&String>| match fact {
+                    Some(value) if !deploying => Planned::Known(value.clone()),
+                    Some(_) | None => Planned::Unknown,
+                };
+                (
+                    kept(prior.and_then(|p| p.running_image.as_ref())),
+                    kept(prior.and_then(|p| p.deployment_id.as_ref())),
+                    kept(prior.and_then(|p| p.deployment_status.as_ref())),
+                )
+            }
+        };
+        ServiceComputed {
+            service_arn: ids.id_or_empty(&service),
+            task_definition_arn: ids.id_or_empty(&td),
+            task_role_arn: ids.id_or_empty(&expand::task_role_key()),
+            execution_role_arn: ids.id_or_empty(&expand::execution_role_key()),
+            security_group_id: ids.id_or_empty(&expand::security_group_key()),
+            log_group_name: expand::log_group_name(&env.name, &spec.name),
+            target_group_arn,
+            listener_rule_priority,
+            url,
+            running_image,
+            deployment_id,
+            deployment_status,
+        }
+    }
+
+    async fn refresh(configured: &Configured, config: &ServiceConfig, ledger: &mut Ledger) {
+        // CI (image_source = "external") or someone else may have moved the service to
+        // another revision: follow it, so the next plan compares against what runs.
+        let Some(service_arn) = ledger.id_of(&expand::service_key()).map(str::to_string) else {
+            return;
+        };
+        let reads = configured.reads(config.environment_id.as_deref().unwrap_or_default());
+        let Ok(Some(facts)) =
+            aws::ecs::service::service_facts(&configured.clients.ecs, &reads, &service_arn).await
+        else {
+            return;
+        };
+        let td_key = expand::task_definition_key();
+        let Some(recorded) = ledger.children.get_mut(&td_key) else {
+            return;
+        };
+        if recorded.id == facts.task_definition_arn {
+            return;
+        }
+        recorded.id = facts.task_definition_arn.clone();
+        if config.image_source != Some(ImageSource::External) {
+            return;
+        }
+        // The image CI deployed is not drift: record it as the one we expect.
+        if let ChildSpec::TaskDefinition(td) = &mut recorded.observed {
+            if let Ok(Some(image)) = aws::ecs::task_definition::container_image(
+                &configured.clients.ecs,
+                &reads,
+                &facts.task_definition_arn,
+            )
+            .await
+            {
+                td.container.image = image;
+            }
+        }
+    }
+
+    fn imported_config(ledger: &Ledger, env: &EnvironmentFacts, config: &mut ServiceConfig) {
+        model::imported_config(ledger, env, config);
+    }
+}
