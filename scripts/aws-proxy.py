@@ -21,6 +21,8 @@ upstream: what the client sees as a failed call really did nothing, as AWS does 
             EC2: HTTP 503 RequestLimitExceeded, as EC2 really answers
   500, 503  that status with InternalError / ServiceUnavailable in the protocol's shape
   drop      the connection is closed without any response
+Whether a call is faulted is random (--fault-rate, seeded); the kinds take turns, so any run
+with as many faults as kinds sees each kind, however few calls the client makes.
 
 --log FILE writes one JSON line per AWS call (flushed at once):
   {"t": unix seconds, "service", "action", "mutating", "status": int|null, "fault": null|kind, "ms"}
@@ -151,6 +153,7 @@ class Proxy(http.server.ThreadingHTTPServer):
             raise SystemExit("unknown fault kinds: %s" % ",".join(sorted(unknown)))
         self.rng = random.Random(args.seed)
         self.rng_lock = threading.Lock()
+        self.faults_given = 0
         self.stats = Stats()
         self.log_lock = threading.Lock()
         self.log = open(args.log, "a", buffering=1) if args.log else None
@@ -158,7 +161,9 @@ class Proxy(http.server.ThreadingHTTPServer):
     def pick_fault(self):
         with self.rng_lock:
             if self.faults and self.rng.random() < self.fault_rate:
-                return self.rng.choice(self.faults)
+                kind = self.faults[self.faults_given % len(self.faults)]
+                self.faults_given += 1
+                return kind
         return None
 
     def record(self, entry):
@@ -278,7 +283,7 @@ def main():
     parser.add_argument("--log", help="JSON-lines file, one line per AWS call")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each AWS call")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="probability a call is faulted")
-    parser.add_argument("--faults", default="throttle,500,503,drop", help="kinds to choose from")
+    parser.add_argument("--faults", default="throttle,500,503,drop", help="kinds, in turn")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
