@@ -28,11 +28,7 @@ pub async fn owned_public_ips(
     reads: &Reads,
     owner: &str,
 ) -> Result<BTreeMap<String, String>, AwsError> {
-    let addresses = reads
-        .get(&format!("ec2.eip/owner/{owner}"), || {
-            ec2::elastic_ip::list_elastic_ips(&clients.ec2, owner)
-        })
-        .await?;
+    let addresses = ec2::elastic_ip::elastic_ips_of_owner(&clients.ec2, reads, owner).await?;
     Ok(addresses
         .iter()
         .filter_map(|(id, a)| Some((id.clone(), a.public_ip()?.to_string())))
@@ -46,11 +42,7 @@ pub async fn load_balancer_endpoint_shared(
     reads: &Reads,
     arn: &str,
 ) -> Result<Option<(String, String)>, AwsError> {
-    let lb = reads
-        .get(&format!("elbv2.load_balancer/{arn}"), || {
-            elbv2::load_balancer::find_load_balancer_by_arn(&clients.elbv2, arn)
-        })
-        .await?;
+    let lb = elbv2::load_balancer::shared_load_balancer(&clients.elbv2, reads, arn).await?;
     Ok(lb.as_ref().as_ref().map(|lb| {
         (
             lb.dns_name().unwrap_or_default().to_string(),
@@ -68,11 +60,7 @@ pub async fn certificate_facts_shared(
     reads: &Reads,
     arn: &str,
 ) -> Result<Option<CertificateFacts>, AwsError> {
-    let certificate = reads
-        .get(&format!("acm.certificate/{arn}"), || {
-            acm::certificate::find_certificate_by_arn(&clients.acm, arn)
-        })
-        .await?;
+    let certificate = acm::certificate::shared_certificate(&clients.acm, reads, arn).await?;
     Ok(certificate
         .as_ref()
         .as_ref()

@@ -61,6 +61,7 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
+    use std::sync::Arc;
     use std::sync::Mutex;
     use std::time::Duration;
 
@@ -71,6 +72,7 @@ mod sdk {
     use crate::apply::IdMap;
     use crate::aws::common::ownership::{owned_by, tag_changes};
     use crate::aws::common::poll::{poll_until, within, Poll};
+    use crate::aws::common::reads::Reads;
     use crate::aws::common::tags;
     use crate::aws::error::{classify, none_if_not_found, AwsError};
     use crate::aws::kind::{AwsKind, Cx};
@@ -85,12 +87,7 @@ mod sdk {
         /// certificate and its tags are read by ARN, shared by every resource observing it.
         async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
             let client = &cx.clients.acm;
-            let certificate = cx
-                .reads
-                .get(&format!("acm.certificate/{id}"), || {
-                    find_certificate_by_arn(client, id)
-                })
-                .await?;
+            let certificate = shared_certificate(client, cx.reads, id).await?;
             let Some(certificate) = certificate.as_ref() else {
                 return Ok(None);
             };
@@ -226,6 +223,20 @@ mod sdk {
         pub names: Vec<String>,
         /// (name, type, value), deduplicated and sorted.
         pub validation_records: Vec<(String, String, String)>,
+    }
+
+    /// The certificate by ARN, read once per scope: observe and the environment's certificate
+    /// facts share this read. `None` when it is gone.
+    pub async fn shared_certificate(
+        client: &Client,
+        reads: &Reads,
+        arn: &str,
+    ) -> Result<Arc<Option<CertificateDetail>>, AwsError> {
+        reads
+            .get(&format!("acm.certificate/{arn}"), || {
+                find_certificate_by_arn(client, arn)
+            })
+            .await
     }
 
     pub fn certificate_facts(certificate: &CertificateDetail) -> CertificateFacts {

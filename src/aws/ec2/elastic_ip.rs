@@ -55,6 +55,7 @@ mod sdk {
     use aws_sdk_ec2::Client;
 
     use super::*;
+    use crate::aws::common::reads::Reads;
     use crate::aws::common::tags;
     use crate::aws::error::{classify, AwsError};
     use crate::aws::kind::{AwsKind, Cx};
@@ -73,7 +74,7 @@ mod sdk {
             let Some(owner) = current.tags.get(TAG_OWNER) else {
                 return observe_elastic_ip(&cx.clients.ec2, id).await;
             };
-            let addresses = elastic_ips_of_owner(cx, owner).await?;
+            let addresses = elastic_ips_of_owner(&cx.clients.ec2, cx.reads, owner).await?;
             match addresses.get(id) {
                 Some(a) => Ok(Some(flatten_elastic_ip(a))),
                 // Absent from the owner's listing: released, or its owner tag was edited away.
@@ -120,12 +121,13 @@ mod sdk {
     /// Every address carrying the owner tag `owner`, by allocation ID, read once through the
     /// shared reads.
     pub async fn elastic_ips_of_owner(
-        cx: &Cx<'_>,
+        ec2: &Client,
+        reads: &Reads,
         owner: &str,
     ) -> Result<Arc<HashMap<String, Address>>, AwsError> {
-        cx.reads
+        reads
             .get(&format!("ec2.eip/owner/{owner}"), || {
-                list_elastic_ips(&cx.clients.ec2, owner)
+                list_elastic_ips(ec2, owner)
             })
             .await
     }
@@ -180,7 +182,7 @@ mod sdk {
         let ec2 = &cx.clients.ec2;
         let adopted = match spec.tags.get(TAG_OWNER) {
             Some(owner) => {
-                let addresses = elastic_ips_of_owner(cx, owner).await?;
+                let addresses = elastic_ips_of_owner(&cx.clients.ec2, cx.reads, owner).await?;
                 tags::owned_in(&addresses, Address::tags, &spec.tags).map(|(id, _)| id.to_string())
             }
             None => find_elastic_ip_by_tags(ec2, spec)

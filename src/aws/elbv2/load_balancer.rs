@@ -71,6 +71,7 @@ pub use sdk::*;
 
 #[cfg(feature = "sdk")]
 mod sdk {
+    use std::sync::Arc;
     use std::time::Duration;
 
     use aws_sdk_elasticloadbalancingv2::types::{
@@ -86,6 +87,7 @@ mod sdk {
     use crate::aws::common::keys::resolve;
     use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
     use crate::aws::common::poll::{poll_until, within, Poll};
+    use crate::aws::common::reads::Reads;
     use crate::aws::common::tags;
     use crate::aws::error::{classify, none_if_not_found, AwsError};
     use crate::aws::kind::{AwsKind, Cx};
@@ -101,12 +103,7 @@ mod sdk {
         /// resource observing it.
         async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
             let client = &cx.clients.elbv2;
-            let lb = cx
-                .reads
-                .get(&format!("elbv2.load_balancer/{id}"), || {
-                    find_load_balancer_by_arn(client, id)
-                })
-                .await?;
+            let lb = shared_load_balancer(client, cx.reads, id).await?;
             let Some(lb) = lb.as_ref() else {
                 return Ok(None);
             };
@@ -280,6 +277,20 @@ mod sdk {
             .await?
             .filter(|found| owned_by(&found.tags, &spec.tags))
             .map(|found| found.id))
+    }
+
+    /// The load balancer by ARN, read once per scope: observe and the environment's endpoint
+    /// share this read. `None` when it is gone.
+    pub async fn shared_load_balancer(
+        client: &Client,
+        reads: &Reads,
+        arn: &str,
+    ) -> Result<Arc<Option<LoadBalancer>>, AwsError> {
+        reads
+            .get(&format!("elbv2.load_balancer/{arn}"), || {
+                find_load_balancer_by_arn(client, arn)
+            })
+            .await
     }
 
     // wait
