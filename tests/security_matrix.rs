@@ -25,7 +25,7 @@ use terraform_provider_platform::plan::expand::database::{self, expand_database}
 use terraform_provider_platform::plan::expand::environment::expand_environment;
 use terraform_provider_platform::plan::expand::service::{expand_service, ServiceInputs};
 use terraform_provider_platform::plan::ledger::Ledger;
-use terraform_provider_platform::plan::node::{ChildSpec, Kind, Node, NodeKey};
+use terraform_provider_platform::plan::node::{ChildSpec, Kind, Node, NodeKey, SubnetTier};
 use terraform_provider_platform::plan::spec::{
     validate_environment, CapacitySpec, EndpointPreset, EnvironmentSpec, RegionFacts, Tier, Zone,
 };
@@ -206,6 +206,15 @@ const RULES: &[RuleRow] = &[
         "ingress",
     ),
     rule(
+        ENV,
+        "env.load_balancer",
+        "egress",
+        "tcp",
+        "0-65535",
+        "private subnets",
+        "ingress",
+    ),
+    rule(
         SVC,
         "service",
         "egress",
@@ -221,15 +230,6 @@ const RULES: &[RuleRow] = &[
         "tcp",
         "port",
         "env.load_balancer",
-        "routing",
-    ),
-    rule(
-        SVC,
-        "env.load_balancer",
-        "egress",
-        "tcp",
-        "port",
-        "service",
         "routing",
     ),
     rule(
@@ -947,6 +947,18 @@ impl std::fmt::Display for Concrete {
     }
 }
 
+/// The CIDRs of the environment's private subnets.
+fn private_subnet_cidrs(world: &World) -> Vec<String> {
+    world.graphs[0]
+        .nodes
+        .values()
+        .filter_map(|n| match &n.spec {
+            ChildSpec::Subnet(s) if s.tier == SubnetTier::Private => Some(s.cidr.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What the matrix says the scenario's rules are.
 fn expected_rules(world: &World) -> Vec<Concrete> {
     let env = &world.env;
@@ -1016,6 +1028,7 @@ fn expected_rules(world: &World) -> Vec<Concrete> {
             };
             let peers: Vec<String> = match row.peer {
                 "network.cidr" => vec![env.network.cidr.to_string()],
+                "private subnets" => private_subnet_cidrs(world),
                 "ingress.allowed_cidrs" => env
                     .ingress
                     .as_ref()
@@ -1318,6 +1331,48 @@ fn data_tier_groups_admit_only_service_groups_and_open_nothing() {
                     world.label
                 );
             }
+        }
+    }
+}
+
+/// AWS allows 60 rules per direction on a security group by default. An environment routing
+/// to 100 services must not need more on any group: the load balancer's group once had one
+/// egress rule per routed service, and the 61st service's apply failed with
+/// `RulesPerSecurityGroupLimitExceeded`.
+#[test]
+fn a_hundred_routed_services_keep_every_group_within_the_rules_quota() {
+    const RULES_PER_DIRECTION: usize = 60;
+    for tier in [Tier::Dev, Tier::Prod] {
+        let services = (0..100)
+            .map(|i| {
+                let name = format!("svc{i}");
+                let host = format!("{name}.example.com");
+                ServicePlan {
+                    spec: routed(service(tier, &name, 8080), tier, &host),
+                    databases: vec![],
+                    caches: vec![],
+                }
+            })
+            .collect();
+        let world = build(Scenario {
+            label: format!("{}, 100 routed services", tier.as_str()),
+            env: with_default_ingress(environment(tier)),
+            services,
+            databases: vec![],
+            caches: vec![],
+        });
+        let mut per_group: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for rule in actual_rules(&world) {
+            *per_group.entry((rule.group, rule.direction)).or_default() += 1;
+        }
+        assert!(per_group.len() > 100, "{}: too few groups", world.label);
+        for ((group, direction), count) in per_group {
+            assert!(
+                count <= RULES_PER_DIRECTION,
+                "{}: {} ({group}) has {count} {direction} rules, over AWS's {RULES_PER_DIRECTION}",
+                world.label,
+                symbol(&group)
+            );
         }
     }
 }

@@ -170,6 +170,8 @@ struct Facts {
     http_to_https: bool,
     allowed_cidrs: Vec<String>,
     interface_endpoints: bool,
+    /// CIDRs of the private subnets, as EC2 reports them.
+    private_cidrs: Vec<String>,
     services: Vec<ServiceFacts>,
     databases: Vec<String>,
     caches: Vec<String>,
@@ -266,6 +268,7 @@ fn expected_rules(facts: &Facts) -> BTreeSet<Rule> {
             let peers = match cell("Peer").as_str() {
                 "network.cidr" => vec![facts.cidr.clone()],
                 "ingress.allowed_cidrs" => facts.allowed_cidrs.clone(),
+                "private subnets" => facts.private_cidrs.clone(),
                 cidr if cidr.contains('/') => vec![cidr.to_string()],
                 symbol => vec![resolve(symbol)],
             };
@@ -819,6 +822,25 @@ fn attachments(
     out
 }
 
+/// The CIDR of each subnet the environment lists in `private_subnet_ids`, read from EC2.
+fn private_cidrs(emulator: &Emulator, attrs: &Value) -> Vec<String> {
+    let ids: Vec<String> = strings(&attrs["private_subnet_ids"]).into_iter().collect();
+    assert!(!ids.is_empty(), "the environment lists no private subnets");
+    block_on(async {
+        emulator
+            .ec2()
+            .describe_subnets()
+            .set_subnet_ids(Some(ids))
+            .send()
+            .await
+            .expect("DescribeSubnets")
+            .subnets()
+            .iter()
+            .filter_map(|s| s.cidr_block().map(str::to_string))
+            .collect()
+    })
+}
+
 fn check_groups(emulator: &Emulator, attrs: &Value, facts: &Facts, c: &mut Checks) {
     let env = &facts.env;
     let vpc_id = text(&attrs["vpc_id"]);
@@ -893,6 +915,7 @@ fn network_and_security_groups_on(tf: Tf) {
         http_to_https: true,
         allowed_cidrs: vec!["0.0.0.0/0".into()],
         interface_endpoints: true,
+        private_cidrs: private_cidrs(&emulator, &main_attrs),
         services: vec![(
             "api".into(),
             8080,
@@ -910,6 +933,7 @@ fn network_and_security_groups_on(tf: Tf) {
         http_to_https: false,
         allowed_cidrs: vec![],
         interface_endpoints: false,
+        private_cidrs: private_cidrs(&emulator, &isolated_attrs),
         services: vec![],
         databases: vec![],
         caches: vec![],

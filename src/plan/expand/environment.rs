@@ -318,6 +318,7 @@ pub fn expand_environment(
         facts,
         owner: &owner,
         azs: &sorted_azs,
+        subnet_cidrs: &subnet_cidrs,
     };
     for node in platform
         .security_groups()
@@ -357,6 +358,8 @@ struct Platform<'a> {
     owner: &'a str,
     /// AZ IDs in use, sorted.
     azs: &'a [String],
+    /// CIDR of each subnet, by `<tier>/<az id>`.
+    subnet_cidrs: &'a BTreeMap<String, String>,
 }
 
 impl Platform<'_> {
@@ -511,6 +514,23 @@ impl Platform<'_> {
             RulePeer::Group(services.clone()),
             "To service tasks",
         ));
+        // The provider's services: one rule per private subnet rather than one per service, so
+        // the group stays within AWS's 60 rules per direction however many services it
+        // routes to. Each service's own ingress rule still admits only its port.
+        for az in self.azs {
+            let tier = SubnetTier::Private.as_str();
+            if let Some(cidr) = self.subnet_cidrs.get(&format!("{tier}/{az}")) {
+                out.push(self.rule(
+                    GROUP_LOAD_BALANCER,
+                    Direction::Egress,
+                    &format!("tcp-to-private-{az}"),
+                    "tcp",
+                    (0, 65535),
+                    RulePeer::Cidr(cidr.clone()),
+                    &format!("To tasks in the private subnet of {az}"),
+                ));
+            }
+        }
         out.push(self.rule(
             GROUP_SERVICES,
             Direction::Ingress,

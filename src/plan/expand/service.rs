@@ -325,7 +325,7 @@ pub fn expand_service(
     let mut load_balancer = None;
     let mut grace = None;
     if let (Some(routing), Some(listener)) = (&spec.routing, env.https_listener()) {
-        let lb_group = load_balancer_group_key();
+        // The load balancer's egress half is the environment's: one rule per private subnet.
         rule(
             &mut ctx,
             &["service", "ingress", "from-load-balancer"],
@@ -333,18 +333,8 @@ pub fn expand_service(
             Direction::Ingress,
             "tcp",
             (port, port),
-            RulePeer::Group(lb_group.clone()),
+            RulePeer::Group(load_balancer_group_key()),
             "From the load balancer".to_string(),
-        );
-        rule(
-            &mut ctx,
-            &["load_balancer", "egress", &format!("to-{}", spec.name)],
-            lb_group,
-            Direction::Egress,
-            "tcp",
-            (port, port),
-            RulePeer::Group(group.clone()),
-            format!("To service {}", spec.name),
         );
         let tg_key = target_group_key(spec.port);
         let hc = &routing.health_check;
