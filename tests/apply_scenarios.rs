@@ -242,8 +242,8 @@ async fn happy_path() {
     assert_eq!(create_vpc.num_calls(), 1);
     assert_eq!(
         rules[1].num_calls(),
-        2,
-        "DNS support and hostnames, one call each"
+        1,
+        "DNS hostnames only: a new VPC resolves DNS already"
     );
 }
 

@@ -17,9 +17,13 @@
 //! answer was lost after AWS acted fails its attempt instead, and the engine forgets every
 //! listing ([`Reads::clear`]) after a failed attempt, before the retry looks again. It also
 //! forgets them when a run starts and after every delete (`apply::Executor::forget_reads`).
+//!
+//! A VPC the run itself created holds nothing of ours the run has not recorded, so the
+//! lookups of children inside it skip the listing altogether ([`Reads::created_in_run`]),
+//! until a failed attempt makes the engine forget that too.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -33,6 +37,10 @@ type Entry = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
 #[derive(Default)]
 pub struct Reads {
     entries: Mutex<HashMap<String, Entry>>,
+    /// Containers (a VPC) this run created: nothing of ours is in one that the run did not
+    /// record, so an adopt-first lookup inside it needs no listing. Forgotten with the
+    /// listings, so the retry of a failed attempt looks again.
+    created: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for Reads {
@@ -82,11 +90,31 @@ impl Reads {
     }
 
     /// Forgets everything read, so the next reader of any key asks AWS again. Loads in flight
-    /// finish for the callers already waiting on them, but are not kept.
+    /// finish for the callers already waiting on them, but are not kept. Containers marked
+    /// [`Reads::mark_created`] are forgotten too.
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
         }
+        if let Ok(mut created) = self.created.lock() {
+            created.clear();
+        }
+    }
+
+    /// Records that this run created the container `id` (its create call answered with it).
+    pub fn mark_created(&self, id: &str) {
+        if let Ok(mut created) = self.created.lock() {
+            created.insert(id.to_string());
+        }
+    }
+
+    /// Whether this run created the container `id` and nothing has failed since: an
+    /// adopt-first lookup inside it would find nothing the run has not recorded.
+    pub fn created_in_run(&self, id: &str) -> bool {
+        self.created
+            .lock()
+            .map(|created| created.contains(id))
+            .unwrap_or(false)
     }
 }
 
@@ -161,6 +189,20 @@ mod tests {
         reads.clear();
         assert_eq!(*reads.get("k", load).await.unwrap(), 1, "read afresh");
         assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn created_containers_are_forgotten_with_the_listings() {
+        let reads = Reads::new();
+        assert!(!reads.created_in_run("vpc-1"));
+        reads.mark_created("vpc-1");
+        assert!(reads.created_in_run("vpc-1"));
+        assert!(!reads.created_in_run("vpc-2"));
+        reads.clear();
+        assert!(
+            !reads.created_in_run("vpc-1"),
+            "after a failed attempt the retry must look again"
+        );
     }
 
     #[test]

@@ -211,6 +211,9 @@ mod sdk {
                 .await?
                 .and_then(|n| n.nat_gateway_id().map(str::to_string)));
         };
+        if cx.reads.created_in_run(vpc_id) {
+            return Ok(None);
+        }
         let gateways = nat_gateways_of_vpc(cx, vpc_id).await?;
         Ok(gateways
             .iter()

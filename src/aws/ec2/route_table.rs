@@ -192,9 +192,11 @@ mod sdk {
             .ids
             .id(&spec.vpc)
             .map_err(|e| AwsError::unexpected(e.message))?;
-        let tables = route_tables_of_vpc(cx, vpc_id).await?;
-        if let Some((id, _)) = tags::owned_in(&tables, RouteTable::tags, &spec.tags) {
-            return Ok(id.to_string());
+        if !cx.reads.created_in_run(vpc_id) {
+            let tables = route_tables_of_vpc(cx, vpc_id).await?;
+            if let Some((id, _)) = tags::owned_in(&tables, RouteTable::tags, &spec.tags) {
+                return Ok(id.to_string());
+            }
         }
         let out = cx
             .clients

@@ -184,7 +184,13 @@ mod sdk {
         let missing = |e: crate::apply::StepError| AwsError::unexpected(e.message);
         let table_id = cx.ids.id(&spec.route_table).map_err(missing)?;
         let subnet_id = cx.ids.id(&spec.subnet).map_err(missing)?;
-        if let Some(existing) = subnet_association(cx, subnet_id).await? {
+        // A subnet this run created has no association the run did not make.
+        let existing = if cx.reads.created_in_run(subnet_id) {
+            None
+        } else {
+            subnet_association(cx, subnet_id).await?
+        };
+        if let Some(existing) = existing {
             let existing_id = existing
                 .route_table_association_id()
                 .unwrap_or_default()

@@ -244,6 +244,9 @@ mod sdk {
         vpc_id: &str,
         spec: &SecurityGroupSpec,
     ) -> Result<Option<Found<SecurityGroupSpec>>, AwsError> {
+        if cx.reads.created_in_run(vpc_id) {
+            return Ok(None);
+        }
         let groups = security_groups_of_vpc(cx, vpc_id).await?;
         Ok(groups
             .iter()
@@ -307,6 +310,8 @@ mod sdk {
                     .ok_or_else(|| AwsError::unexpected("CreateSecurityGroup returned no ID"))?
                     .to_string();
                 revoke_default_egress(client, &id, true).await?;
+                // Rule-less now: its rules' adopt-first lookups need no listing.
+                cx.reads.mark_created(&id);
                 Ok(id)
             },
         )

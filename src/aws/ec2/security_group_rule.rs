@@ -427,14 +427,21 @@ mod sdk {
         let ours = |r: &&SecurityGroupRule| {
             r.group_id() == Some(group_id.as_str()) && tags::owned_by(r.tags(), &spec.tags)
         };
-        let adopted = match listed_rules_of(cx, &group_id).await? {
-            Some(listed) => listed
+        // A group this run created holds no rule of ours the run did not record.
+        let listed = if cx.reads.created_in_run(&group_id) {
+            None
+        } else {
+            Some(listed_rules_of(cx, &group_id).await?)
+        };
+        let adopted = match listed {
+            None => None,
+            Some(Some(listed)) => listed
                 .rules
                 .iter()
                 .filter(|(_, r)| ours(r))
                 .map(|(id, _)| id.clone())
                 .min(),
-            None => find_security_group_rules(client, &group_id)
+            Some(None) => find_security_group_rules(client, &group_id)
                 .await?
                 .iter()
                 .find(ours)

@@ -196,12 +196,14 @@ mod sdk {
             .ids
             .id(&spec.vpc)
             .map_err(|e| AwsError::unexpected(e.message))?;
-        let subnets = subnets_of_vpc(cx, vpc_id).await?;
-        if let Some((id, existing)) = tags::owned_in(&subnets, Subnet::tags, &spec.tags) {
-            if existing.map_public_ip_on_launch() != Some(spec.map_public_ip_on_launch) {
-                set_map_public_ip(ec2, id, spec.map_public_ip_on_launch).await?;
+        if !cx.reads.created_in_run(vpc_id) {
+            let subnets = subnets_of_vpc(cx, vpc_id).await?;
+            if let Some((id, existing)) = tags::owned_in(&subnets, Subnet::tags, &spec.tags) {
+                if existing.map_public_ip_on_launch() != Some(spec.map_public_ip_on_launch) {
+                    set_map_public_ip(ec2, id, spec.map_public_ip_on_launch).await?;
+                }
+                return Ok(id.to_string());
             }
-            return Ok(id.to_string());
         }
         let out = ec2
             .create_subnet()
@@ -212,13 +214,19 @@ mod sdk {
             .send()
             .await
             .map_err(classify)?;
-        let id = out
+        let created = out
             .subnet()
-            .and_then(Subnet::subnet_id)
+            .ok_or_else(|| AwsError::unexpected("CreateSubnet returned no subnet"))?;
+        let id = created
+            .subnet_id()
             .ok_or_else(|| AwsError::unexpected("CreateSubnet returned no ID"))?
             .to_string();
-        // Always set explicitly: the default differs between accounts and partitions.
-        set_map_public_ip(ec2, &id, spec.map_public_ip_on_launch).await?;
+        cx.reads.mark_created(&id);
+        // The answer says how the subnet maps public IPs: one more call only when that is not
+        // what the spec wants (or the answer does not say).
+        if created.map_public_ip_on_launch() != Some(spec.map_public_ip_on_launch) {
+            set_map_public_ip(ec2, &id, spec.map_public_ip_on_launch).await?;
+        }
         Ok(id)
     }
 

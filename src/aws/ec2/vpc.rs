@@ -80,7 +80,7 @@ mod sdk {
         }
 
         async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_vpc(&cx.clients.ec2, spec).await
+            create_vpc(cx, spec).await
         }
 
         async fn update(
@@ -162,9 +162,21 @@ mod sdk {
 
     // create, update, delete
 
-    pub async fn create_vpc(ec2: &Client, spec: &VpcSpec) -> Result<String, AwsError> {
-        let id = match find_vpc_by_tags(ec2, &spec.tags).await? {
-            Some(existing) => existing.vpc_id().unwrap_or_default().to_string(),
+    /// Adopts the VPC carrying the spec's ownership tags, or creates one with them and marks it
+    /// created in this run ([`Reads::mark_created`]).
+    ///
+    /// [`Reads::mark_created`]: crate::aws::common::reads::Reads::mark_created
+    pub async fn create_vpc(cx: &Cx<'_>, spec: &VpcSpec) -> Result<String, AwsError> {
+        let ec2 = &cx.clients.ec2;
+        // An adopted VPC's DNS attributes are unknown; a new one has AWS's documented
+        // defaults for a non-default VPC (DNS support on, hostnames off).
+        let fresh_defaults = VpcSpec {
+            enable_dns_support: true,
+            enable_dns_hostnames: false,
+            ..spec.clone()
+        };
+        let (id, known) = match find_vpc_by_tags(ec2, &spec.tags).await? {
+            Some(existing) => (existing.vpc_id().unwrap_or_default().to_string(), None),
             None => {
                 let out = ec2
                     .create_vpc()
@@ -173,13 +185,16 @@ mod sdk {
                     .send()
                     .await
                     .map_err(classify)?;
-                out.vpc()
+                let id = out
+                    .vpc()
                     .and_then(Vpc::vpc_id)
                     .ok_or_else(|| AwsError::unexpected("CreateVpc returned no VPC ID"))?
-                    .to_string()
+                    .to_string();
+                cx.reads.mark_created(&id);
+                (id, Some(&fresh_defaults))
             }
         };
-        set_dns(ec2, &id, spec, None).await?;
+        set_dns(ec2, &id, spec, known).await?;
         Ok(id)
     }
 

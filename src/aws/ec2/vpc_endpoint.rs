@@ -368,13 +368,17 @@ mod sdk {
         let vpc_id = ids
             .id(&spec.vpc)
             .map_err(|e| AwsError::unexpected(e.message))?;
-        let endpoints = vpc_endpoints_of_vpc(cx, vpc_id).await?;
-        if let Some(id) = endpoints
-            .iter()
-            .filter(|(_, e)| tags::owned_by(e.tags(), &spec.tags) && !is_gone(e))
-            .map(|(id, _)| id.clone())
-            .min()
-        {
+        let adoptable = if cx.reads.created_in_run(vpc_id) {
+            None
+        } else {
+            let endpoints = vpc_endpoints_of_vpc(cx, vpc_id).await?;
+            endpoints
+                .iter()
+                .filter(|(_, e)| tags::owned_by(e.tags(), &spec.tags) && !is_gone(e))
+                .map(|(id, _)| id.clone())
+                .min()
+        };
+        if let Some(id) = adoptable {
             let endpoint = available_in_time(client, &id).await?;
             // A spec changed since the crashed run that made it: bring the endpoint in line.
             if reconcile(client, &endpoint, spec, ids).await? {
