@@ -35,6 +35,7 @@ use terraform_provider_platform::plan::node::*;
 enum Scenario {
     RoleCreateWithPolicies,
     RoleDeleteOrder,
+    LogGroupCreated,
     LogGroupAdopted,
     LogGroupNameTaken,
     ClusterCreateAndAdopt,
@@ -508,8 +509,8 @@ async fn log_group_adopts_a_group_carrying_our_tags() {
     let _ = Scenario::LogGroupAdopted;
     let describe = describe_existing();
     let tags = tags_of(OWNER);
-    let create =
-        mock!(Client::create_log_group).then_output(|| CreateLogGroupOutput::builder().build());
+    let create = mock!(Client::create_log_group)
+        .then_http_response(|| json_error("ResourceAlreadyExistsException"));
     let retention = mock!(Client::put_retention_policy)
         .match_requests(|r| r.log_group_name() == Some(NAME) && r.retention_in_days() == Some(30))
         .then_output(|| PutRetentionPolicyOutput::builder().build());
@@ -526,7 +527,8 @@ async fn log_group_adopts_a_group_carrying_our_tags() {
         NAME,
         "the ledger ID is the name"
     );
-    assert_eq!(create.num_calls(), 0, "adopted, not created");
+    assert_eq!(create.num_calls(), 1, "refused once, then adopted");
+    assert_eq!(describe.num_calls(), 1);
     assert_eq!(retention.num_calls(), 1, "reconciled from 7 to 30 days");
 }
 
@@ -536,8 +538,8 @@ async fn log_group_refuses_a_name_taken_by_someone_else() {
     let _ = Scenario::LogGroupNameTaken;
     let describe = describe_existing();
     let tags = tags_of("environment/other");
-    let create =
-        mock!(Client::create_log_group).then_output(|| CreateLogGroupOutput::builder().build());
+    let create = mock!(Client::create_log_group)
+        .then_http_response(|| json_error("ResourceAlreadyExistsException"));
     let retention = mock!(Client::put_retention_policy)
         .then_output(|| PutRetentionPolicyOutput::builder().build());
     let executor = Executor::new(clients(&Mocks {
@@ -555,30 +557,23 @@ async fn log_group_refuses_a_name_taken_by_someone_else() {
     );
     assert!(outcome.ledger.children.is_empty());
     assert_eq!(describe.num_calls(), 1, "a permanent error is not retried");
-    assert_eq!(
-        create.num_calls() + retention.num_calls(),
-        0,
-        "nothing touched"
-    );
+    assert_eq!(create.num_calls(), 1, "refused by AWS, not retried");
+    assert_eq!(retention.num_calls(), 0, "nothing touched");
 }
 
 #[tokio::test(start_paused = true)]
-async fn log_group_create_race_adopts() {
+async fn log_group_create_of_a_free_name_costs_no_lookup() {
     use logs_fixtures::*;
-    let _ = Scenario::LogGroupAdopted;
-    // Absent at first look, then created by a concurrent run before ours.
-    let describe = mock!(Client::describe_log_groups)
-        .sequence()
-        .output(|| DescribeLogGroupsOutput::builder().build())
-        .build();
-    let describe_after = describe_existing();
-    let tags = tags_of(OWNER);
+    let _ = Scenario::LogGroupCreated;
+    let describe = describe_existing();
     let create = mock!(Client::create_log_group)
-        .then_http_response(|| json_error("ResourceAlreadyExistsException"));
+        .match_requests(|r| r.log_group_name() == Some(NAME))
+        .then_output(|| CreateLogGroupOutput::builder().build());
     let retention = mock!(Client::put_retention_policy)
+        .match_requests(|r| r.log_group_name() == Some(NAME) && r.retention_in_days() == Some(30))
         .then_output(|| PutRetentionPolicyOutput::builder().build());
     let executor = Executor::new(clients(&Mocks {
-        logs: vec![&describe, &describe_after, &tags, &create, &retention],
+        logs: vec![&describe, &create, &retention],
         ..Mocks::default()
     }));
     let desired = graph(vec![(key(), ChildSpec::LogGroup(spec()))]);
@@ -587,6 +582,7 @@ async fn log_group_create_race_adopts() {
     assert!(outcome.is_complete(), "{:?}", outcome.errors);
     assert_eq!(outcome.ledger.children[&key()].id, NAME);
     assert_eq!(create.num_calls(), 1);
+    assert_eq!(describe.num_calls(), 0, "a free name costs no lookup");
     assert_eq!(retention.num_calls(), 1);
 }
 
@@ -813,16 +809,11 @@ async fn db_subnet_group_create_resolves_subnets_and_reads_back_without_drift() 
             .subnets(Subnet::builder().subnet_identifier("subnet-1").build())
             .build()
     };
-    let describe = mock!(Client::describe_db_subnet_groups)
-        .sequence()
-        .http_response(|| query_error("DBSubnetGroupNotFoundFault", 404))
-        .output(move || {
-            DescribeDbSubnetGroupsOutput::builder()
-                .db_subnet_groups(group())
-                .build()
-        })
-        .repeatedly()
-        .build();
+    let describe = mock!(Client::describe_db_subnet_groups).then_output(move || {
+        DescribeDbSubnetGroupsOutput::builder()
+            .db_subnet_groups(group())
+            .build()
+    });
     let create = mock!(Client::create_db_subnet_group)
         .match_requests(|r| {
             r.subnet_ids() == ["subnet-1", "subnet-2"]
@@ -864,6 +855,7 @@ async fn db_subnet_group_create_resolves_subnets_and_reads_back_without_drift() 
     let outcome = apply::run(&executor, &desired, &ops, start, opts()).await;
     assert!(outcome.is_complete(), "{:?}", outcome.errors);
     assert_eq!(create.num_calls(), 1);
+    assert_eq!(describe.num_calls(), 0, "a free name costs no lookup");
     assert_eq!(
         outcome.ledger.children[&db_key()].id,
         "test-data",
@@ -1043,10 +1035,6 @@ async fn cache_subnet_group_create_then_refuses_a_foreign_group() {
     use aws_sdk_elasticache::Client;
     let _ = Scenario::CacheSubnetGroupCreate;
     let arn = "arn:aws:elasticache:us-east-1:123456789012:subnetgroup:test-data";
-    let absent = mock!(Client::describe_cache_subnet_groups)
-        .sequence()
-        .http_response(|| query_error("CacheSubnetGroupNotFoundFault", 404))
-        .build();
     let foreign = mock!(Client::describe_cache_subnet_groups).then_output(move || {
         DescribeCacheSubnetGroupsOutput::builder()
             .cache_subnet_groups(
@@ -1057,13 +1045,15 @@ async fn cache_subnet_group_create_then_refuses_a_foreign_group() {
             )
             .build()
     });
+    // Created by us, then held by another environment's group of the same name.
     let create = mock!(Client::create_cache_subnet_group)
         .match_requests(|r| {
             r.cache_subnet_group_name() == Some("test-data")
                 && r.subnet_ids() == ["subnet-1", "subnet-2"]
                 && r.tags().iter().any(|t| t.key() == Some("platform:node"))
         })
-        .then_output(|| {
+        .sequence()
+        .output(|| {
             CreateCacheSubnetGroupOutput::builder()
                 .cache_subnet_group(
                     CacheSubnetGroup::builder()
@@ -1071,7 +1061,9 @@ async fn cache_subnet_group_create_then_refuses_a_foreign_group() {
                         .build(),
                 )
                 .build()
-        });
+        })
+        .http_response(|| query_error("CacheSubnetGroupAlreadyExists", 400))
+        .build();
     let tags = mock!(Client::list_tags_for_resource).then_output(|| {
         ListTagsForResourceOutput::builder()
             .tag_list(
@@ -1083,7 +1075,7 @@ async fn cache_subnet_group_create_then_refuses_a_foreign_group() {
             .build()
     });
     let executor = Executor::new(clients(&Mocks {
-        elasticache: vec![&absent, &foreign, &create, &tags],
+        elasticache: vec![&foreign, &create, &tags],
         ..Mocks::default()
     }));
     let subnets = vec![
@@ -1103,6 +1095,7 @@ async fn cache_subnet_group_create_then_refuses_a_foreign_group() {
     assert!(outcome.is_complete(), "{:?}", outcome.errors);
     assert_eq!(outcome.ledger.children[&cache_key()].id, "test-data");
     assert_eq!(create.num_calls(), 1);
+    assert_eq!(foreign.num_calls(), 0, "a free name costs no lookup");
 
     // A second environment's run finds the name taken by a group it does not own.
     let outcome = apply::run(&executor, &desired, &ops, start, opts()).await;
@@ -1110,7 +1103,7 @@ async fn cache_subnet_group_create_then_refuses_a_foreign_group() {
     assert!(outcome.errors[0]
         .to_string()
         .contains("taken by an object this environment does not own"));
-    assert_eq!(create.num_calls(), 1, "no second create");
+    assert_eq!(create.num_calls(), 2, "refused by AWS, not retried");
 }
 
 // What still uses an environment

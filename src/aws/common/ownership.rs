@@ -61,32 +61,74 @@ where
     C: FnOnce() -> CF,
     CF: Future<Output = Result<String, AwsError>>,
 {
-    let adopt = |found: Option<Found<S>>| {
-        let reconciled = found.map(|found| {
-            if owned_by(&found.tags, spec_tags) {
-                Ok(reconcile(found))
-            } else {
-                Err(name_taken(what, name))
-            }
-        });
-        async move {
-            match reconciled {
-                None => Ok(None),
-                Some(Err(e)) => Err(e),
-                Some(Ok(update)) => update.await.map(Some),
-            }
-        }
-    };
-    if let Some(id) = adopt(lookup().await?).await? {
+    if let Some(id) = adopt(what, name, spec_tags, lookup().await?, &reconcile).await? {
         return Ok(id);
     }
+    create_or_adopt(
+        what,
+        name,
+        spec_tags,
+        already_exists,
+        lookup,
+        reconcile,
+        create,
+    )
+    .await
+}
+
+/// Create first, adopting on conflict: for kinds whose create refuses a taken name with one
+/// of `already_exists` (a log group, a subnet group), so the usual create costs no lookup.
+/// The object holding the name is then read and adopted, or refused, as [`adopt_or_create`]
+/// does. Never for a kind whose create answers a taken name with the existing object (an ECS
+/// cluster, a target group): that would adopt without checking ownership.
+///
+/// # Errors
+/// Create, lookup and reconcile errors; `NameTaken` for a foreign object.
+pub async fn create_or_adopt<S, L, LF, R, RF, C, CF>(
+    what: &str,
+    name: &str,
+    spec_tags: &Tags,
+    already_exists: &[&str],
+    lookup: L,
+    reconcile: R,
+    create: C,
+) -> Result<String, AwsError>
+where
+    L: Fn() -> LF,
+    LF: Future<Output = Result<Option<Found<S>>, AwsError>>,
+    R: Fn(Found<S>) -> RF,
+    RF: Future<Output = Result<String, AwsError>>,
+    C: FnOnce() -> CF,
+    CF: Future<Output = Result<String, AwsError>>,
+{
     match create().await {
         Err(e) if already_exists.iter().any(|code| is_code(&e, code)) => {
-            adopt(lookup().await?).await?.ok_or_else(|| {
-                AwsError::unexpected(format!("{what} {name} exists but cannot be read"))
-            })
+            adopt(what, name, spec_tags, lookup().await?, &reconcile)
+                .await?
+                .ok_or_else(|| {
+                    AwsError::unexpected(format!("{what} {name} exists but cannot be read"))
+                })
         }
         other => other,
+    }
+}
+
+/// Reconciles `found` when it carries the spec's ownership tags; `NameTaken` when it does not.
+async fn adopt<S, R, RF>(
+    what: &str,
+    name: &str,
+    spec_tags: &Tags,
+    found: Option<Found<S>>,
+    reconcile: &R,
+) -> Result<Option<String>, AwsError>
+where
+    R: Fn(Found<S>) -> RF,
+    RF: Future<Output = Result<String, AwsError>>,
+{
+    match found {
+        None => Ok(None),
+        Some(found) if owned_by(&found.tags, spec_tags) => reconcile(found).await.map(Some),
+        Some(_) => Err(name_taken(what, name)),
     }
 }
 
@@ -160,6 +202,53 @@ mod tests {
             message: String::new(),
         };
         assert_eq!(run(None, Err(other.clone()), &calls).await, Err(other));
+    }
+
+    #[tokio::test]
+    async fn create_first_adopts_ours_and_refuses_foreign_only_on_conflict() {
+        let exists = || {
+            Err::<String, _>(AwsError::Api {
+                code: "AlreadyExists".into(),
+                message: String::new(),
+            })
+        };
+        let lookups = AtomicUsize::new(0);
+        let run = |found: Option<Tags>, create: Result<String, AwsError>| {
+            let lookups = &lookups;
+            async move {
+                create_or_adopt(
+                    "log group",
+                    "x",
+                    &ours(),
+                    &["AlreadyExists"],
+                    || {
+                        lookups.fetch_add(1, Ordering::SeqCst);
+                        let found = found.clone();
+                        async move {
+                            Ok(found.map(|tags| Found {
+                                id: "x".to_string(),
+                                current: (),
+                                tags,
+                            }))
+                        }
+                    },
+                    |found| async move { Ok(format!("reconciled {}", found.id)) },
+                    || async { create },
+                )
+                .await
+            }
+        };
+        assert_eq!(run(None, Ok("new".into())).await.unwrap(), "new");
+        assert_eq!(
+            lookups.load(Ordering::SeqCst),
+            0,
+            "a create needs no lookup"
+        );
+        assert_eq!(run(Some(ours()), exists()).await.unwrap(), "reconciled x");
+        let foreign = run(Some(Tags::new()), exists()).await;
+        assert!(matches!(foreign, Err(AwsError::Api { ref code, .. }) if code == "NameTaken"));
+        let vanished = run(None, exists()).await;
+        assert!(vanished.is_err(), "exists but cannot be read");
     }
 
     fn tags(pairs: &[(&str, &str)]) -> Tags {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::apply::IdMap;
 use crate::aws::common::keys::key_of;
 use crate::aws::common::keys::resolve;
-use crate::aws::common::ownership::{adopt_or_create, owned_by, Found};
+use crate::aws::common::ownership::{create_or_adopt, owned_by, Found};
 use crate::aws::error::{none_if_not_found, AwsError};
 use crate::aws::kind::{Cx, KindSpec};
 use crate::aws::AwsClients;
@@ -117,7 +117,7 @@ pub async fn observe<K: SubnetGroupKind>(
 pub async fn create<K: SubnetGroupKind>(cx: &Cx<'_>, spec: &K) -> Result<String, AwsError> {
     let client = K::client(cx.clients);
     let fields = spec.fields();
-    adopt_or_create(
+    create_or_adopt(
         K::WHAT,
         fields.name,
         fields.tags,

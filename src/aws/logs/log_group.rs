@@ -64,7 +64,7 @@ mod sdk {
     use aws_sdk_cloudwatchlogs::Client;
 
     use super::*;
-    use crate::aws::common::ownership::{adopt_or_create, owned_by, tag_changes, Found};
+    use crate::aws::common::ownership::{create_or_adopt, owned_by, tag_changes, Found};
     use crate::aws::common::reads::Reads;
     use crate::aws::error::{classify, none_if_not_found, AwsError};
     use crate::aws::kind::{AwsKind, Cx};
@@ -254,7 +254,7 @@ mod sdk {
         client: &Client,
         spec: &LogGroupSpec,
     ) -> Result<String, AwsError> {
-        adopt_or_create(
+        create_or_adopt(
             "log group",
             &spec.name,
             &spec.tags,
