@@ -7,7 +7,9 @@ fn main() {
     let debug = std::env::args()
         .skip(1)
         .any(|a| a == "--debug" || a == "-debug");
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the provider waits on AWS far more than it computes, and every extra worker
+    // thread costs stack and an allocator arena of its own (peak memory).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
