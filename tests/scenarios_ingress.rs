@@ -62,18 +62,18 @@ struct Mocks<'a> {
 fn clients(m: &Mocks) -> AwsClients {
     let none = &[] as &[&Rule];
     AwsClients {
-        ec2: mock_client!(aws_sdk_ec2, RuleMode::MatchAny, none),
-        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, none),
-        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, none),
-        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, none),
-        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
-        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, none),
-        elasticache: mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, none),
-        elbv2: elbv2_client(m),
-        acm: acm_client(m),
-        secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
-        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
-        servicediscovery: mock_client!(aws_sdk_servicediscovery, RuleMode::MatchAny, none),
+        ec2: mock_client!(aws_sdk_ec2, RuleMode::MatchAny, none).into(),
+        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, none).into(),
+        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, none).into(),
+        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, none).into(),
+        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none).into(),
+        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, none).into(),
+        elasticache: mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, none).into(),
+        elbv2: elbv2_client(m).into(),
+        acm: acm_client(m).into(),
+        secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none).into(),
+        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none).into(),
+        servicediscovery: mock_client!(aws_sdk_servicediscovery, RuleMode::MatchAny, none).into(),
     }
 }
 

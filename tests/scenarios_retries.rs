@@ -68,21 +68,9 @@ fn clients(rules: &[&Rule]) -> AwsClients {
 }
 
 fn with_ec2(ec2: Client) -> AwsClients {
-    let none = &[] as &[&Rule];
-    AwsClients {
-        ec2,
-        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, none),
-        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, none),
-        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, none),
-        logs: mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, none),
-        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, none),
-        elasticache: mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, none),
-        elbv2: mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, none),
-        acm: mock_client!(aws_sdk_acm, RuleMode::MatchAny, none),
-        secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none),
-        autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none),
-        servicediscovery: mock_client!(aws_sdk_servicediscovery, RuleMode::MatchAny, none),
-    }
+    let mut clients = common::clients(&Mocks::default());
+    clients.ec2 = ec2.into();
+    clients
 }
 
 fn opts_for(limit: Duration) -> RunOptions {

@@ -1,36 +1,101 @@
 //! Service clients built from one SDK configuration, with the provider block's endpoint
-//! overrides.
+//! overrides. Each is built on first use: most of the provider's resident memory is the code
+//! it has run, and a command that never calls a service never runs that SDK's setup.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 use super::error::{classify, AwsError};
 
 /// Service clients built from one SDK configuration.
 #[derive(Clone, Debug)]
 pub struct AwsClients {
-    pub ec2: aws_sdk_ec2::Client,
-    pub sts: aws_sdk_sts::Client,
-    pub ecs: aws_sdk_ecs::Client,
-    pub iam: aws_sdk_iam::Client,
-    pub logs: aws_sdk_cloudwatchlogs::Client,
-    pub rds: aws_sdk_rds::Client,
-    pub elasticache: aws_sdk_elasticache::Client,
-    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
-    pub acm: aws_sdk_acm::Client,
-    pub secretsmanager: aws_sdk_secretsmanager::Client,
-    pub autoscaling: aws_sdk_applicationautoscaling::Client,
-    pub servicediscovery: aws_sdk_servicediscovery::Client,
+    pub ec2: Lazy<aws_sdk_ec2::Client>,
+    pub sts: Lazy<aws_sdk_sts::Client>,
+    pub ecs: Lazy<aws_sdk_ecs::Client>,
+    pub iam: Lazy<aws_sdk_iam::Client>,
+    pub logs: Lazy<aws_sdk_cloudwatchlogs::Client>,
+    pub rds: Lazy<aws_sdk_rds::Client>,
+    pub elasticache: Lazy<aws_sdk_elasticache::Client>,
+    pub elbv2: Lazy<aws_sdk_elasticloadbalancingv2::Client>,
+    pub acm: Lazy<aws_sdk_acm::Client>,
+    pub secretsmanager: Lazy<aws_sdk_secretsmanager::Client>,
+    pub autoscaling: Lazy<aws_sdk_applicationautoscaling::Client>,
+    pub servicediscovery: Lazy<aws_sdk_servicediscovery::Client>,
 }
 
-/// A client of one service with the `endpoints { … }` override applied. `$service` is the
-/// service's key in [`ENDPOINTS`](super::endpoints::ENDPOINTS).
+/// A client built the first time it is used; it derefs to the client. `From` wraps a client
+/// built already (the tests' mocked clients).
+pub struct Lazy<T> {
+    built: OnceLock<T>,
+    build: Arc<dyn Fn() -> T + Send + Sync>,
+}
+
+impl<T> Lazy<T> {
+    pub fn new(build: impl Fn() -> T + Send + Sync + 'static) -> Lazy<T> {
+        Lazy {
+            built: OnceLock::new(),
+            build: Arc::new(build),
+        }
+    }
+
+    /// Whether the client has been built.
+    pub fn is_built(&self) -> bool {
+        self.built.get().is_some()
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> From<T> for Lazy<T> {
+    fn from(client: T) -> Lazy<T> {
+        let lazy = Lazy::new({
+            let client = client.clone();
+            move || client.clone()
+        });
+        let _ = lazy.built.set(client);
+        lazy
+    }
+}
+
+impl<T> Deref for Lazy<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.built.get_or_init(|| (self.build)())
+    }
+}
+
+impl<T: Clone> Clone for Lazy<T> {
+    fn clone(&self) -> Lazy<T> {
+        Lazy {
+            built: self.built.clone(),
+            build: Arc::clone(&self.build),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Lazy<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lazy")
+            .field("built", &self.is_built())
+            .finish()
+    }
+}
+
+/// A client of one service with the `endpoints { … }` override applied, built on first use.
+/// `$service` is the service's key in [`ENDPOINTS`](super::endpoints::ENDPOINTS).
 macro_rules! client {
     ($sdk:expr, $endpoints:expr, $crate_name:ident, $service:literal) => {{
-        let mut builder = $crate_name::config::Builder::from($sdk);
-        if let Some(url) = $endpoints.get($service) {
-            builder = builder.endpoint_url(url);
-        }
-        $crate_name::Client::from_conf(builder.build())
+        let sdk = $sdk.clone();
+        let url = $endpoints.get($service).cloned();
+        Lazy::new(move || {
+            let mut builder = $crate_name::config::Builder::from(&sdk);
+            if let Some(url) = &url {
+                builder = builder.endpoint_url(url);
+            }
+            $crate_name::Client::from_conf(builder.build())
+        })
     }};
 }
 
@@ -97,6 +162,15 @@ mod tests {
     fn every_endpoint_key_routes_a_client() {
         let keys: Vec<&str> = ENDPOINTS.iter().map(|e| e.key).collect();
         assert_eq!(keys, AwsClients::SERVICES);
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let clients = AwsClients::new(&sdk, &BTreeMap::new());
+        assert!(!clients.ec2.is_built(), "built only when used");
+        let _ = clients.ec2.config();
+        assert!(clients.ec2.is_built());
+        assert!(!clients.rds.is_built(), "one client's use builds no other");
         let source = include_str!("clients.rs");
         for key in AwsClients::SERVICES {
             assert!(

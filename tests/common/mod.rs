@@ -28,6 +28,7 @@ macro_rules! client {
     ($sdk:ident, $rules:expr) => {
         mock_client!($sdk, RuleMode::MatchAny, $rules, |c| c
             .retry_config($sdk::config::retry::RetryConfig::disabled()))
+        .into()
     };
 }
 

@@ -457,7 +457,8 @@ mod sdk {
                 mock_client!(aws_sdk_servicediscovery, RuleMode::MatchAny, rules, |c| c
                     .retry_config(
                         aws_sdk_servicediscovery::config::retry::RetryConfig::disabled()
-                    ));
+                    ))
+                .into();
             clients
         }
 
