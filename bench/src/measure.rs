@@ -2,7 +2,9 @@
 //!
 //! Peak RSS is the kernel's high-water mark (`VmHWM` in `/proc/<pid>/status`) of every
 //! `terraform-provider-*` descendant of the Terraform process, sampled every [`POLL`]; a provider
-//! process that lives shorter than one interval may be missed.
+//! process that lives shorter than one interval may be missed. Most of that peak is the binary's
+//! code paged in (file-backed, shared with the page cache); the private part (`RssAnon`: heap,
+//! stacks, relocated data) is sampled beside it.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -22,6 +24,8 @@ pub struct Timed {
     pub stderr: String,
     /// Highest `VmHWM` seen over all provider processes, KiB (0 when none was seen).
     pub provider_peak_rss_kib: u64,
+    /// Highest `RssAnon` sampled over all provider processes, KiB.
+    pub provider_peak_private_kib: u64,
     /// Distinct provider processes seen: Terraform starts a provider more than once per command.
     pub provider_processes: usize,
 }
@@ -38,11 +42,15 @@ pub fn run(mut command: Command, scratch: &Path, label: &str) -> Timed {
     let mut child = command.spawn().expect("start terraform");
     let root = child.id();
     let mut peaks: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut private_peak = 0;
     let status = loop {
         for pid in provider_children(root) {
-            if let Some(hwm) = vm_hwm_kib(pid) {
+            if let Some(hwm) = status_kib(pid, "VmHWM:") {
                 let peak = peaks.entry(pid).or_insert(0);
                 *peak = (*peak).max(hwm);
+            }
+            if let Some(private) = status_kib(pid, "RssAnon:") {
+                private_peak = private_peak.max(private);
             }
         }
         match child.try_wait().expect("wait for terraform") {
@@ -57,6 +65,7 @@ pub fn run(mut command: Command, scratch: &Path, label: &str) -> Timed {
         stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
         stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
         provider_peak_rss_kib: peaks.values().copied().max().unwrap_or(0),
+        provider_peak_private_kib: private_peak,
         provider_processes: peaks.len(),
     }
 }
@@ -95,11 +104,12 @@ fn provider_children(root: u32) -> Vec<u32> {
     providers
 }
 
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
+/// One `kB` field of `/proc/<pid>/status`, e.g. `VmHWM:`.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 

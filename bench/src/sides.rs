@@ -244,6 +244,8 @@ pub struct Phase {
     pub code: i32,
     pub calls: Calls,
     pub rss_kib: u64,
+    /// The private part (`RssAnon`) at its own peak.
+    pub private_kib: u64,
     pub provider_processes: usize,
     /// Terraform's stdout, for what a plan wants to change.
     pub stdout: String,
@@ -264,6 +266,7 @@ impl Phase {
                 "by_action": self.calls.by_action,
             },
             "provider_peak_rss_mib": round1(self.rss_kib as f64 / 1024.0),
+            "provider_peak_private_mib": round1(self.private_kib as f64 / 1024.0),
             "provider_processes": self.provider_processes,
         })
     }
@@ -311,18 +314,20 @@ pub fn terraform(
         code: timed.code,
         calls,
         rss_kib: timed.provider_peak_rss_kib,
+        private_kib: timed.provider_peak_private_kib,
         provider_processes: timed.provider_processes,
         stdout: timed.stdout,
     };
     eprintln!(
-        "  {:<28} {:>8.2} s  exit {}  calls {:>4} ({} mutating, {} read)  provider RSS {:.0} MiB",
+        "  {:<28} {:>8.2} s  exit {}  calls {:>4} ({} mutating, {} read)  provider RSS {:.0} MiB (private {:.0})",
         name,
         phase.seconds,
         phase.code,
         phase.calls.total,
         phase.calls.mutating,
         phase.calls.read,
-        phase.rss_kib as f64 / 1024.0
+        phase.rss_kib as f64 / 1024.0,
+        phase.private_kib as f64 / 1024.0
     );
     phase
 }

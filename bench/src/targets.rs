@@ -182,7 +182,11 @@ pub fn all(results: &Results) -> Vec<Target> {
         out.push(Target {
             id: "network.provider_peak_rss".into(),
             section: "network",
-            what: format!("provider peak RSS (in {})", peak.name),
+            what: format!(
+                "provider peak RSS (in {}; its private part peaked at {:.1} MB)",
+                peak.name,
+                mb(peak.private_kib)
+            ),
             target: format!("at most {NETWORK_RSS_MB} MB"),
             measured: mb(peak.rss_kib),
             limit: NETWORK_RSS_MB,
