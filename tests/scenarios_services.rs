@@ -239,6 +239,7 @@ async fn role_create_puts_inline_policies_and_attaches_managed_ones() {
         ROLE_ARN,
         "the ledger ID is the ARN"
     );
+    assert_eq!(get_role.num_calls(), 0, "a free name costs no lookup");
     assert_eq!(
         calls.get(),
         [
@@ -271,7 +272,7 @@ async fn role_create_adopts_an_owned_role_and_reconciles_it() {
     let list_attached = mock!(Client::list_attached_role_policies)
         .then_output(|| ListAttachedRolePoliciesOutput::builder().build());
     let create_role =
-        mock!(Client::create_role).then_output(|| CreateRoleOutput::builder().build());
+        mock!(Client::create_role).then_http_response(|| query_error("EntityAlreadyExists", 409));
     let put_policy =
         mock!(Client::put_role_policy).then_output(|| PutRolePolicyOutput::builder().build());
     let attach =
@@ -292,7 +293,12 @@ async fn role_create_adopts_an_owned_role_and_reconciles_it() {
     let outcome = apply::run(&executor, &desired, &ops, Ledger::new(), opts()).await;
     assert!(outcome.is_complete(), "{:?}", outcome.errors);
     assert_eq!(outcome.ledger.children[&key()].id, ROLE_ARN);
-    assert_eq!(create_role.num_calls(), 0, "no second role");
+    assert_eq!(create_role.num_calls(), 1, "refused: the name is taken");
+    assert_eq!(
+        get_role.num_calls(),
+        1,
+        "then the holder is read and adopted"
+    );
     assert_eq!(put_policy.num_calls(), 2);
     assert_eq!(attach.num_calls(), 2);
 }

@@ -71,7 +71,7 @@ mod sdk {
     use aws_sdk_iam::Client;
 
     use super::*;
-    use crate::aws::common::ownership::{adopt_or_create, owned_by, tag_changes, Found};
+    use crate::aws::common::ownership::{create_or_adopt, owned_by, tag_changes, Found};
     use crate::aws::common::tags::{from_sdk, to_sdk};
     use crate::aws::error::{classify, none_if_not_found, AwsError};
     use crate::aws::kind::{AwsKind, Cx};
@@ -111,7 +111,8 @@ mod sdk {
 
     // constants
 
-    /// A create that lost a race (or follows a crash): the role exists, so adopt it.
+    /// The name is taken: a crashed run's role is adopted, a foreign one refused. Roles are
+    /// created first, so a free name costs no lookup.
     const ALREADY_EXISTS: &str = "EntityAlreadyExists";
 
     /// The role name of a role ARN: the segment after the last `/` (paths come before it).
@@ -249,7 +250,7 @@ mod sdk {
     /// Creates the role with its policies, or adopts the role of its name carrying the spec's
     /// ownership tags (reconciled to the spec). Returns the role ARN.
     pub async fn create_role(client: &Client, spec: &IamRoleSpec) -> Result<String, AwsError> {
-        adopt_or_create(
+        create_or_adopt(
             "IAM role",
             &spec.name,
             &spec.tags,
