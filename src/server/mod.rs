@@ -21,6 +21,7 @@ use anyhow::Context as _;
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_stream::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::framework::provider::Provider;
@@ -143,11 +144,10 @@ pub async fn serve_on(
     let serving = async move {
         match tls {
             None => {
+                let incoming =
+                    TcpListenerStream::new(listener).map(|accepted| accepted.inspect(no_delay));
                 router
-                    .serve_with_incoming_shutdown(
-                        TcpListenerStream::new(listener),
-                        stopped.cancelled_owned(),
-                    )
+                    .serve_with_incoming_shutdown(incoming, stopped.cancelled_owned())
                     .await
             }
             Some(config) => {
@@ -169,6 +169,15 @@ pub async fn serve_on(
     Ok(())
 }
 
+/// Sends small frames at once. With Nagle's algorithm on, a TLS handshake record or the
+/// HTTP/2 GOAWAY that ends a connection waits for the peer's delayed ACK (~40 ms), and
+/// Terraform waits for the provider to exit after every command.
+fn no_delay(stream: &tokio::net::TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "could not set TCP_NODELAY");
+    }
+}
+
 /// Accepts TCP connections and completes TLS handshakes off the accept loop.
 fn tls_incoming(
     listener: TcpListener,
@@ -186,6 +195,7 @@ fn tls_incoming(
             let Ok((stream, peer)) = accepted else {
                 continue;
             };
+            no_delay(&stream);
             let acceptor = acceptor.clone();
             let sender = sender.clone();
             tokio::spawn(async move {
