@@ -28,6 +28,7 @@ pub struct AwsClients {
 
 /// A client built the first time it is used; it derefs to the client. `From` wraps a client
 /// built already (the tests' mocked clients).
+#[derive(Clone)]
 pub struct Lazy<T> {
     built: OnceLock<T>,
     build: Arc<dyn Fn() -> T + Send + Sync>,
@@ -63,15 +64,6 @@ impl<T> Deref for Lazy<T> {
 
     fn deref(&self) -> &T {
         self.built.get_or_init(|| (self.build)())
-    }
-}
-
-impl<T: Clone> Clone for Lazy<T> {
-    fn clone(&self) -> Lazy<T> {
-        Lazy {
-            built: self.built.clone(),
-            build: Arc::clone(&self.build),
-        }
     }
 }
 

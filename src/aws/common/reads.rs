@@ -18,9 +18,10 @@
 //! listing ([`Reads::clear`]) after a failed attempt, before the retry looks again. It also
 //! forgets them when a run starts and after every delete (`apply::Executor::forget_reads`).
 //!
-//! A VPC the run itself created holds nothing of ours the run has not recorded, so the
-//! lookups of children inside it skip the listing altogether ([`Reads::created_in_run`]),
-//! until a failed attempt makes the engine forget that too.
+//! A container the run itself created (a VPC, a subnet, a security group) holds nothing of
+//! ours the run has not recorded, so the lookups of children inside it skip the listing
+//! altogether ([`Reads::created_in_run`]), until a failed attempt makes the engine forget that
+//! too.
 
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
@@ -37,7 +38,7 @@ type Entry = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
 #[derive(Default)]
 pub struct Reads {
     entries: Mutex<HashMap<String, Entry>>,
-    /// Containers (a VPC) this run created: nothing of ours is in one that the run did not
+    /// Containers (VPCs, subnets, security groups) this run created: nothing of ours is in one that the run did not
     /// record, so an adopt-first lookup inside it needs no listing. Forgotten with the
     /// listings, so the retry of a failed attempt looks again.
     created: Mutex<HashSet<String>>,

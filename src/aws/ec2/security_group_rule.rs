@@ -428,24 +428,22 @@ mod sdk {
             r.group_id() == Some(group_id.as_str()) && tags::owned_by(r.tags(), &spec.tags)
         };
         // A group this run created holds no rule of ours the run did not record.
-        let listed = if cx.reads.created_in_run(&group_id) {
+        let adopted = if cx.reads.created_in_run(&group_id) {
             None
         } else {
-            Some(listed_rules_of(cx, &group_id).await?)
-        };
-        let adopted = match listed {
-            None => None,
-            Some(Some(listed)) => listed
-                .rules
-                .iter()
-                .filter(|(_, r)| ours(r))
-                .map(|(id, _)| id.clone())
-                .min(),
-            Some(None) => find_security_group_rules(client, &group_id)
-                .await?
-                .iter()
-                .find(ours)
-                .and_then(|r| r.security_group_rule_id().map(str::to_string)),
+            match listed_rules_of(cx, &group_id).await? {
+                Some(listed) => listed
+                    .rules
+                    .iter()
+                    .filter(|(_, r)| ours(r))
+                    .map(|(id, _)| id.clone())
+                    .min(),
+                None => find_security_group_rules(client, &group_id)
+                    .await?
+                    .iter()
+                    .find(ours)
+                    .and_then(|r| r.security_group_rule_id().map(str::to_string)),
+            }
         };
         if let Some(id) = adopted {
             return Ok(id);

@@ -38,8 +38,13 @@ pub struct Expansion {
     pub nodes: BTreeMap<NodeKey, Node>,
     /// AZ IDs in the order they joined; shrinking drops from the end.
     pub az_order: Vec<String>,
-    /// `<tier>/<az-id>` → CIDR.
+    /// `<tier>/<az-id>` ([`subnet_cidr_key`]) → CIDR.
     pub subnet_cidrs: BTreeMap<String, String>,
+}
+
+/// The key of a subnet in [`Expansion::subnet_cidrs`]: `<tier>/<az-id>`.
+fn subnet_cidr_key(tier: SubnetTier, az: &str) -> String {
+    format!("{}/{az}", tier.as_str())
 }
 
 /// The default route's destination.
@@ -201,7 +206,7 @@ pub fn expand_environment(
         for tier in SubnetTier::ALL {
             let subnet = key(Kind::Subnet, &[tier.as_str(), az]);
             let cidr = allocations[&(tier, az.clone())].to_string();
-            subnet_cidrs.insert(format!("{}/{az}", tier.as_str()), cidr.clone());
+            subnet_cidrs.insert(subnet_cidr_key(tier, az), cidr.clone());
             add(
                 subnet.clone(),
                 ChildSpec::Subnet(SubnetSpec {
@@ -518,8 +523,10 @@ impl Platform<'_> {
         // the group stays within AWS's 60 rules per direction however many services it
         // routes to. Each service's own ingress rule still admits only its port.
         for az in self.azs {
-            let tier = SubnetTier::Private.as_str();
-            if let Some(cidr) = self.subnet_cidrs.get(&format!("{tier}/{az}")) {
+            if let Some(cidr) = self
+                .subnet_cidrs
+                .get(&subnet_cidr_key(SubnetTier::Private, az))
+            {
                 out.push(self.rule(
                     GROUP_LOAD_BALANCER,
                     Direction::Egress,
