@@ -19,9 +19,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use rustls::ServerConfig;
-use tokio::net::TcpListener;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
-use tokio_stream::StreamExt as _;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::framework::provider::Provider;
@@ -144,8 +143,10 @@ pub async fn serve_on(
     let serving = async move {
         match tls {
             None => {
-                let incoming =
-                    TcpListenerStream::new(listener).map(|accepted| accepted.inspect(no_delay));
+                let incoming = futures::stream::unfold(listener, |listener| async move {
+                    let next = accept(&listener).await.map(|(stream, _)| stream);
+                    Some((next, listener))
+                });
                 router
                     .serve_with_incoming_shutdown(incoming, stopped.cancelled_owned())
                     .await
@@ -169,13 +170,15 @@ pub async fn serve_on(
     Ok(())
 }
 
-/// Sends small frames at once. With Nagle's algorithm on, a TLS handshake record or the
-/// HTTP/2 GOAWAY that ends a connection waits for the peer's delayed ACK (~40 ms), and
-/// Terraform waits for the provider to exit after every command.
-fn no_delay(stream: &tokio::net::TcpStream) {
+/// The next connection, set to send small frames at once. With Nagle's algorithm on, a TLS
+/// handshake record or the HTTP/2 GOAWAY that ends a connection waits for the peer's delayed
+/// ACK (~40 ms), and Terraform waits for the provider to exit after every command.
+async fn accept(listener: &TcpListener) -> std::io::Result<(TcpStream, SocketAddr)> {
+    let (stream, peer) = listener.accept().await?;
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "could not set TCP_NODELAY");
     }
+    Ok((stream, peer))
 }
 
 /// Accepts TCP connections and completes TLS handshakes off the accept loop.
@@ -189,13 +192,12 @@ fn tls_incoming(
     tokio::spawn(async move {
         loop {
             let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
+                accepted = accept(&listener) => accepted,
                 () = shutdown.cancelled() => return,
             };
             let Ok((stream, peer)) = accepted else {
                 continue;
             };
-            no_delay(&stream);
             let acceptor = acceptor.clone();
             let sender = sender.clone();
             tokio::spawn(async move {
@@ -210,4 +212,19 @@ fn tls_incoming(
         }
     });
     ReceiverStream::new(receiver)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_send_small_frames_at_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (accepted, client) = tokio::join!(accept(&listener), TcpStream::connect(address));
+        let (stream, _) = accepted.unwrap();
+        assert!(stream.nodelay().unwrap(), "Nagle's algorithm is off");
+        drop(client);
+    }
 }
