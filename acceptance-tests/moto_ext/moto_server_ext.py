@@ -1,4 +1,4 @@
-"""moto_server with the ElastiCache operations our acceptance tests need, and an RDS fix.
+"""moto_server with the ElastiCache operations our acceptance tests need, and RDS and ECS fixes.
 
 Why: moto 5.2.5 (the version pinned by .ci/install-tools.sh) answers HTTP 500 "not implemented"
 for DeleteCacheSubnetGroup, ModifyCacheSubnetGroup, Create/DeleteCacheParameterGroup,
@@ -13,12 +13,16 @@ security groups and maintenance window, kept in step by Modify/Increase/Decrease
 with the group, as on AWS.
 Its RDS ModifyDBSubnetGroup drops the group it modifies (it pops the group and never puts it
 back), so growing an environment's AZs would lose the DB subnet group.
+Its ECS CreateService and UpdateService drop serviceConnectConfiguration, which AWS returns on
+the service's deployment, and its clusters keep serviceConnectDefaults with the namespace as
+given, where AWS answers with the Cloud Map namespace ARN.
 The provider must not special-case the emulator, so the gap is filled here, in the test harness.
 
 Usage is the same as moto_server:  python moto_server_ext.py -H 127.0.0.1 -p PORT
 
-Written against moto 5.2.5's moto/elasticache (models.py, responses.py): responses return
-ActionResult objects that moto serialises to AWS-shaped XML from the botocore service model.
+Written against moto 5.2.5's moto/elasticache and moto/ecs (models.py, responses.py): responses
+return ActionResult objects that moto serialises to AWS-shaped XML or JSON from the botocore
+service model.
 Re-check (and ideally delete pieces of) this file whenever the moto pin moves.
 """
 
@@ -510,6 +514,150 @@ def modify_db_subnet_group(self, subnet_name, description, subnets):
 
 
 rds_models.RDSBackend.modify_db_subnet_group = modify_db_subnet_group
+
+
+# --- ECS Service Connect -----------------------------------------------------------------------
+# AWS keeps a service's serviceConnectConfiguration on the deployment that Create/UpdateService
+# started (the Service shape has no such field): moto 5.2.5 drops it on both calls. moto keeps
+# a cluster's serviceConnectDefaults, but as given, while AWS answers with the namespace ARN.
+# Namespace names are resolved against moto's Cloud Map backend of the same account and region.
+import copy  # noqa: E402
+
+from moto.ecs import models as ecs_models, responses as ecs_responses  # noqa: E402
+from moto.servicediscovery.models import servicediscovery_backends  # noqa: E402
+
+EcsBackend = ecs_models.EC2ContainerServiceBackend
+EcsResponse = ecs_responses.EC2ContainerServiceResponse
+
+
+def _cloud_map_namespace_arn(account_id, region_name, name_or_arn):
+    """The ARN of the Cloud Map namespace called `name_or_arn`; ARNs (and unknown names) as
+    given."""
+    if not name_or_arn or name_or_arn.startswith("arn:"):
+        return name_or_arn
+    namespaces = servicediscovery_backends[account_id][region_name].namespaces.values()
+    return next((ns.arn for ns in namespaces if ns.name == name_or_arn), name_or_arn)
+
+
+def _cluster_default_namespace_arn(self, service_connect_defaults):
+    """AWS: an existing namespace name or ARN is used as it is; a new name makes ECS create an
+    HTTP ("API calls") namespace of that name. Either way the cluster shows the ARN."""
+    namespace = service_connect_defaults.get("namespace")
+    arn = _cloud_map_namespace_arn(self.account_id, self.region_name, namespace)
+    if arn and not arn.startswith("arn:"):
+        cloud_map = servicediscovery_backends[self.account_id][self.region_name]
+        operation_id = cloud_map.create_http_namespace(arn, None, None, [])
+        namespace_id = cloud_map.get_operation(operation_id).targets["NAMESPACE"]
+        arn = cloud_map.get_namespace(namespace_id).arn
+    return arn
+
+
+_original_create_cluster = EcsBackend.create_cluster
+
+
+def create_cluster(self, cluster_name, *args, service_connect_defaults=None, **kwargs):
+    if service_connect_defaults and service_connect_defaults.get("namespace"):
+        service_connect_defaults = {
+            "namespace": _cluster_default_namespace_arn(self, service_connect_defaults)
+        }
+    else:
+        service_connect_defaults = None
+    return _original_create_cluster(
+        self, cluster_name, *args, service_connect_defaults=service_connect_defaults, **kwargs
+    )
+
+
+_original_update_cluster = EcsBackend.update_cluster
+
+
+def update_cluster(self, cluster_name, cluster_settings, configuration,
+                   service_connect_defaults):
+    # AWS: an empty namespace name removes the cluster's Service Connect defaults; no
+    # serviceConnectDefaults leaves them unchanged.
+    remove = service_connect_defaults is not None and not service_connect_defaults.get(
+        "namespace")
+    if service_connect_defaults is not None and not remove:
+        service_connect_defaults = {
+            "namespace": _cluster_default_namespace_arn(self, service_connect_defaults)
+        }
+    cluster = _original_update_cluster(
+        self, cluster_name, cluster_settings, configuration,
+        None if remove else service_connect_defaults,
+    )
+    if remove:
+        cluster.service_connect_defaults = None
+    return cluster
+
+
+def _set_service_connect(self, service, configuration):
+    """Puts `configuration` on the service's current (PRIMARY) deployment, the one this call
+    made on AWS. moto keeps a single deployment per service and updates it in place."""
+    if configuration is None or not service.deployments:
+        return
+    configuration = copy.deepcopy(configuration)
+    namespace = configuration.get("namespace")
+    if not namespace and configuration.get("enabled"):
+        # AWS: a Service Connect service without a namespace joins the cluster's default one.
+        cluster = self.clusters.get(service.cluster_name)
+        defaults = getattr(cluster, "service_connect_defaults", None) or {}
+        namespace = defaults.get("namespace")
+    if namespace:
+        configuration["namespace"] = _cloud_map_namespace_arn(
+            self.account_id, self.region_name, namespace
+        )
+    service.deployments[0]["serviceConnectConfiguration"] = configuration
+
+
+_original_create_service = EcsBackend.create_service
+
+
+def create_service(self, *args, service_connect_configuration=None, **kwargs):
+    service = _original_create_service(self, *args, **kwargs)
+    _set_service_connect(self, service, service_connect_configuration)
+    return service
+
+
+_original_update_service = EcsBackend.update_service
+
+
+def update_service(self, service_properties):
+    # moto sets every UpdateService parameter as an attribute of the Service, which is never
+    # returned. Omitted means unchanged on AWS: the deployment keeps its configuration.
+    configuration = service_properties.pop("service_connect_configuration", None)
+    service = _original_update_service(self, service_properties)
+    _set_service_connect(self, service, configuration)
+    return service
+
+
+EcsBackend.create_cluster = create_cluster
+EcsBackend.update_cluster = update_cluster
+EcsBackend.create_service = create_service
+EcsBackend.update_service = update_service
+
+
+def r_create_service(self):
+    # moto 5.2.5's handler with serviceConnectConfiguration passed on.
+    service = self.ecs_backend.create_service(
+        self._get_param("cluster", "default"),
+        self._get_param("serviceName"),
+        self._get_int_param("desiredCount"),
+        self._get_param("taskDefinition"),
+        self._get_param("loadBalancers"),
+        self._get_param("schedulingStrategy"),
+        self._get_param("tags"),
+        self._get_param("deploymentController"),
+        self._get_param("launchType"),
+        network_configuration=self._get_param("networkConfiguration"),
+        service_registries=self._get_param("serviceRegistries"),
+        platform_version=self._get_param("platformVersion"),
+        propagate_tags=self._get_param("propagateTags") or "NONE",
+        role_arn=self._get_param("role"),
+        service_connect_configuration=self._get_param("serviceConnectConfiguration"),
+    )
+    return ActionResult({"service": service})
+
+
+EcsResponse.create_service = r_create_service
 
 
 if __name__ == "__main__":
