@@ -9,15 +9,17 @@ use std::path::PathBuf;
 use terraform_provider_platform::plan::app::{
     validate_cache, validate_database, validate_engine_change, validate_service, AccessRef,
     AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck,
-    IamSpec, ImageSource, RoutingSpec, ServiceSpec, StorageSpec,
+    IamSpec, ImageSource, InternalSpec, NamespaceFacts, RoutingSpec, ServiceSpec, StorageSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, render_ops, Op};
 use terraform_provider_platform::plan::expand::cache::expand_cache;
 use terraform_provider_platform::plan::expand::database::expand_database;
-use terraform_provider_platform::plan::expand::service::{expand_service, ServiceInputs};
+use terraform_provider_platform::plan::expand::service::{
+    expand_service, internal_endpoint, service_key, task_definition_key, ServiceInputs,
+};
 use terraform_provider_platform::plan::graph::{create_waves, delete_waves};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
-use terraform_provider_platform::plan::node::{Kind, Node, NodeKey};
+use terraform_provider_platform::plan::node::{ChildSpec, Kind, Node, NodeKey};
 use terraform_provider_platform::plan::spec::{CapacitySpec, Tier};
 use terraform_provider_platform::plan::tiers::{CacheDefaults, DatabaseDefaults, ServiceDefaults};
 
@@ -67,6 +69,7 @@ fn env(tier: Tier) -> EnvironmentFacts {
             base: 1,
         },
         secret_recovery_window_days: 7,
+        service_discovery: None,
         certificate_arn: None,
         load_balancer_dns_name: Some("env1-lb-1.us-east-1.elb.amazonaws.com".into()),
     }
@@ -88,6 +91,8 @@ fn service(tier: Tier) -> ServiceSpec {
         secrets: BTreeMap::new(),
         database_access: vec![],
         cache_access: vec![],
+        allow_from_services: vec![],
+        internal: None,
         desired_count: d.desired_count,
         exec_enabled: d.exec_enabled,
         read_only_root_filesystem: true,
@@ -466,5 +471,127 @@ fn bad_service_input_names_the_attribute() {
     let text = paths.join(" ");
     for attr in ["memory", "port", "secrets", "database_access"] {
         assert!(text.contains(attr), "{attr} missing in {text}");
+    }
+}
+
+/// An environment with a namespace that is the cluster's Service Connect default.
+fn env_with_namespace(tier: Tier) -> EnvironmentFacts {
+    EnvironmentFacts {
+        service_discovery: Some(NamespaceFacts {
+            name: "env1.internal".into(),
+            arn: Some("arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-env1".into()),
+        }),
+        ..env(tier)
+    }
+}
+
+#[test]
+fn service_connect_server_admitting_callers() {
+    let mut spec = service(Tier::Prod);
+    spec.internal = Some(InternalSpec {
+        port_name: "http".into(),
+        discovery_name: "core".into(),
+    });
+    spec.allow_from_services = vec![
+        AccessRef {
+            id: "env1/license".into(),
+            name: "license".into(),
+            secret_arn: None,
+            security_group_id: Some("sg-license".into()),
+        },
+        // Not created yet: no rule until it exists.
+        AccessRef {
+            id: "env1/worker".into(),
+            name: "worker".into(),
+            secret_arn: None,
+            security_group_id: None,
+        },
+    ];
+    assert!(validate_service(&spec).is_empty());
+    let env = env_with_namespace(Tier::Prod);
+    let e = expand_service(&spec, &env, &inputs(None));
+    check("service_connect_server", &render(&e.nodes, &e.external));
+    assert_eq!(
+        internal_endpoint(&spec, &env),
+        "http://core.env1.internal:8080"
+    );
+    // Without a namespace there is no endpoint and no Service Connect.
+    assert_eq!(internal_endpoint(&spec, &env1_without_namespace()), "");
+}
+
+fn env1_without_namespace() -> EnvironmentFacts {
+    env(Tier::Prod)
+}
+
+#[test]
+fn every_service_of_an_environment_with_a_namespace_is_a_client() {
+    let spec = service(Tier::Dev);
+    let e = expand_service(&spec, &env_with_namespace(Tier::Dev), &inputs(None));
+    let Some(ChildSpec::EcsService(svc)) = e.nodes.get(&service_key()).map(|n| &n.spec) else {
+        panic!("no service");
+    };
+    let connect = svc
+        .service_connect
+        .as_ref()
+        .expect("a Service Connect client");
+    assert!(connect.server.is_none());
+    assert!(connect.namespace_arn.ends_with("/ns-env1"));
+    let Some(ChildSpec::TaskDefinition(td)) = e.nodes.get(&task_definition_key()).map(|n| &n.spec)
+    else {
+        panic!("no task definition");
+    };
+    assert_eq!(td.container.port_name, None);
+    // And no Service Connect at all without a namespace.
+    let e = expand_service(&spec, &env(Tier::Dev), &inputs(None));
+    let Some(ChildSpec::EcsService(svc)) = e.nodes.get(&service_key()).map(|n| &n.spec) else {
+        panic!("no service");
+    };
+    assert_eq!(svc.service_connect, None);
+}
+
+#[test]
+fn bad_service_connect_input_names_the_attribute() {
+    let mut spec = service(Tier::Dev);
+    spec.internal = Some(InternalSpec {
+        port_name: "HTTP_port".into(),
+        discovery_name: "-core".into(),
+    });
+    spec.allow_from_services = vec![
+        AccessRef {
+            id: "other/license".into(),
+            name: "license".into(),
+            secret_arn: None,
+            security_group_id: None,
+        },
+        AccessRef {
+            id: format!("{}/{}", spec.environment, spec.name),
+            name: spec.name.clone(),
+            secret_arn: None,
+            security_group_id: None,
+        },
+        AccessRef {
+            id: "no-slash".into(),
+            name: String::new(),
+            secret_arn: None,
+            security_group_id: None,
+        },
+    ];
+    let diags = validate_service(&spec);
+    let found: Vec<(String, String)> = diags
+        .0
+        .iter()
+        .map(|d| (format!("{:?}", d.path), d.summary.clone()))
+        .collect();
+    for (attr, summary) in [
+        ("port_name", "Invalid name"),
+        ("discovery_name", "Invalid name"),
+        ("allow_from_services", "Service from another environment"),
+        ("allow_from_services", "Service allows itself"),
+        ("allow_from_services", "Invalid ID"),
+    ] {
+        assert!(
+            found.iter().any(|(p, s)| p.contains(attr) && s == summary),
+            "{attr}: {summary} missing in {found:?}"
+        );
     }
 }

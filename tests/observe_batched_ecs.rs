@@ -122,6 +122,7 @@ async fn clusters_are_described_once_each() {
             container_insights: "disabled".into(),
             capacity_providers: vec![],
             default_strategy: vec![],
+            service_connect_namespace: None,
             tags: Tags::new(),
         };
         (
@@ -169,6 +170,7 @@ async fn task_definitions_are_described_once_per_revision() {
                 name: "app".into(),
                 image: "nginx".into(),
                 port: 8080,
+                port_name: None,
                 command: vec![],
                 environment: BTreeMap::new(),
                 secrets: BTreeMap::new(),
@@ -248,6 +250,7 @@ async fn services_are_listed_once_per_cluster() {
             circuit_breaker: false,
             enable_execute_command: false,
             wait_for_deployment: false,
+            service_connect: None,
             tags: Tags::new(),
         };
         (

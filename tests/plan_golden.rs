@@ -14,8 +14,8 @@ use terraform_provider_platform::plan::graph::{create_waves, delete_waves};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
 use terraform_provider_platform::plan::node::{ChildSpec, Kind, NodeKey};
 use terraform_provider_platform::plan::spec::{
-    validate_environment, AzChoice, EndpointPreset, EnvironmentSpec, NatMode, RegionFacts, Tier,
-    Zone,
+    default_namespace, validate_environment, AzChoice, EndpointPreset, EnvironmentSpec, NatMode,
+    RegionFacts, ServiceDiscoverySpec, Tier, Zone,
 };
 use terraform_provider_platform::plan::tiers::{ingress_defaults, TierDefaults};
 
@@ -674,4 +674,46 @@ fn ingress_is_deleted_listeners_first() {
     assert!(position("elbv2.listener/https") < position("acm.certificate"));
     assert!(position("elbv2.load_balancer") < position("ec2.subnet/public/"));
     assert!(position("elbv2.load_balancer") < position("ec2.security_group/load_balancer"));
+}
+
+#[test]
+fn service_discovery_adds_a_namespace_the_cluster_defaults_to() {
+    let mut with = spec(Tier::Dev, AzChoice::Count(2), NatMode::Single, &[]);
+    with.service_discovery = Some(ServiceDiscoverySpec {
+        namespace: default_namespace(&with.name),
+    });
+    check("dev_service_discovery", &render(&with, &Ledger::new()));
+    // Added to an existing environment: the namespace, then the cluster's default, in place.
+    let before = prior(&spec(Tier::Dev, AzChoice::Count(2), NatMode::Single, &[]));
+    let text = render(&with, &before);
+    let changes: Vec<String> = text
+        .lines()
+        .filter(|l| {
+            ["create ", "update ", "replace ", "delete "]
+                .iter()
+                .any(|v| l.starts_with(v))
+        })
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "update ecs.cluster",
+            "create servicediscovery.private_dns_namespace"
+        ],
+        "{text}"
+    );
+    // A namespace that is not a DNS name is refused on the attribute.
+    let mut bad = with.clone();
+    bad.service_discovery = Some(ServiceDiscoverySpec {
+        namespace: "internal".into(),
+    });
+    let diags = validate_environment(&bad);
+    assert!(
+        diags
+            .0
+            .iter()
+            .any(|d| format!("{:?}", d.path).contains("namespace")),
+        "{diags:?}"
+    );
 }

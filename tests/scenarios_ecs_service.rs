@@ -188,6 +188,7 @@ fn td_spec() -> TaskDefinitionSpec {
             name: "api".into(),
             image: IMAGE.into(),
             port: 8080,
+            port_name: None,
             command: vec!["serve".into(), "--port".into(), "8080".into()],
             environment: [("LOG_LEVEL", "info"), ("APP_MODE", "prod")]
                 .iter()
@@ -711,6 +712,7 @@ fn service_spec() -> EcsServiceSpec {
         circuit_breaker: true,
         enable_execute_command: true,
         wait_for_deployment: true,
+        service_connect: None,
         tags: owner_tags(&service_key(), OWNER),
     }
 }

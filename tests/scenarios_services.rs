@@ -621,6 +621,7 @@ mod ecs_fixtures {
                 weight: 1,
                 base: 1,
             }],
+            service_connect_namespace: None,
             tags: owner_tags(&key(), OWNER),
         }
     }

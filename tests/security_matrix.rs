@@ -250,6 +250,15 @@ const RULES: &[RuleRow] = &[
         "service",
         "cache_access",
     ),
+    rule(
+        SVC,
+        "service",
+        "ingress",
+        "tcp",
+        "port",
+        "caller",
+        "allow_from_services",
+    ),
 ];
 
 const GROUP_COLUMNS: &[&str] = &["Group", "Owner", "AWS name", "Attached to", "When"];
@@ -469,6 +478,8 @@ fn service(tier: Tier, name: &str, port: u32) -> ServiceSpec {
         secrets: BTreeMap::new(),
         database_access: vec![],
         cache_access: vec![],
+        allow_from_services: vec![],
+        internal: None,
         desired_count: d.desired_count,
         exec_enabled: d.exec_enabled,
         read_only_root_filesystem: true,
@@ -651,6 +662,39 @@ fn scenarios() -> Vec<Scenario> {
         databases: vec![],
         caches: vec![],
     });
+    // Services calling each other: core admits web and worker on its port.
+    let mut core = service(Tier::Dev, "core", 7000);
+    core.allow_from_services = ["web", "worker"]
+        .iter()
+        .map(|name| AccessRef {
+            id: format!("{ENV_NAME}/{name}"),
+            name: name.to_string(),
+            secret_arn: None,
+            security_group_id: Some(global_id(
+                &format!("service/{ENV_NAME}/{name}"),
+                &NodeKey::new(Kind::SecurityGroup, &["service"]),
+            )),
+        })
+        .collect();
+    out.push(Scenario {
+        label: "dev, services calling each other".into(),
+        env: environment(Tier::Dev),
+        services: ["web", "worker"]
+            .into_iter()
+            .map(|name| ServicePlan {
+                spec: service(Tier::Dev, name, 8080),
+                databases: vec![],
+                caches: vec![],
+            })
+            .chain([ServicePlan {
+                spec: core,
+                databases: vec![],
+                caches: vec![],
+            }])
+            .collect(),
+        databases: vec![],
+        caches: vec![],
+    });
     // And prod without them: no endpoints group.
     let mut prod = with_default_ingress(environment(Tier::Prod));
     prod.network.endpoints.preset = EndpointPreset::Gateway;
@@ -758,6 +802,7 @@ fn build(scenario: Scenario) -> World {
         log_kms_key_arn: None,
         capacity: env.cluster.capacity,
         secret_recovery_window_days: env.secret_recovery_window_days,
+        service_discovery: None,
         certificate_arn: None,
         load_balancer_dns_name: env.ingress.as_ref().map(|_| "lb.example".to_string()),
     };
@@ -1012,6 +1057,12 @@ fn expected_rules(world: &World) -> Vec<Concrete> {
                         "cache_access" => {
                             instances.extend(caches.iter().map(|id| with("cache", id)))
                         }
+                        "allow_from_services" => instances.extend(
+                            spec.allow_from_services
+                                .iter()
+                                .filter_map(|c| c.security_group_id.as_ref())
+                                .map(|id| with("caller", id)),
+                        ),
                         other => panic!("{DOC}: unknown `When` {other:?} for {}", row.owner),
                     }
                 }

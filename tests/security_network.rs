@@ -436,6 +436,8 @@ fn service(tier: Tier) -> ServiceSpec {
         secrets: BTreeMap::new(),
         database_access: vec![],
         cache_access: vec![],
+        allow_from_services: vec![],
+        internal: None,
         desired_count: d.desired_count,
         exec_enabled: d.exec_enabled,
         read_only_root_filesystem: true,
@@ -473,6 +475,7 @@ fn check_service_placement(label: &str, spec: &EnvironmentSpec, expansion: &Expa
         log_kms_key_arn: None,
         capacity: spec.cluster.capacity,
         secret_recovery_window_days: spec.secret_recovery_window_days,
+        service_discovery: None,
         certificate_arn: None,
         load_balancer_dns_name: None,
     };

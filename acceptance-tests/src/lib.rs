@@ -178,6 +178,10 @@ impl Emulator {
         aws_sdk_secretsmanager::Client::new(&self.sdk_config())
     }
 
+    pub fn servicediscovery(&self) -> aws_sdk_servicediscovery::Client {
+        aws_sdk_servicediscovery::Client::new(&self.sdk_config())
+    }
+
     pub fn autoscaling(&self) -> aws_sdk_applicationautoscaling::Client {
         aws_sdk_applicationautoscaling::Client::new(&self.sdk_config())
     }
@@ -1026,6 +1030,33 @@ async fn census_async(
         })
         .count();
     put("secrets", live_secrets);
+
+    // Cloud Map: ListNamespaces, then the tags of each (no batch tag read).
+    let sd = emulator.servicediscovery();
+    let pages: Vec<_> = sdk_ok(
+        "ListNamespaces",
+        sd.list_namespaces()
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await,
+    );
+    let mut namespaces = 0;
+    for namespace in pages.iter().flat_map(|p| p.namespaces()) {
+        let Some(arn) = namespace.arn() else { continue };
+        let tags = sdk_ok(
+            "ListTagsForResource",
+            sd.list_tags_for_resource().resource_arn(arn).send().await,
+        );
+        if tags
+            .tags()
+            .iter()
+            .any(|t| t.key() == OWNER_TAG && t.value() == owner)
+        {
+            namespaces += 1;
+        }
+    }
+    put("namespaces", namespaces);
 
     // ELBv2: DescribeLoadBalancers / DescribeTargetGroups, then DescribeTags (20 ARNs a call).
     let elbv2 = emulator.elbv2();

@@ -38,6 +38,7 @@ both_versions!(
     database_and_cache,
     cache_replicas,
     service_with_routing_and_access,
+    services_calling_each_other,
     bad_input
 );
 
@@ -1704,6 +1705,29 @@ fn bad_input(tf: Tf) {
         &mut c,
     );
 
+    // `internal` needs the environment's namespace: refused at plan, on `internal` (for a
+    // path ending at a block, Terraform quotes the enclosing resource).
+    ws.write_config(&format!(
+        r#"{env}
+resource "platform_service" "api" {{
+  environment_id = platform_environment.main.id
+  name           = "api"
+  image          = "{IMAGE}:1.27"
+  internal {{}}
+  deployment {{ wait = false }}
+}}
+"#
+    ));
+    let run = ws.run(&["plan", "-input=false", "-no-color"]);
+    let all = flat(&run);
+    c.check(
+        run.code != 0
+            && all.contains("Environment has no service discovery")
+            && all.contains("in resource \"platform_service\" \"api\"")
+            && all.contains("sets internal"),
+        || format!("internal without a namespace: expected a refusal on `internal`, got:\n{all}"),
+    );
+
     // A same-environment ID written out while environment_id is an expression is valid.
     ws.write_config(&format!(
         "{env}\n{}",
@@ -1724,5 +1748,291 @@ fn bad_input(tf: Tf) {
         format!("destroy left objects: {left:?}")
     });
     eprintln!("bad_input ({tf:?}) took {:?}", started.elapsed());
+    c.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service Connect: a namespace, a server and a client
+// ---------------------------------------------------------------------------------------------
+
+/// `web` calls `core` at its Service Connect endpoint; `core` admits `web` on its port.
+fn service_connect_config(name: &str) -> String {
+    format!(
+        r#"
+resource "platform_environment" "main" {{
+  name = "{name}"
+  tier = "dev"
+  network {{
+    cidr = "10.43.0.0/16"
+  }}
+  service_discovery {{}}
+}}
+
+resource "platform_service" "web" {{
+  environment_id = platform_environment.main.id
+  name           = "web"
+  image          = "{IMAGE}:1.27"
+  environment_variables = {{
+    CORE_URL = "http://core.${{platform_environment.main.service_discovery_namespace_name}}:8080"
+  }}
+  deployment {{
+    wait = false
+  }}
+}}
+
+resource "platform_service" "core" {{
+  environment_id      = platform_environment.main.id
+  name                = "core"
+  image               = "{IMAGE}:1.27"
+  allow_from_services = [platform_service.web.id]
+  internal {{}}
+  deployment {{
+    wait = false
+  }}
+}}
+
+output "namespace_id" {{ value = platform_environment.main.service_discovery_namespace_id }}
+output "namespace_arn" {{ value = platform_environment.main.service_discovery_namespace_arn }}
+output "namespace_name" {{ value = platform_environment.main.service_discovery_namespace_name }}
+output "cluster_name" {{ value = platform_environment.main.cluster_name }}
+output "core_endpoint" {{ value = platform_service.core.internal_endpoint }}
+output "web_endpoint" {{ value = platform_service.web.internal_endpoint }}
+output "core_service" {{ value = platform_service.core.service_arn }}
+output "web_service" {{ value = platform_service.web.service_arn }}
+output "core_group" {{ value = platform_service.core.security_group_id }}
+output "web_group" {{ value = platform_service.web.security_group_id }}
+output "core_task_definition" {{ value = platform_service.core.task_definition_arn }}
+output "web_task_definition" {{ value = platform_service.web.task_definition_arn }}
+"#
+    )
+}
+
+/// A Service Connect server's port name, discovery name and client aliases (DNS name, port).
+type Served = (String, Option<String>, Vec<(Option<String>, i32)>);
+
+/// The Service Connect configuration of a service's PRIMARY deployment, as ECS reports it.
+fn service_connect_of(
+    emulator: &Emulator,
+    cluster: &str,
+    arn: &str,
+) -> Option<aws_sdk_ecs::types::ServiceConnectConfiguration> {
+    ecs_service(emulator, cluster, arn)
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .and_then(|d| d.service_connect_configuration())
+        .cloned()
+}
+
+fn services_calling_each_other(tf: Tf) {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(tf, &emulator);
+    let name = unique("sc-");
+    let mut c = Checks::new(tf);
+    ws.write_config(&service_connect_config(&name));
+    ws.init();
+    ws.apply();
+    let out = |key: &str| text(&output(&ws, key));
+    let (namespace_id, namespace_arn, cluster) = (
+        out("namespace_id"),
+        out("namespace_arn"),
+        out("cluster_name"),
+    );
+    let namespace_name = format!("{name}.internal");
+
+    // The namespace, in Cloud Map, owned by the environment.
+    block_on(async {
+        let sd = emulator.servicediscovery();
+        let namespace = sd
+            .get_namespace()
+            .id(&namespace_id)
+            .send()
+            .await
+            .expect("GetNamespace")
+            .namespace()
+            .cloned()
+            .expect("namespace");
+        c.eq(
+            "namespace name",
+            namespace.name(),
+            Some(namespace_name.as_str()),
+        );
+        c.eq(
+            "namespace ARN",
+            namespace.arn(),
+            Some(namespace_arn.as_str()),
+        );
+        c.eq(
+            "namespace type",
+            namespace.r#type().map(|t| t.as_str().to_string()),
+            Some("DNS_PRIVATE".to_string()),
+        );
+    });
+    c.eq(
+        "namespace name output",
+        out("namespace_name"),
+        namespace_name.clone(),
+    );
+    c.eq(
+        "environment census namespaces",
+        census(&emulator, &format!("environment/{name}"))
+            .get("namespaces")
+            .copied(),
+        Some(1),
+    );
+
+    // The cluster's Service Connect default is that namespace.
+    let default_namespace = block_on(async {
+        emulator
+            .ecs()
+            .describe_clusters()
+            .clusters(&cluster)
+            .send()
+            .await
+            .expect("DescribeClusters")
+            .clusters()
+            .first()
+            .and_then(|c| c.service_connect_defaults())
+            .and_then(|d| d.namespace())
+            .map(str::to_string)
+    });
+    c.eq(
+        "cluster default namespace",
+        default_namespace,
+        Some(namespace_arn.clone()),
+    );
+
+    // Both ends in Service Connect: core serves `http` as core.<namespace>:8080, web is a client.
+    let core = service_connect_of(&emulator, &cluster, &out("core_service"));
+    c.check(core.as_ref().is_some_and(|s| s.enabled()), || {
+        format!("core is not in Service Connect: {core:?}")
+    });
+    if let Some(core) = &core {
+        c.eq(
+            "core namespace",
+            core.namespace(),
+            Some(namespace_arn.as_str()),
+        );
+        let served: Vec<Served> = core
+            .services()
+            .iter()
+            .map(|s| {
+                (
+                    s.port_name().to_string(),
+                    s.discovery_name().map(str::to_string),
+                    s.client_aliases()
+                        .iter()
+                        .map(|a| (a.dns_name().map(str::to_string), a.port()))
+                        .collect(),
+                )
+            })
+            .collect();
+        c.eq(
+            "core serves",
+            served,
+            vec![(
+                "http".to_string(),
+                Some("core".to_string()),
+                vec![(Some(format!("core.{namespace_name}")), 8080)],
+            )],
+        );
+    }
+    let web = service_connect_of(&emulator, &cluster, &out("web_service"));
+    c.check(
+        web.as_ref()
+            .is_some_and(|s| s.enabled() && s.services().is_empty()),
+        || format!("web is not a Service Connect client only: {web:?}"),
+    );
+    c.eq(
+        "core endpoint",
+        out("core_endpoint"),
+        format!("http://core.{namespace_name}:8080"),
+    );
+    c.eq(
+        "web endpoint (no internal)",
+        out("web_endpoint"),
+        String::new(),
+    );
+
+    // The port mapping Service Connect serves, and the variable web calls it with.
+    let core_td = task_definition(&emulator, &out("core_task_definition"));
+    let mapping = core_td
+        .container_definitions()
+        .first()
+        .and_then(|c| c.port_mappings().first())
+        .cloned();
+    c.eq(
+        "core port mapping",
+        mapping.as_ref().map(|m| {
+            (
+                m.name().map(str::to_string),
+                m.app_protocol().map(|p| p.as_str().to_string()),
+                m.container_port(),
+            )
+        }),
+        Some((
+            Some("http".to_string()),
+            Some("http".to_string()),
+            Some(8080),
+        )),
+    );
+    let web_td = task_definition(&emulator, &out("web_task_definition"));
+    let core_url = web_td.container_definitions().first().and_then(|c| {
+        c.environment()
+            .iter()
+            .find(|kv| kv.name() == Some("CORE_URL"))
+            .and_then(|kv| kv.value().map(str::to_string))
+    });
+    c.eq("web calls core at", core_url, Some(out("core_endpoint")));
+
+    // core admits web on its port, from web's group, and nothing else but egress.
+    let rules = ingress_rules(&emulator, &out("core_group"));
+    c.eq(
+        "core ingress",
+        rules,
+        [("tcp".to_string(), 8080, 8080, out("web_group"))].into(),
+    );
+    c.eq(
+        "web ingress",
+        ingress_rules(&emulator, &out("web_group")),
+        BTreeSet::new(),
+    );
+
+    // See service_with_routing_and_access: moto's CreateService drops some settings, so the
+    // first refresh may show the services as drifted once.
+    let (changes, plan) = ws.plan();
+    if changes {
+        c.check(!plan.contains("must be replaced"), || {
+            format!("first plan after create replaces something:\n{plan}")
+        });
+        c.check(!plan.contains("# platform_environment.main "), || {
+            format!("first plan after create changes the environment:\n{plan}")
+        });
+        ws.apply();
+    }
+    no_changes(&ws, &mut c, "plan after create");
+
+    destroy_and_check_empty(
+        &ws,
+        &emulator,
+        &[
+            format!("environment/{name}"),
+            format!("service/{name}/core"),
+            format!("service/{name}/web"),
+        ],
+        &mut c,
+    );
+    let left = block_on(async {
+        emulator
+            .servicediscovery()
+            .get_namespace()
+            .id(&namespace_id)
+            .send()
+            .await
+            .is_ok()
+    });
+    c.check(!left, || {
+        format!("namespace {namespace_id} survived the destroy")
+    });
     c.finish();
 }

@@ -205,6 +205,14 @@ const CASES: &[Case] = &[
         summary: "Invalid certificate ARN",
         line: r#"ingress { certificate_arn = "arn:aws:iam::123456789012:server-certificate/x" }"#,
     },
+    Case {
+        reason: "namespace that is not a DNS name",
+        body: r#"name = "env1"
+  tier = "dev"
+  service_discovery { namespace = "internal" }"#,
+        summary: "Invalid namespace",
+        line: r#"service_discovery { namespace = "internal" }"#,
+    },
 ];
 
 /// Services, databases and caches: whole resource blocks (acceptance-tests/tests/app_resources.rs
@@ -409,6 +417,28 @@ const APP_CASES: &[Case] = &[
 }"#,
         summary: "Unknown node type",
         line: r#"node_type      = "cache.x1.huge""#,
+    },
+    Case {
+        reason: "Service Connect port name that is not a DNS label",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "nginx:1.27"
+  internal { port_name = "HTTP_8080" }
+}"#,
+        summary: "Invalid name",
+        line: r#"internal { port_name = "HTTP_8080" }"#,
+    },
+    Case {
+        reason: "a caller from another environment",
+        body: r#"resource "platform_service" "api" {
+  environment_id      = "dev"
+  name                = "api"
+  image               = "nginx:1.27"
+  allow_from_services = ["prod/web"]
+}"#,
+        summary: "Service from another environment",
+        line: r#"allow_from_services = ["prod/web"]"#,
     },
 ];
 

@@ -177,8 +177,8 @@ struct Facts {
     caches: Vec<String>,
 }
 
-/// One service: (name, port, routed, databases it reads, caches it reads).
-type ServiceFacts = (String, i32, bool, Vec<String>, Vec<String>);
+/// One service: (name, port, routed, databases it reads, caches it reads, services it admits).
+type ServiceFacts = (String, i32, bool, Vec<String>, Vec<String>, Vec<String>);
 
 /// A group named as the doc names it, with its owner: `env.services@environment/x`.
 fn group(symbol: &str, owner: &str) -> String {
@@ -229,7 +229,7 @@ fn expected_rules(facts: &Facts) -> BTreeSet<Rule> {
                 }
             }
             "platform_service" => {
-                for (name, port, routed, databases, caches) in &facts.services {
+                for (name, port, routed, databases, caches, callers) in &facts.services {
                     let owner = format!("service/{}/{name}", facts.env);
                     let own: BTreeMap<String, String> =
                         [("service".to_string(), group("service", &owner))].into();
@@ -251,6 +251,14 @@ fn expected_rules(facts: &Facts) -> BTreeSet<Rule> {
                             bindings.extend(databases.iter().map(|d| with("database", d)))
                         }
                         "cache_access" => bindings.extend(caches.iter().map(|d| with("cache", d))),
+                        "allow_from_services" => bindings.extend(callers.iter().map(|caller| {
+                            let mut b = own.clone();
+                            b.insert(
+                                "caller".to_string(),
+                                group("service", &format!("service/{}/{caller}", facts.env)),
+                            );
+                            (owner.clone(), *port, b)
+                        })),
                         other => panic!("{DOC}: unknown When {other:?}"),
                     }
                 }
@@ -390,6 +398,17 @@ resource "platform_service" "api" {{
   routing {{
     hosts = ["{HOST}"]
   }}
+  deployment {{
+    wait = false
+  }}
+}}
+
+resource "platform_service" "worker" {{
+  environment_id      = platform_environment.main.id
+  name                = "worker"
+  image               = "{IMAGE}"
+  port                = 9000
+  allow_from_services = [platform_service.api.id]
   deployment {{
     wait = false
   }}
@@ -916,13 +935,24 @@ fn network_and_security_groups_on(tf: Tf) {
         allowed_cidrs: vec!["0.0.0.0/0".into()],
         interface_endpoints: true,
         private_cidrs: private_cidrs(&emulator, &main_attrs),
-        services: vec![(
-            "api".into(),
-            8080,
-            true,
-            vec!["main".into()],
-            vec!["sessions".into()],
-        )],
+        services: vec![
+            (
+                "api".into(),
+                8080,
+                true,
+                vec!["main".into()],
+                vec!["sessions".into()],
+                vec![],
+            ),
+            (
+                "worker".into(),
+                9000,
+                false,
+                vec![],
+                vec![],
+                vec!["api".into()],
+            ),
+        ],
         databases: vec!["main".into()],
         caches: vec!["sessions".into()],
     };
@@ -947,6 +977,7 @@ fn network_and_security_groups_on(tf: Tf) {
         format!("database/{main}/main"),
         format!("cache/{main}/sessions"),
         format!("service/{main}/api"),
+        format!("service/{main}/worker"),
     ];
     destroy_and_check_empty(&ws, &emulator, &owners, &mut c);
     eprintln!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::common::reads::Reads;
 use super::common::tags;
 use super::error::{classify, AwsError};
-use super::{acm, ec2, elbv2, AwsClients};
+use super::{acm, ec2, elbv2, servicediscovery, AwsClients};
 use crate::plan::expand::naming::{TAG_NODE, TAG_OWNER};
 use crate::plan::node::NodeKey;
 
@@ -65,6 +65,18 @@ pub async fn certificate_facts_shared(
         .as_ref()
         .as_ref()
         .map(acm::certificate::certificate_facts))
+}
+
+/// The ARN of a Cloud Map namespace, from the listing the namespace kind observes with; `None`
+/// when it is gone.
+pub async fn namespace_arn_shared(
+    clients: &AwsClients,
+    reads: &Reads,
+    id: &str,
+) -> Result<Option<String>, AwsError> {
+    let namespaces =
+        servicediscovery::private_dns_namespace::shared_namespaces(clients, reads).await?;
+    Ok(namespaces.get(id).and_then(|n| n.arn()).map(str::to_string))
 }
 
 /// Available zones of the region as (name, ID) pairs.
@@ -237,6 +249,8 @@ pub struct EnvironmentObjects {
     pub load_balancer_dns_name: Option<String>,
     /// The HTTPS listener's default certificate.
     pub certificate_arn: Option<String>,
+    /// The cluster's Service Connect default namespace.
+    pub service_connect_namespace_arn: Option<String>,
 }
 
 /// The objects of environment `name`; `None` when it has no VPC.
@@ -319,6 +333,10 @@ pub async fn environment_objects(
         .await?;
     if let Some(cluster) = cluster.as_ref() {
         found.cluster_active = cluster.status() == Some("ACTIVE");
+        found.service_connect_namespace_arn = cluster
+            .service_connect_defaults()
+            .and_then(|d| d.namespace())
+            .map(str::to_string);
         if let Some(arn) = cluster.cluster_arn() {
             found
                 .objects

@@ -95,6 +95,7 @@ impl ResourceType {
                 Kind::LoadBalancer,
                 Kind::Listener,
                 Kind::Certificate,
+                Kind::PrivateDnsNamespace,
             ],
             ResourceType::Service => &[
                 Kind::IamRole,
@@ -206,11 +207,16 @@ impl ResourceType {
 const KMS_ACTIONS: [&str; 2] = ["kms:CreateGrant", "kms:DescribeKey"];
 
 /// What reading an environment needs (its data source, and every app resource): the
-/// environment's read-only actions.
+/// environment's read-only actions, less those AWS checks only while creating on the
+/// provider's behalf (a namespace's Route 53 zone).
 pub fn environment_read_actions() -> Vec<&'static str> {
     let mut actions: Vec<&'static str> = PROVIDER_ACTIONS.to_vec();
     for kind in ResourceType::Environment.managed_kinds() {
-        actions.extend(kind.iam_actions().iter().filter(|a| is_read_only(a)));
+        actions.extend(
+            kind.iam_actions()
+                .iter()
+                .filter(|a| is_read_only(a) && !kind.indirect_iam_actions().contains(a)),
+        );
     }
     actions.extend(
         ResourceType::Environment
@@ -549,6 +555,11 @@ mod tests {
         "rds:ListTagsForResource",
         "secretsmanager:GetRandomPassword",
         "secretsmanager:ListSecrets",
+        "servicediscovery:GetNamespace",
+        "servicediscovery:GetOperation",
+        "servicediscovery:ListNamespaces",
+        "servicediscovery:ListServices",
+        "servicediscovery:ListTagsForResource",
         "sts:GetCallerIdentity"
       ],
       "Resource": "*"

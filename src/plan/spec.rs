@@ -274,6 +274,18 @@ pub struct IngressSpec {
     pub drop_invalid_headers: bool,
 }
 
+/// Service discovery inside the environment (ECS Service Connect over Cloud Map).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceDiscoverySpec {
+    /// The namespace's DNS name; services are `<discovery_name>.<namespace>`.
+    pub namespace: String,
+}
+
+/// The namespace an environment gets when `service_discovery` names none.
+pub fn default_namespace(environment: &str) -> String {
+    format!("{environment}.internal")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentSpec {
     pub name: String,
@@ -286,6 +298,8 @@ pub struct EnvironmentSpec {
     pub cluster: ClusterSpec,
     pub logging: LoggingSpec,
     pub ingress: Option<IngressSpec>,
+    /// A Cloud Map private DNS namespace, the cluster's Service Connect default.
+    pub service_discovery: Option<ServiceDiscoverySpec>,
     /// The user's tags merged over the provider's default tags.
     pub tags: Tags,
     /// The configuration as written, recorded on the VPC so import can recover it.
@@ -682,6 +696,15 @@ pub fn validate_environment(spec: &EnvironmentSpec) -> Diagnostics {
     }
     if let Some(ingress) = &spec.ingress {
         diags.extend(validate_ingress(ingress));
+    }
+    if let Some(discovery) = &spec.service_discovery {
+        if !is_domain_name(&discovery.namespace) || discovery.namespace.starts_with("*.") {
+            diags.error_at(
+                AttrPath::attrs(&["service_discovery", "namespace"]),
+                "Invalid namespace",
+                format!("{:?} is not a DNS name: use two or more labels of a-z, 0-9 and '-', e.g. \"{}\".", discovery.namespace, default_namespace(&spec.name)),
+            );
+        }
     }
     let window = spec.secret_recovery_window_days;
     if window != 0 && !(7..=30).contains(&window) {

@@ -134,6 +134,7 @@ impl TierDefaults {
                 kms_key_arn: None,
             },
             ingress: None,
+            service_discovery: None,
             tags: Default::default(),
             written: String::new(),
         }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::aws;
 use crate::aws::lookups::EnvironmentObjects;
 use crate::framework::diag::{Diagnostic, Diagnostics};
-use crate::plan::app::EnvironmentFacts;
+use crate::plan::app::{EnvironmentFacts, NamespaceFacts};
 use crate::plan::node::{Kind, NodeKey, SubnetTier, Tags};
 use crate::plan::spec::{AzChoice, EnvironmentSpec};
 use crate::resources::configured::Configured;
@@ -90,6 +90,10 @@ pub fn facts_from(
         secret_recovery_window_days: spec.secret_recovery_window_days,
         certificate_arn: objects.certificate_arn.clone(),
         load_balancer_dns_name: objects.load_balancer_dns_name.clone(),
+        service_discovery: spec.service_discovery.as_ref().map(|d| NamespaceFacts {
+            name: d.namespace.clone(),
+            arn: objects.service_connect_namespace_arn.clone(),
+        }),
     }))
 }
 
@@ -171,6 +175,7 @@ mod tests {
             cluster_active: true,
             load_balancer_dns_name: Some("lb.example".into()),
             certificate_arn: Some("arn:cert".into()),
+            service_connect_namespace_arn: None,
         }
     }
 

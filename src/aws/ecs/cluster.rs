@@ -17,6 +17,9 @@ pub struct EcsClusterSpec {
     pub capacity_providers: Vec<String>,
     /// Items with weight 0 and base 0 are left out, as ECS does.
     pub default_strategy: Vec<CapacityProviderStrategyItem>,
+    /// The Cloud Map namespace new services use for Service Connect by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_namespace: Option<NodeKey>,
     pub tags: Tags,
 }
 
@@ -39,10 +42,14 @@ impl KindSpec for EcsClusterSpec {
         "ecs:TagResource",
         "ecs:UntagResource",
         "ecs:UpdateCluster",
+        "servicediscovery:GetNamespace",
     ];
 
     fn references(&self) -> Vec<Reference<'_>> {
-        vec![]
+        self.service_connect_namespace
+            .iter()
+            .map(Reference::update)
+            .collect()
     }
 
     fn tags(&self) -> Option<&Tags> {
@@ -64,8 +71,8 @@ pub use sdk::*;
 #[cfg(feature = "sdk")]
 mod sdk {
     use aws_sdk_ecs::types::{
-        CapacityProviderStrategyItem as SdkStrategyItem, Cluster, ClusterField, ClusterSetting,
-        ClusterSettingName,
+        CapacityProviderStrategyItem as SdkStrategyItem, Cluster, ClusterField,
+        ClusterServiceConnectDefaultsRequest, ClusterSetting, ClusterSettingName,
     };
     use aws_sdk_ecs::Client;
 
@@ -82,18 +89,21 @@ mod sdk {
         }
 
         /// An environment has one cluster: it is described once, by ARN, and shared.
-        async fn observe(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<Option<Self>, AwsError> {
+        async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
             let cluster = cx
                 .reads
                 .get(&format!("ecs.cluster/{id}"), || {
                     find_cluster(&cx.clients.ecs, id)
                 })
                 .await?;
-            Ok(cluster.as_ref().as_ref().map(flatten_cluster))
+            Ok(cluster
+                .as_ref()
+                .as_ref()
+                .map(|c| flatten_cluster(c, recorded_namespace(cx, current))))
         }
 
         async fn create(cx: &Cx<'_>, spec: &Self) -> Result<String, AwsError> {
-            create_cluster(&cx.clients.ecs, spec).await
+            create_cluster(cx, spec).await
         }
 
         async fn update(
@@ -102,7 +112,7 @@ mod sdk {
             current: &Self,
             desired: &Self,
         ) -> Result<String, AwsError> {
-            update_cluster(&cx.clients.ecs, id, current, desired).await
+            update_cluster(cx, id, current, desired).await
         }
 
         async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
@@ -162,7 +172,8 @@ mod sdk {
             .cluster_arn()
             .ok_or_else(|| AwsError::unexpected("DescribeClusters returned no ARN"))?
             .to_string();
-        let current = flatten_cluster(&cluster);
+        // Adoption re-applies the namespace default: it is read as unset here.
+        let current = flatten_cluster(&cluster, None);
         Ok(Some(Found {
             id,
             tags: current.tags.clone(),
@@ -186,10 +197,8 @@ mod sdk {
 
     /// Creates the cluster, or adopts the live one of its name carrying the spec's ownership
     /// tags (reconciled to the spec). Returns the cluster ARN.
-    pub async fn create_cluster(
-        client: &Client,
-        spec: &EcsClusterSpec,
-    ) -> Result<String, AwsError> {
+    pub async fn create_cluster(cx: &Cx<'_>, spec: &EcsClusterSpec) -> Result<String, AwsError> {
+        let client = &cx.clients.ecs;
         // CreateCluster answers with an existing active cluster of the same name rather than
         // failing, so no error code means "already exists" and the lookup must come first.
         adopt_or_create(
@@ -198,14 +207,16 @@ mod sdk {
             &spec.tags,
             &[],
             || find_cluster_by_name(client, &spec.name),
-            |found| async move { update_cluster(client, &found.id, &found.current, spec).await },
-            || register_cluster(client, spec),
+            |found| async move { update_cluster(cx, &found.id, &found.current, spec).await },
+            || register_cluster(cx, spec),
         )
         .await
     }
 
-    async fn register_cluster(client: &Client, spec: &EcsClusterSpec) -> Result<String, AwsError> {
-        let mut request = client
+    async fn register_cluster(cx: &Cx<'_>, spec: &EcsClusterSpec) -> Result<String, AwsError> {
+        let mut request = cx
+            .clients
+            .ecs
             .create_cluster()
             .cluster_name(&spec.name)
             .settings(expand_insights(&spec.container_insights))
@@ -218,6 +229,14 @@ mod sdk {
                 &spec.default_strategy,
             )?));
         }
+        if let Some(namespace) = &spec.service_connect_namespace {
+            request = request.service_connect_defaults(
+                ClusterServiceConnectDefaultsRequest::builder()
+                    .namespace(namespace_arn(cx, namespace).await?)
+                    .build()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))?,
+            );
+        }
         let out = request.send().await.map_err(classify)?;
         out.cluster()
             .and_then(Cluster::cluster_arn)
@@ -227,11 +246,35 @@ mod sdk {
 
     /// Brings the cluster with ARN `id` from `current` to `desired` in place; returns the ARN.
     pub async fn update_cluster(
-        client: &Client,
+        cx: &Cx<'_>,
         id: &str,
         current: &EcsClusterSpec,
         desired: &EcsClusterSpec,
     ) -> Result<String, AwsError> {
+        let client = &cx.clients.ecs;
+        // A replaced namespace keeps its key, so an update (which the engine also runs when
+        // the namespace got a new ID) always sets a wanted default; UpdateCluster is idempotent.
+        if desired.service_connect_namespace.is_some()
+            || current.service_connect_namespace.is_some()
+        {
+            // An empty namespace removes the default (ECS's documented way).
+            let namespace = match &desired.service_connect_namespace {
+                Some(key) => namespace_arn(cx, key).await?,
+                None => String::new(),
+            };
+            client
+                .update_cluster()
+                .cluster(id)
+                .service_connect_defaults(
+                    ClusterServiceConnectDefaultsRequest::builder()
+                        .namespace(namespace)
+                        .build()
+                        .map_err(|e| AwsError::unexpected(e.to_string()))?,
+                )
+                .send()
+                .await
+                .map_err(classify)?;
+        }
         if current.container_insights != desired.container_insights {
             // UpdateCluster with settings: valid on AWS, and UpdateClusterSettings is not
             // implemented by the emulator.
@@ -314,7 +357,48 @@ mod sdk {
             .collect()
     }
 
-    pub fn flatten_cluster(cluster: &Cluster) -> EcsClusterSpec {
+    /// The namespace ARN ECS wants for a namespace child (its ledger ID is the `ns-…` ID).
+    async fn namespace_arn(cx: &Cx<'_>, key: &NodeKey) -> Result<String, AwsError> {
+        let id = cx
+            .ids
+            .id(key)
+            .map_err(|e| AwsError::unexpected(e.message))?;
+        cx.clients
+            .servicediscovery
+            .get_namespace()
+            .id(id)
+            .send()
+            .await
+            .map_err(classify)?
+            .namespace()
+            .and_then(|n| n.arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::unexpected("GetNamespace returned no ARN"))
+    }
+
+    /// The recorded namespace reference with the ID it has now, for reading the cluster back.
+    fn recorded_namespace<'a>(
+        cx: &Cx<'_>,
+        current: &'a EcsClusterSpec,
+    ) -> Option<(&'a NodeKey, String)> {
+        let key = current.service_connect_namespace.as_ref()?;
+        Some((key, cx.ids.id(key).ok()?.to_string()))
+    }
+
+    /// The cluster as a spec. ECS reports the default namespace as an ARN, which ends in the
+    /// namespace's ID: it reads back as `namespace`'s key when the IDs match, and as unset
+    /// otherwise (another namespace, or none), so the next apply sets ours again.
+    pub fn flatten_cluster(
+        cluster: &Cluster,
+        namespace: Option<(&NodeKey, String)>,
+    ) -> EcsClusterSpec {
+        let live_namespace = cluster
+            .service_connect_defaults()
+            .and_then(|d| d.namespace())
+            .unwrap_or_default();
+        let service_connect_namespace = namespace
+            .filter(|(_, id)| !id.is_empty() && live_namespace.ends_with(&format!("/{id}")))
+            .map(|(key, _)| key.clone());
         let container_insights = cluster
             .settings()
             .iter()
@@ -331,7 +415,50 @@ mod sdk {
             container_insights,
             capacity_providers,
             default_strategy,
+            service_connect_namespace,
             tags: user_tags(cluster.tags()),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::plan::node::Kind;
+        use aws_sdk_ecs::types::ClusterServiceConnectDefaults;
+
+        #[test]
+        fn the_default_namespace_reads_back_as_its_key_only_when_it_is_ours() {
+            let key = NodeKey::new(Kind::PrivateDnsNamespace, &[]);
+            let cluster = |namespace: Option<&str>| {
+                let mut c = Cluster::builder().cluster_name("prod");
+                if let Some(arn) = namespace {
+                    c = c.service_connect_defaults(
+                        ClusterServiceConnectDefaults::builder()
+                            .namespace(arn)
+                            .build(),
+                    );
+                }
+                c.build()
+            };
+            let ours = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-1";
+            let other = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-2";
+            let recorded = || Some((&key, "ns-1".to_string()));
+            assert_eq!(
+                flatten_cluster(&cluster(Some(ours)), recorded()).service_connect_namespace,
+                Some(key.clone())
+            );
+            assert_eq!(
+                flatten_cluster(&cluster(Some(other)), recorded()).service_connect_namespace,
+                None
+            );
+            assert_eq!(
+                flatten_cluster(&cluster(None), recorded()).service_connect_namespace,
+                None
+            );
+            assert_eq!(
+                flatten_cluster(&cluster(Some(ours)), None).service_connect_namespace,
+                None
+            );
         }
     }
 }

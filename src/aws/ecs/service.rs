@@ -42,10 +42,32 @@ pub struct EcsServiceSpec {
     /// Create and update follow the deployment they start until it completes; a rollback
     /// fails the step with its reasons.
     pub wait_for_deployment: bool,
+    /// ECS Service Connect; `None` when off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect: Option<ServiceConnect>,
     pub tags: Tags,
 }
 
-/// Where a service registers its tasks.
+/// A service's part in Service Connect: always a client of the namespace's servers, and a
+/// server itself with `server`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceConnect {
+    /// The Cloud Map namespace's ARN (ECS reports it as an ARN even when given a name).
+    pub namespace_arn: String,
+    pub server: Option<ServiceConnectServer>,
+}
+
+/// What a Service Connect server offers: clients call `http://<dns_name>:<port>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceConnectServer {
+    /// The task definition's named port mapping.
+    pub port_name: String,
+    /// The Cloud Map service name.
+    pub discovery_name: String,
+    /// `<discovery_name>.<namespace>`.
+    pub dns_name: String,
+    pub port: i32,
+}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceLoadBalancer {
     /// Its ledger ID is the target group ARN.
@@ -124,7 +146,8 @@ mod sdk {
     use aws_sdk_ecs::types::{
         AssignPublicIp, AwsVpcConfiguration, Deployment, DeploymentCircuitBreaker,
         DeploymentConfiguration, DeploymentRolloutState, DesiredStatus, LaunchType, LoadBalancer,
-        NetworkConfiguration, PropagateTags, Service, ServiceField, Task,
+        NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias,
+        ServiceConnectConfiguration, ServiceConnectService, ServiceField, Task,
     };
     use aws_sdk_ecs::Client;
 
@@ -730,6 +753,12 @@ mod sdk {
             .set_health_check_grace_period_seconds(grace(spec)?)
             .deployment_configuration(expand_deployment(spec)?)
             .enable_execute_command(spec.enable_execute_command)
+            .set_service_connect_configuration(
+                spec.service_connect
+                    .is_some()
+                    .then(|| expand_service_connect(spec))
+                    .transpose()?,
+            )
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
             .set_tags(Some(to_sdk(&spec.tags)?));
@@ -841,6 +870,13 @@ mod sdk {
         let deployment = expand_deployment(desired)?;
         if live_deployment_settings(live) != deployment_settings(&deployment) {
             request = request.deployment_configuration(deployment);
+            changed = true;
+        }
+        if live_service_connect(live) != desired.service_connect {
+            // A new configuration applies to the tasks of a new deployment.
+            request = request
+                .service_connect_configuration(expand_service_connect(desired)?)
+                .force_new_deployment(true);
             changed = true;
         }
         if live.enable_execute_command() != desired.enable_execute_command {
@@ -984,6 +1020,66 @@ mod sdk {
             .build())
     }
 
+    /// The Service Connect configuration of `spec`; when it has none, the one that turns
+    /// Service Connect off.
+    fn expand_service_connect(
+        spec: &EcsServiceSpec,
+    ) -> Result<ServiceConnectConfiguration, AwsError> {
+        let Some(connect) = &spec.service_connect else {
+            return Ok(ServiceConnectConfiguration::builder()
+                .enabled(false)
+                .build());
+        };
+        let services = connect
+            .server
+            .iter()
+            .map(|server| {
+                ServiceConnectService::builder()
+                    .port_name(&server.port_name)
+                    .discovery_name(&server.discovery_name)
+                    .client_aliases(
+                        ServiceConnectClientAlias::builder()
+                            .port(server.port)
+                            .dns_name(&server.dns_name)
+                            .build()
+                            .map_err(|e| AwsError::unexpected(e.to_string()))?,
+                    )
+                    .build()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ServiceConnectConfiguration::builder()
+            .enabled(true)
+            .namespace(&connect.namespace_arn)
+            .set_services((!services.is_empty()).then_some(services))
+            .build())
+    }
+
+    /// Service Connect as the PRIMARY deployment has it (ECS keeps it on deployments, not on
+    /// the service); only the fields we set.
+    fn live_service_connect(service: &Service) -> Option<ServiceConnect> {
+        let config = primary_deployment(service)?.service_connect_configuration()?;
+        if !config.enabled() {
+            return None;
+        }
+        let server = config.services().first().map(|s| {
+            let alias = s.client_aliases().first();
+            ServiceConnectServer {
+                port_name: s.port_name().to_string(),
+                discovery_name: s.discovery_name().unwrap_or_default().to_string(),
+                dns_name: alias
+                    .and_then(ServiceConnectClientAlias::dns_name)
+                    .unwrap_or_default()
+                    .to_string(),
+                port: alias.map_or(0, ServiceConnectClientAlias::port),
+            }
+        });
+        Some(ServiceConnect {
+            namespace_arn: config.namespace().unwrap_or_default().to_string(),
+            server,
+        })
+    }
+
     /// Subnet and security group IDs, sorted.
     fn live_network(service: &Service) -> (Vec<String>, Vec<String>) {
         let vpc = service
@@ -1092,6 +1188,7 @@ mod sdk {
             circuit_breaker,
             enable_execute_command: service.enable_execute_command(),
             wait_for_deployment: current.wait_for_deployment,
+            service_connect: live_service_connect(service),
             tags: user_tags(service.tags()),
         }
     }

@@ -38,6 +38,9 @@ pub struct ContainerSpec {
     pub name: String,
     pub image: String,
     pub port: i32,
+    /// Names the port mapping (Service Connect serves it, with the `http` app protocol).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_name: Option<String>,
     /// Empty: the image's own command.
     pub command: Vec<String>,
     pub environment: BTreeMap<String, String>,
@@ -94,9 +97,9 @@ mod sdk {
     use std::sync::Arc;
 
     use aws_sdk_ecs::types::{
-        Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration,
-        LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition,
-        TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+        ApplicationProtocol, Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair,
+        LogConfiguration, LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret,
+        TaskDefinition, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
     };
     use aws_sdk_ecs::Client;
 
@@ -522,6 +525,13 @@ mod sdk {
                 PortMapping::builder()
                     .container_port(container.port)
                     .protocol(TransportProtocol::Tcp)
+                    .set_name(container.port_name.clone())
+                    .set_app_protocol(
+                        container
+                            .port_name
+                            .as_ref()
+                            .map(|_| ApplicationProtocol::Http),
+                    )
                     .build(),
             )
             .set_command((!container.command.is_empty()).then(|| container.command.clone()))
@@ -567,6 +577,10 @@ mod sdk {
                 .and_then(|c| c.port_mappings().first())
                 .and_then(PortMapping::container_port)
                 .unwrap_or(0),
+            port_name: container
+                .and_then(|c| c.port_mappings().first())
+                .and_then(PortMapping::name)
+                .map(str::to_string),
             command: container.map(|c| c.command().to_vec()).unwrap_or_default(),
             environment: container
                 .map(|c| {

@@ -45,6 +45,7 @@ impl KindSpec for PrivateDnsNamespaceSpec {
         "servicediscovery:GetNamespace",
         "servicediscovery:GetOperation",
         "servicediscovery:ListNamespaces",
+        "servicediscovery:ListServices",
         "servicediscovery:ListTagsForResource",
         "servicediscovery:TagResource",
         "servicediscovery:UntagResource",
@@ -89,7 +90,7 @@ mod sdk {
 
     use aws_sdk_servicediscovery::types::{
         FilterCondition, NamespaceFilter, NamespaceFilterName, NamespaceSummary, OperationStatus,
-        OperationTargetType, PrivateDnsNamespaceChange,
+        OperationTargetType, PrivateDnsNamespaceChange, ServiceFilter, ServiceFilterName,
     };
     use aws_sdk_servicediscovery::Client;
 
@@ -104,6 +105,9 @@ mod sdk {
     /// Cloud Map's operations usually finish within a minute; the hosted zone behind a
     /// namespace can take several.
     const OPERATION_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+    /// ECS deletes a Service Connect service's Cloud Map service shortly after the ECS service.
+    const SERVICES_GONE_LIMIT: Duration = Duration::from_secs(10 * 60);
 
     /// A create that lost a race, or follows a crash: the namespace exists.
     const ALREADY_EXISTS: &[&str] = &["NamespaceAlreadyExists", "DuplicateRequest"];
@@ -122,12 +126,7 @@ mod sdk {
         /// Every private DNS namespace of the account and region in one listing, shared; tags
         /// stay one call per namespace (Cloud Map has no batch tag read).
         async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
-            let namespaces = cx
-                .reads
-                .get("servicediscovery.private_dns_namespace/all", || {
-                    list_private_namespaces(&cx.clients.servicediscovery)
-                })
-                .await?;
+            let namespaces = shared_namespaces(cx.clients, cx.reads).await?;
             let Some(summary) = namespaces.get(id) else {
                 return Ok(None);
             };
@@ -234,8 +233,11 @@ mod sdk {
             Ok(id.to_string())
         }
 
+        /// Waits for the Cloud Map services ECS made for Service Connect to go (ECS removes
+        /// them after the ECS services), then deletes the namespace.
         async fn delete(cx: &Cx<'_>, id: &str, _current: &Self) -> Result<(), AwsError> {
             let client = &cx.clients.servicediscovery;
+            wait_services_gone(client, id).await?;
             let Some(out) = none_if_not_found(
                 client
                     .delete_namespace()
@@ -255,6 +257,18 @@ mod sdk {
     }
 
     // find
+
+    /// Every private DNS namespace of the account and region, by ID, listed once per scope.
+    pub async fn shared_namespaces(
+        clients: &crate::aws::AwsClients,
+        reads: &crate::aws::common::reads::Reads,
+    ) -> Result<std::sync::Arc<HashMap<String, NamespaceSummary>>, AwsError> {
+        reads
+            .get("servicediscovery.private_dns_namespace/all", || {
+                list_private_namespaces(&clients.servicediscovery)
+            })
+            .await
+    }
 
     /// Every private DNS namespace, by ID.
     pub async fn list_private_namespaces(
@@ -400,6 +414,36 @@ mod sdk {
         .await
     }
 
+    /// Polls until namespace `id` holds no Cloud Map service, within [`SERVICES_GONE_LIMIT`];
+    /// a namespace already gone holds none.
+    async fn wait_services_gone(client: &Client, id: &str) -> Result<(), AwsError> {
+        within(
+            SERVICES_GONE_LIMIT,
+            format!("the Cloud Map services in namespace {id} to be deleted (ECS deletes those of deleted ECS services; delete any other by hand)"),
+            poll_until(|| async {
+                let filter = ServiceFilter::builder()
+                    .name(ServiceFilterName::NamespaceId)
+                    .values(id)
+                    .condition(FilterCondition::Eq)
+                    .build()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))?;
+                let out = none_if_not_found(
+                    client
+                        .list_services()
+                        .filters(filter)
+                        .send()
+                        .await
+                        .map_err(classify),
+                )?;
+                Ok(match out {
+                    Some(out) if !out.services().is_empty() => Poll::Pending,
+                    _ => Poll::Ready(()),
+                })
+            }),
+        )
+        .await
+    }
+
     // flatten
 
     /// The namespace as a spec. Cloud Map does not report the VPC: the recorded one stays.
@@ -425,10 +469,12 @@ mod sdk {
         use crate::plan::ledger::Ledger;
         use crate::plan::node::Kind;
         use aws_sdk_servicediscovery::operation::create_private_dns_namespace::CreatePrivateDnsNamespaceOutput;
+        use aws_sdk_servicediscovery::operation::delete_namespace::DeleteNamespaceOutput;
         use aws_sdk_servicediscovery::operation::get_operation::GetOperationOutput;
         use aws_sdk_servicediscovery::operation::list_namespaces::ListNamespacesOutput;
+        use aws_sdk_servicediscovery::operation::list_services::ListServicesOutput;
         use aws_sdk_servicediscovery::operation::list_tags_for_resource::ListTagsForResourceOutput;
-        use aws_sdk_servicediscovery::types::Operation;
+        use aws_sdk_servicediscovery::types::{Operation, ServiceSummary};
         use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 
         fn spec() -> PrivateDnsNamespaceSpec {
@@ -540,6 +586,40 @@ mod sdk {
                     message: "the VPC has no DNS support".into(),
                 }
             );
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn delete_waits_for_the_cloud_map_services_to_go() {
+            let services = mock!(Client::list_services)
+                .match_requests(|r| r.filters().first().is_some_and(|f| f.values() == ["ns-1"]))
+                .sequence()
+                .output(|| {
+                    ListServicesOutput::builder()
+                        .services(ServiceSummary::builder().id("srv-1").name("core").build())
+                        .build()
+                })
+                .output(|| ListServicesOutput::builder().build())
+                .build();
+            let deleted = mock!(Client::delete_namespace).then_output(|| {
+                DeleteNamespaceOutput::builder()
+                    .operation_id("op-1")
+                    .build()
+            });
+            let done =
+                mock!(Client::get_operation).then_output(|| operation(OperationStatus::Success));
+            let clients = clients(&[&services, &deleted, &done]);
+            let ids = ids();
+            let reads = Reads::new();
+            let cx = Cx {
+                clients: &clients,
+                ids: &ids,
+                reads: &reads,
+            };
+            PrivateDnsNamespaceSpec::delete(&cx, "ns-1", &spec())
+                .await
+                .unwrap();
+            assert_eq!(services.num_calls(), 2, "polled until no service is left");
+            assert_eq!(deleted.num_calls(), 1);
         }
 
         #[tokio::test]

@@ -21,9 +21,9 @@ pub use database::{
 };
 pub use service::{
     access_secrets, access_variable_names, assign_priority, fargate_memory_allowed, fnv1a,
-    is_catch_all, is_secret_reference, secret_resource_arn, validate_service,
+    is_catch_all, is_dns_label, is_secret_reference, secret_resource_arn, validate_service,
     validate_service_known, AccessRef, AutoscalingSpec, DeploymentSpec, HealthCheck, IamSpec,
-    ImageSource, RoutingSpec, ServiceSpec, FARGATE_CPU,
+    ImageSource, InternalSpec, RoutingSpec, ServiceSpec, FARGATE_CPU,
 };
 
 /// What an app resource needs from its environment: its settings (tier, logging, capacity,
@@ -45,6 +45,18 @@ pub struct EnvironmentFacts {
     /// The HTTPS listener's certificate, when the environment has ingress.
     pub certificate_arn: Option<String>,
     pub load_balancer_dns_name: Option<String>,
+    /// The environment's Cloud Map namespace, when it has `service_discovery`.
+    pub service_discovery: Option<NamespaceFacts>,
+}
+
+/// The environment's Service Connect namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceFacts {
+    /// Its DNS name.
+    pub name: String,
+    /// Its ARN, as the cluster's Service Connect default; `None` while it is not the default
+    /// (the environment's apply sets it).
+    pub arn: Option<String>,
 }
 
 impl EnvironmentFacts {

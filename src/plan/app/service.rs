@@ -83,6 +83,14 @@ pub struct IamSpec {
     pub permissions_boundary_arn: Option<String>,
 }
 
+/// A Service Connect server: reachable at `http://<discovery_name>.<namespace>:<port>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalSpec {
+    /// Names the container's port mapping.
+    pub port_name: String,
+    pub discovery_name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSpec {
     pub environment: String,
@@ -99,6 +107,10 @@ pub struct ServiceSpec {
     pub secrets: BTreeMap<String, String>,
     pub database_access: Vec<AccessRef>,
     pub cache_access: Vec<AccessRef>,
+    /// Services whose tasks may reach this one on `port`; `security_group_id` is `None` for
+    /// one that does not exist yet (its rule waits for the next apply).
+    pub allow_from_services: Vec<AccessRef>,
+    pub internal: Option<InternalSpec>,
     pub desired_count: u32,
     pub exec_enabled: bool,
     pub read_only_root_filesystem: bool,
@@ -133,6 +145,16 @@ pub fn fargate_memory_allowed(cpu: u32, memory: u32) -> bool {
 }
 
 pub const FARGATE_CPU: &[u32] = &[256, 512, 1024, 2048, 4096, 8192, 16384];
+
+/// One DNS label in lower case: what Cloud Map and Service Connect accept as names.
+pub fn is_dns_label(text: &str) -> bool {
+    (1..=63).contains(&text.len())
+        && !text.starts_with('-')
+        && !text.ends_with('-')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
 
 /// A valid environment-variable name for a container.
 fn is_env_name(name: &str) -> bool {
@@ -312,6 +334,40 @@ pub fn validate_service_known(spec: &ServiceSpec, unjudged: &Unjudged) -> Diagno
                     "Invalid ID",
                     format!("{:?} is not an ID of the form <environment>/<name>.", r.id),
                 ),
+            }
+        }
+    }
+    for r in &spec.allow_from_services {
+        match split_id(&r.id) {
+            Some((_, name)) if name == spec.name && !spec.name.is_empty() => diags.error_at(
+                at(&["allow_from_services"]),
+                "Service allows itself",
+                format!("{:?} is this service; its own tasks need no rule to reach it.", r.id),
+            ),
+            Some((env, _)) if env == spec.environment || spec.environment.is_empty() => {}
+            Some((env, _)) => diags.error_at(
+                at(&["allow_from_services"]),
+                "Service from another environment",
+                format!("{:?} belongs to environment {env:?}; service {:?} runs in {:?}, and services only call services of their own environment.", r.id, spec.name, spec.environment),
+            ),
+            None => diags.error_at(
+                at(&["allow_from_services"]),
+                "Invalid ID",
+                format!("{:?} is not a service ID of the form <environment>/<name>.", r.id),
+            ),
+        }
+    }
+    if let Some(internal) = &spec.internal {
+        for (attribute, value) in [
+            ("port_name", &internal.port_name),
+            ("discovery_name", &internal.discovery_name),
+        ] {
+            if !is_dns_label(value) {
+                diags.error_at(
+                    at(&["internal", attribute]),
+                    "Invalid name",
+                    format!("internal.{attribute} = {value:?} must be a DNS label: 1 to 63 characters of a-z, 0-9 and '-', neither starting nor ending with '-'."),
+                );
             }
         }
     }

@@ -22,6 +22,7 @@ use crate::aws::elbv2::load_balancer::LoadBalancerSpec;
 use crate::aws::iam::role::IamRoleSpec;
 use crate::aws::logs::log_group::LogGroupSpec;
 use crate::aws::rds::db_subnet_group::DbSubnetGroupSpec;
+use crate::aws::servicediscovery::private_dns_namespace::PrivateDnsNamespaceSpec;
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
 use crate::plan::ledger::Ledger;
@@ -729,7 +730,8 @@ impl Platform<'_> {
         let db_key = key(Kind::DbSubnetGroup, &[]);
         let cache_key = key(Kind::CacheSubnetGroup, &[]);
         let data_subnets = self.subnets(SubnetTier::Data);
-        vec![
+        let namespace_key = key(Kind::PrivateDnsNamespace, &[]);
+        let mut out = vec![
             Self::node(
                 cluster_key.clone(),
                 ChildSpec::EcsCluster(EcsClusterSpec {
@@ -737,6 +739,10 @@ impl Platform<'_> {
                     container_insights: spec.cluster.container_insights.clone(),
                     capacity_providers: vec!["FARGATE".to_string(), "FARGATE_SPOT".to_string()],
                     default_strategy: strategy,
+                    service_connect_namespace: spec
+                        .service_discovery
+                        .as_ref()
+                        .map(|_| namespace_key.clone()),
                     tags: self.tags(&cluster_key, &[]),
                 }),
             ),
@@ -767,7 +773,19 @@ impl Platform<'_> {
                     tags: self.tags(&cache_key, &["data"]),
                 }),
             ),
-        ]
+        ];
+        if let Some(discovery) = &spec.service_discovery {
+            out.push(Self::node(
+                namespace_key.clone(),
+                ChildSpec::PrivateDnsNamespace(PrivateDnsNamespaceSpec {
+                    name: discovery.namespace.clone(),
+                    vpc: key(Kind::Vpc, &[]),
+                    description: format!("Service discovery of environment {}", spec.name),
+                    tags: self.tags(&namespace_key, &["discovery"]),
+                }),
+            ));
+        }
+        out
     }
 }
 
@@ -862,6 +880,12 @@ pub fn effective_config(spec: &EnvironmentSpec) -> BTreeMap<String, String> {
         "logging.kms_key_arn",
         spec.logging.kms_key_arn.clone().unwrap_or_default(),
     );
+    if let Some(discovery) = &spec.service_discovery {
+        out.insert(
+            "service_discovery.namespace".to_string(),
+            discovery.namespace.clone(),
+        );
+    }
     if let Some(ingress) = &spec.ingress {
         let mut put = |k: &str, v: String| {
             out.insert(format!("ingress.{k}"), v);

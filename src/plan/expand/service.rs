@@ -10,7 +10,9 @@ use crate::aws::autoscaling::scaling_policy::ScalingPolicySpec;
 use crate::aws::ec2::security_group::SecurityGroupSpec;
 use crate::aws::ec2::security_group_rule::{Direction, RulePeer, SecurityGroupRuleSpec};
 use crate::aws::ecs::cluster::CapacityProviderStrategyItem;
-use crate::aws::ecs::service::{EcsServiceSpec, ServiceLoadBalancer};
+use crate::aws::ecs::service::{
+    EcsServiceSpec, ServiceConnect, ServiceConnectServer, ServiceLoadBalancer,
+};
 use crate::aws::ecs::task_definition::{ContainerSpec, TaskDefinitionSpec};
 use crate::aws::elbv2::listener_rule::ListenerRuleSpec;
 use crate::aws::elbv2::target_group::{HealthCheckSpec, TargetGroupSpec};
@@ -60,6 +62,23 @@ pub fn load_balancer_group_key() -> NodeKey {
 /// A database's or cache's own group, as an external reference of the service.
 pub fn access_group_key(kind: &str, name: &str) -> NodeKey {
     NodeKey::new(Kind::SecurityGroup, &[kind, name])
+}
+
+/// Another service's group this service admits, as an external reference.
+pub fn caller_group_key(name: &str) -> NodeKey {
+    NodeKey::new(Kind::SecurityGroup, &["caller", name])
+}
+
+/// `http://<discovery_name>.<namespace>:<port>` of a Service Connect server; empty for a
+/// service with no `internal` or an environment with no namespace.
+pub fn internal_endpoint(spec: &ServiceSpec, env: &EnvironmentFacts) -> String {
+    match (&spec.internal, &env.service_discovery) {
+        (Some(internal), Some(namespace)) => format!(
+            "http://{}.{}:{}",
+            internal.discovery_name, namespace.name, spec.port
+        ),
+        _ => String::new(),
+    }
 }
 
 pub fn log_group_name(env: &str, service: &str) -> String {
@@ -174,6 +193,21 @@ fn exec_policy() -> String {
             "Resource": "*"
         }]
     }))
+}
+
+/// Every service of an environment with a namespace is a Service Connect client; one with
+/// `internal` is also a server.
+fn service_connect(spec: &ServiceSpec, env: &EnvironmentFacts) -> Option<ServiceConnect> {
+    let namespace = env.service_discovery.as_ref()?;
+    Some(ServiceConnect {
+        namespace_arn: namespace.arn.clone()?,
+        server: spec.internal.as_ref().map(|internal| ServiceConnectServer {
+            port_name: internal.port_name.clone(),
+            discovery_name: internal.discovery_name.clone(),
+            dns_name: format!("{}.{}", internal.discovery_name, namespace.name),
+            port: spec.port as i32,
+        }),
+    })
 }
 
 /// The children of a service. `prior_image` is the image of the task definition recorded in
@@ -322,6 +356,25 @@ pub fn expand_service(
         }
     }
 
+    // Callers that exist: each reaches the service's port from its own group.
+    for caller in &spec.allow_from_services {
+        let Some(caller_group) = &caller.security_group_id else {
+            continue;
+        };
+        let on = caller_group_key(&caller.name);
+        external.insert(on.clone(), caller_group.clone());
+        rule(
+            &mut ctx,
+            &["service", "ingress", "from-service", &caller.name],
+            group.clone(),
+            Direction::Ingress,
+            "tcp",
+            (port, port),
+            RulePeer::Group(on),
+            format!("From service {}", caller.name),
+        );
+    }
+
     let mut load_balancer = None;
     let mut grace = None;
     if let (Some(routing), Some(listener)) = (&spec.routing, env.https_listener()) {
@@ -397,6 +450,7 @@ pub fn expand_service(
                 name: spec.name.clone(),
                 image,
                 port,
+                port_name: spec.internal.as_ref().map(|i| i.port_name.clone()),
                 command: spec.command.clone(),
                 environment: spec.environment_variables.clone(),
                 secrets,
@@ -445,6 +499,7 @@ pub fn expand_service(
             circuit_breaker: spec.deployment.circuit_breaker,
             enable_execute_command: spec.exec_enabled,
             wait_for_deployment: spec.deployment.wait,
+            service_connect: service_connect(spec, env),
             tags,
         }),
     );

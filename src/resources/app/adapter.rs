@@ -65,6 +65,8 @@ pub struct Prepared<S> {
     pub nodes: BTreeMap<NodeKey, Node>,
     pub external: BTreeMap<NodeKey, String>,
     pub effective_config: BTreeMap<String, String>,
+    /// What the plan should warn about (shown at plan only).
+    pub warnings: Diagnostics,
 }
 
 /// Everything that differs between the three resources.
@@ -419,6 +421,7 @@ impl<K: AppKind> Resource for AppResource<K> {
                     return response;
                 }
             };
+        response.diagnostics.extend(prepared.warnings.clone());
         ledger.external = prepared.external.clone();
         let planned_ops = plan_ops(&prepared.nodes, &ledger);
         let ops = planned_ops.ops;

@@ -123,6 +123,7 @@ pub fn placeholder_env(name: &str) -> EnvironmentFacts {
         secret_recovery_window_days: 0,
         certificate_arn: None,
         load_balancer_dns_name: None,
+        service_discovery: None,
     }
 }
 

@@ -106,8 +106,8 @@ async fn prepare(
     })
 }
 
-/// What the ledger does not hold: NAT public IPs, the load balancer's DNS name and zone, and
-/// the certificate's status and validation records.
+/// What the ledger does not hold: NAT public IPs, the load balancer's DNS name and zone, the
+/// certificate's status and validation records, and the namespace's ARN.
 async fn live_facts(
     configured: &Configured,
     spec: &EnvironmentSpec,
@@ -150,6 +150,14 @@ async fn live_facts(
                         .collect(),
                 ));
             }
+        }
+    }
+    if let Some(id) = ledger.id_of(&NodeKey::new(Kind::PrivateDnsNamespace, &[])) {
+        let arn = aws::namespace_arn_shared(&configured.clients, &reads, id)
+            .await
+            .map_err(|e| Diagnostic::error("Reading the Cloud Map namespace", e.to_string()))?;
+        if let Some(arn) = arn {
+            facts.service_discovery_namespace_arn = Planned::Known(Some(arn));
         }
     }
     Ok(facts)

@@ -17,7 +17,9 @@ use crate::plan::expand::environment::{
     Expansion,
 };
 use crate::plan::node::{Kind, NodeKey, SubnetTier, Tags};
-use crate::plan::spec::{self, AzChoice, EndpointPreset, EnvironmentSpec, Ipv4Cidr, NatMode, Tier};
+use crate::plan::spec::{
+    self, AzChoice, EndpointPreset, EnvironmentSpec, Ipv4Cidr, NatMode, ServiceDiscoverySpec, Tier,
+};
 use crate::plan::tiers::{ingress_defaults, TierDefaults};
 use crate::resources::ids::Ids;
 use crate::resources::tags::{merged_tags, validate_tags};
@@ -38,7 +40,13 @@ pub struct EnvironmentConfig {
     pub cluster: Option<ClusterConfig>,
     pub logging: Option<LoggingConfig>,
     pub ingress: Option<IngressConfig>,
+    pub service_discovery: Option<ServiceDiscoveryConfig>,
     pub timeouts: Option<Timeouts>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDiscoveryConfig {
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -307,6 +315,16 @@ fn resolve(
             .unwrap_or(resolved.drop_invalid_headers);
         resolved
     });
+    spec.service_discovery =
+        config
+            .service_discovery
+            .as_ref()
+            .map(|discovery| ServiceDiscoverySpec {
+                namespace: discovery
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| spec::default_namespace(&name)),
+            });
     spec.tags = merged_tags(default_tags, config.tags.as_ref());
     spec.written = match written::encode(config) {
         Ok(text) => text,
@@ -387,6 +405,7 @@ pub struct LiveFacts {
     pub load_balancer_zone_id: Planned<Option<String>>,
     pub certificate_status: Planned<Option<String>>,
     pub certificate_validation_records: Planned<Option<Vec<ValidationRecord>>>,
+    pub service_discovery_namespace_arn: Planned<Option<String>>,
 }
 
 /// A DNS record that validates a requested certificate.
@@ -408,6 +427,7 @@ impl LiveFacts {
             load_balancer_zone_id: empty(),
             certificate_status: empty(),
             certificate_validation_records: Planned::Known(Some(Vec::new())),
+            service_discovery_namespace_arn: empty(),
         }
     }
 
@@ -469,6 +489,13 @@ impl LiveFacts {
             facts.certificate_validation_records =
                 prior_or_unknown(cert_stays, prior, |f| &f.certificate_validation_records);
         }
+        let namespace = NodeKey::new(Kind::PrivateDnsNamespace, &[]);
+        if expansion.nodes.contains_key(&namespace) {
+            facts.service_discovery_namespace_arn =
+                prior_or_unknown(stays(std::slice::from_ref(&namespace)), prior, |f| {
+                    &f.service_discovery_namespace_arn
+                });
+        }
         facts
     }
 }
@@ -515,6 +542,8 @@ struct EnvironmentState<'a> {
     vpc_endpoint_ids: BTreeMap<String, PlannedId>,
     cluster_name: &'a str,
     cluster_arn: PlannedId,
+    service_discovery_namespace_id: PlannedId,
+    service_discovery_namespace_name: String,
     log_group_name: String,
     flow_log_group_name: String,
     db_subnet_group_name: String,
@@ -615,6 +644,12 @@ pub fn state(
         vpc_endpoint_ids: by_qualifier(Kind::VpcEndpoint),
         cluster_name: &spec.name,
         cluster_arn: ids.id(&NodeKey::new(Kind::EcsCluster, &[])),
+        service_discovery_namespace_id: id_or_empty(NodeKey::new(Kind::PrivateDnsNamespace, &[])),
+        service_discovery_namespace_name: spec
+            .service_discovery
+            .as_ref()
+            .map(|d| d.namespace.clone())
+            .unwrap_or_default(),
         log_group_name: environment_log_group_name(&spec.name),
         flow_log_group_name: if spec.network.flow_logs.enabled {
             flow_log_group_name(&spec.name)

@@ -75,6 +75,8 @@ pub fn schema() -> Schema {
         .attribute(Attribute::number("idle_timeout").optional().description("Seconds, 1–4000. Default 60.").validate(Validator::IntBetween(1, 4000)))
         .attribute(Attribute::string_list("allowed_cidrs").optional().description("Sources allowed on 80 and 443. Default `[\"0.0.0.0/0\"]`.").validate(Validator::UniqueElements))
         .attribute(Attribute::bool("drop_invalid_headers").optional().description("Drop HTTP headers that are not valid. Default true."));
+    let service_discovery = Block::new("Service discovery inside the environment (present = created): a Cloud Map private DNS namespace in the VPC, made the ECS cluster's Service Connect default. Every service of the environment becomes a Service Connect client; a service with `internal` is reachable at `http://<discovery_name>.<namespace>:<port>`.")
+        .attribute(Attribute::string("namespace").optional().description("DNS name of the namespace. Default `<name>.internal`. Changing it replaces the namespace; removing the block deletes it once no service uses it."));
     let timeouts = Block::new("How long each operation may take.")
         .attribute(
             Attribute::string("create")
@@ -103,6 +105,7 @@ pub fn schema() -> Schema {
         .single_block("cluster", cluster)
         .single_block("logging", logging)
         .single_block("ingress", ingress)
+        .single_block("service_discovery", service_discovery)
         .single_block("timeouts", timeouts)
         .attribute(Attribute::string("vpc_id").computed().description("ID of the VPC."))
         .attribute(Attribute::string("vpc_cidr").computed().description("CIDR of the VPC."))
@@ -131,6 +134,9 @@ pub fn schema() -> Schema {
         .attribute(Attribute::string("certificate_arn").computed().description("ARN of the certificate the HTTPS listener uses."))
         .attribute(Attribute::string("certificate_status").computed().description("ACM status of the certificate at the last refresh, e.g. `PENDING_VALIDATION` or `ISSUED`."))
         .attribute(Attribute::of_type("certificate_validation_records", Type::list(Type::Object([("name".to_string(), Type::String), ("type".to_string(), Type::String), ("value".to_string(), Type::String)].into_iter().collect()))).computed().description("DNS records that validate a requested certificate: create them in your DNS (the HTTPS listener waits until the certificate is issued)."))
+        .attribute(Attribute::string("service_discovery_namespace_id").computed().description("ID of the Cloud Map namespace (`ns-…`); empty without `service_discovery`."))
+        .attribute(Attribute::string("service_discovery_namespace_arn").computed().description("ARN of the Cloud Map namespace; empty without `service_discovery`."))
+        .attribute(Attribute::string("service_discovery_namespace_name").computed().description("DNS name of the Cloud Map namespace; empty without `service_discovery`."))
         .attribute(Attribute::number("estimated_monthly_cost_usd").computed().description("Estimated fixed monthly cost in USD from us-east-1 list prices kept in the provider (NAT gateways, public IPv4 addresses, interface endpoints, load balancer); usage-based charges such as data processing and log ingestion are not included."))
         .attribute(Attribute::of_type("cost_breakdown", Type::map(Type::Number)).computed().description("The estimate by component, in USD per month."))
         .attribute(Attribute::string_map("resources").computed().description("Every AWS child: node key → AWS ID."))

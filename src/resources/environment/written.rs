@@ -26,6 +26,7 @@ const RECORDED: &[&str] = &[
     "cluster",
     "logging",
     "ingress",
+    "service_discovery",
 ];
 
 /// Marks that the configuration set `tags` (their values live on the VPC itself).

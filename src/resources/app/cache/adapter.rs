@@ -46,6 +46,7 @@ impl AppKind for Cache {
             spec,
             nodes: expansion.nodes,
             external: expansion.external,
+            warnings: Diagnostics::new(),
         })
     }
 

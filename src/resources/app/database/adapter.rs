@@ -47,6 +47,7 @@ impl AppKind for Database {
             spec: (spec, env.clone()),
             nodes: expansion.nodes,
             external: expansion.external,
+            warnings: Diagnostics::new(),
         })
     }
 

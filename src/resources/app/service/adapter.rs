@@ -109,6 +109,87 @@ async fn resolve_access(
     }
 }
 
+/// Finds the services a service admits (`allow_from_services`): their security groups. A
+/// caller that does not exist yet has none; its rule waits for the first apply after it
+/// does, and the plan says so.
+async fn resolve_callers(
+    configured: &Configured,
+    config: &ServiceConfig,
+    env: &EnvironmentFacts,
+    mode: Mode,
+) -> Result<(BTreeMap<String, AccessRef>, Diagnostics), Diagnostics> {
+    let mut out = BTreeMap::new();
+    let mut diags = Diagnostics::new();
+    let Some(vpc) = env.vpc_id() else {
+        return Ok((out, diags));
+    };
+    let ids: BTreeSet<&String> = config.allow_from_services.iter().flatten().collect();
+    for id in ids {
+        let Some((env_name, name)) = split_id(id) else {
+            continue;
+        };
+        if env_name != env.name || Some(name) == config.name.as_deref() {
+            continue;
+        }
+        let owner = format!("service/{env_name}/{name}");
+        let group = aws::find_owned_group_id(
+            &configured.clients,
+            vpc,
+            &owner,
+            &expand::security_group_key(),
+        )
+        .await
+        .map_err(|e| {
+            Diagnostics(vec![Diagnostic::error(
+                format!("Looking up service {id}"),
+                e.to_string(),
+            )])
+        })?;
+        if group.is_none() && mode == Mode::Plan {
+            diags.push(
+                Diagnostic::warning(
+                    "Caller does not exist yet",
+                    format!("No service {name:?} exists in environment {env_name:?} yet, so no rule admits it in this apply; the first apply after it exists adds the rule. When both services are new, apply again after this one."),
+                )
+                .at(AttrPath::attrs(&["allow_from_services"])),
+            );
+        }
+        out.insert(
+            format!("allow_from_services/{id}"),
+            AccessRef {
+                id: id.clone(),
+                name: name.to_string(),
+                secret_arn: None,
+                security_group_id: group,
+            },
+        );
+    }
+    Ok((out, diags))
+}
+
+/// `internal` needs the environment's namespace as the cluster's Service Connect default.
+fn check_internal(spec: &ServiceSpec, env: &EnvironmentFacts) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if spec.internal.is_none() {
+        return diags;
+    }
+    let path = AttrPath::attrs(&["internal"]);
+    match &env.service_discovery {
+        None => diags.error_at(
+            path,
+            "Environment has no service discovery",
+            format!("Service {:?} sets internal, but environment {:?} has no namespace. Add a service_discovery block to the environment and apply it first.", spec.name, env.name),
+        ),
+        Some(namespace) if namespace.arn.is_none() => diags.error_at(
+            path,
+            "Namespace not ready",
+            format!("Environment {:?} has service_discovery, but its namespace {:?} is not the cluster's Service Connect default yet; apply the environment first.", env.name, namespace.name),
+        ),
+        Some(_) => {}
+    }
+    diags
+}
+
 /// The rule priority: the one recorded, else the one configured, else a free one.
 async fn priority(
     configured: &Configured,
@@ -230,11 +311,14 @@ impl AppKind for Service {
         ledger: &Ledger,
         mode: Mode,
     ) -> Result<Prepared<Self::Spec>, Diagnostics> {
-        let access = resolve_access(configured, config, env, mode).await?;
+        let mut access = resolve_access(configured, config, env, mode).await?;
+        let (callers, caller_warnings) = resolve_callers(configured, config, env, mode).await?;
+        access.extend(callers);
         let mut spec = model::spec_of(config, env, &configured.default_tags, &access);
         if mode.validates() {
             let mut diags = validate_service(&spec);
             diags.extend(check_hosts(configured, &spec, env).await);
+            diags.extend(check_internal(&spec, env));
             if diags.has_errors() {
                 return Err(diags);
             }
@@ -266,6 +350,7 @@ impl AppKind for Service {
             nodes: expansion.nodes,
             external: expansion.external,
             effective_config,
+            warnings: caller_warnings,
         })
     }
 
@@ -363,6 +448,7 @@ impl AppKind for Service {
             execution_role_arn: ids.id_or_empty(&expand::execution_role_key()),
             security_group_id: ids.id_or_empty(&expand::security_group_key()),
             log_group_name: expand::log_group_name(&env.name, &spec.name),
+            internal_endpoint: expand::internal_endpoint(spec, env),
             target_group_arn,
             listener_rule_priority,
             url,

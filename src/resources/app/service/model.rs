@@ -10,7 +10,7 @@ use crate::framework::value::de::Unjudged;
 use crate::framework::value::Planned;
 use crate::plan::app::{
     split_id, validate_service_known, AccessRef, AutoscalingSpec, DeploymentSpec, EnvironmentFacts,
-    HealthCheck, IamSpec, ImageSource, RoutingSpec, ServiceSpec,
+    HealthCheck, IamSpec, ImageSource, InternalSpec, RoutingSpec, ServiceSpec,
 };
 use crate::plan::expand::policy::canonical_json;
 use crate::plan::expand::service as expand;
@@ -41,6 +41,8 @@ pub struct ServiceConfig {
     pub secrets: Option<BTreeMap<String, String>>,
     pub database_access: Option<Vec<String>>,
     pub cache_access: Option<Vec<String>>,
+    pub allow_from_services: Option<Vec<String>>,
+    pub internal: Option<InternalConfig>,
     pub desired_count: Option<u32>,
     pub exec_enabled: Option<bool>,
     pub read_only_root_filesystem: Option<bool>,
@@ -58,6 +60,12 @@ pub enum Architecture {
     X86_64,
     #[serde(rename = "arm64")]
     Arm64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternalConfig {
+    pub port_name: Option<String>,
+    pub discovery_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +148,8 @@ pub struct ServiceComputed {
     pub listener_rule_priority: Planned<Option<u32>>,
     /// Empty without routing.
     pub url: String,
+    /// Empty without `internal` or a namespace.
+    pub internal_endpoint: String,
     pub running_image: Planned<String>,
     pub deployment_id: Planned<String>,
     pub deployment_status: Planned<String>,
@@ -236,6 +246,18 @@ pub fn spec_of(
         secrets: config.secrets.clone().unwrap_or_default(),
         database_access: access_list("database_access", config.database_access.as_ref()),
         cache_access: access_list("cache_access", config.cache_access.as_ref()),
+        allow_from_services: access_list(
+            "allow_from_services",
+            config.allow_from_services.as_ref(),
+        ),
+        internal: config.internal.as_ref().map(|i| InternalSpec {
+            port_name: i.port_name.clone().unwrap_or_else(|| "http".to_string()),
+            discovery_name: i
+                .discovery_name
+                .clone()
+                .or_else(|| config.name.clone())
+                .unwrap_or_default(),
+        }),
         desired_count: config.desired_count.unwrap_or(d.desired_count),
         exec_enabled: config.exec_enabled.unwrap_or(d.exec_enabled),
         read_only_root_filesystem: config.read_only_root_filesystem.unwrap_or(true),
@@ -348,6 +370,10 @@ pub fn effective_config(spec: &ServiceSpec, priority: Option<u32>) -> BTreeMap<S
             "routing.health_check.grace_period",
             hc.grace_period.to_string(),
         );
+    }
+    if let Some(internal) = &spec.internal {
+        put("internal.port_name", internal.port_name.clone());
+        put("internal.discovery_name", internal.discovery_name.clone());
     }
     if let Some(a) = &spec.autoscaling {
         put("autoscaling.min", a.min.to_string());
