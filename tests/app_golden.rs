@@ -89,6 +89,8 @@ fn service(tier: Tier) -> ServiceSpec {
         command: vec![],
         environment_variables: [("LOG_LEVEL".to_string(), "info".to_string())].into(),
         secrets: BTreeMap::new(),
+        generated_secrets: vec![],
+        regenerate_secrets: vec![],
         database_access: vec![],
         cache_access: vec![],
         allow_from_services: vec![],
@@ -281,6 +283,7 @@ fn inputs(priority: Option<u32>) -> ServiceInputs {
     ServiceInputs {
         priority,
         running_image: None,
+        recorded_secrets: Default::default(),
     }
 }
 
@@ -588,6 +591,93 @@ fn bad_service_connect_input_names_the_attribute() {
         ("allow_from_services", "Service from another environment"),
         ("allow_from_services", "Service allows itself"),
         ("allow_from_services", "Invalid ID"),
+    ] {
+        assert!(
+            found.iter().any(|(p, s)| p.contains(attr) && s == summary),
+            "{attr}: {summary} missing in {found:?}"
+        );
+    }
+}
+
+#[test]
+fn generated_secrets_are_children_the_execution_role_reads_by_name() {
+    let mut spec = service(Tier::Staging);
+    spec.generated_secrets = vec!["JWT_SECRET".into(), "SESSION_KEY".into()];
+    assert!(validate_service(&spec).is_empty());
+    let env = env(Tier::Staging);
+    let e = expand_service(&spec, &env, &inputs(None));
+    check("service_generated_secrets", &render(&e.nodes, &e.external));
+    let exec = match e
+        .nodes
+        .get(&NodeKey::new(Kind::IamRole, &["execution"]))
+        .map(|n| &n.spec)
+    {
+        Some(ChildSpec::IamRole(role)) => role.inline_policies["execution"].clone(),
+        other => panic!("no execution role: {other:?}"),
+    };
+    assert!(
+        exec.contains("secret:platform/env1/service/api/JWT_SECRET-??????"),
+        "{exec}"
+    );
+}
+
+#[test]
+fn regenerating_a_secret_rolls_a_new_revision_once() {
+    let mut spec = service(Tier::Dev);
+    spec.generated_secrets = vec!["JWT_SECRET".into()];
+    let env = env(Tier::Dev);
+    let first = expand_service(&spec, &env, &inputs(None));
+    let ledger = applied(&first.nodes);
+    // Listed in regenerate_secrets: the secret gets generation 1, the task definition a label
+    // with it (a new revision), and the service follows the new revision.
+    spec.regenerate_secrets = vec!["JWT_SECRET".into()];
+    let mut recorded = inputs(None);
+    recorded.recorded_secrets = [("JWT_SECRET".to_string(), (0, false))].into();
+    let second = expand_service(&spec, &env, &recorded);
+    let ops = diff(&second.nodes, &ledger);
+    let text = changed(&ops);
+    for key in [
+        "secretsmanager.secret/generated/JWT_SECRET",
+        "ecs.task_definition/service",
+        "ecs.service/service",
+    ] {
+        assert!(text.contains(key), "{key} not changed:\n{text}");
+    }
+    let Some(ChildSpec::TaskDefinition(td)) =
+        second.nodes.get(&task_definition_key()).map(|n| &n.spec)
+    else {
+        panic!("no task definition");
+    };
+    assert_eq!(
+        td.container
+            .docker_labels
+            .get("platform.secret-generation.JWT_SECRET")
+            .map(String::as_str),
+        Some("1")
+    );
+    // Once applied, keeping it listed changes nothing.
+    let ledger = applied(&second.nodes);
+    recorded.recorded_secrets = [("JWT_SECRET".to_string(), (1, true))].into();
+    let third = expand_service(&spec, &env, &recorded);
+    assert_eq!(changed(&diff(&third.nodes, &ledger)), "");
+}
+
+#[test]
+fn bad_generated_secrets_name_the_attribute() {
+    let mut spec = service(Tier::Dev);
+    spec.environment_variables
+        .insert("TOKEN".into(), "x".into());
+    spec.generated_secrets = vec!["TOKEN".into(), "1BAD".into()];
+    spec.regenerate_secrets = vec!["OTHER".into()];
+    let found: Vec<(String, String)> = validate_service(&spec)
+        .0
+        .iter()
+        .map(|d| (format!("{:?}", d.path), d.summary.clone()))
+        .collect();
+    for (attr, summary) in [
+        ("generated_secrets", "Variable defined twice"),
+        ("generated_secrets", "Invalid variable name"),
+        ("regenerate_secrets", "Not a generated secret"),
     ] {
         assert!(
             found.iter().any(|(p, s)| p.contains(attr) && s == summary),

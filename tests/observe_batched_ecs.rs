@@ -171,6 +171,8 @@ async fn task_definitions_are_described_once_per_revision() {
                 image: "nginx".into(),
                 port: 8080,
                 port_name: None,
+                generated_secrets: Default::default(),
+                docker_labels: Default::default(),
                 command: vec![],
                 environment: BTreeMap::new(),
                 secrets: BTreeMap::new(),

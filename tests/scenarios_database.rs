@@ -45,6 +45,7 @@ enum Scenario {
     CacheSecretComposed,
     SecretDeleteForceOrWindow,
     SecretRestoredFromScheduledDeletion,
+    GeneratedSecretRotation,
 }
 
 const OWNER: &str = "environment/test";
@@ -1375,4 +1376,86 @@ async fn create_refuses_a_secret_someone_else_owns() {
     .expect_err("name taken");
     assert!(refused.to_string().contains("does not own"), "{refused}");
     assert_eq!(create.num_calls(), 0);
+}
+
+fn generated(generation: u32, regenerate: bool) -> SecretContent {
+    SecretContent::Generated {
+        length: 48,
+        generation,
+        regenerate,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_generated_secret_gets_a_new_value_when_its_generation_grows_only() {
+    use sm::*;
+    let _ = Scenario::GeneratedSecretRotation;
+    let random = mock!(Client::get_random_password)
+        .match_requests(|r| {
+            r.password_length() == Some(48) && r.exclude_punctuation() == Some(true)
+        })
+        .then_output(|| {
+            GetRandomPasswordOutput::builder()
+                .random_password("new-value")
+                .build()
+        });
+    let put = mock!(Client::put_secret_value)
+        .match_requests(|r| {
+            r.secret_id() == Some(SECRET_ARN) && r.secret_string() == Some("new-value")
+        })
+        .then_output(|| PutSecretValueOutput::builder().arn(SECRET_ARN).build());
+    let clients = clients(&Mocks {
+        secretsmanager: vec![&random, &put],
+        ..Mocks::default()
+    });
+    let first = spec(generated(0, false));
+    // Listed in regenerate_secrets: the next generation, a new value.
+    let listed = spec(generated(1, true));
+    secret::update_secret(&clients, SECRET_ARN, &first, &listed, &IdMap::default())
+        .await
+        .expect("rotated");
+    assert_eq!((random.num_calls(), put.num_calls()), (1, 1));
+    // Unlisted again, or listed still: the generation stays, the value too.
+    let unlisted = spec(generated(1, false));
+    for (from, to) in [(&listed, &unlisted), (&listed, &listed)] {
+        secret::update_secret(&clients, SECRET_ARN, from, to, &IdMap::default())
+            .await
+            .expect("updated");
+    }
+    assert_eq!((random.num_calls(), put.num_calls()), (1, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_generated_secret_added_again_gets_a_new_value_not_the_deleted_one() {
+    use sm::*;
+    let _ = Scenario::GeneratedSecretRotation;
+    let spec = spec(generated(0, false));
+    let scheduled = {
+        let mut d = described(&spec);
+        d.deleted_date = Some(aws_smithy_types::DateTime::from_secs(1_800_000_000));
+        d
+    };
+    let describe = mock!(Client::describe_secret).then_output(move || scheduled.clone());
+    let restore = mock!(Client::restore_secret)
+        .then_output(|| RestoreSecretOutput::builder().arn(SECRET_ARN).build());
+    let put =
+        mock!(Client::put_secret_value).then_output(|| PutSecretValueOutput::builder().build());
+    let random = mock!(Client::get_random_password).then_output(|| {
+        GetRandomPasswordOutput::builder()
+            .random_password("fresh")
+            .build()
+    });
+    let clients = clients(&Mocks {
+        secretsmanager: vec![&describe, &restore, &put, &random],
+        ..Mocks::default()
+    });
+    secret::create_secret(&clients, &spec, &IdMap::default())
+        .await
+        .expect("restored");
+    assert_eq!(restore.num_calls(), 1);
+    assert_eq!(
+        (random.num_calls(), put.num_calls()),
+        (1, 1),
+        "the restored value is replaced"
+    );
 }

@@ -189,6 +189,8 @@ fn td_spec() -> TaskDefinitionSpec {
             image: IMAGE.into(),
             port: 8080,
             port_name: None,
+            generated_secrets: Default::default(),
+            docker_labels: Default::default(),
             command: vec!["serve".into(), "--port".into(), "8080".into()],
             environment: [("LOG_LEVEL", "info"), ("APP_MODE", "prod")]
                 .iter()

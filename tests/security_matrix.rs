@@ -476,6 +476,8 @@ fn service(tier: Tier, name: &str, port: u32) -> ServiceSpec {
         command: vec![],
         environment_variables: BTreeMap::new(),
         secrets: BTreeMap::new(),
+        generated_secrets: vec![],
+        regenerate_secrets: vec![],
         database_access: vec![],
         cache_access: vec![],
         allow_from_services: vec![],
@@ -864,6 +866,7 @@ fn build(scenario: Scenario) -> World {
         let inputs = ServiceInputs {
             priority: spec.routing.as_ref().map(|_| 100 + i as u32),
             running_image: None,
+            recorded_secrets: Default::default(),
         };
         let graph = expand_service(&spec, &env_ref, &inputs);
         services.insert(

@@ -434,6 +434,8 @@ fn service(tier: Tier) -> ServiceSpec {
         command: vec![],
         environment_variables: BTreeMap::new(),
         secrets: BTreeMap::new(),
+        generated_secrets: vec![],
+        regenerate_secrets: vec![],
         database_access: vec![],
         cache_access: vec![],
         allow_from_services: vec![],
@@ -485,6 +487,7 @@ fn check_service_placement(label: &str, spec: &EnvironmentSpec, expansion: &Expa
         &ServiceInputs {
             priority: None,
             running_image: None,
+            recorded_secrets: Default::default(),
         },
     );
     let private: Vec<NodeKey> = expansion

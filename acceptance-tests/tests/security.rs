@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use acceptance_tests::{
-    block_on, census, repo_root, tools_ready, unique, Checks, Emulator, Run, Tf, Workspace,
-    OWNER_TAG,
+    block_on, census, percent_decode, repo_root, tools_ready, unique, Checks, Emulator, Run, Tf,
+    Workspace, OWNER_TAG,
 };
 use aws_sdk_ec2::types::{Filter, Tag};
 use serde_json::Value;
@@ -991,7 +991,13 @@ fn network_and_security_groups_on(tf: Tf) {
 // Case 2: secret values never leak
 // ---------------------------------------------------------------------------------------------
 
-fn secrets_config(name: &str) -> String {
+/// With `regenerate`, the service's generated secret is listed in `regenerate_secrets`.
+fn secrets_config(name: &str, regenerate: bool) -> String {
+    let regenerate = if regenerate {
+        r#"regenerate_secrets = ["JWT_SECRET"]"#
+    } else {
+        ""
+    };
     format!(
         r#"
 resource "platform_environment" "main" {{
@@ -1018,6 +1024,8 @@ resource "platform_service" "api" {{
   image           = "{IMAGE}"
   database_access = [platform_database.main.id]
   cache_access    = [platform_cache.main.id]
+  generated_secrets = ["JWT_SECRET"]
+  {regenerate}
   deployment {{
     wait = false
   }}
@@ -1274,7 +1282,7 @@ fn secrets_never_leak_on(tf: Tf, env: &[(&str, &str)]) {
     let ws = Workspace::new(tf, &emulator);
     let mut c = Checks::new(tf);
     let name = unique("sl-");
-    ws.write_config(&secrets_config(&name));
+    ws.write_config(&secrets_config(&name, false));
     let mut traced = Traced {
         ws: &ws,
         env,
@@ -1359,6 +1367,105 @@ fn secrets_never_leak_on(tf: Tf, env: &[(&str, &str)]) {
         text(&secret_json(&emulator, &db_secret)["password"]),
         rotated.clone(),
     );
+
+    // The generated secret: 48 letters and digits, injected by ARN, read by the execution role.
+    let jwt_name = format!("platform/{name}/service/api/JWT_SECRET");
+    let jwt = secret_string(&emulator, &jwt_name);
+    assert!(
+        jwt.len() == 48 && jwt.chars().all(|ch| ch.is_ascii_alphanumeric()),
+        "the generated secret is not 48 letters and digits: {} characters",
+        jwt.len()
+    );
+    let service = &outputs["service"]["value"];
+    let jwt_arn = text(&service["generated_secret_arns"]["JWT_SECRET"]);
+    c.check(jwt_arn.contains(&jwt_name), || {
+        format!("generated_secret_arns names {jwt_arn:?}, not {jwt_name}")
+    });
+    let first_td = text(&service["task_definition_arn"]);
+    let injected = |td: &str| {
+        block_on(async {
+            let td = emulator
+                .ecs()
+                .describe_task_definition()
+                .task_definition(td)
+                .send()
+                .await
+                .expect("DescribeTaskDefinition");
+            let container = td
+                .task_definition()
+                .and_then(|t| t.container_definitions().first().cloned())
+                .expect("a container");
+            (
+                container
+                    .secrets()
+                    .iter()
+                    .find(|s| s.name() == "JWT_SECRET")
+                    .map(|s| s.value_from().to_string()),
+                container
+                    .docker_labels()
+                    .and_then(|l| l.get("platform.secret-generation.JWT_SECRET").cloned()),
+            )
+        })
+    };
+    c.eq(
+        "JWT_SECRET injected from its secret",
+        injected(&first_td),
+        (Some(jwt_arn.clone()), None),
+    );
+    let execution_policy = block_on(async {
+        let role = text(&service["execution_role_arn"]);
+        let role = role.rsplit('/').next().unwrap_or_default().to_string();
+        emulator
+            .iam()
+            .get_role_policy()
+            .role_name(role)
+            .policy_name("execution")
+            .send()
+            .await
+            .expect("GetRolePolicy")
+            .policy_document()
+            .to_string()
+    });
+    c.check(
+        percent_decode(&execution_policy).contains(&format!("secret:{jwt_name}-??????")),
+        || format!("the execution role cannot read {jwt_name}: {execution_policy}"),
+    );
+
+    // regenerate_secrets: a new value and a new revision that carries its generation.
+    ws.write_config(&secrets_config(&name, true));
+    let plan = traced.plan();
+    c.check(
+        plan.stdout.contains("platform_service.api will be updated"),
+        || {
+            format!(
+                "regenerate_secrets does not update the service:\n{}",
+                plan.stdout
+            )
+        },
+    );
+    traced.apply();
+    let regenerated = secret_string(&emulator, &jwt_name);
+    c.check(regenerated != jwt && regenerated.len() == 48, || {
+        "regenerate_secrets kept the old value".to_string()
+    });
+    let outputs: Value =
+        serde_json::from_str(&traced.run(&["output", "-json", "-no-color"]).stdout)
+            .expect("output JSON");
+    let second_td = text(&outputs["service"]["value"]["task_definition_arn"]);
+    c.check(second_td != first_td, || {
+        format!("regenerate_secrets kept revision {first_td}")
+    });
+    c.eq(
+        "the new revision",
+        injected(&second_td),
+        (Some(jwt_arn.clone()), Some("1".to_string())),
+    );
+    // Still listed: nothing more to do.
+    let (changes, plan) = ws.plan();
+    c.check(!changes, || {
+        format!("a listed secret is regenerated again:\n{plan}")
+    });
+
     traced.plan();
     traced.run(&["show", "-json", "-no-color"]);
     traced.run(&["show", "-no-color"]);
@@ -1375,6 +1482,8 @@ fn secrets_never_leak_on(tf: Tf, env: &[(&str, &str)]) {
         ("the database password", password.clone()),
         ("the rotated database password", rotated.clone()),
         ("the cache auth token", token.clone()),
+        ("the generated secret", jwt.clone()),
+        ("the regenerated secret", regenerated.clone()),
     ];
     let mut haystacks = traced.all_haystacks();
     // The state as it was before destroy emptied it.
@@ -1401,6 +1510,10 @@ fn secrets_never_leak_on(tf: Tf, env: &[(&str, &str)]) {
         ("trace log", "@module=platform.aws_sdk_ec2.operation"),
         ("trace log", "node=secretsmanager.secret/connection"),
         ("trace log", "node=secretsmanager.secret/auth_token"),
+        (
+            "trace log",
+            "node=secretsmanager.secret/generated/JWT_SECRET",
+        ),
         ("trace log", "node=elasticache.replication_group/main"),
         ("terraform.tfstate (before destroy)", db_secret.as_str()),
         ("private data", "secretsmanager.secret/connection"),

@@ -108,6 +108,7 @@ impl ResourceType {
                 Kind::ListenerRule,
                 Kind::ScalableTarget,
                 Kind::ScalingPolicy,
+                Kind::Secret,
             ],
             ResourceType::Database => &[
                 Kind::SecurityGroup,

@@ -47,6 +47,13 @@ pub struct ContainerSpec {
     /// Variable name → `valueFrom` (a Secrets Manager ARN, optionally `<arn>:<json-key>::`, or
     /// an SSM parameter ARN).
     pub secrets: BTreeMap<String, String>,
+    /// Variable name → a secret child of the same graph (a generated secret); its ARN is the
+    /// `valueFrom`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub generated_secrets: BTreeMap<String, NodeKey>,
+    /// Docker labels; a generated secret's generation is one, so a new value rolls the service.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub docker_labels: BTreeMap<String, String>,
     /// The `awslogs` group; the ID recorded for it is its name.
     pub log_group: NodeKey,
     /// Region of the log group, for the `awslogs-region` option.
@@ -69,11 +76,18 @@ impl KindSpec for TaskDefinitionSpec {
     const UPDATE_CHANGES_ID: bool = true;
 
     fn references(&self) -> Vec<Reference<'_>> {
-        vec![
+        let mut refs = vec![
             Reference::update(&self.task_role),
             Reference::update(&self.execution_role),
             Reference::update(&self.container.log_group),
-        ]
+        ];
+        refs.extend(
+            self.container
+                .generated_secrets
+                .values()
+                .map(Reference::update),
+        );
+        refs
     }
 
     fn tags(&self) -> Option<&Tags> {
@@ -506,8 +520,11 @@ mod sdk {
             .iter()
             .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
             .collect();
-        let secrets = container
-            .secrets
+        let mut value_from = container.secrets.clone();
+        for (name, key) in &container.generated_secrets {
+            value_from.insert(name.clone(), resolve_one(key, ids)?);
+        }
+        let secrets = value_from
             .iter()
             .map(|(name, value_from)| {
                 Secret::builder()
@@ -537,9 +554,20 @@ mod sdk {
             .set_command((!container.command.is_empty()).then(|| container.command.clone()))
             .set_environment((!environment.is_empty()).then_some(environment))
             .set_secrets((!secrets.is_empty()).then_some(secrets))
+            .set_docker_labels(
+                (!container.docker_labels.is_empty())
+                    .then(|| container.docker_labels.clone().into_iter().collect()),
+            )
             .readonly_root_filesystem(container.read_only_root_filesystem)
             .log_configuration(log_configuration)
             .build())
+    }
+
+    /// The secret child a `valueFrom` names, when it is one of the graph's own.
+    fn generated_key(ids: &IdMap, value_from: &str) -> Option<NodeKey> {
+        ids.key_of(value_from)
+            .filter(|key| key.kind() == Some(Kind::Secret))
+            .cloned()
     }
 
     /// The revision as a spec: only the fields we set, so the defaults ECS adds (host port,
@@ -599,9 +627,24 @@ mod sdk {
                 .map(|c| {
                     c.secrets()
                         .iter()
+                        .filter(|s| generated_key(ids, s.value_from()).is_none())
                         .map(|s| (s.name().to_string(), s.value_from().to_string()))
                         .collect()
                 })
+                .unwrap_or_default(),
+            generated_secrets: container
+                .map(|c| {
+                    c.secrets()
+                        .iter()
+                        .filter_map(|s| {
+                            Some((s.name().to_string(), generated_key(ids, s.value_from())?))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            docker_labels: container
+                .and_then(ContainerDefinition::docker_labels)
+                .map(|labels| labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default(),
             log_group: reference(
                 log_option(LOG_GROUP_OPTION),

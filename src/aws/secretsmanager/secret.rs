@@ -38,6 +38,14 @@ pub struct SecretSpec {
 pub enum SecretContent {
     /// A random alphanumeric token made once at create.
     RandomToken { length: u32 },
+    /// A service's generated secret: a random alphanumeric value made at create and again
+    /// whenever `generation` grows (`regenerate_secrets`). `regenerate` records that the
+    /// name is listed there, so keeping it listed does not make a new value on every apply.
+    Generated {
+        length: u32,
+        generation: u32,
+        regenerate: bool,
+    },
     /// JSON `url`, `host`, `port`, `dbname`, `username`, `password` for a PostgreSQL instance,
     /// composed from the master secret RDS manages for it.
     DatabaseConnection {
@@ -74,7 +82,7 @@ impl KindSpec for SecretSpec {
 
     fn references(&self) -> Vec<Reference<'_>> {
         match &self.content {
-            SecretContent::RandomToken { .. } => vec![],
+            SecretContent::RandomToken { .. } | SecretContent::Generated { .. } => vec![],
             SecretContent::DatabaseConnection { instance, .. } => vec![Reference::update(instance)],
             SecretContent::CacheConnection {
                 replication_group,
@@ -356,7 +364,7 @@ mod sdk {
         ids: &IdMap,
     ) -> Result<Option<Composed>, AwsError> {
         match content {
-            SecretContent::RandomToken { .. } => Ok(None),
+            SecretContent::RandomToken { .. } | SecretContent::Generated { .. } => Ok(None),
             SecretContent::DatabaseConnection {
                 instance,
                 database_name,
@@ -523,9 +531,10 @@ mod sdk {
         ids: &IdMap,
     ) -> Result<SecretValue, AwsError> {
         match (&spec.content, compose(clients, &spec.content, ids).await?) {
-            (SecretContent::RandomToken { length }, _) => {
-                random_token(&clients.secretsmanager, *length).await
-            }
+            (
+                SecretContent::RandomToken { length } | SecretContent::Generated { length, .. },
+                _,
+            ) => random_token(&clients.secretsmanager, *length).await,
             (_, Some(Composed::Value(value))) => Ok(value),
             (_, Some(Composed::Missing(reason))) => Err(AwsError::Api {
                 code: "SecretSourceMissing".into(),
@@ -598,7 +607,8 @@ mod sdk {
         spec: &SecretSpec,
         ids: &IdMap,
     ) -> Result<String, AwsError> {
-        if found.current.scheduled_for_deletion {
+        let restored = found.current.scheduled_for_deletion;
+        if restored {
             clients
                 .secretsmanager
                 .restore_secret()
@@ -608,7 +618,9 @@ mod sdk {
                 .map_err(classify)?;
             tracing::info!(secret = %spec.name, "restored secret {} that was scheduled for deletion", spec.name);
         }
-        let in_sync = is_in_sync(clients, &found.current, &spec.content, ids).await?;
+        // A generated secret removed and added again gets a new value, not the deleted one.
+        let renew = restored && matches!(spec.content, SecretContent::Generated { .. });
+        let in_sync = !renew && is_in_sync(clients, &found.current, &spec.content, ids).await?;
         let current = flatten_secret(&found.current, spec, in_sync);
         update_secret(clients, &found.id, &current, spec, ids).await
     }
@@ -685,9 +697,16 @@ mod sdk {
                 .await
                 .map_err(classify)?;
         }
-        // A random token is made once: only a secret without a value gets a new one.
-        let rewrite = match desired.content {
-            SecretContent::RandomToken { .. } => !current.in_sync,
+        // A random token is made once: only a secret without a value gets a new one, and a
+        // generated secret also when its generation grows.
+        let rewrite = match (&current.content, &desired.content) {
+            (_, SecretContent::RandomToken { .. }) => !current.in_sync,
+            (
+                SecretContent::Generated {
+                    generation: was, ..
+                },
+                SecretContent::Generated { generation, .. },
+            ) => !current.in_sync || was != generation,
             _ => !current.in_sync || current.content != desired.content,
         };
         if rewrite {

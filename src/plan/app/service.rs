@@ -105,6 +105,10 @@ pub struct ServiceSpec {
     pub command: Vec<String>,
     pub environment_variables: BTreeMap<String, String>,
     pub secrets: BTreeMap<String, String>,
+    /// Variables whose value is a random secret made in Secrets Manager. Sorted, unique.
+    pub generated_secrets: Vec<String>,
+    /// Generated secrets to make a new value for (once per listing). Sorted, unique.
+    pub regenerate_secrets: Vec<String>,
     pub database_access: Vec<AccessRef>,
     pub cache_access: Vec<AccessRef>,
     /// Services whose tasks may reach this one on `port`; `security_group_id` is `None` for
@@ -305,7 +309,39 @@ pub fn validate_service_known(spec: &ServiceSpec, unjudged: &Unjudged) -> Diagno
             );
         }
     }
+    for name in &spec.generated_secrets {
+        if !is_env_name(name) {
+            diags.error_at(
+                at(&["generated_secrets"]),
+                "Invalid variable name",
+                format!("{name:?} is not a valid environment variable name (letters, digits and '_', not starting with a digit)."),
+            );
+        }
+        if spec.environment_variables.contains_key(name) || spec.secrets.contains_key(name) {
+            diags.error_at(
+                at(&["generated_secrets"]),
+                "Variable defined twice",
+                format!("{name:?} is generated and must not also be set in environment_variables or secrets."),
+            );
+        }
+    }
+    for name in &spec.regenerate_secrets {
+        if !spec.generated_secrets.contains(name) {
+            diags.error_at(
+                at(&["regenerate_secrets"]),
+                "Not a generated secret",
+                format!("{name:?} is not in generated_secrets; only generated secrets can be made anew."),
+            );
+        }
+    }
     for generated in access_variable_names(spec) {
+        if spec.generated_secrets.contains(&generated) {
+            diags.error_at(
+                at(&["generated_secrets"]),
+                "Variable defined twice",
+                format!("{generated:?} comes from database_access/cache_access and must not also be generated."),
+            );
+        }
         if spec.secrets.contains_key(&generated)
             || spec.environment_variables.contains_key(&generated)
         {

@@ -18,6 +18,7 @@ use crate::aws::elbv2::listener_rule::ListenerRuleSpec;
 use crate::aws::elbv2::target_group::{HealthCheckSpec, TargetGroupSpec};
 use crate::aws::iam::role::IamRoleSpec;
 use crate::aws::logs::log_group::LogGroupSpec;
+use crate::aws::secretsmanager::secret::{SecretContent, SecretSpec};
 use crate::plan::app::{
     access_secrets, secret_resource_arn, EnvironmentFacts, ImageSource, ServiceSpec,
 };
@@ -64,6 +65,26 @@ pub fn access_group_key(kind: &str, name: &str) -> NodeKey {
     NodeKey::new(Kind::SecurityGroup, &[kind, name])
 }
 
+/// A generated secret's child.
+pub fn generated_secret_key(variable: &str) -> NodeKey {
+    NodeKey::new(Kind::Secret, &["generated", variable])
+}
+
+/// `platform/<env>/service/<service>/<VARIABLE>`: under the environment's prefix, so its
+/// secrets are listed together.
+pub fn generated_secret_name(env: &str, service: &str, variable: &str) -> String {
+    format!("platform/{env}/service/{service}/{variable}")
+}
+
+/// Letters and digits a generated secret's value has.
+pub const GENERATED_SECRET_LENGTH: u32 = 48;
+
+/// The docker label carrying a generated secret's generation, so a new value is a new task
+/// definition revision and the service rolls.
+pub fn secret_generation_label(variable: &str) -> String {
+    format!("platform.secret-generation.{variable}")
+}
+
 /// Another service's group this service admits, as an external reference.
 pub fn caller_group_key(name: &str) -> NodeKey {
     NodeKey::new(Kind::SecurityGroup, &["caller", name])
@@ -92,6 +113,9 @@ pub struct ServiceInputs {
     pub priority: Option<u32>,
     /// With `image_source = "external"`, the image running now (when there is one).
     pub running_image: Option<String>,
+    /// Each generated secret the ledger records: its generation and whether it was listed in
+    /// `regenerate_secrets`.
+    pub recorded_secrets: BTreeMap<String, (u32, bool)>,
 }
 
 struct Ctx<'a> {
@@ -242,6 +266,57 @@ pub fn expand_service(
     let mut secrets = spec.secrets.clone();
     secrets.extend(access_secrets(spec, UNKNOWN_ARN));
     let mut secret_arns: Vec<String> = secrets.values().map(|v| secret_resource_arn(v)).collect();
+
+    // Generated secrets: children of the service, read by the execution role by name.
+    let mut generated = BTreeMap::new();
+    let mut docker_labels = BTreeMap::new();
+    for variable in &spec.generated_secrets {
+        let key = generated_secret_key(variable);
+        let name = generated_secret_name(&env.name, &spec.name, variable);
+        let (recorded, listed) = inputs
+            .recorded_secrets
+            .get(variable)
+            .copied()
+            .unwrap_or((0, false));
+        let regenerate = spec.regenerate_secrets.contains(variable);
+        // A new value once per listing: when the name joins regenerate_secrets.
+        let generation = if regenerate && !listed && inputs.recorded_secrets.contains_key(variable)
+        {
+            recorded + 1
+        } else {
+            recorded
+        };
+        if generation > 0 {
+            docker_labels.insert(secret_generation_label(variable), generation.to_string());
+        }
+        // Secrets Manager appends `-` and six characters to the name in the ARN.
+        secret_arns.push(format!(
+            "arn:{}:secretsmanager:{}:*:secret:{name}-??????",
+            partition(&env.region),
+            env.region
+        ));
+        let tags = ctx.tags(&key, &format!("secret-{variable}"));
+        ctx.add(
+            key.clone(),
+            ChildSpec::Secret(SecretSpec {
+                name,
+                description: format!(
+                    "Generated {variable} of service {} in environment {}",
+                    spec.name, env.name
+                ),
+                kms_key_arn: None,
+                content: SecretContent::Generated {
+                    length: GENERATED_SECRET_LENGTH,
+                    generation,
+                    regenerate,
+                },
+                in_sync: true,
+                recovery_window_days: env.secret_recovery_window_days,
+                tags,
+            }),
+        );
+        generated.insert(variable.clone(), key);
+    }
     secret_arns.sort();
     secret_arns.dedup();
 
@@ -451,6 +526,8 @@ pub fn expand_service(
                 image,
                 port,
                 port_name: spec.internal.as_ref().map(|i| i.port_name.clone()),
+                generated_secrets: generated,
+                docker_labels,
                 command: spec.command.clone(),
                 environment: spec.environment_variables.clone(),
                 secrets,

@@ -342,6 +342,7 @@ impl AppKind for Service {
         let inputs = ServiceInputs {
             priority,
             running_image: model::recorded_image(ledger),
+            recorded_secrets: model::recorded_secrets(ledger),
         };
         let expansion = expand_service(&spec, env, &inputs);
         let effective_config = model::effective_config(&spec, priority);
@@ -449,6 +450,11 @@ impl AppKind for Service {
             security_group_id: ids.id_or_empty(&expand::security_group_key()),
             log_group_name: expand::log_group_name(&env.name, &spec.name),
             internal_endpoint: expand::internal_endpoint(spec, env),
+            generated_secret_arns: spec
+                .generated_secrets
+                .iter()
+                .map(|v| (v.clone(), ids.id_or_empty(&expand::generated_secret_key(v))))
+                .collect(),
             target_group_arn,
             listener_rule_priority,
             url,

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::aws::secretsmanager::secret::{SecretContent, SecretSpec};
 use crate::framework::diag::Diagnostics;
 use crate::framework::value::de::Unjudged;
 use crate::framework::value::Planned;
@@ -39,6 +40,8 @@ pub struct ServiceConfig {
     pub command: Option<Vec<String>>,
     pub environment_variables: Option<BTreeMap<String, String>>,
     pub secrets: Option<BTreeMap<String, String>>,
+    pub generated_secrets: Option<Vec<String>>,
+    pub regenerate_secrets: Option<Vec<String>>,
     pub database_access: Option<Vec<String>>,
     pub cache_access: Option<Vec<String>>,
     pub allow_from_services: Option<Vec<String>>,
@@ -150,6 +153,8 @@ pub struct ServiceComputed {
     pub url: String,
     /// Empty without `internal` or a namespace.
     pub internal_endpoint: String,
+    /// Variable → ARN of each generated secret.
+    pub generated_secret_arns: BTreeMap<String, Planned<String>>,
     pub running_image: Planned<String>,
     pub deployment_id: Planned<String>,
     pub deployment_status: Planned<String>,
@@ -244,6 +249,8 @@ pub fn spec_of(
         command: config.command.clone().unwrap_or_default(),
         environment_variables: config.environment_variables.clone().unwrap_or_default(),
         secrets: config.secrets.clone().unwrap_or_default(),
+        generated_secrets: sorted_unique(config.generated_secrets.as_ref()),
+        regenerate_secrets: sorted_unique(config.regenerate_secrets.as_ref()),
         database_access: access_list("database_access", config.database_access.as_ref()),
         cache_access: access_list("cache_access", config.cache_access.as_ref()),
         allow_from_services: access_list(
@@ -407,6 +414,31 @@ pub fn recorded_priority(ledger: &Ledger) -> Option<u32> {
     }
 }
 
+/// Each generated secret the ledger records: its generation and whether `regenerate_secrets`
+/// listed it.
+pub fn recorded_secrets(ledger: &Ledger) -> BTreeMap<String, (u32, bool)> {
+    let prefix = format!("{}/generated/", Kind::Secret.prefix());
+    ledger
+        .children
+        .iter()
+        .filter_map(|(key, recorded)| {
+            let variable = key.as_str().strip_prefix(&prefix)?;
+            match &recorded.observed {
+                ChildSpec::Secret(SecretSpec {
+                    content:
+                        SecretContent::Generated {
+                            generation,
+                            regenerate,
+                            ..
+                        },
+                    ..
+                }) => Some((variable.to_string(), (*generation, *regenerate))),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// The image of the task definition recorded in the ledger.
 pub fn recorded_image(ledger: &Ledger) -> Option<String> {
     match ledger
@@ -468,6 +500,9 @@ pub fn imported_config(ledger: &Ledger, env: &EnvironmentFacts, config: &mut Ser
         }
         if !secrets.is_empty() {
             config.secrets = Some(secrets);
+        }
+        if !c.generated_secrets.is_empty() {
+            config.generated_secrets = Some(c.generated_secrets.keys().cloned().collect());
         }
         if !databases.is_empty() {
             config.database_access = Some(databases.into_iter().collect());
