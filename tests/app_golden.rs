@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use terraform_provider_platform::plan::app::{
     validate_cache, validate_database, validate_engine_change, validate_service, AccessRef,
     AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck,
-    IamSpec, ImageSource, InternalSpec, NamespaceFacts, RoutingSpec, ServiceSpec, StorageSpec,
+    IamSpec, ImageSource, InternalSpec, NamespaceFacts, RoutingSpec, ServiceSpec, Sidecar,
+    StorageSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, render_ops, Op};
 use terraform_provider_platform::plan::expand::cache::expand_cache;
@@ -95,6 +96,9 @@ fn service(tier: Tier) -> ServiceSpec {
         cache_access: vec![],
         allow_from_services: vec![],
         internal: None,
+        sidecars: vec![],
+        repository_credentials_secret_arn: None,
+        repository_credentials_kms_key_arn: None,
         desired_count: d.desired_count,
         exec_enabled: d.exec_enabled,
         read_only_root_filesystem: true,
@@ -684,4 +688,118 @@ fn bad_generated_secrets_name_the_attribute() {
             "{attr}: {summary} missing in {found:?}"
         );
     }
+}
+
+const DOCKER_HUB: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-AbCdEf";
+const DOCKER_HUB_KEY: &str =
+    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+fn sidecar(name: &str, essential: bool) -> Sidecar {
+    Sidecar {
+        name: name.into(),
+        image: format!("docker.io/acme/{name}:1"),
+        essential,
+        cpu: Some(64),
+        memory: Some(128),
+        port: None,
+        command: vec![],
+        environment_variables: BTreeMap::new(),
+        secrets: BTreeMap::new(),
+        use_repository_credentials: essential,
+    }
+}
+
+#[test]
+fn sidecars_and_registry_credentials() {
+    let mut spec = service(Tier::Prod);
+    spec.cpu = 512;
+    spec.memory = 1024;
+    spec.repository_credentials_secret_arn = Some(DOCKER_HUB.into());
+    spec.repository_credentials_kms_key_arn = Some(DOCKER_HUB_KEY.into());
+    let mut otel = sidecar("otel", true);
+    otel.port = Some(4317);
+    let mut datadog = sidecar("datadog", false);
+    datadog.secrets.insert(
+        "DD_API_KEY".into(),
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:datadog-QwErTy:api_key::".into(),
+    );
+    spec.sidecars = vec![otel, datadog];
+    assert!(
+        validate_service(&spec).is_empty(),
+        "{:?}",
+        validate_service(&spec)
+    );
+    let e = expand_service(&spec, &env(Tier::Prod), &inputs(None));
+    check("service_sidecars", &render(&e.nodes, &e.external));
+    let exec = match e
+        .nodes
+        .get(&NodeKey::new(Kind::IamRole, &["execution"]))
+        .map(|n| &n.spec)
+    {
+        Some(ChildSpec::IamRole(role)) => role.inline_policies["execution"].clone(),
+        other => panic!("no execution role: {other:?}"),
+    };
+    for needle in [
+        DOCKER_HUB,
+        DOCKER_HUB_KEY,
+        "kms:Decrypt",
+        "secret:datadog-QwErTy\"",
+    ] {
+        assert!(exec.contains(needle), "{needle} missing in {exec}");
+    }
+    let Some(ChildSpec::TaskDefinition(td)) = e.nodes.get(&task_definition_key()).map(|n| &n.spec)
+    else {
+        panic!("no task definition");
+    };
+    assert_eq!(td.container.depends_on, ["otel"]);
+    assert_eq!(
+        td.container.repository_credentials.as_deref(),
+        Some(DOCKER_HUB)
+    );
+    assert_eq!(
+        td.sidecars[0].repository_credentials.as_deref(),
+        Some(DOCKER_HUB)
+    );
+    assert_eq!(td.sidecars[1].repository_credentials, None);
+}
+
+#[test]
+fn bad_sidecars_name_the_attribute() {
+    let mut spec = service(Tier::Dev);
+    let mut big = sidecar("otel", false);
+    big.cpu = Some(256);
+    big.memory = Some(512);
+    let mut clash = sidecar("api", false);
+    clash.cpu = None;
+    clash.memory = None;
+    clash.port = Some(spec.port);
+    clash.use_repository_credentials = true;
+    spec.sidecars = vec![big, sidecar("otel", false), clash];
+    spec.repository_credentials_kms_key_arn = Some("not-a-key".into());
+    let found: Vec<(String, String)> = validate_service(&spec)
+        .0
+        .iter()
+        .map(|d| (format!("{:?}", d.path), d.summary.clone()))
+        .collect();
+    for (attr, summary) in [
+        ("sidecar", "Duplicate container name"),
+        ("sidecar", "Invalid port"),
+        ("sidecar", "No repository credentials"),
+        ("cpu", "Sidecars do not fit the task"),
+        ("memory", "Sidecars do not fit the task"),
+        ("repository_credentials_kms_key_arn", "Invalid KMS key ARN"),
+        ("repository_credentials_kms_key_arn", "Key without a secret"),
+    ] {
+        assert!(
+            found.iter().any(|(p, s)| p.contains(attr) && s == summary),
+            "{attr}: {summary} missing in {found:?}"
+        );
+    }
+    let mut not_secrets_manager = service(Tier::Dev);
+    not_secrets_manager.repository_credentials_secret_arn =
+        Some("arn:aws:ssm:us-east-1:123456789012:parameter/dockerhub".into());
+    assert!(validate_service(&not_secrets_manager)
+        .0
+        .iter()
+        .any(|d| d.summary == "Invalid secret ARN"));
 }

@@ -173,6 +173,8 @@ async fn task_definitions_are_described_once_per_revision() {
                 port_name: None,
                 generated_secrets: Default::default(),
                 docker_labels: Default::default(),
+                repository_credentials: None,
+                depends_on: vec![],
                 command: vec![],
                 environment: BTreeMap::new(),
                 secrets: BTreeMap::new(),
@@ -180,6 +182,7 @@ async fn task_definitions_are_described_once_per_revision() {
                 log_region: "us-east-1".into(),
                 read_only_root_filesystem: false,
             },
+            sidecars: vec![],
             tags: Tags::new(),
         };
         (

@@ -191,6 +191,8 @@ fn td_spec() -> TaskDefinitionSpec {
             port_name: None,
             generated_secrets: Default::default(),
             docker_labels: Default::default(),
+            repository_credentials: None,
+            depends_on: vec![],
             command: vec!["serve".into(), "--port".into(), "8080".into()],
             environment: [("LOG_LEVEL", "info"), ("APP_MODE", "prod")]
                 .iter()
@@ -203,6 +205,7 @@ fn td_spec() -> TaskDefinitionSpec {
             log_region: "us-east-1".into(),
             read_only_root_filesystem: true,
         },
+        sidecars: vec![],
         tags: owner_tags(&td_key(), OWNER),
     }
 }

@@ -1755,8 +1755,9 @@ resource "platform_service" "api" {{
 // Service Connect: a namespace, a server and a client
 // ---------------------------------------------------------------------------------------------
 
-/// `web` calls `core` at its Service Connect endpoint; `core` admits `web` on its port.
-fn service_connect_config(name: &str) -> String {
+/// `web` calls `core` at its Service Connect endpoint; `core` admits `web` on its port, pulls
+/// its image and its collector's with registry credentials, and runs two sidecars.
+fn service_connect_config(name: &str, registry_secret: &str) -> String {
     format!(
         r#"
 resource "platform_environment" "main" {{
@@ -1785,7 +1786,27 @@ resource "platform_service" "core" {{
   name                = "core"
   image               = "{IMAGE}:1.27"
   allow_from_services = [platform_service.web.id]
+  cpu                 = 512
+  memory              = 1024
+  repository_credentials_secret_arn = "{registry_secret}"
   internal {{}}
+  sidecar {{
+    name      = "otel"
+    image     = "docker.io/otel/opentelemetry-collector:0.115.0"
+    essential = true
+    cpu       = 64
+    memory    = 128
+    port      = 4317
+    use_repository_credentials = true
+  }}
+  sidecar {{
+    name    = "agent"
+    image   = "public.ecr.aws/datadog/agent:7"
+    memory  = 256
+    environment_variables = {{
+      DD_SITE = "datadoghq.eu"
+    }}
+  }}
   deployment {{
     wait = false
   }}
@@ -1803,8 +1824,27 @@ output "core_group" {{ value = platform_service.core.security_group_id }}
 output "web_group" {{ value = platform_service.web.security_group_id }}
 output "core_task_definition" {{ value = platform_service.core.task_definition_arn }}
 output "web_task_definition" {{ value = platform_service.web.task_definition_arn }}
+output "core_execution_role" {{ value = platform_service.core.execution_role_arn }}
+output "core_log_group" {{ value = platform_service.core.log_group_name }}
 "#
     )
+}
+
+/// A Docker Hub login kept in Secrets Manager, as a customer would make it.
+fn registry_secret(emulator: &Emulator, name: &str) -> String {
+    block_on(async {
+        emulator
+            .secretsmanager()
+            .create_secret()
+            .name(format!("{name}-dockerhub"))
+            .secret_string(r#"{"username":"acme","password":"not-a-real-token"}"#)
+            .send()
+            .await
+            .expect("CreateSecret")
+            .arn()
+            .expect("ARN")
+            .to_string()
+    })
 }
 
 /// A Service Connect server's port name, discovery name and client aliases (DNS name, port).
@@ -1829,7 +1869,8 @@ fn services_calling_each_other(tf: Tf) {
     let ws = Workspace::new(tf, &emulator);
     let name = unique("sc-");
     let mut c = Checks::new(tf);
-    ws.write_config(&service_connect_config(&name));
+    let registry = registry_secret(&emulator, &name);
+    ws.write_config(&service_connect_config(&name, &registry));
     ws.init();
     ws.apply();
     let out = |key: &str| text(&output(&ws, key));
@@ -1976,6 +2017,65 @@ fn services_calling_each_other(tf: Tf) {
             Some(8080),
         )),
     );
+    // The containers: core first with the registry login, waiting for its essential collector;
+    // both sidecars log to core's group under their own names.
+    let containers: Vec<_> = core_td
+        .container_definitions()
+        .iter()
+        .map(|c| {
+            let log = c.log_configuration().and_then(|l| l.options());
+            (
+                c.name().unwrap_or_default().to_string(),
+                c.essential(),
+                c.repository_credentials()
+                    .map(|r| r.credentials_parameter().to_string()),
+                c.depends_on()
+                    .iter()
+                    .map(|d| format!("{}:{}", d.container_name(), d.condition().as_str()))
+                    .collect::<Vec<_>>(),
+                log.and_then(|o| o.get("awslogs-group").cloned()),
+                log.and_then(|o| o.get("awslogs-stream-prefix").cloned()),
+            )
+        })
+        .collect();
+    let group = Some(out("core_log_group"));
+    c.eq(
+        "core containers",
+        containers,
+        vec![
+            (
+                "core".to_string(),
+                Some(true),
+                Some(registry.clone()),
+                vec!["otel:START".to_string()],
+                group.clone(),
+                Some("core".to_string()),
+            ),
+            (
+                "otel".to_string(),
+                Some(true),
+                Some(registry.clone()),
+                vec![],
+                group.clone(),
+                Some("otel".to_string()),
+            ),
+            (
+                "agent".to_string(),
+                Some(false),
+                None,
+                vec![],
+                group,
+                Some("agent".to_string()),
+            ),
+        ],
+    );
+    let role = out("core_execution_role");
+    let role = role.rsplit('/').next().unwrap_or_default().to_string();
+    c.check(
+        execution_secret_arns(&emulator, &role).contains(&registry),
+        || format!("core's execution role cannot read the registry login {registry}"),
+    );
+
     let web_td = task_definition(&emulator, &out("web_task_definition"));
     let core_url = web_td.container_definitions().first().and_then(|c| {
         c.environment()

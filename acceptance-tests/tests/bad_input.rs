@@ -440,6 +440,45 @@ const APP_CASES: &[Case] = &[
         summary: "Service from another environment",
         line: r#"allow_from_services = ["prod/web"]"#,
     },
+    Case {
+        reason: "sidecars that leave the service no memory",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "nginx:1.27"
+  memory         = 512
+  sidecar {
+    name   = "otel"
+    image  = "otel/opentelemetry-collector:0.115.0"
+    memory = 512
+  }
+}"#,
+        summary: "Sidecars do not fit the task",
+        line: "memory         = 512",
+    },
+    Case {
+        reason: "registry credentials in SSM instead of Secrets Manager",
+        body: r#"resource "platform_service" "api" {
+  environment_id                    = "dev"
+  name                              = "api"
+  image                             = "acme/api:1"
+  repository_credentials_secret_arn = "arn:aws:ssm:us-east-1:123456789012:parameter/dockerhub"
+}"#,
+        summary: "Invalid secret ARN",
+        line: r#"repository_credentials_secret_arn = "arn:aws:ssm:us-east-1:123456789012:parameter/dockerhub""#,
+    },
+    Case {
+        reason: "regenerating a secret that is not generated",
+        body: r#"resource "platform_service" "api" {
+  environment_id     = "dev"
+  name               = "api"
+  image              = "acme/api:1"
+  generated_secrets  = ["JWT_SECRET"]
+  regenerate_secrets = ["SESSION_KEY"]
+}"#,
+        summary: "Not a generated secret",
+        line: r#"regenerate_secrets = ["SESSION_KEY"]"#,
+    },
 ];
 
 /// A provider-block case: the block's body, beside a valid environment, checked at validate.

@@ -28,7 +28,29 @@ pub struct TaskDefinitionSpec {
     /// The execution role (image pull, logs, secrets); its ledger ID is the role ARN.
     pub execution_role: NodeKey,
     pub container: ContainerSpec,
+    /// Containers beside the main one (collectors, agents), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sidecars: Vec<SidecarSpec>,
     pub tags: Tags,
+}
+
+/// A container beside the service's own, logging to the same group under its own name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SidecarSpec {
+    pub name: String,
+    pub image: String,
+    /// The task stops when an essential container stops; the main container waits for
+    /// essential sidecars to start.
+    pub essential: bool,
+    /// CPU units and MiB reserved for it; `None` shares the task's.
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub port: Option<i32>,
+    pub command: Vec<String>,
+    pub environment: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, String>,
+    /// A Secrets Manager secret with the registry's login, to pull `image`.
+    pub repository_credentials: Option<String>,
 }
 
 /// The one container of a service's task.
@@ -54,6 +76,12 @@ pub struct ContainerSpec {
     /// Docker labels; a generated secret's generation is one, so a new value rolls the service.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub docker_labels: BTreeMap<String, String>,
+    /// A Secrets Manager secret with the registry's login, to pull `image`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_credentials: Option<String>,
+    /// Containers that must have started before this one (the essential sidecars).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
     /// The `awslogs` group; the ID recorded for it is its name.
     pub log_group: NodeKey,
     /// Region of the log group, for the `awslogs-region` option.
@@ -111,8 +139,9 @@ mod sdk {
     use std::sync::Arc;
 
     use aws_sdk_ecs::types::{
-        ApplicationProtocol, Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair,
-        LogConfiguration, LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret,
+        ApplicationProtocol, Compatibility, ContainerCondition, ContainerDefinition,
+        ContainerDependency, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
+        NetworkMode, OsFamily, PortMapping, RepositoryCredentials, RuntimePlatform, Secret,
         TaskDefinition, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
     };
     use aws_sdk_ecs::Client;
@@ -353,7 +382,7 @@ mod sdk {
             )
             .task_role_arn(resolve_one(&spec.task_role, ids)?)
             .execution_role_arn(resolve_one(&spec.execution_role, ids)?)
-            .container_definitions(expand_container(&spec.container, ids)?)
+            .set_container_definitions(Some(expand_containers(spec, ids)?))
             .set_tags(Some(to_sdk(&spec.tags)?))
             .send()
             .await
@@ -558,9 +587,146 @@ mod sdk {
                 (!container.docker_labels.is_empty())
                     .then(|| container.docker_labels.clone().into_iter().collect()),
             )
+            .set_repository_credentials(expand_credentials(
+                container.repository_credentials.as_ref(),
+            )?)
+            .set_depends_on(
+                (!container.depends_on.is_empty())
+                    .then(|| {
+                        container
+                            .depends_on
+                            .iter()
+                            .map(|name| {
+                                ContainerDependency::builder()
+                                    .container_name(name)
+                                    .condition(ContainerCondition::Start)
+                                    .build()
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .transpose()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))?,
+            )
             .readonly_root_filesystem(container.read_only_root_filesystem)
             .log_configuration(log_configuration)
             .build())
+    }
+
+    /// Every container of the task: the main one first, then the sidecars in order.
+    fn expand_containers(
+        spec: &TaskDefinitionSpec,
+        ids: &IdMap,
+    ) -> Result<Vec<ContainerDefinition>, AwsError> {
+        let mut out = vec![expand_container(&spec.container, ids)?];
+        for sidecar in &spec.sidecars {
+            out.push(expand_sidecar(sidecar, &spec.container, ids)?);
+        }
+        Ok(out)
+    }
+
+    fn expand_credentials(
+        secret: Option<&String>,
+    ) -> Result<Option<RepositoryCredentials>, AwsError> {
+        secret
+            .map(|arn| {
+                RepositoryCredentials::builder()
+                    .credentials_parameter(arn)
+                    .build()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))
+            })
+            .transpose()
+    }
+
+    fn expand_secrets(secrets: &BTreeMap<String, String>) -> Result<Vec<Secret>, AwsError> {
+        secrets
+            .iter()
+            .map(|(name, value_from)| {
+                Secret::builder()
+                    .name(name)
+                    .value_from(value_from)
+                    .build()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// A sidecar logs to the main container's group, under its own name.
+    fn expand_sidecar(
+        sidecar: &SidecarSpec,
+        main: &ContainerSpec,
+        ids: &IdMap,
+    ) -> Result<ContainerDefinition, AwsError> {
+        let log_configuration = LogConfiguration::builder()
+            .log_driver(LogDriver::Awslogs)
+            .options(LOG_GROUP_OPTION, resolve_one(&main.log_group, ids)?)
+            .options(LOG_REGION_OPTION, &main.log_region)
+            .options(LOG_PREFIX_OPTION, &sidecar.name)
+            .build()
+            .map_err(|e| AwsError::unexpected(e.to_string()))?;
+        let environment: Vec<KeyValuePair> = sidecar
+            .environment
+            .iter()
+            .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
+            .collect();
+        let secrets = expand_secrets(&sidecar.secrets)?;
+        let cpu = sidecar.cpu.map(i32::try_from).transpose();
+        let memory = sidecar.memory.map(i32::try_from).transpose();
+        let (Ok(cpu), Ok(memory)) = (cpu, memory) else {
+            return Err(AwsError::unexpected("sidecar cpu or memory out of range"));
+        };
+        Ok(ContainerDefinition::builder()
+            .name(&sidecar.name)
+            .image(&sidecar.image)
+            .essential(sidecar.essential)
+            .set_cpu(cpu)
+            .set_memory(memory)
+            .set_port_mappings(sidecar.port.map(|port| {
+                vec![PortMapping::builder()
+                    .container_port(port)
+                    .protocol(TransportProtocol::Tcp)
+                    .build()]
+            }))
+            .set_command((!sidecar.command.is_empty()).then(|| sidecar.command.clone()))
+            .set_environment((!environment.is_empty()).then_some(environment))
+            .set_secrets((!secrets.is_empty()).then_some(secrets))
+            .set_repository_credentials(expand_credentials(
+                sidecar.repository_credentials.as_ref(),
+            )?)
+            .log_configuration(log_configuration)
+            .build())
+    }
+
+    fn flatten_sidecar(container: &ContainerDefinition) -> SidecarSpec {
+        SidecarSpec {
+            name: container.name().unwrap_or_default().to_string(),
+            image: container.image().unwrap_or_default().to_string(),
+            essential: container.essential().unwrap_or(true),
+            cpu: u32::try_from(container.cpu()).ok().filter(|c| *c > 0),
+            memory: container.memory().and_then(|m| u32::try_from(m).ok()),
+            port: container
+                .port_mappings()
+                .first()
+                .and_then(PortMapping::container_port),
+            command: container.command().to_vec(),
+            environment: container
+                .environment()
+                .iter()
+                .filter_map(|kv| {
+                    Some((
+                        kv.name()?.to_string(),
+                        kv.value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect(),
+            secrets: container
+                .secrets()
+                .iter()
+                .map(|s| (s.name().to_string(), s.value_from().to_string()))
+                .collect(),
+            repository_credentials: container
+                .repository_credentials()
+                .map(|c| c.credentials_parameter().to_string()),
+        }
     }
 
     /// The secret child a `valueFrom` names, when it is one of the graph's own.
@@ -586,7 +752,18 @@ mod sdk {
                 .cloned()
                 .unwrap_or_else(|| NodeKey::new(kind, &["external", id]))
         };
-        let container = td.container_definitions().first();
+        let main_name = current.map(|c| c.container.name.as_str());
+        let container = td
+            .container_definitions()
+            .iter()
+            .find(|c| main_name.is_some() && c.name() == main_name)
+            .or_else(|| td.container_definitions().first());
+        let sidecars = td
+            .container_definitions()
+            .iter()
+            .filter(|c| container.is_none_or(|main| c.name() != main.name()))
+            .map(flatten_sidecar)
+            .collect();
         let log_options = container
             .and_then(ContainerDefinition::log_configuration)
             .filter(|l| l.log_driver() == &LogDriver::Awslogs)
@@ -642,6 +819,17 @@ mod sdk {
                         .collect()
                 })
                 .unwrap_or_default(),
+            repository_credentials: container
+                .and_then(ContainerDefinition::repository_credentials)
+                .map(|c| c.credentials_parameter().to_string()),
+            depends_on: container
+                .map(|c| {
+                    c.depends_on()
+                        .iter()
+                        .map(|d| d.container_name().to_string())
+                        .collect()
+                })
+                .unwrap_or_default(),
             docker_labels: container
                 .and_then(ContainerDefinition::docker_labels)
                 .map(|labels| labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -678,6 +866,7 @@ mod sdk {
                 current.map(|c| &c.execution_role),
             ),
             container,
+            sidecars,
             tags,
         }
     }
@@ -697,6 +886,88 @@ mod sdk {
                 Some("test-api-worker")
             );
             assert_eq!(family_of("test-api"), None);
+        }
+
+        /// A task with a named port, a generated secret, registry credentials and two
+        /// sidecars reads back as the spec it was registered from.
+        #[test]
+        fn every_container_reads_back_as_registered() {
+            use crate::plan::ledger::Ledger;
+            use crate::plan::node::Kind;
+            let key = |kind: Kind, q: &[&str]| NodeKey::new(kind, q);
+            let log_group = key(Kind::LogGroup, &["service"]);
+            let jwt = key(Kind::Secret, &["generated", "JWT_SECRET"]);
+            let creds = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-AbCdEf";
+            let sidecar = |name: &str, essential: bool| SidecarSpec {
+                name: name.into(),
+                image: format!("docker.io/{name}:1"),
+                essential,
+                cpu: Some(64),
+                memory: Some(128),
+                port: essential.then_some(4317),
+                command: vec!["--config".into(), "/etc/otel.yaml".into()],
+                environment: [("A".to_string(), "1".to_string())].into(),
+                secrets: [("DD_API_KEY".to_string(), format!("{creds}:key::"))].into(),
+                repository_credentials: essential.then(|| creds.to_string()),
+            };
+            let spec = TaskDefinitionSpec {
+                family: "prod-api".into(),
+                cpu: 512,
+                memory: 1024,
+                cpu_architecture: "X86_64".into(),
+                task_role: key(Kind::IamRole, &["task"]),
+                execution_role: key(Kind::IamRole, &["execution"]),
+                container: ContainerSpec {
+                    name: "api".into(),
+                    image: "docker.io/acme/api:2".into(),
+                    port: 8080,
+                    port_name: Some("http".into()),
+                    command: vec![],
+                    environment: BTreeMap::new(),
+                    secrets: BTreeMap::new(),
+                    generated_secrets: [("JWT_SECRET".to_string(), jwt.clone())].into(),
+                    docker_labels: [(
+                        "platform.secret-generation.JWT_SECRET".to_string(),
+                        "2".to_string(),
+                    )]
+                    .into(),
+                    repository_credentials: Some(creds.into()),
+                    depends_on: vec!["otel".into()],
+                    log_group: log_group.clone(),
+                    log_region: "us-east-1".into(),
+                    read_only_root_filesystem: true,
+                },
+                sidecars: vec![sidecar("otel", true), sidecar("datadog", false)],
+                tags: Tags::new(),
+            };
+            let mut ledger = Ledger::new();
+            for (k, id) in [
+                (&log_group, "/platform/prod/api"),
+                (&jwt, "arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/prod/service/api/JWT_SECRET-Zz9Yy8"),
+            ] {
+                ledger.external.insert(k.clone(), id.into());
+            }
+            for (q, arn) in [
+                ("task", "arn:aws:iam::1:role/t"),
+                ("execution", "arn:aws:iam::1:role/e"),
+            ] {
+                ledger.external.insert(key(Kind::IamRole, &[q]), arn.into());
+            }
+            let ids = IdMap::from_ledger(&ledger);
+            let td = TaskDefinition::builder()
+                .family("prod-api")
+                .cpu("512")
+                .memory("1024")
+                .task_role_arn("arn:aws:iam::1:role/t")
+                .execution_role_arn("arn:aws:iam::1:role/e")
+                .set_container_definitions(Some(expand_containers(&spec, &ids).unwrap()))
+                .build();
+            let read = flatten_task_definition(&td, Tags::new(), &ids, Some(&spec));
+            assert_eq!(read, spec);
+            // The main container waits for the essential sidecar only.
+            let main = &td.container_definitions()[0];
+            assert_eq!(main.depends_on().len(), 1);
+            assert_eq!(td.container_definitions()[2].essential(), Some(false));
         }
 
         #[test]

@@ -23,7 +23,7 @@ pub use service::{
     access_secrets, access_variable_names, assign_priority, fargate_memory_allowed, fnv1a,
     is_catch_all, is_dns_label, is_secret_reference, secret_resource_arn, validate_service,
     validate_service_known, AccessRef, AutoscalingSpec, DeploymentSpec, HealthCheck, IamSpec,
-    ImageSource, InternalSpec, RoutingSpec, ServiceSpec, FARGATE_CPU,
+    ImageSource, InternalSpec, RoutingSpec, ServiceSpec, Sidecar, FARGATE_CPU,
 };
 
 /// What an app resource needs from its environment: its settings (tier, logging, capacity,

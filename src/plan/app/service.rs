@@ -83,6 +83,22 @@ pub struct IamSpec {
     pub permissions_boundary_arn: Option<String>,
 }
 
+/// A container beside the service's own (a collector, an agent, a log router).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sidecar {
+    pub name: String,
+    pub image: String,
+    pub essential: bool,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub port: Option<u32>,
+    pub command: Vec<String>,
+    pub environment_variables: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, String>,
+    /// Pulls its image with the service's `repository_credentials_secret_arn`.
+    pub use_repository_credentials: bool,
+}
+
 /// A Service Connect server: reachable at `http://<discovery_name>.<namespace>:<port>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InternalSpec {
@@ -115,6 +131,12 @@ pub struct ServiceSpec {
     /// one that does not exist yet (its rule waits for the next apply).
     pub allow_from_services: Vec<AccessRef>,
     pub internal: Option<InternalSpec>,
+    /// In the order written.
+    pub sidecars: Vec<Sidecar>,
+    /// A Secrets Manager secret with a private registry's login (Docker Hub).
+    pub repository_credentials_secret_arn: Option<String>,
+    /// The KMS key that secret is encrypted with, when not the AWS managed one.
+    pub repository_credentials_kms_key_arn: Option<String>,
     pub desired_count: u32,
     pub exec_enabled: bool,
     pub read_only_root_filesystem: bool,
@@ -149,6 +171,107 @@ pub fn fargate_memory_allowed(cpu: u32, memory: u32) -> bool {
 }
 
 pub const FARGATE_CPU: &[u32] = &[256, 512, 1024, 2048, 4096, 8192, 16384];
+
+/// A container name ECS accepts.
+fn is_container_name(name: &str) -> bool {
+    (1..=255).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Sidecars: unique names beside the service's container, their variables and secrets as for
+/// the main container, and reservations that fit the task.
+fn validate_sidecars(spec: &ServiceSpec, unjudged: &Unjudged) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let at = |names: &[&str]| AttrPath::attrs(names);
+    let mut seen = BTreeSet::new();
+    for sidecar in &spec.sidecars {
+        let name = &sidecar.name;
+        if !is_container_name(name) {
+            diags.error_at(
+                at(&["sidecar"]),
+                "Invalid sidecar name",
+                format!("sidecar name {name:?} must be 1 to 255 letters, digits, '-' and '_'."),
+            );
+        }
+        if name == &spec.name || !seen.insert(name.clone()) {
+            diags.error_at(
+                at(&["sidecar"]),
+                "Duplicate container name",
+                format!("sidecar name {name:?} is used twice (the service's own container is named {:?}).", spec.name),
+            );
+        }
+        if sidecar.image.trim().is_empty() || sidecar.image.contains(char::is_whitespace) {
+            diags.error_at(
+                at(&["sidecar"]),
+                "Invalid image",
+                format!(
+                    "sidecar {name:?}: {:?} is not an image reference.",
+                    sidecar.image
+                ),
+            );
+        }
+        if let Some(port) = sidecar.port {
+            if !(1..=65535).contains(&port) || port == spec.port {
+                diags.error_at(
+                    at(&["sidecar"]),
+                    "Invalid port",
+                    format!("sidecar {name:?}: port {port} must be 1–65535 and not the service's port {}.", spec.port),
+                );
+            }
+        }
+        for variable in sidecar
+            .environment_variables
+            .keys()
+            .chain(sidecar.secrets.keys())
+        {
+            if !is_env_name(variable) {
+                diags.error_at(
+                    at(&["sidecar"]),
+                    "Invalid variable name",
+                    format!(
+                        "sidecar {name:?}: {variable:?} is not a valid environment variable name."
+                    ),
+                );
+            }
+        }
+        for (variable, value) in &sidecar.secrets {
+            if !is_secret_reference(value) {
+                diags.error_at(
+                    at(&["sidecar"]),
+                    "Invalid secret reference",
+                    format!("sidecar {name:?}: secrets[{variable:?}] = {value:?} is neither a Secrets Manager secret ARN (optionally with :<json-key>::) nor an SSM parameter ARN."),
+                );
+            }
+        }
+        if sidecar.use_repository_credentials && spec.repository_credentials_secret_arn.is_none() {
+            diags.error_at(
+                at(&["sidecar"]),
+                "No repository credentials",
+                format!("sidecar {name:?} sets use_repository_credentials, but the service has no repository_credentials_secret_arn."),
+            );
+        }
+    }
+    // Reservations must leave room in the task (only judged when the task size is known).
+    let cpu: u32 = spec.sidecars.iter().filter_map(|s| s.cpu).sum();
+    let memory: u32 = spec.sidecars.iter().filter_map(|s| s.memory).sum();
+    if unjudged.is_known_at(&["cpu"]) && cpu >= spec.cpu && cpu > 0 {
+        diags.error_at(
+            at(&["cpu"]),
+            "Sidecars do not fit the task",
+            format!("the sidecars reserve {cpu} CPU units of the task's {}, leaving none for the service's container; raise cpu or lower the sidecars' cpu.", spec.cpu),
+        );
+    }
+    if unjudged.is_known_at(&["memory"]) && memory >= spec.memory && memory > 0 {
+        diags.error_at(
+            at(&["memory"]),
+            "Sidecars do not fit the task",
+            format!("the sidecars reserve {memory} MiB of the task's {} MiB, leaving none for the service's container; raise memory or lower the sidecars' memory.", spec.memory),
+        );
+    }
+    diags
+}
 
 /// One DNS label in lower case: what Cloud Map and Service Connect accept as names.
 pub fn is_dns_label(text: &str) -> bool {
@@ -391,6 +514,33 @@ pub fn validate_service_known(spec: &ServiceSpec, unjudged: &Unjudged) -> Diagno
                 "Invalid ID",
                 format!("{:?} is not a service ID of the form <environment>/<name>.", r.id),
             ),
+        }
+    }
+    diags.extend(validate_sidecars(spec, unjudged));
+    if let Some(arn) = &spec.repository_credentials_secret_arn {
+        if !is_secret_reference(arn) || !arn.contains(":secretsmanager:") {
+            diags.error_at(
+                at(&["repository_credentials_secret_arn"]),
+                "Invalid secret ARN",
+                format!("{arn:?} is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)."),
+            );
+        }
+    }
+    if let Some(key) = &spec.repository_credentials_kms_key_arn {
+        let parts: Vec<&str> = key.split(':').collect();
+        if parts.len() < 6 || parts[0] != "arn" || parts[2] != "kms" {
+            diags.error_at(
+                at(&["repository_credentials_kms_key_arn"]),
+                "Invalid KMS key ARN",
+                format!("{key:?} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."),
+            );
+        }
+        if spec.repository_credentials_secret_arn.is_none() {
+            diags.error_at(
+                at(&["repository_credentials_kms_key_arn"]),
+                "Key without a secret",
+                "repository_credentials_kms_key_arn decrypts repository_credentials_secret_arn, which is not set.",
+            );
         }
     }
     if let Some(internal) = &spec.internal {

@@ -13,7 +13,7 @@ use crate::aws::ecs::cluster::CapacityProviderStrategyItem;
 use crate::aws::ecs::service::{
     EcsServiceSpec, ServiceConnect, ServiceConnectServer, ServiceLoadBalancer,
 };
-use crate::aws::ecs::task_definition::{ContainerSpec, TaskDefinitionSpec};
+use crate::aws::ecs::task_definition::{ContainerSpec, SidecarSpec, TaskDefinitionSpec};
 use crate::aws::elbv2::listener_rule::ListenerRuleSpec;
 use crate::aws::elbv2::target_group::{HealthCheckSpec, TargetGroupSpec};
 use crate::aws::iam::role::IamRoleSpec;
@@ -161,8 +161,9 @@ fn ecs_tasks_trust() -> String {
     }))
 }
 
-/// Image pull, its own log group, and exactly the secrets it injects.
-fn execution_policy(region: &str, log_group: &str, secrets: &[String]) -> String {
+/// Image pull, its own log group, exactly the secrets it injects (and a private registry's
+/// login), and decryption with the keys those are encrypted with, when not AWS managed.
+fn execution_policy(region: &str, log_group: &str, secrets: &[String], keys: &[String]) -> String {
     let partition = partition(region);
     let mut statements = vec![
         json!({
@@ -198,6 +199,13 @@ fn execution_policy(region: &str, log_group: &str, secrets: &[String]) -> String
             "Effect": "Allow",
             "Action": "ssm:GetParameters",
             "Resource": parameters
+        }));
+    }
+    if !keys.is_empty() {
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": keys
         }));
     }
     canonical_json(&json!({ "Version": "2012-10-17", "Statement": statements }))
@@ -317,8 +325,17 @@ pub fn expand_service(
         );
         generated.insert(variable.clone(), key);
     }
+    for sidecar in &spec.sidecars {
+        secret_arns.extend(sidecar.secrets.values().map(|v| secret_resource_arn(v)));
+    }
+    secret_arns.extend(spec.repository_credentials_secret_arn.iter().cloned());
     secret_arns.sort();
     secret_arns.dedup();
+    let keys: Vec<String> = spec
+        .repository_credentials_kms_key_arn
+        .iter()
+        .cloned()
+        .collect();
 
     let exec_key = execution_role_key();
     let tags = ctx.tags(&exec_key, "execution");
@@ -329,7 +346,7 @@ pub fn expand_service(
             assume_role_policy: ecs_tasks_trust(),
             inline_policies: [(
                 "execution".to_string(),
-                execution_policy(&env.region, &log_name, &secret_arns),
+                execution_policy(&env.region, &log_name, &secret_arns, &keys),
             )]
             .into(),
             managed_policy_arns: Vec::new(),
@@ -528,6 +545,13 @@ pub fn expand_service(
                 port_name: spec.internal.as_ref().map(|i| i.port_name.clone()),
                 generated_secrets: generated,
                 docker_labels,
+                repository_credentials: spec.repository_credentials_secret_arn.clone(),
+                depends_on: spec
+                    .sidecars
+                    .iter()
+                    .filter(|s| s.essential)
+                    .map(|s| s.name.clone())
+                    .collect(),
                 command: spec.command.clone(),
                 environment: spec.environment_variables.clone(),
                 secrets,
@@ -535,6 +559,25 @@ pub fn expand_service(
                 log_region: env.region.clone(),
                 read_only_root_filesystem: spec.read_only_root_filesystem,
             },
+            sidecars: spec
+                .sidecars
+                .iter()
+                .map(|s| SidecarSpec {
+                    name: s.name.clone(),
+                    image: s.image.clone(),
+                    essential: s.essential,
+                    cpu: s.cpu,
+                    memory: s.memory,
+                    port: s.port.map(|p| p as i32),
+                    command: s.command.clone(),
+                    environment: s.environment_variables.clone(),
+                    secrets: s.secrets.clone(),
+                    repository_credentials: s
+                        .use_repository_credentials
+                        .then(|| spec.repository_credentials_secret_arn.clone())
+                        .flatten(),
+                })
+                .collect(),
             tags,
         }),
     );

@@ -11,7 +11,7 @@ use crate::framework::value::de::Unjudged;
 use crate::framework::value::Planned;
 use crate::plan::app::{
     split_id, validate_service_known, AccessRef, AutoscalingSpec, DeploymentSpec, EnvironmentFacts,
-    HealthCheck, IamSpec, ImageSource, InternalSpec, RoutingSpec, ServiceSpec,
+    HealthCheck, IamSpec, ImageSource, InternalSpec, RoutingSpec, ServiceSpec, Sidecar,
 };
 use crate::plan::expand::policy::canonical_json;
 use crate::plan::expand::service as expand;
@@ -46,6 +46,9 @@ pub struct ServiceConfig {
     pub cache_access: Option<Vec<String>>,
     pub allow_from_services: Option<Vec<String>>,
     pub internal: Option<InternalConfig>,
+    pub sidecar: Option<Vec<SidecarConfig>>,
+    pub repository_credentials_secret_arn: Option<String>,
+    pub repository_credentials_kms_key_arn: Option<String>,
     pub desired_count: Option<u32>,
     pub exec_enabled: Option<bool>,
     pub read_only_root_filesystem: Option<bool>,
@@ -63,6 +66,20 @@ pub enum Architecture {
     X86_64,
     #[serde(rename = "arm64")]
     Arm64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SidecarConfig {
+    pub name: Option<String>,
+    pub image: Option<String>,
+    pub essential: Option<bool>,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub port: Option<u32>,
+    pub command: Option<Vec<String>>,
+    pub environment_variables: Option<BTreeMap<String, String>>,
+    pub secrets: Option<BTreeMap<String, String>>,
+    pub use_repository_credentials: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,6 +282,25 @@ pub fn spec_of(
                 .or_else(|| config.name.clone())
                 .unwrap_or_default(),
         }),
+        sidecars: config
+            .sidecar
+            .iter()
+            .flatten()
+            .map(|s| Sidecar {
+                name: s.name.clone().unwrap_or_default(),
+                image: s.image.clone().unwrap_or_default(),
+                essential: s.essential.unwrap_or(false),
+                cpu: s.cpu,
+                memory: s.memory,
+                port: s.port,
+                command: s.command.clone().unwrap_or_default(),
+                environment_variables: s.environment_variables.clone().unwrap_or_default(),
+                secrets: s.secrets.clone().unwrap_or_default(),
+                use_repository_credentials: s.use_repository_credentials.unwrap_or(false),
+            })
+            .collect(),
+        repository_credentials_secret_arn: config.repository_credentials_secret_arn.clone(),
+        repository_credentials_kms_key_arn: config.repository_credentials_kms_key_arn.clone(),
         desired_count: config.desired_count.unwrap_or(d.desired_count),
         exec_enabled: config.exec_enabled.unwrap_or(d.exec_enabled),
         read_only_root_filesystem: config.read_only_root_filesystem.unwrap_or(true),
@@ -503,6 +539,30 @@ pub fn imported_config(ledger: &Ledger, env: &EnvironmentFacts, config: &mut Ser
         }
         if !c.generated_secrets.is_empty() {
             config.generated_secrets = Some(c.generated_secrets.keys().cloned().collect());
+        }
+        config.repository_credentials_secret_arn = c.repository_credentials.clone();
+        if !td.sidecars.is_empty() {
+            let some = |v: &BTreeMap<String, String>| (!v.is_empty()).then(|| v.clone());
+            config.sidecar = Some(
+                td.sidecars
+                    .iter()
+                    .map(|s| SidecarConfig {
+                        name: Some(s.name.clone()),
+                        image: Some(s.image.clone()),
+                        essential: s.essential.then_some(true),
+                        cpu: s.cpu,
+                        memory: s.memory,
+                        port: s.port.and_then(|p| u32::try_from(p).ok()),
+                        command: (!s.command.is_empty()).then(|| s.command.clone()),
+                        environment_variables: some(&s.environment),
+                        secrets: some(&s.secrets),
+                        use_repository_credentials: s
+                            .repository_credentials
+                            .is_some()
+                            .then_some(true),
+                    })
+                    .collect(),
+            );
         }
         if !databases.is_empty() {
             config.database_access = Some(databases.into_iter().collect());

@@ -1,7 +1,7 @@
 //! The `platform_service` arguments and computed attributes (the common ones are added by
 //! the app adapter).
 
-use crate::framework::schema::{Attribute, Block};
+use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting};
 use crate::framework::validator::Validator;
 use crate::framework::value::{de, Value};
 use crate::plan::app::FARGATE_CPU;
@@ -42,6 +42,17 @@ pub fn arg_block() -> Block {
     let internal = Block::new("Present: a Service Connect server in the environment's namespace (its `service_discovery`), reachable by the environment's services at `internal_endpoint`, `http://<discovery_name>.<namespace>:<port>`.")
         .attribute(Attribute::string("port_name").optional().description("Name of the container's port mapping, a DNS label. Default `http`."))
         .attribute(Attribute::string("discovery_name").optional().description("Name clients call, a DNS label unique in the namespace. Default: the service's name."));
+    let sidecar = Block::new("A container beside the service's own (repeatable): an OpenTelemetry collector, a Datadog agent, a log router. It logs to the service's log group under its own name, shares the task role and network, and the execution role reads exactly its secrets.")
+        .attribute(Attribute::string("name").required().description("Container name: letters, digits, '-' and '_', unique in the task and not the service's name."))
+        .attribute(Attribute::string("image").required().description("Container image."))
+        .attribute(Attribute::bool("essential").optional().description("The task stops when it stops, and the service's container starts after it. Default false."))
+        .attribute(Attribute::number("cpu").optional().description("CPU units reserved for it; all sidecars together must leave room in the task's `cpu`."))
+        .attribute(Attribute::number("memory").optional().description("MiB it may use at most; all sidecars together must leave room in the task's `memory`."))
+        .attribute(Attribute::number("port").optional().description("A TCP port it listens on, 1–65535, not the service's `port`.").validate(Validator::IntBetween(1, 65535)))
+        .attribute(Attribute::string_list("command").optional().description("Overrides the image's command."))
+        .attribute(Attribute::string_map("environment_variables").optional().description("Plain environment variables. Default `{}`."))
+        .attribute(Attribute::string_map("secrets").optional().description("Variable name → Secrets Manager secret ARN (optionally `<arn>:<json-key>::`) or SSM parameter ARN."))
+        .attribute(Attribute::bool("use_repository_credentials").optional().description("Pull the image with the service's `repository_credentials_secret_arn`. Default false."));
     let autoscaling = Block::new("Present: target tracking on the desired count through Application Auto Scaling (`desired_count` is then only the initial count).")
         .attribute(Attribute::number("min").optional().description("Default by tier: dev 1, staging 1, prod 2."))
         .attribute(Attribute::number("max").optional().description("Default by tier: dev 2, staging 4, prod 10."))
@@ -110,10 +121,19 @@ pub fn arg_block() -> Block {
         .attribute(Attribute::string_list("database_access").optional().description("`platform_database` IDs of the same environment: a security group rule to the database, and `DATABASE_URL` and `PGHOST`/`PGPORT`/`PGDATABASE`/`PGUSER`/`PGPASSWORD` from its connection secret (`<NAME>_DATABASE_URL` with several)."))
         .attribute(Attribute::string_list("cache_access").optional().description("`platform_cache` IDs of the same environment: a security group rule and `REDIS_URL` (`<NAME>_REDIS_URL` with several)."))
         .attribute(Attribute::string_list("allow_from_services").optional().description("`platform_service` IDs of the same environment whose tasks may reach this one on `port`: an ingress rule from each caller's security group, owned by this service. A caller that does not exist yet gets its rule at the first apply after it does (the plan warns).").validate(Validator::UniqueElements))
+        .attribute(Attribute::string("repository_credentials_secret_arn").optional().description("A Secrets Manager secret holding a private registry's login (`{\"username\":…,\"password\":…}`, e.g. Docker Hub), used to pull `image` and the images of sidecars that set `use_repository_credentials`. The execution role may read exactly that secret."))
+        .attribute(Attribute::string("repository_credentials_kms_key_arn").optional().description("The customer managed KMS key that secret is encrypted with: the execution role may decrypt with it."))
         .attribute(Attribute::number("desired_count").optional().description("Tasks to run. Default by tier: dev 1, staging 1, prod 2. Only the initial count with `autoscaling`."))
         .attribute(Attribute::bool("exec_enabled").optional().description("ECS Exec. Default by tier: dev and staging true, prod false."))
         .attribute(Attribute::bool("read_only_root_filesystem").optional().description("Default true."))
         .single_block("internal", internal)
+        .nested(NestedBlock {
+            type_name: "sidecar".to_string(),
+            block: sidecar,
+            nesting: Nesting::List,
+            min_items: 0,
+            max_items: 0,
+        })
         .single_block("routing", routing)
         .single_block("autoscaling", autoscaling)
         .single_block("capacity", capacity)
