@@ -16,7 +16,8 @@ use terraform_provider_platform::plan::diff::{diff, render_ops, Op};
 use terraform_provider_platform::plan::expand::cache::expand_cache;
 use terraform_provider_platform::plan::expand::database::expand_database;
 use terraform_provider_platform::plan::expand::service::{
-    expand_service, internal_endpoint, service_key, task_definition_key, ServiceInputs,
+    caller_rule_key, expand_service, internal_endpoint, service_key, task_definition_key,
+    ServiceInputs,
 };
 use terraform_provider_platform::plan::graph::{create_waves, delete_waves};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
@@ -506,7 +507,7 @@ fn service_connect_server_admitting_callers() {
             secret_arn: None,
             security_group_id: Some("sg-license".into()),
         },
-        // Not created yet: no rule until it exists.
+        // Being created in the same apply: its rule's peer is known after apply.
         AccessRef {
             id: "env1/worker".into(),
             name: "worker".into(),
@@ -518,6 +519,9 @@ fn service_connect_server_admitting_callers() {
     let env = env_with_namespace(Tier::Prod);
     let e = expand_service(&spec, &env, &inputs(None));
     check("service_connect_server", &render(&e.nodes, &e.external));
+    for caller in ["license", "worker"] {
+        assert!(e.nodes.contains_key(&caller_rule_key(caller)), "{caller}");
+    }
     assert_eq!(
         internal_endpoint(&spec, &env),
         "http://core.env1.internal:8080"

@@ -1755,8 +1755,10 @@ resource "platform_service" "api" {{
 // Service Connect: a namespace, a server and a client
 // ---------------------------------------------------------------------------------------------
 
-/// `web` calls `core` at its Service Connect endpoint; `core` admits `web` on its port, pulls
-/// its image and its collector's with registry credentials, and runs two sidecars.
+/// `web` and `core` call each other: each admits the other by ID, so neither depends on the
+/// other and Terraform creates them together (each waits for the other's group). `core` is a
+/// Service Connect server, pulls its image and its collector's with registry credentials, and
+/// runs two sidecars; `web` calls it at the endpoint built from the namespace.
 fn service_connect_config(name: &str, registry_secret: &str) -> String {
     format!(
         r#"
@@ -1776,6 +1778,7 @@ resource "platform_service" "web" {{
   environment_variables = {{
     CORE_URL = "http://core.${{platform_environment.main.service_discovery_namespace_name}}:8080"
   }}
+  allow_from_services = ["${{platform_environment.main.id}}/core"]
   deployment {{
     wait = false
   }}
@@ -1785,7 +1788,7 @@ resource "platform_service" "core" {{
   environment_id      = platform_environment.main.id
   name                = "core"
   image               = "{IMAGE}:1.27"
-  allow_from_services = [platform_service.web.id]
+  allow_from_services = ["${{platform_environment.main.id}}/web"]
   cpu                 = 512
   memory              = 1024
   repository_credentials_secret_arn = "{registry_secret}"
@@ -2085,7 +2088,7 @@ fn services_calling_each_other(tf: Tf) {
     });
     c.eq("web calls core at", core_url, Some(out("core_endpoint")));
 
-    // core admits web on its port, from web's group, and nothing else but egress.
+    // Each admits the other on its port, from the other's group, and nothing else.
     let rules = ingress_rules(&emulator, &out("core_group"));
     c.eq(
         "core ingress",
@@ -2095,7 +2098,7 @@ fn services_calling_each_other(tf: Tf) {
     c.eq(
         "web ingress",
         ingress_rules(&emulator, &out("web_group")),
-        BTreeSet::new(),
+        [("tcp".to_string(), 8080, 8080, out("core_group"))].into(),
     );
 
     // See service_with_routing_and_access: moto's CreateService drops some settings, so the

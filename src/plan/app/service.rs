@@ -128,7 +128,7 @@ pub struct ServiceSpec {
     pub database_access: Vec<AccessRef>,
     pub cache_access: Vec<AccessRef>,
     /// Services whose tasks may reach this one on `port`; `security_group_id` is `None` for
-    /// one that does not exist yet (its rule waits for the next apply).
+    /// one that does not exist yet (at plan: the apply waits for it).
     pub allow_from_services: Vec<AccessRef>,
     pub internal: Option<InternalSpec>,
     /// In the order written.

@@ -90,6 +90,14 @@ pub fn caller_group_key(name: &str) -> NodeKey {
     NodeKey::new(Kind::SecurityGroup, &["caller", name])
 }
 
+/// The rule admitting a caller on the service's port.
+pub fn caller_rule_key(name: &str) -> NodeKey {
+    NodeKey::new(
+        Kind::SecurityGroupRule,
+        &["service", "ingress", "from-service", name],
+    )
+}
+
 /// `http://<discovery_name>.<namespace>:<port>` of a Service Connect server; empty for a
 /// service with no `internal` or an environment with no namespace.
 pub fn internal_endpoint(spec: &ServiceSpec, env: &EnvironmentFacts) -> String {
@@ -448,13 +456,17 @@ pub fn expand_service(
         }
     }
 
-    // Callers that exist: each reaches the service's port from its own group.
+    // Each caller reaches the service's port from its own group (known after apply when the
+    // caller is being created beside this service).
     for caller in &spec.allow_from_services {
-        let Some(caller_group) = &caller.security_group_id else {
-            continue;
-        };
         let on = caller_group_key(&caller.name);
-        external.insert(on.clone(), caller_group.clone());
+        external.insert(
+            on.clone(),
+            caller
+                .security_group_id
+                .clone()
+                .unwrap_or_else(|| UNKNOWN_ARN.to_string()),
+        );
         rule(
             &mut ctx,
             &["service", "ingress", "from-service", &caller.name],

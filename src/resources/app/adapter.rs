@@ -67,6 +67,63 @@ pub struct Prepared<S> {
     pub effective_config: BTreeMap<String, String>,
     /// What the plan should warn about (shown at plan only).
     pub warnings: Diagnostics,
+    /// Security groups of other resources that do not exist yet but are being created beside
+    /// this one (a caller a service admits): the nodes referring to them run in a second pass
+    /// of the apply, once the group is found.
+    pub deferred: Vec<DeferredGroup>,
+}
+
+/// Another resource's security group an apply waits for, and the nodes held back until then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeferredGroup {
+    /// The external reference the nodes use.
+    pub external: NodeKey,
+    /// The group's owner (`service/<env>/<name>`) and its node key there.
+    pub owner: String,
+    pub group: NodeKey,
+    /// Where the configuration names it, for the error when it never appears.
+    pub attribute: &'static str,
+    pub nodes: Vec<NodeKey>,
+}
+
+/// How long an apply waits for a deferred group: the resources Terraform creates beside this
+/// one make theirs within their first seconds.
+const DEFERRED_WAIT: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Waits for a deferred group, within [`DEFERRED_WAIT`]; its ID, or why not.
+async fn await_group(
+    configured: &Configured,
+    env: &EnvironmentFacts,
+    deferred: &DeferredGroup,
+) -> Result<String, Diagnostic> {
+    let vpc = env.vpc_id().unwrap_or_default();
+    let found = aws::common::poll::within(
+        DEFERRED_WAIT,
+        format!("{} to exist", deferred.owner),
+        aws::common::poll::poll_until(|| async {
+            Ok(
+                match aws::find_owned_group_id(
+                    &configured.clients,
+                    vpc,
+                    &deferred.owner,
+                    &deferred.group,
+                )
+                .await?
+                {
+                    Some(id) => aws::common::poll::Poll::Ready(id),
+                    None => aws::common::poll::Poll::Pending,
+                },
+            )
+        }),
+    )
+    .await;
+    found.map_err(|e| {
+        Diagnostic::error(
+            format!("Waiting for {}", deferred.owner),
+            format!("{e}. It must exist, or be created in the same apply without depending on this resource. Everything else is applied and recorded; apply again once it exists."),
+        )
+        .at(AttrPath::attrs(&[deferred.attribute]))
+    })
 }
 
 /// Everything that differs between the three resources.
@@ -304,16 +361,51 @@ impl<K: AppKind> AppResource<K> {
                 }
             };
         ledger.external = prepared.external.clone();
-        let ops = diff(&prepared.nodes, &ledger);
         let timeout = timeout(config.common.timeouts.as_ref(), operation);
-        let outcome = apply::run(
+        // Nodes waiting for another resource's group run after everything else.
+        let held: std::collections::BTreeSet<&NodeKey> =
+            prepared.deferred.iter().flat_map(|d| &d.nodes).collect();
+        let first: BTreeMap<NodeKey, Node> = prepared
+            .nodes
+            .iter()
+            .filter(|(k, _)| !held.contains(k))
+            .map(|(k, n)| (k.clone(), n.clone()))
+            .collect();
+        let ops = diff(&first, &ledger);
+        let mut outcome = apply::run(
             &aws::Executor::new(configured.clients.clone()),
-            &prepared.nodes,
+            &first,
             &ops,
             ledger,
             run_options(ctx, timeout),
         )
         .await;
+        if !prepared.deferred.is_empty() && outcome.is_complete() {
+            let mut ledger = outcome.ledger.clone();
+            let mut waited = true;
+            for deferred in &prepared.deferred {
+                match await_group(&configured, &env, deferred).await {
+                    Ok(id) => {
+                        ledger.external.insert(deferred.external.clone(), id);
+                    }
+                    Err(d) => {
+                        response.diagnostics.push(d);
+                        waited = false;
+                    }
+                }
+            }
+            if waited {
+                let ops = diff(&prepared.nodes, &ledger);
+                outcome = apply::run(
+                    &aws::Executor::new(configured.clients.clone()),
+                    &prepared.nodes,
+                    &ops,
+                    ledger,
+                    run_options(ctx, timeout),
+                )
+                .await;
+            }
+        }
         // Its objects live in the environment (rules on its groups, rules on its listener).
         configured.changed(&env.name);
         response

@@ -16,4 +16,4 @@ pub mod service;
 mod adapter;
 
 #[cfg(feature = "sdk")]
-pub use adapter::{AppKind, AppResource, Mode, Prepared};
+pub use adapter::{AppKind, AppResource, DeferredGroup, Mode, Prepared};

@@ -47,6 +47,7 @@ impl AppKind for Cache {
             nodes: expansion.nodes,
             external: expansion.external,
             warnings: Diagnostics::new(),
+            deferred: Vec::new(),
         })
     }
 

@@ -48,6 +48,7 @@ impl AppKind for Database {
             nodes: expansion.nodes,
             external: expansion.external,
             warnings: Diagnostics::new(),
+            deferred: Vec::new(),
         })
     }
 

@@ -22,7 +22,7 @@ use crate::resources::configured::Configured;
 use crate::resources::ids::Ids;
 
 use super::{model, Service};
-use crate::resources::app::{AppKind, AppResource, Mode, Prepared};
+use crate::resources::app::{AppKind, AppResource, DeferredGroup, Mode, Prepared};
 use model::{ServiceComputed, ServiceConfig, ServicePrior};
 
 pub type ServiceResource = AppResource<Service>;
@@ -110,8 +110,8 @@ async fn resolve_access(
 }
 
 /// Finds the services a service admits (`allow_from_services`): their security groups. A
-/// caller that does not exist yet has none; its rule waits for the first apply after it
-/// does, and the plan says so.
+/// caller that does not exist yet has none: the plan warns, and the apply creates its rule
+/// last, once the caller's group exists (see `DeferredGroup`).
 async fn resolve_callers(
     configured: &Configured,
     config: &ServiceConfig,
@@ -149,7 +149,7 @@ async fn resolve_callers(
             diags.push(
                 Diagnostic::warning(
                     "Caller does not exist yet",
-                    format!("No service {name:?} exists in environment {env_name:?} yet, so no rule admits it in this apply; the first apply after it exists adds the rule. When both services are new, apply again after this one."),
+                    format!("No service {name:?} exists in environment {env_name:?} yet: the apply creates everything else first, then waits up to 5 minutes for it to appear before adding the rule that admits it. Create it in the same apply (without it depending on this service) or first."),
                 )
                 .at(AttrPath::attrs(&["allow_from_services"])),
             );
@@ -165,6 +165,21 @@ async fn resolve_callers(
         );
     }
     Ok((out, diags))
+}
+
+/// The callers that do not exist yet: their rules wait for their groups at apply.
+fn deferred_callers(spec: &ServiceSpec) -> Vec<DeferredGroup> {
+    spec.allow_from_services
+        .iter()
+        .filter(|caller| caller.security_group_id.is_none())
+        .map(|caller| DeferredGroup {
+            external: expand::caller_group_key(&caller.name),
+            owner: format!("service/{}/{}", spec.environment, caller.name),
+            group: expand::security_group_key(),
+            attribute: "allow_from_services",
+            nodes: vec![expand::caller_rule_key(&caller.name)],
+        })
+        .collect()
 }
 
 /// `internal` needs the environment's namespace as the cluster's Service Connect default.
@@ -345,6 +360,7 @@ impl AppKind for Service {
             recorded_secrets: model::recorded_secrets(ledger),
         };
         let expansion = expand_service(&spec, env, &inputs);
+        let deferred = deferred_callers(&spec);
         let effective_config = model::effective_config(&spec, priority);
         Ok(Prepared {
             spec: (spec, priority, env.clone()),
@@ -352,6 +368,7 @@ impl AppKind for Service {
             external: expansion.external,
             effective_config,
             warnings: caller_warnings,
+            deferred,
         })
     }
 
