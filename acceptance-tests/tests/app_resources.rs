@@ -1784,11 +1784,17 @@ resource "platform_service" "web" {{
   }}
 }}
 
+resource "platform_database" "core" {{
+  environment_id = platform_environment.main.id
+  name           = "core"
+}}
+
 resource "platform_service" "core" {{
   environment_id      = platform_environment.main.id
   name                = "core"
   image               = "{IMAGE}:1.27"
   allow_from_services = ["${{platform_environment.main.id}}/web"]
+  database_access     = [platform_database.core.id]
   cpu                 = 512
   memory              = 1024
   repository_credentials_secret_arn = "{registry_secret}"

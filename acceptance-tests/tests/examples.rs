@@ -1035,6 +1035,24 @@ fn infisical_apply(tf: Tf) {
     let eu_secrets = format!(
         "{{ENCRYPTION_KEY=\"arn:aws:ssm:{EU}:{ACCOUNT}:parameter/infisical/encryption-key\"}}"
     );
+    // The Docker Hub login, kept in Secrets Manager in each region as a customer would.
+    let registry = |config: &aws_config::SdkConfig| {
+        block_on(async {
+            aws_sdk_secretsmanager::Client::new(config)
+                .create_secret()
+                .name(format!("{name}-dockerhub"))
+                .secret_string(r#"{"username":"acme","password":"not-a-real-token"}"#)
+                .send()
+                .await
+                .expect("CreateSecret")
+                .arn()
+                .expect("ARN")
+                .to_string()
+        })
+    };
+    let us_registry = registry(&emulator.sdk_config());
+    let eu_registry = registry(&region_config(&emulator, EU));
+    let registries = format!("{{us=\"{us_registry}\", eu=\"{eu_registry}\"}}");
     let example = Example::new(
         "infisical",
         tf,
@@ -1045,6 +1063,7 @@ fn infisical_apply(tf: Tf) {
             ("deletion_protection", "false"),
             ("us_secrets", &us_secrets),
             ("eu_secrets", &eu_secrets),
+            ("registry_credentials_secret_arns", &registries),
         ],
     );
     let mut c = Checks::for_example("infisical", tf);
@@ -1069,6 +1088,7 @@ fn infisical_apply(tf: Tf) {
     let owners = |env: &str| -> Vec<String> {
         let mut out = vec![format!("environment/{env}")];
         out.extend(["service", "database", "cache"].map(|kind| format!("{kind}/{env}/infisical")));
+        out.push(format!("service/{env}/license"));
         out
     };
     // Prod: 3 AZs × 3 tiers, a NAT gateway per AZ, 6 interface + 2 gateway endpoints.
@@ -1114,6 +1134,13 @@ fn infisical_apply(tf: Tf) {
         c.eq(
             &format!("{env}: service census ecs_services"),
             regional("service").get("ecs_services").copied(),
+            Some(1),
+        );
+        c.eq(
+            &format!("{env}: license census ecs_services"),
+            regional_census(config, &format!("service/{env}/license"))
+                .get("ecs_services")
+                .copied(),
             Some(1),
         );
     }
@@ -1170,6 +1197,106 @@ fn infisical_apply(tf: Tf) {
             format!("{env}: no REDIS_URL in {secrets:?}")
         });
         c.eq(&format!("{env}: task cpu"), task.cpu(), Some("1024"));
+
+        // Core and license call each other through Service Connect and admit each other only;
+        // core runs the OpenTelemetry collector beside it, both pull with the Docker Hub login.
+        let registry = if module == "us" {
+            &us_registry
+        } else {
+            &eu_registry
+        };
+        let license = resource(
+            "infisical",
+            &state,
+            &format!("module.{module}.platform_service.license"),
+        );
+        let namespace = format!("{env}.internal");
+        c.eq(
+            &format!("{env}: internal endpoints"),
+            (
+                text(&service["internal_endpoint"]),
+                text(&license["internal_endpoint"]),
+            ),
+            (
+                format!("http://infisical.{namespace}:8080"),
+                format!("http://license.{namespace}:8080"),
+            ),
+        );
+        let containers: Vec<(String, Option<String>)> = task
+            .container_definitions()
+            .iter()
+            .map(|c| {
+                (
+                    c.name().unwrap_or_default().to_string(),
+                    c.repository_credentials()
+                        .map(|r| r.credentials_parameter().to_string()),
+                )
+            })
+            .collect();
+        c.eq(
+            &format!("{env}: core containers"),
+            containers,
+            vec![
+                ("infisical".to_string(), Some(registry.clone())),
+                ("otel".to_string(), Some(registry.clone())),
+            ],
+        );
+        let variable = |task: &aws_sdk_ecs::types::TaskDefinition, name: &str| {
+            task.container_definitions().first().and_then(|c| {
+                c.environment()
+                    .iter()
+                    .find(|kv| kv.name() == Some(name))
+                    .and_then(|kv| kv.value().map(str::to_string))
+            })
+        };
+        c.eq(
+            &format!("{env}: core calls license at"),
+            variable(&task, "LICENSE_SERVER_URL"),
+            Some(text(&license["internal_endpoint"])),
+        );
+        if let Some(license_task) = task_definition(config, &text(&license["task_definition_arn"]))
+        {
+            c.eq(
+                &format!("{env}: license calls core at"),
+                variable(&license_task, "CORE_URL"),
+                Some(text(&service["internal_endpoint"])),
+            );
+        }
+        let peers = |of: &Value| -> BTreeSet<String> {
+            block_on(async {
+                aws_sdk_ec2::Client::new(config)
+                    .describe_security_group_rules()
+                    .filters(
+                        aws_sdk_ec2::types::Filter::builder()
+                            .name("group-id")
+                            .values(text(&of["security_group_id"]))
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map(|o| {
+                        o.security_group_rules()
+                            .iter()
+                            .filter(|r| r.is_egress() == Some(false) && r.from_port() == Some(8080))
+                            .filter_map(|r| {
+                                r.referenced_group_info()
+                                    .and_then(|g| g.group_id())
+                                    .map(str::to_string)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+        };
+        c.check(
+            peers(service).contains(&text(&license["security_group_id"])),
+            || format!("{env}: core does not admit license on 8080"),
+        );
+        c.eq(
+            &format!("{env}: license admits"),
+            peers(license),
+            BTreeSet::from([text(&service["security_group_id"])]),
+        );
     }
     example.converge(&mut c);
 
@@ -1207,9 +1334,6 @@ struct InfracastEnv {
 fn infracast_apply(tf: Tf) {
     let emulator = Emulator::start();
     let name = unique("f");
-    let jwt = format!(
-        "{{JWT_SECRET=\"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:infracast/jwt-AbCdEf\"}}"
-    );
     let example = Example::new(
         "infracast",
         tf,
@@ -1218,8 +1342,6 @@ fn infracast_apply(tf: Tf) {
             ("name", &name),
             ("wait_for_deployment", "false"),
             ("prod_deletion_protection", "false"),
-            ("dev_secrets", &jwt),
-            ("prod_secrets", &jwt),
         ],
     );
     let mut c = Checks::for_example("infracast", tf);
@@ -1305,14 +1427,41 @@ fn infracast_apply(tf: Tf) {
                     Some(want.memory),
                 );
                 let secrets = task_secrets(&task);
+                c.check(secrets.contains_key("DATABASE_URL"), || {
+                    format!("{env}: expected a DATABASE_URL secret, got {secrets:?}")
+                });
+                // JWT_SECRET: generated, 48 letters and digits, injected from its secret.
+                let jwt_name = format!("platform/{env}/service/app/JWT_SECRET");
+                let jwt = block_on(async {
+                    emulator
+                        .secretsmanager()
+                        .get_secret_value()
+                        .secret_id(&jwt_name)
+                        .send()
+                        .await
+                        .ok()
+                        .and_then(|o| o.secret_string().map(str::to_string))
+                });
                 c.check(
-                    secrets.contains_key("JWT_SECRET") && secrets.contains_key("DATABASE_URL"),
-                    || {
-                        format!(
-                            "{env}: expected JWT_SECRET and DATABASE_URL secrets, got {secrets:?}"
-                        )
-                    },
+                    jwt.as_ref().is_some_and(|v| {
+                        v.len() == 48 && v.chars().all(|ch| ch.is_ascii_alphanumeric())
+                    }),
+                    || format!("{env}: no 48-character generated secret {jwt_name}"),
                 );
+                c.check(
+                    secrets
+                        .get("JWT_SECRET")
+                        .is_some_and(|arn| arn.contains(&format!(":secret:{jwt_name}-"))),
+                    || format!("{env}: JWT_SECRET should come from {jwt_name}, got {secrets:?}"),
+                );
+                if let Some(value) = &jwt {
+                    c.check(
+                        !serde_json::to_string(&state)
+                            .unwrap_or_default()
+                            .contains(value.as_str()),
+                        || format!("{env}: the generated JWT_SECRET is in the state"),
+                    );
+                }
             }
             None => c.check(false, || format!("{env}: task definition not found")),
         }
@@ -1542,6 +1691,66 @@ fn encore_apply(tf: Tf) {
         }
     }
     c.eq("distinct task roles", task_roles.len(), 6);
+
+    // Service Connect: api calls billing and notify at their endpoints; each admits only api.
+    for stage in ["staging", "prod"] {
+        let env = format!("{app}-{stage}");
+        let service = |name: &str| {
+            resource(
+                "encore",
+                &state,
+                &format!("platform_service.service[\"{stage}/{name}\"]"),
+            )
+        };
+        let api = service("api");
+        let api_task = task_definition(&config, &text(&api["task_definition_arn"]));
+        for callee in ["billing", "notify"] {
+            let what = format!("{env}/{callee}");
+            let endpoint = text(&service(callee)["internal_endpoint"]);
+            c.eq(
+                &format!("{what}: internal_endpoint"),
+                endpoint.clone(),
+                format!("http://{callee}.{env}.internal:8080"),
+            );
+            let variable = api_task.as_ref().and_then(|t| {
+                t.container_definitions().first().and_then(|c| {
+                    c.environment()
+                        .iter()
+                        .find(|kv| kv.name() == Some(&format!("{}_URL", callee.to_uppercase())))
+                        .and_then(|kv| kv.value().map(str::to_string))
+                })
+            });
+            c.eq(
+                &format!("{what}: api calls it at"),
+                variable,
+                Some(endpoint),
+            );
+            c.eq(
+                &format!("{what}: ingress"),
+                ingress_peers(&emulator, &text(&service(callee)["security_group_id"])),
+                BTreeSet::from([(text(&api["security_group_id"]), 8080)]),
+            );
+            let port_name =
+                task_definition(&config, &text(&service(callee)["task_definition_arn"])).and_then(
+                    |t| {
+                        t.container_definitions()
+                            .first()
+                            .and_then(|c| c.port_mappings().first())
+                            .and_then(|m| m.name().map(str::to_string))
+                    },
+                );
+            c.eq(
+                &format!("{what}: Service Connect port"),
+                port_name,
+                Some("http".to_string()),
+            );
+        }
+        c.eq(
+            &format!("{env}: api is no Service Connect server"),
+            text(&api["internal_endpoint"]),
+            String::new(),
+        );
+    }
     example.converge(&mut c);
     example.destroy_and_check_empty(&emulator, &owners, &mut c);
     c.finish();

@@ -40,6 +40,8 @@ locals {
   services = {
     api = {
       public = true
+      # The services it calls inside the stage, through Service Connect.
+      calls = ["billing", "notify"]
       statements = [{
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject"]
@@ -48,6 +50,7 @@ locals {
     }
     billing = {
       public = false
+      calls  = []
       statements = [{
         Effect   = "Allow"
         Action   = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"]
@@ -56,6 +59,7 @@ locals {
     }
     notify = {
       public = false
+      calls  = []
       statements = [{
         Effect   = "Allow"
         Action   = ["ses:SendEmail", "ses:SendRawEmail"]
@@ -69,6 +73,9 @@ locals {
     for pair in setproduct(keys(local.stages), keys(local.services)) :
     "${pair[0]}/${pair[1]}" => { stage = pair[0], service = pair[1] }
   }
+
+  # Services another service calls: Service Connect servers.
+  callees = toset(flatten([for s in values(local.services) : s.calls]))
 
   # Prod answers on the domain itself, other stages on `<stage>.<domain>`.
   hosts = { for stage in keys(local.stages) : stage => stage == "prod" ? var.domain : "${stage}.${var.domain}" }
@@ -90,6 +97,9 @@ resource "platform_environment" "stage" {
   ingress {
     domain = local.hosts[each.key]
   }
+
+  # A Cloud Map namespace `<app>-<stage>.internal`: services find each other by name.
+  service_discovery {}
 }
 
 # A database per service: Encore gives each service its own database; until the provider has
@@ -121,11 +131,31 @@ resource "platform_service" "service" {
   # CI pushes new images; Terraform deploys the first one and then leaves the image alone.
   image_source = "external"
 
-  environment_variables = {
-    ENCORE_APP   = var.app
-    ENCORE_ENV   = each.value.stage
-    SERVICE_NAME = each.value.service
+  # BILLING_URL, NOTIFY_URL, …: the Service Connect endpoints of the services it calls. Built
+  # from the namespace rather than read from the callee, which admits this service by ID
+  # (a reference both ways would be a cycle).
+  environment_variables = merge(
+    {
+      ENCORE_APP   = var.app
+      ENCORE_ENV   = each.value.stage
+      SERVICE_NAME = each.value.service
+    },
+    {
+      for callee in local.services[each.value.service].calls :
+      "${upper(callee)}_URL" => "http://${callee}.${platform_environment.stage[each.value.stage].service_discovery_namespace_name}:8080"
+    }
+  )
+
+  # A called service is a Service Connect server and admits exactly its callers on its port.
+  dynamic "internal" {
+    for_each = contains(local.callees, each.value.service) ? [1] : []
+    content {}
   }
+  allow_from_services = [
+    for caller, svc in local.services :
+    "${platform_environment.stage[each.value.stage].id}/${caller}"
+    if contains(svc.calls, each.value.service)
+  ]
   secrets         = lookup(var.secrets, each.value.service, {})
   database_access = [platform_database.service[each.key].id]
   cache_access    = each.value.service == "api" ? [platform_cache.stage[each.value.stage].id] : []

@@ -51,3 +51,10 @@ output "monthly_cost_usd" {
     }
   }
 }
+
+output "internal_endpoints" {
+  description = "Service Connect endpoints of the called services, by `<stage>/<service>`."
+  value = {
+    for key, service in platform_service.service : key => service.internal_endpoint if service.internal_endpoint != ""
+  }
+}

@@ -72,7 +72,11 @@ module "us" {
   image               = var.image
   secrets             = var.us_secrets
   deletion_protection = var.deletion_protection
-  wait_for_deployment = var.wait_for_deployment
+
+  license_image                   = var.license_image
+  otel_collector_image            = var.otel_collector_image
+  registry_credentials_secret_arn = lookup(var.registry_credentials_secret_arns, "us", null)
+  wait_for_deployment             = var.wait_for_deployment
 }
 
 module "eu" {
@@ -88,5 +92,9 @@ module "eu" {
   image               = var.image
   secrets             = var.eu_secrets
   deletion_protection = var.deletion_protection
-  wait_for_deployment = var.wait_for_deployment
+
+  license_image                   = var.license_image
+  otel_collector_image            = var.otel_collector_image
+  registry_credentials_secret_arn = lookup(var.registry_credentials_secret_arns, "eu", null)
+  wait_for_deployment             = var.wait_for_deployment
 }

@@ -73,3 +73,11 @@ output "monthly_cost_usd" {
     eu = module.eu.monthly_cost_usd
   }
 }
+
+output "internal_endpoints" {
+  description = "Service Connect endpoints of the core and license APIs, per region."
+  value = {
+    us = module.us.internal_endpoints
+    eu = module.eu.internal_endpoints
+  }
+}

@@ -81,3 +81,21 @@ variable "wait_for_deployment" {
   type        = bool
   default     = true
 }
+
+variable "license_image" {
+  description = "License API container image."
+  type        = string
+  default     = "infisical/license-api:latest"
+}
+
+variable "otel_collector_image" {
+  description = "OpenTelemetry collector image, run beside Infisical."
+  type        = string
+  default     = "otel/opentelemetry-collector-contrib:0.115.0"
+}
+
+variable "registry_credentials_secret_arns" {
+  description = "Per region (`us`, `eu`): the Secrets Manager secret with the Docker Hub login images are pulled with. Absent: anonymous pulls."
+  type        = map(string)
+  default     = {}
+}

@@ -23,13 +23,13 @@ variable "image" {
 }
 
 variable "dev_secrets" {
-  description = "Secret variables of the dev service: name => Secrets Manager ARN (e.g. JWT_SECRET) or SSM parameter ARN."
+  description = "More secret variables of the dev service: name => Secrets Manager ARN or SSM parameter ARN (JWT_SECRET is generated)."
   type        = map(string)
   default     = {}
 }
 
 variable "prod_secrets" {
-  description = "Secret variables of the prod service: name => Secrets Manager ARN (e.g. JWT_SECRET) or SSM parameter ARN."
+  description = "More secret variables of the prod service: name => Secrets Manager ARN or SSM parameter ARN (JWT_SECRET is generated)."
   type        = map(string)
   default     = {}
 }

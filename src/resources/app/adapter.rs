@@ -361,6 +361,11 @@ impl<K: AppKind> AppResource<K> {
                 }
             };
         ledger.external = prepared.external.clone();
+        // A deferred group is not known yet: nothing may read its placeholder as an ID (a
+        // listing of the environment's rules would ask AWS for it).
+        for deferred in &prepared.deferred {
+            ledger.external.remove(&deferred.external);
+        }
         let timeout = timeout(config.common.timeouts.as_ref(), operation);
         // Nodes waiting for another resource's group run after everything else.
         let held: std::collections::BTreeSet<&NodeKey> =

@@ -30,6 +30,18 @@ resource "platform_environment" "main" {
     domain          = var.domain
     certificate_arn = var.certificate_arn
   }
+
+  # A Cloud Map namespace `<name>.internal`, the cluster's Service Connect default: the core
+  # and license APIs call each other by name.
+  service_discovery {}
+}
+
+locals {
+  # Service Connect endpoints, built from the namespace: each service admits the other by ID,
+  # so neither refers to the other and Terraform creates both together.
+  namespace   = platform_environment.main.service_discovery_namespace_name
+  core_url    = "http://infisical.${local.namespace}:8080"
+  license_url = "http://license.${local.namespace}:8080"
 }
 
 # PostgreSQL 17, db.m7g.large, Multi-AZ, encrypted, 100 GiB gp3 autoscaling to 1000, backups
@@ -58,10 +70,30 @@ resource "platform_service" "infisical" {
   port           = 8080
 
   environment_variables = {
-    SITE_URL  = "https://${var.domain}"
-    HOST      = "0.0.0.0"
-    NODE_ENV  = "production"
-    TELEMETRY = "false"
+    SITE_URL                    = "https://${var.domain}"
+    HOST                        = "0.0.0.0"
+    NODE_ENV                    = "production"
+    TELEMETRY                   = "false"
+    LICENSE_SERVER_URL          = local.license_url
+    OTEL_EXPORTER_OTLP_ENDPOINT = "http://localhost:4317"
+  }
+
+  # Docker Hub login (images are pulled from Docker Hub), read by the execution role only.
+  repository_credentials_secret_arn = var.registry_credentials_secret_arn
+
+  # A Service Connect server at local.core_url, reachable by the license API only.
+  internal {}
+  allow_from_services = ["${platform_environment.main.id}/license"]
+
+  # The OpenTelemetry collector beside Infisical; it logs to the service's group as `otel`.
+  sidecar {
+    name                       = "otel"
+    image                      = var.otel_collector_image
+    essential                  = true
+    cpu                        = 128
+    memory                     = 256
+    port                       = 4317
+    use_repository_credentials = var.registry_credentials_secret_arn != null
   }
 
   # Infisical reads its database URL as DB_CONNECTION_URI: the `url` key of the connection
@@ -85,6 +117,28 @@ resource "platform_service" "infisical" {
 
   deployment {
     # Apply follows the rollout and fails, with the stopped tasks' reasons, on a rollback.
+    wait = var.wait_for_deployment
+  }
+}
+
+# The license API: a Service Connect server the core API calls at local.license_url, and a
+# client of the core API.
+resource "platform_service" "license" {
+  environment_id = platform_environment.main.id
+  name           = "license"
+  image          = var.license_image
+  port           = 8080
+
+  environment_variables = {
+    NODE_ENV = "production"
+    CORE_URL = local.core_url
+  }
+  repository_credentials_secret_arn = var.registry_credentials_secret_arn
+
+  internal {}
+  allow_from_services = ["${platform_environment.main.id}/infisical"]
+
+  deployment {
     wait = var.wait_for_deployment
   }
 }

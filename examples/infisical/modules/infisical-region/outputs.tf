@@ -62,3 +62,11 @@ output "monthly_cost_usd" {
     cache       = platform_cache.main.estimated_monthly_cost_usd
   }
 }
+
+output "internal_endpoints" {
+  description = "Service Connect endpoints of the core and license APIs."
+  value = {
+    core    = platform_service.infisical.internal_endpoint
+    license = platform_service.license.internal_endpoint
+  }
+}

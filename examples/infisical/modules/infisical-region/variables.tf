@@ -42,3 +42,19 @@ variable "wait_for_deployment" {
   type        = bool
   default     = true
 }
+
+variable "license_image" {
+  description = "License API container image."
+  type        = string
+}
+
+variable "otel_collector_image" {
+  description = "OpenTelemetry collector image of the sidecar."
+  type        = string
+}
+
+variable "registry_credentials_secret_arn" {
+  description = "Secrets Manager secret with the Docker Hub login (username, password) images are pulled with; null pulls anonymously."
+  type        = string
+  default     = null
+}

@@ -62,6 +62,8 @@ resource "platform_service" "app" {
   # rule RDS <- ECS comes with it, ECS <- ALB with routing.
   database_access = [platform_database.main.id]
   secrets         = var.secrets
+  # JWT_SECRET: a random value made in Secrets Manager, injected as a secret, never in state.
+  generated_secrets = var.generated_secrets
 
   routing {
     hosts                = [var.domain]

@@ -24,6 +24,12 @@ variable "secrets" {
   default     = {}
 }
 
+variable "generated_secrets" {
+  description = "Secret variables whose random value the provider makes in Secrets Manager."
+  type        = list(string)
+  default     = ["JWT_SECRET"]
+}
+
 variable "nat_mode" {
   description = "single (one NAT gateway) or per_az."
   type        = string
