@@ -28,6 +28,23 @@ pub const SECRET_ARNS: &[&str] = &[
     "arn:aws:secretsmanager:*:*:secret:rds!*",
 ];
 
+/// Cloud Map namespaces: their IDs are random, so the ARN only narrows the service and type.
+pub const NAMESPACE_ARN: &str = "arn:aws:servicediscovery:*:*:namespace/*";
+
+/// Cloud Map actions that take the namespace's tags as a condition: only the provider's
+/// environments' namespaces (`platform:owner = environment/<name>`) may be changed or deleted.
+const NAMESPACE_OWNED_ACTIONS: &[&str] = &[
+    "servicediscovery:DeleteNamespace",
+    "servicediscovery:UntagResource",
+    "servicediscovery:UpdatePrivateDnsNamespace",
+];
+
+/// The ownership tag (`platform:owner`) a namespace carries from its create on, in the request
+/// and on the resource, and the owners it may name.
+const NAMESPACE_REQUEST_TAG: &str = "aws:RequestTag/platform:owner";
+const NAMESPACE_RESOURCE_TAG: &str = "aws:ResourceTag/platform:owner";
+const NAMESPACE_OWNERS: &str = "environment/*";
+
 /// Configuring the provider checks the credentials (STS needs no permission for it, but an
 /// explicit deny would break it).
 pub const PROVIDER_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
@@ -269,6 +286,11 @@ fn statements(resource_types: &[ResourceType]) -> Vec<Statement> {
             });
         }
     };
+    let is_namespace_action = |a: &str| {
+        NAMESPACE_OWNED_ACTIONS.contains(&a)
+            || a == "servicediscovery:CreatePrivateDnsNamespace"
+            || a == "servicediscovery:TagResource"
+    };
     push(
         "PlatformObjects",
         all.iter()
@@ -278,9 +300,39 @@ fn statements(resource_types: &[ResourceType]) -> Vec<Statement> {
                     && !is_scoped_secret_action(a)
                     && !special.contains(a)
                     && !KMS_ACTIONS.contains(a)
+                    && !is_namespace_action(a)
             })
             .collect(),
         vec!["*"],
+        None,
+    );
+    // Namespaces: created only with the ownership tag, changed and deleted only when they carry
+    // it. Tagging is limited to namespaces (a tag sync need not repeat the ownership tag).
+    push(
+        "CreatePlatformNamespaces",
+        all.iter()
+            .copied()
+            .filter(|a| *a == "servicediscovery:CreatePrivateDnsNamespace")
+            .collect(),
+        vec!["*"],
+        Some(("StringLike", NAMESPACE_REQUEST_TAG, vec![NAMESPACE_OWNERS])),
+    );
+    push(
+        "PlatformNamespaces",
+        all.iter()
+            .copied()
+            .filter(|a| NAMESPACE_OWNED_ACTIONS.contains(a))
+            .collect(),
+        vec![NAMESPACE_ARN],
+        Some(("StringLike", NAMESPACE_RESOURCE_TAG, vec![NAMESPACE_OWNERS])),
+    );
+    push(
+        "TagNamespaces",
+        all.iter()
+            .copied()
+            .filter(|a| *a == "servicediscovery:TagResource")
+            .collect(),
+        vec![NAMESPACE_ARN],
         None,
     );
     push(
@@ -458,6 +510,42 @@ mod tests {
                     || ResourceType::Environment.managed_kinds().contains(&kind);
                 assert!(!named || covered, "{} names {kind:?}", t.type_name());
             }
+        }
+    }
+
+    #[test]
+    fn namespaces_are_made_and_changed_only_with_the_ownership_tag() {
+        let policy = deployer_policy_json(&[ResourceType::Environment]);
+        let parsed: serde_json::Value = serde_json::from_str(&policy).expect("valid JSON");
+        let statements = parsed["Statement"].as_array().expect("statements");
+        let sid = |name: &str| {
+            statements
+                .iter()
+                .find(|s| s["Sid"] == name)
+                .unwrap_or_else(|| panic!("no {name} statement"))
+        };
+        let create = sid("CreatePlatformNamespaces");
+        assert_eq!(
+            create["Action"],
+            "servicediscovery:CreatePrivateDnsNamespace"
+        );
+        assert_eq!(
+            create["Condition"]["StringLike"]["aws:RequestTag/platform:owner"],
+            serde_json::json!("environment/*")
+        );
+        let owned = sid("PlatformNamespaces");
+        assert_eq!(owned["Resource"], NAMESPACE_ARN);
+        assert_eq!(
+            owned["Condition"]["StringLike"]["aws:ResourceTag/platform:owner"],
+            serde_json::json!("environment/*")
+        );
+        // No Cloud Map write is left on every resource.
+        let objects = sid("PlatformObjects")["Action"].to_string();
+        for action in NAMESPACE_OWNED_ACTIONS.iter().chain(&[
+            "servicediscovery:CreatePrivateDnsNamespace",
+            "servicediscovery:TagResource",
+        ]) {
+            assert!(!objects.contains(action), "{action} on *");
         }
     }
 

@@ -33,6 +33,7 @@ impl KindSpec for PrivateDnsNamespaceSpec {
     const PREFIX: &'static str = "servicediscovery.private_dns_namespace";
     const DISPLAY_NAME: &'static str = "Cloud Map Private DNS Namespace";
     const IAM_ACTIONS: &'static [&'static str] = &[
+        "ec2:DescribeRegions",
         "ec2:DescribeVpcs",
         "route53:AssociateVPCWithHostedZone",
         "route53:ChangeResourceRecordSets",
@@ -54,6 +55,7 @@ impl KindSpec for PrivateDnsNamespaceSpec {
     // Creating a private DNS namespace makes a Route 53 private hosted zone on the caller's
     // behalf, which needs the route53 and ec2 permissions AWS documents for it.
     const INDIRECT_IAM_ACTIONS: &'static [&'static str] = &[
+        "ec2:DescribeRegions",
         "ec2:DescribeVpcs",
         "route53:AssociateVPCWithHostedZone",
         "route53:ChangeResourceRecordSets",
