@@ -30,7 +30,7 @@ use terraform_provider_platform::framework::value::{Number, Type, Value};
 use terraform_provider_platform::plan::app::{
     assign_priority, is_catch_all, validate_cache, validate_database, validate_service, AccessRef,
     AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck, IamSpec,
-    ImageSource, RoutingSpec, ServiceSpec, StorageSpec,
+    ImageSource, InternalSpec, NamespaceFacts, RoutingSpec, ServiceSpec, Sidecar, StorageSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, Op};
 use terraform_provider_platform::plan::expand::cache::expand_cache;
@@ -107,6 +107,9 @@ fn dictionary(name: &str) -> (&'static [&'static str], &'static [&'static str]) 
         "secrets#key" => (&["API_KEY", "TOKEN"], &["1BAD", "PORT", "DATABASE_URL"]),
         "secrets" => (&["arn:aws:secretsmanager:us-east-1:123456789012:secret:token-AbCdEf", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::", "arn:aws:ssm:us-east-1:123456789012:parameter/app/key"], &["hunter2"]),
         "parameters#key" => (&["max_connections", "work_mem", "rds.force_ssl"], &[""]),
+        "generated_secrets" | "regenerate_secrets" => (&["JWT_SECRET", "SESSION_KEY"], &["1BAD", "PORT", "DATABASE_URL", ""]),
+        "port_name" | "discovery_name" => (&["http", "core", "license-api"], &["HTTP", "-x", "a_b", ""]),
+        "sidecar" => (&["otel", "datadog-agent", "api", "log_router"], &["", "a b", "x/y"]),
         "tags" | "environment_variables" | "parameters" => (&["1", "info", "a b", ""], &[]),
         _ => (&[], &[]),
     }
@@ -504,6 +507,11 @@ fn environment_ref(name: &str, tier: Tier, ingress: bool) -> EnvironmentFacts {
         certificate_arn: ingress
             .then(|| "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c".to_string()),
         load_balancer_dns_name: ingress.then(|| "env1-123.us-east-1.elb.amazonaws.com".to_string()),
+        // Half the environments have a Service Connect namespace.
+        service_discovery: ingress.then(|| NamespaceFacts {
+            name: format!("{}.internal", spec.name),
+            arn: Some("arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-1".to_string()),
+        }),
     }
 }
 
@@ -668,8 +676,41 @@ fn service_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<Serv
         },
         environment_variables: string_map(u, "environment_variables")?,
         secrets: string_map(u, "secrets")?,
+        generated_secrets: sorted_strings(u, "generated_secrets")?,
+        regenerate_secrets: sorted_strings(u, "regenerate_secrets")?,
         database_access: access(u, env)?,
         cache_access: access(u, env)?,
+        allow_from_services: access(u, env)?,
+        internal: maybe(u, |u| {
+            Ok(InternalSpec {
+                port_name: if u.ratio(1, 4)? {
+                    string_for(u, "port_name")?
+                } else {
+                    "http".to_string()
+                },
+                discovery_name: string_for(u, "discovery_name")?,
+            })
+        })?,
+        sidecars: {
+            let mut items = Vec::new();
+            for _ in 0..u.int_in_range(0..=2)? {
+                items.push(Sidecar {
+                    name: string_for(u, "sidecar")?,
+                    image: string_for(u, "image")?,
+                    essential: u.arbitrary()?,
+                    cpu: maybe(u, |u| or_default(u, 64, &[0, 256, 16384]))?,
+                    memory: maybe(u, |u| or_default(u, 128, &[0, 512, 122880]))?,
+                    port: maybe(u, |u| or_default(u, 4317, &[0, 8080, 65536]))?,
+                    command: Vec::new(),
+                    environment_variables: string_map(u, "environment_variables")?,
+                    secrets: string_map(u, "secrets")?,
+                    use_repository_credentials: u.arbitrary()?,
+                });
+            }
+            items
+        },
+        repository_credentials_secret_arn: maybe(u, |u| string_for(u, "secrets"))?,
+        repository_credentials_kms_key_arn: maybe(u, |u| string_for(u, "kms_key_arn"))?,
         desired_count: or_default(u, d.desired_count, &[0, 100])?,
         exec_enabled: u.arbitrary()?,
         read_only_root_filesystem: u.arbitrary()?,
@@ -813,9 +854,19 @@ fn app(u: &mut Unstructured<'_>, index: usize) -> Result<()> {
                     .or_else(|| assign_priority(&spec.owner(), is_catch_all(r), &BTreeSet::new()))
                     .unwrap_or(1)
             });
+            let mut recorded_secrets = std::collections::BTreeMap::new();
+            for name in &spec.generated_secrets {
+                if u.arbitrary()? {
+                    recorded_secrets.insert(
+                        name.clone(),
+                        (or_default(u, 0, &[1, 7])?, u.arbitrary()?),
+                    );
+                }
+            }
             let inputs = ServiceInputs {
                 priority,
                 running_image: maybe(u, |u| string_for(u, "image"))?,
+                recorded_secrets,
             };
             (
                 spec.owner(),
