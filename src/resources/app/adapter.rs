@@ -389,7 +389,14 @@ impl<K: AppKind> AppResource<K> {
             let mut ledger = outcome.ledger.clone();
             let mut waited = true;
             for deferred in &prepared.deferred {
-                match await_group(&configured, &env, deferred).await {
+                let found = tokio::select! {
+                    found = await_group(&configured, &env, deferred) => found,
+                    () = ctx.cancel.cancelled() => Err(Diagnostic::error(
+                        "Apply cancelled",
+                        format!("Cancelled while waiting for {}; everything else is applied and recorded.", deferred.owner),
+                    )),
+                };
+                match found {
                     Ok(id) => {
                         ledger.external.insert(deferred.external.clone(), id);
                     }
