@@ -82,6 +82,7 @@ mod sdk {
     use crate::aws::common::tags::to_sdk;
     use crate::aws::error::{classify, none_if_not_found, AwsError};
     use crate::aws::kind::{AwsKind, Cx};
+    use crate::aws::servicediscovery::private_dns_namespace::find_namespace_arn;
 
     impl AwsKind for EcsClusterSpec {
         async fn find(cx: &Cx<'_>, spec: &Self) -> Result<Option<String>, AwsError> {
@@ -363,17 +364,7 @@ mod sdk {
             .ids
             .id(key)
             .map_err(|e| AwsError::unexpected(e.message))?;
-        cx.clients
-            .servicediscovery
-            .get_namespace()
-            .id(id)
-            .send()
-            .await
-            .map_err(classify)?
-            .namespace()
-            .and_then(|n| n.arn())
-            .map(str::to_string)
-            .ok_or_else(|| AwsError::unexpected("GetNamespace returned no ARN"))
+        find_namespace_arn(&cx.clients.servicediscovery, id).await
     }
 
     /// The recorded namespace reference with the ID it has now, for reading the cluster back.

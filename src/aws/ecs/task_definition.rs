@@ -537,32 +537,13 @@ mod sdk {
         container: &ContainerSpec,
         ids: &IdMap,
     ) -> Result<ContainerDefinition, AwsError> {
-        let log_configuration = LogConfiguration::builder()
-            .log_driver(LogDriver::Awslogs)
-            .options(LOG_GROUP_OPTION, resolve_one(&container.log_group, ids)?)
-            .options(LOG_REGION_OPTION, &container.log_region)
-            .options(LOG_PREFIX_OPTION, &container.name)
-            .build()
-            .map_err(|e| AwsError::unexpected(e.to_string()))?;
-        let environment: Vec<KeyValuePair> = container
-            .environment
-            .iter()
-            .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
-            .collect();
+        let log_configuration = expand_log(container, &container.name, ids)?;
+        let environment = expand_environment(&container.environment);
         let mut value_from = container.secrets.clone();
         for (name, key) in &container.generated_secrets {
             value_from.insert(name.clone(), resolve_one(key, ids)?);
         }
-        let secrets = value_from
-            .iter()
-            .map(|(name, value_from)| {
-                Secret::builder()
-                    .name(name)
-                    .value_from(value_from)
-                    .build()
-                    .map_err(|e| AwsError::unexpected(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let secrets = expand_secrets(&value_from)?;
         Ok(ContainerDefinition::builder()
             .name(&container.name)
             .image(&container.image)
@@ -637,6 +618,41 @@ mod sdk {
             .transpose()
     }
 
+    /// `awslogs` to the main container's group, under `prefix` (the container's name).
+    fn expand_log(
+        main: &ContainerSpec,
+        prefix: &str,
+        ids: &IdMap,
+    ) -> Result<LogConfiguration, AwsError> {
+        LogConfiguration::builder()
+            .log_driver(LogDriver::Awslogs)
+            .options(LOG_GROUP_OPTION, resolve_one(&main.log_group, ids)?)
+            .options(LOG_REGION_OPTION, &main.log_region)
+            .options(LOG_PREFIX_OPTION, prefix)
+            .build()
+            .map_err(|e| AwsError::unexpected(e.to_string()))
+    }
+
+    fn expand_environment(variables: &BTreeMap<String, String>) -> Vec<KeyValuePair> {
+        variables
+            .iter()
+            .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
+            .collect()
+    }
+
+    fn flatten_environment(container: &ContainerDefinition) -> BTreeMap<String, String> {
+        container
+            .environment()
+            .iter()
+            .filter_map(|kv| {
+                Some((
+                    kv.name()?.to_string(),
+                    kv.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect()
+    }
+
     fn expand_secrets(secrets: &BTreeMap<String, String>) -> Result<Vec<Secret>, AwsError> {
         secrets
             .iter()
@@ -656,18 +672,8 @@ mod sdk {
         main: &ContainerSpec,
         ids: &IdMap,
     ) -> Result<ContainerDefinition, AwsError> {
-        let log_configuration = LogConfiguration::builder()
-            .log_driver(LogDriver::Awslogs)
-            .options(LOG_GROUP_OPTION, resolve_one(&main.log_group, ids)?)
-            .options(LOG_REGION_OPTION, &main.log_region)
-            .options(LOG_PREFIX_OPTION, &sidecar.name)
-            .build()
-            .map_err(|e| AwsError::unexpected(e.to_string()))?;
-        let environment: Vec<KeyValuePair> = sidecar
-            .environment
-            .iter()
-            .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
-            .collect();
+        let log_configuration = expand_log(main, &sidecar.name, ids)?;
+        let environment = expand_environment(&sidecar.environment);
         let secrets = expand_secrets(&sidecar.secrets)?;
         let cpu = sidecar.cpu.map(i32::try_from).transpose();
         let memory = sidecar.memory.map(i32::try_from).transpose();
@@ -708,16 +714,7 @@ mod sdk {
                 .first()
                 .and_then(PortMapping::container_port),
             command: container.command().to_vec(),
-            environment: container
-                .environment()
-                .iter()
-                .filter_map(|kv| {
-                    Some((
-                        kv.name()?.to_string(),
-                        kv.value().unwrap_or_default().to_string(),
-                    ))
-                })
-                .collect(),
+            environment: flatten_environment(container),
             secrets: container
                 .secrets()
                 .iter()
@@ -787,19 +784,7 @@ mod sdk {
                 .and_then(PortMapping::name)
                 .map(str::to_string),
             command: container.map(|c| c.command().to_vec()).unwrap_or_default(),
-            environment: container
-                .map(|c| {
-                    c.environment()
-                        .iter()
-                        .filter_map(|kv| {
-                            Some((
-                                kv.name()?.to_string(),
-                                kv.value().unwrap_or_default().to_string(),
-                            ))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            environment: container.map(flatten_environment).unwrap_or_default(),
             secrets: container
                 .map(|c| {
                     c.secrets()

@@ -364,7 +364,8 @@ mod sdk {
         }))
     }
 
-    async fn find_namespace_arn(client: &Client, id: &str) -> Result<String, AwsError> {
+    /// The ARN of namespace `id` (ECS names namespaces by ARN).
+    pub async fn find_namespace_arn(client: &Client, id: &str) -> Result<String, AwsError> {
         client
             .get_namespace()
             .id(id)
