@@ -6,10 +6,13 @@ use crate::framework::diag::Diagnostics;
 use crate::framework::schema::Schema;
 use crate::framework::value::Value;
 use crate::provider::block;
+use crate::resources::app::bucket::Bucket;
 use crate::resources::app::cache::Cache;
 use crate::resources::app::database::Database;
 use crate::resources::app::model::{schema_of, validate_of, AppDefinition};
+use crate::resources::app::queue::Queue;
 use crate::resources::app::service::Service;
+use crate::resources::app::topic::Topic;
 use crate::resources::{data_sources, environment};
 
 /// One resource or data source type, or the provider block.
@@ -49,6 +52,9 @@ pub fn resources() -> Vec<Definition> {
         app::<Service>(),
         app::<Database>(),
         app::<Cache>(),
+        app::<Queue>(),
+        app::<Topic>(),
+        app::<Bucket>(),
     ]
 }
 

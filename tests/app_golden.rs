@@ -7,14 +7,17 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use terraform_provider_platform::plan::app::{
-    validate_cache, validate_database, validate_engine_change, validate_service, AccessRef,
-    AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck,
-    IamSpec, ImageSource, InternalSpec, NamespaceFacts, RoutingSpec, ServiceSpec, Sidecar,
-    StorageSpec,
+    validate_bucket, validate_cache, validate_database, validate_engine_change, validate_queue,
+    validate_service, validate_topic, AccessRef, AutoscalingSpec, BucketAccess, BucketSpec,
+    CacheSpec, CorsSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck, IamSpec,
+    ImageSource, InternalSpec, MessagingAccess, MessagingKind, NamespaceFacts, QueueScaling,
+    QueueSpec, RoutingSpec, ServiceSpec, Sidecar, StorageSpec, TopicRef, TopicSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, render_ops, Op};
+use terraform_provider_platform::plan::expand::bucket::expand_bucket;
 use terraform_provider_platform::plan::expand::cache::expand_cache;
 use terraform_provider_platform::plan::expand::database::expand_database;
+use terraform_provider_platform::plan::expand::messaging::{expand_queue, expand_topic};
 use terraform_provider_platform::plan::expand::service::{
     caller_rule_key, expand_service, internal_endpoint, service_key, task_definition_key,
     ServiceInputs,
@@ -23,7 +26,9 @@ use terraform_provider_platform::plan::graph::{create_waves, delete_waves};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
 use terraform_provider_platform::plan::node::{ChildSpec, Kind, Node, NodeKey};
 use terraform_provider_platform::plan::spec::{CapacitySpec, Tier};
-use terraform_provider_platform::plan::tiers::{CacheDefaults, DatabaseDefaults, ServiceDefaults};
+use terraform_provider_platform::plan::tiers::{
+    BucketDefaults, CacheDefaults, DatabaseDefaults, ServiceDefaults,
+};
 
 fn env(tier: Tier) -> EnvironmentFacts {
     let mut ids = BTreeMap::new();
@@ -87,7 +92,7 @@ fn service(tier: Tier) -> ServiceSpec {
         cpu: 256,
         memory: 512,
         architecture: "X86_64".into(),
-        port: 8080,
+        port: Some(8080),
         command: vec![],
         environment_variables: [("LOG_LEVEL".to_string(), "info".to_string())].into(),
         secrets: BTreeMap::new(),
@@ -97,6 +102,8 @@ fn service(tier: Tier) -> ServiceSpec {
         cache_access: vec![],
         allow_from_services: vec![],
         internal: None,
+        messaging: Vec::new(),
+        buckets: Vec::new(),
         sidecars: vec![],
         repository_credentials_secret_arn: None,
         repository_credentials_kms_key_arn: None,
@@ -146,6 +153,7 @@ fn routed(mut spec: ServiceSpec, tier: Tier) -> ServiceSpec {
         memory_target: Some(80),
         scale_in_cooldown: 300,
         scale_out_cooldown: 60,
+        queue: None,
     });
     spec.database_access = vec![AccessRef {
         id: "env1/main".into(),
@@ -364,7 +372,7 @@ fn a_new_port_makes_the_new_target_group_before_the_old_goes() {
     let before = routed(service(Tier::Staging), Tier::Staging);
     let ledger = applied(&expand_service(&before, &env, &inputs(Some(7))).nodes);
     let mut after = before.clone();
-    after.port = 9090;
+    after.port = Some(9090);
     let ops = diff(
         &expand_service(&after, &env, &inputs(Some(7))).nodes,
         &ledger,
@@ -463,7 +471,7 @@ fn cache_tiers() {
 fn bad_service_input_names_the_attribute() {
     let mut spec = service(Tier::Dev);
     spec.memory = 4096;
-    spec.port = 0;
+    spec.port = Some(0);
     spec.secrets.insert("X".into(), "not-an-arn".into());
     spec.database_access.push(AccessRef {
         id: "other/main".into(),
@@ -776,7 +784,7 @@ fn bad_sidecars_name_the_attribute() {
     let mut clash = sidecar("api", false);
     clash.cpu = None;
     clash.memory = None;
-    clash.port = Some(spec.port);
+    clash.port = spec.port;
     clash.use_repository_credentials = true;
     spec.sidecars = vec![big, sidecar("otel", false), clash];
     spec.repository_credentials_kms_key_arn = Some("not-a-key".into());
@@ -806,4 +814,212 @@ fn bad_sidecars_name_the_attribute() {
         .0
         .iter()
         .any(|d| d.summary == "Invalid secret ARN"));
+}
+
+fn queue_spec() -> QueueSpec {
+    QueueSpec {
+        environment: "env1".into(),
+        name: "jobs".into(),
+        fifo: false,
+        content_based_deduplication: false,
+        visibility_timeout: 30,
+        retention_days: 4,
+        max_receives: 5,
+        kms_key_arn: None,
+        subscribe_to: vec![TopicRef {
+            id: "env1/events".into(),
+            name: "events".into(),
+            arn: Some("arn:aws:sns:us-east-1:123456789012:env1-events".into()),
+            fifo: Some(false),
+        }],
+        tags: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn a_queue_has_a_dead_letter_queue_and_subscribes_to_its_topics() {
+    let spec = queue_spec();
+    assert!(validate_queue(&spec).is_empty());
+    let graph = expand_queue(&spec);
+    let mut out = render(&graph.nodes, &graph.external);
+    let topic = TopicSpec {
+        environment: "env1".into(),
+        name: "events".into(),
+        fifo: true,
+        content_based_deduplication: true,
+        kms_key_arn: None,
+        tags: BTreeMap::new(),
+    };
+    assert!(validate_topic(&topic).is_empty());
+    let topic_graph = expand_topic(&topic);
+    out.push_str("# topic\n");
+    out.push_str(&render(&topic_graph.nodes, &topic_graph.external));
+    check("queue_and_topic", &out);
+
+    // A FIFO queue renames both queues: each is replaced, and the subscription follows.
+    let before = applied(&graph.nodes);
+    let fifo = expand_queue(&QueueSpec {
+        fifo: true,
+        subscribe_to: vec![TopicRef {
+            fifo: Some(true),
+            ..spec.subscribe_to[0].clone()
+        }],
+        ..spec.clone()
+    });
+    let ops = diff(&fifo.nodes, &before);
+    assert_eq!(
+        changed(&ops),
+        "replace  sns.subscription/events\nreplace  sqs.queue/dead_letter\nreplace  sqs.queue/main\n"
+    );
+    // A longer visibility timeout changes both queues in place.
+    let longer = expand_queue(&QueueSpec {
+        visibility_timeout: 120,
+        ..spec
+    });
+    assert_eq!(
+        changed(&diff(&longer.nodes, &before)),
+        "update   sqs.queue/dead_letter\nupdate   sqs.queue/main\n"
+    );
+}
+
+fn messaging(id: &str, kind: MessagingKind, publish: bool, consume: bool) -> MessagingAccess {
+    let name = id.split('/').nth(1).unwrap_or_default();
+    let (service, arn_name) = match kind {
+        MessagingKind::Queue => ("sqs", format!("env1-{name}")),
+        MessagingKind::Topic => ("sns", format!("env1-{name}")),
+    };
+    MessagingAccess {
+        id: id.into(),
+        name: name.into(),
+        kind: Some(kind),
+        arn: Some(format!(
+            "arn:aws:{service}:us-east-1:123456789012:{arn_name}"
+        )),
+        url: (kind == MessagingKind::Queue)
+            .then(|| format!("https://sqs.us-east-1.amazonaws.com/123456789012/{arn_name}")),
+        kms_key_arn: None,
+        publish,
+        consume,
+    }
+}
+
+#[test]
+fn a_worker_consumes_publishes_and_scales_on_its_queue() {
+    let mut spec = service(Tier::Dev);
+    spec.port = None;
+    spec.messaging = vec![
+        messaging("env1/events", MessagingKind::Topic, true, false),
+        messaging("env1/jobs", MessagingKind::Queue, false, true),
+        MessagingAccess {
+            kms_key_arn: Some("arn:aws:kms:us-east-1:123456789012:key/k1".into()),
+            ..messaging("env1/results", MessagingKind::Queue, true, false)
+        },
+    ];
+    let d = ServiceDefaults::for_tier(Tier::Dev);
+    spec.autoscaling = Some(AutoscalingSpec {
+        min: d.min,
+        max: 5,
+        cpu_target: d.cpu_target,
+        memory_target: None,
+        scale_in_cooldown: 300,
+        scale_out_cooldown: 60,
+        queue: Some(QueueScaling {
+            queue_id: "env1/jobs".into(),
+            queue_name: Some("env1-jobs".into()),
+            messages_per_task: 20,
+        }),
+    });
+    spec.buckets = vec![BucketAccess {
+        id: "env1/uploads".into(),
+        name: "uploads".into(),
+        bucket_name: Some("env1-uploads-123456789012-us-east-1".into()),
+        kms_key_arn: Some("arn:aws:kms:us-east-1:123456789012:key/k2".into()),
+        mode: "read_write".into(),
+    }];
+    assert!(validate_service(&spec).is_empty());
+    let graph = expand_service(&spec, &env(Tier::Dev), &inputs(None));
+    assert!(
+        !graph.nodes.keys().any(|k| k.as_str().starts_with("elbv2.")),
+        "a worker has no target group or rule"
+    );
+    let Some(ChildSpec::TaskDefinition(td)) =
+        graph.nodes.get(&task_definition_key()).map(|n| &n.spec)
+    else {
+        panic!("no task definition");
+    };
+    assert_eq!(td.container.port, None);
+    check(
+        "service_worker_messaging",
+        &render(&graph.nodes, &graph.external),
+    );
+}
+
+#[test]
+fn bad_messaging_input_names_the_attribute() {
+    let mut spec = service(Tier::Dev);
+    spec.environment_variables
+        .insert("JOBS_QUEUE_URL".into(), "x".into());
+    spec.messaging = vec![
+        messaging("env1/events", MessagingKind::Topic, false, true),
+        messaging("env1/jobs", MessagingKind::Queue, true, true),
+        messaging("prod/other", MessagingKind::Queue, true, false),
+    ];
+    let diags = validate_service(&spec);
+    let found: Vec<(String, String)> = diags
+        .0
+        .iter()
+        .map(|d| {
+            (
+                d.path.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                d.summary.clone(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("consume_from", "Not a queue"),
+        ("publish_to", "Variable defined twice"),
+        ("publish_to", "Resource from another environment"),
+    ] {
+        assert!(
+            found
+                .iter()
+                .any(|(p, s)| p.contains(expected.0) && s == expected.1),
+            "{expected:?} not in {found:?}"
+        );
+    }
+}
+
+#[test]
+fn a_bucket_is_locked_down_and_its_policy_follows_it() {
+    let d = BucketDefaults::for_tier(Tier::Prod);
+    let spec = BucketSpec {
+        environment: "env1".into(),
+        name: "uploads".into(),
+        account_id: "123456789012".into(),
+        region: "eu-west-1".into(),
+        versioning: d.versioning,
+        noncurrent_days: d.noncurrent_days,
+        abort_multipart_days: d.abort_multipart_days,
+        cors: vec![CorsSpec {
+            allowed_origins: vec!["https://app.example.com".into()],
+            allowed_methods: vec!["GET".into(), "PUT".into()],
+        }],
+        kms_key_arn: None,
+        force_destroy: false,
+        tags: BTreeMap::new(),
+    };
+    assert!(validate_bucket(&spec).is_empty());
+    let graph = expand_bucket(&spec);
+    check("bucket_prod", &render(&graph.nodes, &graph.external));
+    // Turning versioning off and adding a key change the bucket in place.
+    let before = applied(&graph.nodes);
+    let after = expand_bucket(&BucketSpec {
+        versioning: false,
+        kms_key_arn: Some("arn:aws:kms:eu-west-1:123456789012:key/k".into()),
+        ..spec
+    });
+    assert_eq!(
+        changed(&diff(&after.nodes, &before)),
+        "update   s3.bucket/main\n"
+    );
 }

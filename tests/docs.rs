@@ -93,8 +93,11 @@ const CLIENT_FIELDS: &[(&str, &str)] = &[
     ("iam", "iam"),
     ("logs", "cloudwatchlogs"),
     ("rds", "rds"),
+    ("s3", "s3"),
     ("secretsmanager", "secretsmanager"),
     ("servicediscovery", "servicediscovery"),
+    ("sns", "sns"),
+    ("sqs", "sqs"),
     ("sts", "sts"),
 ];
 
@@ -109,8 +112,11 @@ const IAM_PREFIXES: &[(&str, &str)] = &[
     ("elasticloadbalancingv2", "elasticloadbalancing"),
     ("iam", "iam"),
     ("rds", "rds"),
+    ("s3", "s3"),
     ("secretsmanager", "secretsmanager"),
     ("servicediscovery", "servicediscovery"),
+    ("sns", "sns"),
+    ("sqs", "sqs"),
     ("sts", "sts"),
 ];
 
@@ -378,9 +384,39 @@ fn sdk_calls(file: &str, source: &str) -> Vec<Call> {
     calls
 }
 
+/// S3 operations whose IAM action is not the operation's name (AWS's "Actions defined by
+/// Amazon S3": a configuration's Delete is its Put, HeadBucket needs ListBucket).
+const S3_ACTIONS: &[(&str, &str)] = &[
+    ("delete_bucket_cors", "s3:PutBucketCORS"),
+    ("delete_bucket_lifecycle", "s3:PutLifecycleConfiguration"),
+    ("delete_objects", "s3:DeleteObject"),
+    ("get_bucket_cors", "s3:GetBucketCORS"),
+    ("get_bucket_encryption", "s3:GetEncryptionConfiguration"),
+    (
+        "get_bucket_lifecycle_configuration",
+        "s3:GetLifecycleConfiguration",
+    ),
+    ("get_public_access_block", "s3:GetBucketPublicAccessBlock"),
+    ("head_bucket", "s3:ListBucket"),
+    ("list_object_versions", "s3:ListBucketVersions"),
+    ("put_bucket_cors", "s3:PutBucketCORS"),
+    ("put_bucket_encryption", "s3:PutEncryptionConfiguration"),
+    (
+        "put_bucket_lifecycle_configuration",
+        "s3:PutLifecycleConfiguration",
+    ),
+    ("put_public_access_block", "s3:PutBucketPublicAccessBlock"),
+];
+
 /// The IAM action of an SDK operation: the service prefix plus the operation in PascalCase,
-/// where RDS spells `DB` in capitals (`describe_db_instances` → `rds:DescribeDBInstances`).
+/// where RDS spells `DB` in capitals (`describe_db_instances` → `rds:DescribeDBInstances`),
+/// and S3's exceptions ([`S3_ACTIONS`]).
 fn iam_action(call: &Call) -> String {
+    if call.crate_name == "s3" {
+        if let Some((_, action)) = S3_ACTIONS.iter().find(|(op, _)| *op == call.operation) {
+            return action.to_string();
+        }
+    }
     let prefix = IAM_PREFIXES
         .iter()
         .find(|(c, _)| *c == call.crate_name)

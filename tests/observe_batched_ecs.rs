@@ -169,7 +169,7 @@ async fn task_definitions_are_described_once_per_revision() {
             container: ContainerSpec {
                 name: "app".into(),
                 image: "nginx".into(),
-                port: 8080,
+                port: Some(8080),
                 port_name: None,
                 generated_secrets: Default::default(),
                 docker_labels: Default::default(),

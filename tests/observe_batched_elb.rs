@@ -545,6 +545,7 @@ async fn scaling_policies_are_listed_once_per_region() {
             name: "cpu".into(),
             metric: "ECSServiceAverageCPUUtilization".into(),
             target_value: 60,
+            queue_backlog: None,
             scale_in_cooldown_seconds: 300,
             scale_out_cooldown_seconds: 60,
         };

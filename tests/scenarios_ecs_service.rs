@@ -187,7 +187,7 @@ fn td_spec() -> TaskDefinitionSpec {
         container: ContainerSpec {
             name: "api".into(),
             image: IMAGE.into(),
-            port: 8080,
+            port: Some(8080),
             port_name: None,
             generated_secrets: Default::default(),
             docker_labels: Default::default(),

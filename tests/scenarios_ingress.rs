@@ -74,6 +74,9 @@ fn clients(m: &Mocks) -> AwsClients {
         secretsmanager: mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, none).into(),
         autoscaling: mock_client!(aws_sdk_applicationautoscaling, RuleMode::MatchAny, none).into(),
         servicediscovery: mock_client!(aws_sdk_servicediscovery, RuleMode::MatchAny, none).into(),
+        s3: mock_client!(aws_sdk_s3, RuleMode::MatchAny, none).into(),
+        sns: mock_client!(aws_sdk_sns, RuleMode::MatchAny, none).into(),
+        sqs: mock_client!(aws_sdk_sqs, RuleMode::MatchAny, none).into(),
     }
 }
 

@@ -233,6 +233,7 @@ fn policy_spec() -> ScalingPolicySpec {
         name: "test-web-cpu".into(),
         metric: "ECSServiceAverageCPUUtilization".into(),
         target_value: 60,
+        queue_backlog: None,
         scale_in_cooldown_seconds: 300,
         scale_out_cooldown_seconds: 60,
     }
@@ -1331,6 +1332,7 @@ async fn scaling_policy_update_overwrites_by_name_and_records_the_arn_it_answers
     let client = autoscaling_client(&[&put]);
     let desired = ScalingPolicySpec {
         target_value: 70,
+        queue_backlog: None,
         ..policy_spec()
     };
     let id = scaling_policy::update_scaling_policy(

@@ -472,7 +472,7 @@ fn service(tier: Tier, name: &str, port: u32) -> ServiceSpec {
         cpu: 256,
         memory: 512,
         architecture: "X86_64".into(),
-        port,
+        port: Some(port),
         command: vec![],
         environment_variables: BTreeMap::new(),
         secrets: BTreeMap::new(),
@@ -482,6 +482,8 @@ fn service(tier: Tier, name: &str, port: u32) -> ServiceSpec {
         cache_access: vec![],
         allow_from_services: vec![],
         internal: None,
+        messaging: Vec::new(),
+        buckets: Vec::new(),
         sidecars: vec![],
         repository_credentials_secret_arn: None,
         repository_credentials_kms_key_arn: None,
@@ -531,6 +533,7 @@ fn routed(mut spec: ServiceSpec, tier: Tier, host: &str) -> ServiceSpec {
         memory_target: None,
         scale_in_cooldown: 300,
         scale_out_cooldown: 60,
+        queue: None,
     });
     spec
 }
@@ -947,7 +950,8 @@ fn ports(text: &str, service: Option<&ServiceSpec>) -> (i32, i32) {
         "port" => {
             let port = service
                 .unwrap_or_else(|| panic!("{DOC}: `port` is only meaningful for a service"))
-                .port;
+                .port
+                .unwrap_or_else(|| panic!("{DOC}: a worker has no `port`"));
             (port as i32, port as i32)
         }
         range => match range.split_once('-') {

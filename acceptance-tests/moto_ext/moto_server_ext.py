@@ -1,4 +1,5 @@
-"""moto_server with the ElastiCache operations our acceptance tests need, and RDS and ECS fixes.
+"""moto_server with the ElastiCache operations our acceptance tests need, and RDS, ECS, S3,
+CloudFront, SQS, EventBridge Scheduler and Application Auto Scaling fixes.
 
 Why: moto 5.2.5 (the version pinned by .ci/install-tools.sh) answers HTTP 500 "not implemented"
 for DeleteCacheSubnetGroup, ModifyCacheSubnetGroup, Create/DeleteCacheParameterGroup,
@@ -16,13 +17,27 @@ back), so growing an environment's AZs would lose the DB subnet group.
 Its ECS CreateService and UpdateService drop serviceConnectConfiguration, which AWS returns on
 the service's deployment, and its clusters keep serviceConnectDefaults with the namespace as
 given, where AWS answers with the Cloud Map namespace ARN.
+S3 starts a bucket without the defaults AWS gives every new bucket (SSE-S3 encryption, Block
+Public Access, BucketOwnerEnforced), pages ListBuckets without a ContinuationToken, drops a
+lifecycle rule's NewerNoncurrentVersions, and ignores the `Bool` condition of a bucket policy, so
+the usual "deny without TLS" statement denied every object request, DeleteObjects included.
+CloudFront drops an origin's OriginAccessControlId and S3OriginConfig, misreports ACM viewer
+certificates as the default certificate, adds legacy TTLs and ForwardedValues next to a cache
+policy, never changes or checks ETags, reports an update as already Deployed, deletes enabled
+distributions and in-use origin access controls, and answers 500 for an unknown control.
+SQS never returns RedriveAllowPolicy and loses a queue's Policy on any SetQueueAttributes without
+it. Scheduler replaces an existing schedule group (and its schedules) on a second create, and
+answers 500 for a missing group. Application Auto Scaling's DescribeScalingPolicies ignores
+PolicyNames, and a policy gets a new ARN on every PutScalingPolicy.
+Each section below says what AWS does instead.
 The provider must not special-case the emulator, so the gap is filled here, in the test harness.
 
 Usage is the same as moto_server:  python moto_server_ext.py -H 127.0.0.1 -p PORT
 
-Written against moto 5.2.5's moto/elasticache and moto/ecs (models.py, responses.py): responses
-return ActionResult objects that moto serialises to AWS-shaped XML or JSON from the botocore
-service model.
+Written against moto 5.2.5's moto/elasticache, ecs, rds, s3, cloudfront, sqs, scheduler and
+applicationautoscaling (models.py, responses.py): responses return ActionResult objects (or, for
+scheduler and applicationautoscaling, JSON strings) that moto serialises to AWS-shaped XML or
+JSON from the botocore service model.
 Re-check (and ideally delete pieces of) this file whenever the moto pin moves.
 """
 
@@ -658,6 +673,608 @@ def r_create_service(self):
 
 
 EcsResponse.create_service = r_create_service
+
+
+
+# --- S3 ------------------------------------------------------------------------------------------
+# AWS (since April 2023) gives a new bucket SSE-S3 default encryption, all four Block Public
+# Access settings and BucketOwnerEnforced, and GetBucketEncryption never answers "not found"
+# (DeleteBucketEncryption goes back to SSE-S3). moto starts a bucket with none of them.
+# moto's ListBuckets cuts the list at MaxBuckets without a ContinuationToken (so a paginator
+# stops after the first page), ignores ContinuationToken and omits Prefix and BucketRegion.
+# Its lifecycle rules drop NoncurrentVersionExpiration.NewerNoncurrentVersions.
+# Its bucket policies ignore conditions it cannot evaluate (`Bool` among them), so a Deny on
+# aws:SecureTransport = false denied every object request (PutObject, DeleteObjects, ...);
+# conditions are now evaluated against what a request to AWS carries: TLS
+# (aws:SecureTransport = true) and no other condition key.
+import fnmatch  # noqa: E402
+import json  # noqa: E402
+
+from moto.core.utils import utcnow  # noqa: E402
+from moto.s3 import models as s3_models, responses as s3_responses  # noqa: E402
+
+S3Backend = s3_models.S3Backend
+S3Response = s3_responses.S3Response
+FakeBucket = s3_models.FakeBucket
+
+
+def _default_bucket_encryption():
+    return {
+        "Rule": {
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+            "BucketKeyEnabled": "false",
+        }
+    }
+
+
+_original_s3_create_bucket = S3Backend.create_bucket
+
+
+def s3_create_bucket(self, bucket_name, region_name, *args, **kwargs):
+    bucket = _original_s3_create_bucket(self, bucket_name, region_name, *args, **kwargs)
+    # CreateBucket's x-amz-object-ownership header, if any, is applied after this.
+    bucket.encryption = _default_bucket_encryption()
+    bucket.ownership_rule = "BucketOwnerEnforced"
+    bucket.public_access_block = s3_models.PublicAccessBlock(True, True, True, True)
+    return bucket
+
+
+def s3_delete_bucket_encryption(self, bucket_name):
+    self.get_bucket(bucket_name).encryption = _default_bucket_encryption()
+
+
+S3Backend.create_bucket = s3_create_bucket
+
+
+_original_s3_get_bucket_versioning = S3Response.get_bucket_versioning
+
+
+def r_s3_get_bucket_versioning(self):
+    """A bucket never versioned: AWS answers an empty VersioningConfiguration; moto's
+    serializer answers an empty <GetBucketVersioningResponse/>, which SDKs refuse to parse."""
+    if self.backend.get_bucket_versioning(self.bucket_name) is None:
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>')
+        return 200, {"Content-Type": "application/xml"}, body
+    return _original_s3_get_bucket_versioning(self)
+
+
+S3Response.get_bucket_versioning = r_s3_get_bucket_versioning
+S3Backend.delete_bucket_encryption = s3_delete_bucket_encryption
+
+
+def r_s3_all_buckets(self):
+    # moto 5.2.5's handler, with AWS's paging (ContinuationToken, names in order), Prefix
+    # echoed and each bucket's BucketRegion.
+    self.data["Action"] = "ListAllMyBuckets"
+    self._authenticate_and_authorize_s3_action()
+    prefix = self._get_param("prefix")
+    token = self._get_param("continuation-token")
+    max_buckets = self._get_param("max-buckets")
+    buckets = sorted(
+        self.backend.list_buckets(
+            prefix=prefix, bucket_region=self._get_param("bucket-region"), max_buckets=None
+        ),
+        key=lambda b: b.name,
+    )
+    if token:
+        buckets = [b for b in buckets if b.name > token]
+    result = {
+        "Owner": {"ID": "bcaf1ffd86f41161ca5fb16fd081034f", "DisplayName": "webfile"},
+        "Buckets": [
+            {
+                "Name": b.name,
+                "CreationDate": b.creation_date_ISO8601,
+                "BucketRegion": b.region_name,
+            }
+            for b in buckets
+        ],
+    }
+    if max_buckets and len(buckets) > int(max_buckets):
+        result["Buckets"] = result["Buckets"][: int(max_buckets)]
+        result["ContinuationToken"] = result["Buckets"][-1]["Name"]
+    if prefix is not None:
+        result["Prefix"] = prefix
+    self.data["Action"] = "ListBuckets"
+    return self.serialized(ActionResult(result))
+
+
+S3Response.all_buckets = r_s3_all_buckets
+
+_original_set_lifecycle = FakeBucket.set_lifecycle
+
+
+def set_lifecycle(self, rules):
+    _original_set_lifecycle(self, rules)
+    for rule, given in zip(self.rules, rules):
+        expiration = given.get("NoncurrentVersionExpiration") or {}
+        rule.nve_newer_versions = expiration.get("NewerNoncurrentVersions")
+
+
+FakeBucket.set_lifecycle = set_lifecycle
+
+_original_get_bucket_lifecycle = S3Response.get_bucket_lifecycle
+
+
+def r_get_bucket_lifecycle(self):
+    rules = self.backend.get_bucket_lifecycle(self.bucket_name) or []
+    serialized = self.serialized
+
+    def with_newer_versions(action_result):
+        for rule, out in zip(rules, action_result.result.get("Rules", [])):
+            newer = getattr(rule, "nve_newer_versions", None)
+            if newer is not None and "NoncurrentVersionExpiration" in out:
+                out["NoncurrentVersionExpiration"]["NewerNoncurrentVersions"] = int(newer)
+        return serialized(action_result)
+
+    self.serialized = with_newer_versions
+    try:
+        return _original_get_bucket_lifecycle(self)
+    finally:
+        del self.serialized
+
+
+S3Response.get_bucket_lifecycle = r_get_bucket_lifecycle
+
+# What every request to AWS carries; any other condition key is absent.
+S3_REQUEST_CONTEXT = {"aws:securetransport": "true"}
+_STRING_TESTS = {
+    "StringEquals": lambda actual, want: actual == want,
+    "StringNotEquals": lambda actual, want: actual != want,
+    "StringEqualsIgnoreCase": lambda actual, want: actual.lower() == want.lower(),
+    "StringLike": fnmatch.fnmatchcase,
+    "StringNotLike": lambda actual, want: not fnmatch.fnmatchcase(actual, want),
+    "ArnEquals": lambda actual, want: actual == want,
+    "ArnLike": fnmatch.fnmatchcase,
+    "Bool": lambda actual, want: actual.lower() == want.lower(),
+}
+
+
+def _condition_holds(operator, key, wanted):
+    operator = operator.split(":")[-1]  # ForAnyValue:/ForAllValues: on one value
+    if_exists = operator.endswith("IfExists")
+    operator = operator.removesuffix("IfExists")
+    wanted = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
+    actual = S3_REQUEST_CONTEXT.get(key.lower())
+    if operator == "Null":
+        return (actual is None) == (wanted[0].lower() == "true")
+    if actual is None:
+        return if_exists
+    test = _STRING_TESTS.get(operator)
+    return test is not None and any(test(actual, w) for w in wanted)
+
+
+def bucket_get_permission(self, action, resource):
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    document = json.loads(self.policy)
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    applicable = []
+    for statement in statements:
+        condition = statement.get("Condition") or {}
+        if all(
+            _condition_holds(operator, key, wanted)
+            for operator, pairs in condition.items()
+            for key, wanted in pairs.items()
+        ):
+            applicable.append({k: v for k, v in statement.items() if k != "Condition"})
+    document["Statement"] = applicable
+    return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+
+
+FakeBucket.get_permission = bucket_get_permission
+
+
+# --- CloudFront ----------------------------------------------------------------------------------
+# moto 5.2.5 drops an origin's OriginAccessControlId and S3OriginConfig, reports every viewer
+# certificate as CloudFrontDefaultCertificate (with empty IAMCertificateId/Certificate), and adds
+# ForwardedValues and MinTTL/DefaultTTL/MaxTTL to cache behaviours that use a cache policy (AWS
+# returns neither, and refuses both together with InvalidArgument) and CachePolicyId "" to those
+# that do not.
+# Its ETags never change and IfMatch is never compared; UpdateDistribution answers Deployed;
+# DeleteDistribution deletes an enabled distribution (AWS: DistributionNotDisabled).
+# Origin access controls: duplicate names are accepted, IfMatch is ignored,
+# GetOriginAccessControlConfig and deleting an unknown control answer 500, a control still used
+# by a distribution can be deleted, and ListOriginAccessControls ignores MaxItems and Marker.
+from moto.cloudfront import models as cf_models, responses as cf_responses  # noqa: E402
+from moto.cloudfront.exceptions import (  # noqa: E402
+    CloudFrontException,
+    InvalidIfMatchVersion,
+    NoSuchDistribution,
+    NoSuchOriginAccessControl,
+)
+
+CloudFrontBackend = cf_models.CloudFrontBackend
+CloudFrontResponse = cf_responses.CloudFrontResponse
+
+
+class PreconditionFailed(CloudFrontException):
+    code = "PreconditionFailed"
+    message = "The request failed because it didn't meet the preconditions in one or more " \
+              "request-header fields."
+
+
+class DistributionNotDisabled(CloudFrontException):
+    code = "DistributionNotDisabled"
+    message = "The distribution you are trying to delete has not been disabled."
+
+
+class OriginAccessControlInUse(CloudFrontException):
+    code = "OriginAccessControlInUse"
+    message = "The origin access control is in use."
+
+
+class OriginAccessControlAlreadyExists(CloudFrontException):
+    code = "OriginAccessControlAlreadyExists"
+    message = "An origin access control with the same name already exists."
+
+
+class CloudFrontInvalidArgument(CloudFrontException):
+    code = "InvalidArgument"
+
+
+def _check_if_match(if_match, etag):
+    if not if_match:
+        raise InvalidIfMatchVersion()
+    if if_match != etag:
+        raise PreconditionFailed()
+
+
+_LEGACY_CACHE_SETTINGS = ("ForwardedValues", "MinTTL", "DefaultTTL", "MaxTTL")
+
+
+def _check_cache_behaviour(given):
+    if given.get("CachePolicyId"):
+        for name in _LEGACY_CACHE_SETTINGS:
+            if given.get(name) is not None:
+                raise CloudFrontInvalidArgument(
+                    f"The parameter {name} cannot be used when a cache policy is associated "
+                    "to the cache behavior."
+                )
+
+
+def _shape_cache_behaviour(behaviour, given):
+    if given.get("CachePolicyId"):
+        behaviour.forwarded_values = None
+        behaviour.min_ttl = behaviour.default_ttl = behaviour.max_ttl = None
+    else:
+        behaviour.cache_policy_id = None  # moto: ""
+
+
+_original_distribution_config_init = cf_models.DistributionConfig.__init__
+
+
+def distribution_config_init(self, config):
+    given = copy.deepcopy(config)
+    given_behaviours = (given.get("CacheBehaviors") or {}).get("Items") or []
+    for behaviour in [given.get("DefaultCacheBehavior") or {}, *given_behaviours]:
+        _check_cache_behaviour(behaviour)
+    _original_distribution_config_init(self, config)
+    for origin, given_origin in zip(self.Origins["Items"], given["Origins"]["Items"]):
+        if "S3OriginConfig" in given_origin:
+            origin.s3_origin_config = given_origin["S3OriginConfig"]
+        if given_origin.get("OriginAccessControlId") is not None:
+            origin.origin_access_control_id = given_origin["OriginAccessControlId"]
+    _shape_cache_behaviour(self.DefaultCacheBehavior, given.get("DefaultCacheBehavior") or {})
+    for behaviour, given_behaviour in zip(
+        (self.CacheBehaviors or {}).get("Items") or [], given_behaviours
+    ):
+        _shape_cache_behaviour(behaviour, given_behaviour)
+    # The viewer certificate as AWS reports it: the certificate given, and where it is from.
+    certificate = self.ViewerCertificate
+    given_certificate = given.get("ViewerCertificate") or {}
+    certificate.iam_certificate_id = given_certificate.get("IAMCertificateId") or None
+    certificate.acm_certificate_arn = given_certificate.get("ACMCertificateArn") or None
+    if certificate.acm_certificate_arn or certificate.iam_certificate_id:
+        certificate.cloud_front_default_certificate = False
+        certificate.certificate_source = "acm" if certificate.acm_certificate_arn else "iam"
+        certificate.certificate = (
+            certificate.acm_certificate_arn or certificate.iam_certificate_id
+        )
+    else:
+        certificate.cloud_front_default_certificate = True
+        certificate.certificate_source = "cloudfront"
+        certificate.certificate = None
+        certificate.ssl_support_method = given_certificate.get("SSLSupportMethod") or "vip"
+
+
+cf_models.DistributionConfig.__init__ = distribution_config_init
+
+_original_distribution_init = cf_models.Distribution.__init__
+
+
+def distribution_init(self, account_id, region_name, config):
+    _original_distribution_init(self, account_id, region_name, config)
+    self.last_modified_time = utcnow()
+
+
+cf_models.Distribution.__init__ = distribution_init
+
+_original_update_distribution = CloudFrontBackend.update_distribution
+
+
+def update_distribution(self, dist_config, _id, if_match):
+    dist = self.distributions.get(_id)
+    if dist is None:
+        raise NoSuchDistribution()
+    _check_if_match(if_match, dist.etag)
+    dist, location, _ = _original_update_distribution(self, dist_config, _id, if_match)
+    # A change deploys like a create: InProgress now, Deployed on a later read; new ETag.
+    dist.etag = cf_models.random_id()
+    dist.status = "InProgress"
+    dist._tick = 0
+    dist.last_modified_time = utcnow()
+    return dist, location, dist.etag
+
+
+def delete_distribution(self, distribution_id, if_match):
+    dist = self.distributions.get(distribution_id)
+    if dist is None:
+        raise NoSuchDistribution()
+    _check_if_match(if_match, dist.etag)
+    if dist.distribution_config.Enabled or dist.status != "Deployed":
+        raise DistributionNotDisabled()
+    del self.distributions[distribution_id]
+    self.tagger.delete_all_tags_for_resource(dist.arn)
+
+
+def _oac_name_taken(self, name, other_than=None):
+    return any(
+        c.name == name and c.id != other_than for c in self.origin_access_controls.values()
+    )
+
+
+_original_create_origin_access_control = CloudFrontBackend.create_origin_access_control
+
+
+def create_origin_access_control(self, config_dict):
+    if _oac_name_taken(self, config_dict.get("Name")):
+        raise OriginAccessControlAlreadyExists()
+    return _original_create_origin_access_control(self, config_dict)
+
+
+def update_origin_access_control(self, control_id, config, if_match=None):
+    control = self.get_origin_access_control(control_id)
+    _check_if_match(if_match, control.etag)
+    if _oac_name_taken(self, config.get("Name"), other_than=control_id):
+        raise OriginAccessControlAlreadyExists()
+    control.update(config)
+    control.etag = cf_models.random_id()
+    return control
+
+
+def delete_origin_access_control(self, control_id, if_match=None):
+    control = self.get_origin_access_control(control_id)
+    _check_if_match(if_match, control.etag)
+    for dist in self.distributions.values():
+        for origin in dist.distribution_config.Origins["Items"]:
+            if getattr(origin, "origin_access_control_id", None) == control_id:
+                raise OriginAccessControlInUse()
+    del self.origin_access_controls[control_id]
+
+
+CloudFrontBackend.update_distribution = update_distribution
+CloudFrontBackend.delete_distribution = delete_distribution
+CloudFrontBackend.create_origin_access_control = create_origin_access_control
+CloudFrontBackend.update_origin_access_control = update_origin_access_control
+CloudFrontBackend.delete_origin_access_control = delete_origin_access_control
+
+
+def _oac_result(control):
+    return {
+        "OriginAccessControl": {"Id": control.id, "OriginAccessControlConfig": control},
+        "ETag": control.etag,
+    }
+
+
+def r_update_origin_access_control(self):
+    control = self.backend.update_origin_access_control(
+        self._get_param("Id"),
+        self._get_param("OriginAccessControlConfig", {}),
+        if_match=self._get_param("IfMatch"),
+    )
+    return ActionResult(_oac_result(control))
+
+
+def r_delete_origin_access_control(self):
+    self.backend.delete_origin_access_control(
+        self._get_param("Id"), if_match=self._get_param("IfMatch")
+    )
+    return EmptyResult()
+
+
+def r_get_origin_access_control_config(self):
+    control = self.backend.get_origin_access_control(self._get_param("Id"))
+    return ActionResult({"OriginAccessControlConfig": control, "ETag": control.etag})
+
+
+def r_list_origin_access_controls(self):
+    marker = self._get_param("Marker")
+    max_items = self._get_int_param("MaxItems")
+    controls, next_marker = self.backend.list_origin_access_controls(
+        marker=marker, max_items=max_items
+    )
+    return ActionResult(
+        {
+            "OriginAccessControlList": {
+                "Marker": marker or "",
+                "NextMarker": next_marker,
+                "MaxItems": max_items or 100,
+                "IsTruncated": next_marker is not None,
+                "Quantity": len(controls),
+                "Items": controls,
+            }
+        }
+    )
+
+
+CloudFrontResponse.update_origin_access_control = r_update_origin_access_control
+CloudFrontResponse.delete_origin_access_control = r_delete_origin_access_control
+CloudFrontResponse.get_origin_access_control_config = r_get_origin_access_control_config
+CloudFrontResponse.list_origin_access_controls = r_list_origin_access_controls
+
+
+# --- SQS -----------------------------------------------------------------------------------------
+# moto 5.2.5 stores RedriveAllowPolicy but never returns it (GetQueueAttributes by name answers
+# InvalidAttributeName), and every SetQueueAttributes without Policy deletes the queue's policy.
+# An empty Policy or RedriveAllowPolicy removes it, as on AWS.
+from moto.sqs import models as sqs_models  # noqa: E402
+
+Queue = sqs_models.Queue
+Queue.BASE_ATTRIBUTES = [*Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
+
+_original_queue_init = Queue.__init__
+_original_queue_set_attributes = Queue._set_attributes
+
+
+def queue_init(self, name, region, account_id, **kwargs):
+    self.redrive_allow_policy = None
+    _original_queue_init(self, name, region, account_id, **kwargs)
+
+
+def queue_set_attributes(self, attributes, now=None):
+    policy = getattr(self, "policy", None)
+    _original_queue_set_attributes(self, attributes, now)
+    if "Policy" not in attributes:
+        self.policy = policy
+    self.policy = self.policy or None
+    self.redrive_allow_policy = self.redrive_allow_policy or None
+
+
+Queue.__init__ = queue_init
+Queue._set_attributes = queue_set_attributes
+
+
+# --- EventBridge Scheduler -----------------------------------------------------------------------
+# moto 5.2.5's CreateScheduleGroup of an existing name replaces the group, losing its
+# schedules (AWS: ConflictException); DeleteScheduleGroup of an unknown group and CreateSchedule
+# in one answer 500 (AWS: ResourceNotFoundException); the default group can be deleted (AWS:
+# ValidationException); a deleted group's tags stay behind; ConflictException comes with 400
+# (AWS: 409).
+from moto.core.exceptions import JsonRESTError  # noqa: E402
+from moto.scheduler import models as scheduler_models  # noqa: E402
+from moto.scheduler.exceptions import (  # noqa: E402
+    ScheduleExists,
+    ScheduleGroupNotFound,
+    ValidationException as SchedulerValidationException,
+)
+
+SchedulerBackend = scheduler_models.EventBridgeSchedulerBackend
+ScheduleExists.code = 409  # AWS's ConflictException status; moto answers 400
+
+
+class ScheduleGroupExists(JsonRESTError):
+    code = 409
+
+    def __init__(self, name):
+        super().__init__("ConflictException", f"Schedule group {name} already exists.")
+
+
+_original_create_schedule_group = SchedulerBackend.create_schedule_group
+_original_create_schedule = SchedulerBackend.create_schedule
+
+
+def create_schedule_group(self, name, tags):
+    if name in self.schedule_groups:
+        raise ScheduleGroupExists(name)
+    return _original_create_schedule_group(self, name, tags)
+
+
+def delete_schedule_group(self, name):
+    name = name or "default"
+    if name == "default":
+        raise SchedulerValidationException("The default schedule group cannot be deleted.")
+    group = self.schedule_groups.pop(name, None)
+    if group is None:
+        raise ScheduleGroupNotFound(name)
+    self.tagger.delete_all_tags_for_resource(group.arn)
+
+
+def create_schedule(self, *args, **kwargs):
+    self.get_schedule_group(kwargs.get("group_name"))  # ResourceNotFoundException
+    return _original_create_schedule(self, *args, **kwargs)
+
+
+SchedulerBackend.create_schedule_group = create_schedule_group
+SchedulerBackend.delete_schedule_group = delete_schedule_group
+SchedulerBackend.create_schedule = create_schedule
+
+
+# --- Application Auto Scaling --------------------------------------------------------------------
+# moto 5.2.5's DescribeScalingPolicies ignores PolicyNames and matches ResourceId and
+# ScalableDimension as substrings of the request's values, so asking for one policy returns
+# every policy of the resource (and of resources whose ID is a prefix of it). PutScalingPolicy of
+# an existing policy gives it a new ARN and leaves its old alarms behind; AWS keeps the ARN.
+from moto.applicationautoscaling import (  # noqa: E402
+    models as aas_models,
+    responses as aas_responses,
+)
+
+AasBackend = aas_models.ApplicationAutoscalingBackend
+AasResponse = aas_responses.ApplicationAutoScalingResponse
+
+_original_put_scaling_policy = AasBackend.put_scaling_policy
+
+
+def put_scaling_policy(self, policy_name, service_namespace, resource_id, scalable_dimension,
+                       policy_body, policy_type):
+    key = aas_models.FakeApplicationAutoscalingPolicy.formulate_key(
+        service_namespace, resource_id, scalable_dimension, policy_name
+    )
+    old = self.policies.get(key)
+    policy = _original_put_scaling_policy(
+        self, policy_name, service_namespace, resource_id, scalable_dimension, policy_body,
+        policy_type,
+    )
+    if old is not None:
+        old.delete_alarms(self.account_id, self.region_name)
+        policy._guid = old._guid
+        policy.policy_arn = old.policy_arn
+        policy.creation_time = old.creation_time
+    return policy
+
+
+def describe_scaling_policies(self, service_namespace, resource_id, scalable_dimension,
+                              max_results, next_token, policy_names=None):
+    policies = [
+        p
+        for p in self.policies.values()
+        if p.service_namespace == service_namespace
+        and (not resource_id or p.resource_id == resource_id)
+        and (not scalable_dimension or p.scalable_dimension == scalable_dimension)
+        and (not policy_names or p.policy_name in policy_names)
+    ]
+    start = int(next_token) if next_token else 0
+    end = start + (max_results or 100)
+    return (str(end) if end < len(policies) else None), policies[start:end]
+
+
+AasBackend.put_scaling_policy = put_scaling_policy
+AasBackend.describe_scaling_policies = describe_scaling_policies
+
+
+def r_describe_scaling_policies(self):
+    next_token, page = self.applicationautoscaling_backend.describe_scaling_policies(
+        service_namespace=self._get_param("ServiceNamespace"),
+        resource_id=self._get_param("ResourceId"),
+        scalable_dimension=self._get_param("ScalableDimension"),
+        max_results=self._get_int_param("MaxResults"),
+        next_token=self._get_param("NextToken"),
+        policy_names=self._get_param("PolicyNames"),
+    )
+    return json.dumps(
+        {
+            "ScalingPolicies": [aas_responses._build_policy(p) for p in page],
+            "NextToken": next_token,
+        }
+    )
+
+
+AasResponse.describe_scaling_policies = r_describe_scaling_policies
 
 
 if __name__ == "__main__":

@@ -182,6 +182,23 @@ impl Emulator {
         aws_sdk_servicediscovery::Client::new(&self.sdk_config())
     }
 
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk_config())
+    }
+
+    /// Addresses buckets by path: the emulator's endpoint is an IP address.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk_config())
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk_config())
+    }
+
     pub fn autoscaling(&self) -> aws_sdk_applicationautoscaling::Client {
         aws_sdk_applicationautoscaling::Client::new(&self.sdk_config())
     }
@@ -393,8 +410,9 @@ impl Workspace {
     }
 
     /// Writes `main.tf` with the provider requirements prepended.
+    /// S3 addresses buckets by path: the emulator's endpoint is an IP address.
     pub fn write_config(&self, body: &str) {
-        self.write_config_with_provider("", body);
+        self.write_config_with_provider("\n  s3_use_path_style = true\n", body);
     }
 
     /// Writes `main.tf` with the provider requirements and a provider block holding `provider`.
@@ -575,12 +593,13 @@ pub const OWNER_TAG: &str = "platform:owner";
 /// `db_subnet_groups`, `db_instances` (not deleting), `db_parameter_groups`,
 /// `cache_subnet_groups`, `replication_groups` (not deleting), `secrets` (not scheduled for
 /// deletion), `load_balancers`, `target_groups`, `listener_rules` (on any listener of any load
-/// balancer).
+/// balancer), `namespaces`, `queues`, `topics`, `buckets`.
 /// Kinds with no live object are **omitted**, so a fully destroyed owner gives an empty map.
 /// EC2 kinds are filtered server-side (`tag:platform:owner`) and checked again client-side
 /// (moto ignores the filter on DescribeNatGateways); the others are listed and their tags read
 /// (from the listing where it carries them, else one call per object or batch).
-/// Scalable targets carry no tags (moto cannot tag them) and are not counted.
+/// Scalable targets carry no tags (moto cannot tag them) and are not counted; nor are SNS
+/// subscriptions, which AWS cannot tag (a test counts them by topic).
 /// Panics if any call fails, naming the call.
 pub fn census(emulator: &Emulator, owner: &str) -> std::collections::BTreeMap<String, usize> {
     block_on(census_async(emulator, owner))
@@ -1147,6 +1166,81 @@ async fn census_async(
         }
         put(kind, n);
     }
+
+    // SQS: ListQueues, then the tags of each (no batch tag read).
+    let sqs = emulator.sqs();
+    let pages: Vec<_> = sdk_ok(
+        "ListQueues",
+        sqs.list_queues()
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await,
+    );
+    let mut queues = 0;
+    for url in pages.iter().flat_map(|p| p.queue_urls()) {
+        let tags = sdk_ok(
+            "ListQueueTags",
+            sqs.list_queue_tags().queue_url(url).send().await,
+        );
+        if tags
+            .tags()
+            .and_then(|t| t.get(OWNER_TAG))
+            .is_some_and(|v| v == owner)
+        {
+            queues += 1;
+        }
+    }
+    put("queues", queues);
+
+    // SNS: ListTopics, then the tags of each; subscriptions carry no tags, so they count by
+    // the owned topics and queues they join.
+    let sns = emulator.sns();
+    let pages: Vec<_> = sdk_ok(
+        "ListTopics",
+        sns.list_topics()
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await,
+    );
+    let mut topics = 0;
+    for arn in pages
+        .iter()
+        .flat_map(|p| p.topics())
+        .filter_map(|t| t.topic_arn())
+    {
+        let tags = sdk_ok(
+            "sns ListTagsForResource",
+            sns.list_tags_for_resource().resource_arn(arn).send().await,
+        );
+        if tags
+            .tags()
+            .iter()
+            .any(|t| t.key() == OWNER_TAG && t.value() == owner)
+        {
+            topics += 1;
+        }
+    }
+    put("topics", topics);
+
+    // S3: ListBuckets, then the tags of each (no batch tag read); a bucket without tags
+    // answers NoSuchTagSet.
+    let s3 = emulator.s3();
+    let buckets = sdk_ok("ListBuckets", s3.list_buckets().send().await);
+    let mut owned = 0;
+    for bucket in buckets.buckets().iter().filter_map(|b| b.name()) {
+        if let Ok(tags) = s3.get_bucket_tagging().bucket(bucket).send().await {
+            if tags
+                .tag_set()
+                .iter()
+                .any(|t| t.key() == OWNER_TAG && t.value() == owner)
+            {
+                owned += 1;
+            }
+        }
+    }
+    put("buckets", owned);
 
     counts
 }

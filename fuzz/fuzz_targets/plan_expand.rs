@@ -30,11 +30,15 @@ use terraform_provider_platform::framework::value::{Number, Type, Value};
 use terraform_provider_platform::plan::app::{
     assign_priority, is_catch_all, validate_cache, validate_database, validate_service, AccessRef,
     AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck, IamSpec,
-    ImageSource, InternalSpec, NamespaceFacts, RoutingSpec, ServiceSpec, Sidecar, StorageSpec,
+    ImageSource, InternalSpec, MessagingAccess, MessagingKind, NamespaceFacts, QueueScaling,
+    QueueSpec, RoutingSpec, ServiceSpec, Sidecar, StorageSpec, TopicRef, TopicSpec,
+    validate_bucket, validate_queue, validate_topic, BucketAccess, BucketSpec, CorsSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, Op};
+use terraform_provider_platform::plan::expand::bucket::expand_bucket;
 use terraform_provider_platform::plan::expand::cache::expand_cache;
 use terraform_provider_platform::plan::expand::database::expand_database;
+use terraform_provider_platform::plan::expand::messaging::{expand_queue, expand_topic};
 use terraform_provider_platform::plan::expand::environment::expand_environment;
 use terraform_provider_platform::plan::expand::naming::{
     joined_config_tags, MANAGED_BY_VALUE, TAG_MANAGED_BY, TAG_NODE, TAG_OWNER,
@@ -353,6 +357,9 @@ fn name_and_limit(spec: &ChildSpec) -> Option<(&str, usize)> {
         ChildSpec::DbParameterGroup(s) => (&s.name, 255),
         ChildSpec::DbInstance(s) => (&s.identifier, 63),
         ChildSpec::ReplicationGroup(s) => (&s.id, 40),
+        ChildSpec::Queue(s) => (&s.name, 80),
+        ChildSpec::Topic(s) => (&s.name, 256),
+        ChildSpec::Bucket(s) => (&s.name, 63),
         _ => return None,
     })
 }
@@ -579,6 +586,107 @@ fn user_tags(u: &mut Unstructured<'_>) -> Result<Tags> {
 
 /// Databases or caches a service uses: mostly of its own environment, as `resolve_access`
 /// finds them (`known` once they exist).
+/// A queue or topic ID: mostly of the environment, sometimes of another or malformed.
+fn messaging_id(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<String> {
+    Ok(if u.ratio(7, 8)? {
+        format!("{}/{}", env.name, pick(u, &["jobs", "events", "emails-out"])?)
+    } else {
+        pick(u, &["other/jobs", "jobs", "a/b/c", ""])?.to_string()
+    })
+}
+
+/// Queues and topics a service uses: found or not, of either kind, sent to or received from.
+fn messaging(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<Vec<MessagingAccess>> {
+    let mut out: Vec<MessagingAccess> = Vec::new();
+    for _ in 0..u.int_in_range(0..=3)? {
+        let id = messaging_id(u, env)?;
+        if out.iter().any(|m| m.id == id) {
+            continue;
+        }
+        let name = id.split_once('/').map(|(_, n)| n.to_string()).unwrap_or_default();
+        let kind = maybe(u, |u| {
+            Ok(if u.arbitrary()? { MessagingKind::Queue } else { MessagingKind::Topic })
+        })?;
+        let known = u.arbitrary::<bool>()?;
+        out.push(MessagingAccess {
+            arn: known.then(|| format!("arn:aws:sqs:us-east-1:123456789012:{}-{name}", env.name)),
+            url: known.then(|| format!("https://sqs.us-east-1.amazonaws.com/123456789012/{}-{name}", env.name)),
+            kms_key_arn: maybe(u, |_| Ok("arn:aws:kms:us-east-1:123456789012:key/k1".to_string()))?,
+            publish: u.arbitrary()?,
+            consume: u.arbitrary()?,
+            kind,
+            id,
+            name,
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+fn queue_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<QueueSpec> {
+    let mut subscribe_to: Vec<TopicRef> = Vec::new();
+    for _ in 0..u.int_in_range(0..=2)? {
+        let id = messaging_id(u, env)?;
+        if subscribe_to.iter().any(|t| t.id == id) {
+            continue;
+        }
+        let name = id.split_once('/').map(|(_, n)| n.to_string()).unwrap_or_default();
+        subscribe_to.push(TopicRef {
+            arn: maybe(u, |_| Ok(format!("arn:aws:sns:us-east-1:123456789012:{}-{name}", env.name)))?,
+            fifo: maybe(u, |u| u.arbitrary())?,
+            id,
+            name,
+        });
+    }
+    subscribe_to.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(QueueSpec {
+        environment: env.name.clone(),
+        name: pick(u, &["jobs", "emails-out", "a-very-long-queue-name-x", "Bad"])?.to_string(),
+        fifo: u.arbitrary()?,
+        content_based_deduplication: u.arbitrary()?,
+        visibility_timeout: or_default(u, 30, &[0, 43_200, 43_201])?,
+        retention_days: or_default(u, 4, &[0, 1, 14, 15])?,
+        max_receives: or_default(u, 5, &[0, 1, 1000, 1001])?,
+        kms_key_arn: maybe(u, |u| Ok(pick(u, &["arn:aws:kms:us-east-1:123456789012:key/k1", "nope"])?.to_string()))?,
+        subscribe_to,
+        tags: BTreeMap::new(),
+    })
+}
+
+fn bucket_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<BucketSpec> {
+    Ok(BucketSpec {
+        environment: env.name.clone(),
+        name: pick(u, &["assets", "uploads-v2", "a-very-long-bucket-name-xx", "Bad"])?.to_string(),
+        account_id: pick(u, &["123456789012", ""])?.to_string(),
+        region: pick(u, &["us-east-1", "ap-southeast-2", "cn-north-1"])?.to_string(),
+        versioning: u.arbitrary()?,
+        noncurrent_days: or_default(u, 30, &[0, 1, 36_500])?,
+        abort_multipart_days: or_default(u, 7, &[0, 1])?,
+        cors: maybe(u, |u| {
+            Ok(CorsSpec {
+                allowed_origins: if u.arbitrary()? { vec!["*".into()] } else { Vec::new() },
+                allowed_methods: vec![pick(u, &["GET", "PUT", "PATCH"])?.to_string()],
+            })
+        })?
+        .into_iter()
+        .collect(),
+        kms_key_arn: maybe(u, |u| Ok(pick(u, &["arn:aws:kms:us-east-1:123456789012:key/k1", "nope"])?.to_string()))?,
+        force_destroy: u.arbitrary()?,
+        tags: BTreeMap::new(),
+    })
+}
+
+fn topic_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<TopicSpec> {
+    Ok(TopicSpec {
+        environment: env.name.clone(),
+        name: pick(u, &["events", "orders-v2", "Bad"])?.to_string(),
+        fifo: u.arbitrary()?,
+        content_based_deduplication: u.arbitrary()?,
+        kms_key_arn: maybe(u, |_| Ok("arn:aws:kms:us-east-1:123456789012:key/k1".to_string()))?,
+        tags: BTreeMap::new(),
+    })
+}
+
 fn access(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<Vec<AccessRef>> {
     let mut out = Vec::new();
     for _ in 0..u.int_in_range(0..=2)? {
@@ -651,6 +759,13 @@ fn service_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<Serv
             memory_target: maybe(u, |u| or_default(u, 70, &[0, 100, 101]))?,
             scale_in_cooldown: or_default(u, 300, &[0])?,
             scale_out_cooldown: or_default(u, 60, &[0])?,
+            queue: maybe(u, |u| {
+                Ok(QueueScaling {
+                    queue_id: messaging_id(u, env)?,
+                    queue_name: maybe(u, |u| Ok(format!("{}-{}", env.name, pick(u, &["jobs", "emails"])?)))?,
+                    messages_per_task: or_default(u, 10, &[0, 1, 1_000_000])?,
+                })
+            })?,
         })
     })?;
     let cpu = or_default(u, 256, &[512, 1024, 4096, 16384, 100])?;
@@ -666,7 +781,22 @@ fn service_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<Serv
         cpu,
         memory: or_default(u, 512, &[1024, 2048, 4096, 8192, 30720, 122880])?,
         architecture: pick(u, &["X86_64", "ARM64"])?.to_string(),
-        port: or_default(u, 8080, &[0, 1, 80, 65535, 65536])?,
+        port: maybe(u, |u| or_default(u, 8080, &[0, 1, 80, 65535, 65536]))?,
+        messaging: messaging(u, env)?,
+        buckets: {
+            let mut items = Vec::new();
+            for _ in 0..u.int_in_range(0..=2)? {
+                let id = messaging_id(u, env)?;
+                items.push(BucketAccess {
+                    name: id.split_once('/').map(|(_, n)| n.to_string()).unwrap_or_default(),
+                    bucket_name: maybe(u, |_| Ok(format!("{}-{}-123456789012-us-east-1", env.name, id.len())))?,
+                    kms_key_arn: maybe(u, |_| Ok("arn:aws:kms:us-east-1:123456789012:key/k3".to_string()))?,
+                    mode: pick(u, &["read", "read_write", "write"])?.to_string(),
+                    id,
+                });
+            }
+            items
+        },
         command: {
             let mut items = Vec::new();
             for _ in 0..u.int_in_range(0..=2)? {
@@ -885,6 +1015,27 @@ fn app(u: &mut Unstructured<'_>, index: usize) -> Result<()> {
                 expand_database(&spec, env),
             )
         }
+        4 => {
+            let spec = queue_spec(u, env)?;
+            if validate_queue(&spec).has_errors() {
+                return Ok(());
+            }
+            (spec.owner(), expand_queue(&spec), expand_queue(&spec))
+        }
+        6 => {
+            let spec = bucket_spec(u, env)?;
+            if validate_bucket(&spec).has_errors() {
+                return Ok(());
+            }
+            (spec.owner(), expand_bucket(&spec), expand_bucket(&spec))
+        }
+        5 => {
+            let spec = topic_spec(u, env)?;
+            if validate_topic(&spec).has_errors() {
+                return Ok(());
+            }
+            (spec.owner(), expand_topic(&spec), expand_topic(&spec))
+        }
         _ => {
             let spec = cache_spec(u, env)?;
             if validate_cache(&spec).has_errors() {
@@ -913,7 +1064,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut u = Unstructured::new(rest);
-    let _ = match selector % 4 {
+    let _ = match selector % 7 {
         0 => environment(&mut u),
         index => app(&mut u, usize::from(index)),
     };

@@ -57,11 +57,23 @@ pub const ENDPOINTS: &[Endpoint] = &[
         aliases: &[],
     },
     Endpoint {
+        key: "s3",
+        aliases: &["s3api"],
+    },
+    Endpoint {
         key: "secretsmanager",
         aliases: &[],
     },
     Endpoint {
         key: "servicediscovery",
+        aliases: &[],
+    },
+    Endpoint {
+        key: "sns",
+        aliases: &[],
+    },
+    Endpoint {
+        key: "sqs",
         aliases: &[],
     },
     Endpoint {

@@ -42,6 +42,10 @@ const NOT_FOUND_CODES: &[&str] = &[
     "ObjectNotFoundException",
     "NamespaceNotFound",
     "OperationNotFound",
+    // SNS, and SQS in its JSON and query protocols.
+    "NotFound",
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
 ];
 
 /// Codes meaning "something still uses this object": retried during deletes.

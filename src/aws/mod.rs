@@ -79,6 +79,17 @@ kinds! {
         secret::SecretSpec => Secret,
     }
     servicediscovery { private_dns_namespace::PrivateDnsNamespaceSpec => PrivateDnsNamespace }
+    sqs {
+        queue::SqsQueueSpec => Queue,
+    }
+    s3 {
+        bucket::S3BucketSpec => Bucket,
+        bucket_policy::S3BucketPolicySpec => BucketPolicy,
+    }
+    sns {
+        topic::SnsTopicSpec => Topic,
+        subscription::SnsSubscriptionSpec => Subscription,
+    }
 }
 
 #[cfg(feature = "sdk")]

@@ -4,7 +4,8 @@
 
 use crate::plan::spec::{EnvironmentSpec, Tier};
 use crate::plan::tiers::{
-    ingress_defaults, CacheDefaults, DatabaseDefaults, ServiceDefaults, TierDefaults,
+    ingress_defaults, BucketDefaults, CacheDefaults, DatabaseDefaults, QueueDefaults,
+    ServiceDefaults, TierDefaults,
 };
 use crate::resources::timeouts::DEFAULT_TIMEOUT;
 
@@ -198,6 +199,17 @@ pub fn tier_rows(type_name: &str) -> Vec<TierRow> {
             }),
             row("final_snapshot", |t| Literal::Bool(cache(t).final_snapshot)),
         ],
+        "platform_queue" => vec![row("retention_days", |t| {
+            number(QueueDefaults::for_tier(t).retention_days)
+        })],
+        "platform_bucket" => vec![
+            row("versioning", |t| {
+                Literal::Bool(BucketDefaults::for_tier(t).versioning)
+            }),
+            row("lifecycle.noncurrent_days", |t| {
+                number(BucketDefaults::for_tier(t).noncurrent_days)
+            }),
+        ],
         _ => Vec::new(),
     }
 }
@@ -268,7 +280,23 @@ pub fn fixed_rows(type_name: &str) -> Vec<FixedRow> {
                 Literal::Bool(ingress_defaults().drop_invalid_headers)
             }),
         ],
-        "platform_service" | "platform_database" | "platform_cache" => Vec::new(),
+        "platform_service" | "platform_database" | "platform_cache" | "platform_topic" => {
+            Vec::new()
+        }
+        "platform_bucket" => vec![FixedRow {
+            path: "lifecycle.abort_multipart_days",
+            value: || number(BucketDefaults::for_tier(Tier::Dev).abort_multipart_days),
+        }],
+        "platform_queue" => vec![
+            FixedRow {
+                path: "visibility_timeout",
+                value: || number(QueueDefaults::for_tier(Tier::Dev).visibility_timeout),
+            },
+            FixedRow {
+                path: "dead_letter.max_receives",
+                value: || number(QueueDefaults::for_tier(Tier::Dev).max_receives),
+            },
+        ],
         _ => return Vec::new(),
     };
     rows.extend(timeout_rows());

@@ -41,6 +41,18 @@ const RESOURCE_EXAMPLES: &[(&str, &str)] = &[
         "platform_cache",
         include_str!("../../docs/templates/resources/cache.tf"),
     ),
+    (
+        "platform_queue",
+        include_str!("../../docs/templates/resources/queue.tf"),
+    ),
+    (
+        "platform_topic",
+        include_str!("../../docs/templates/resources/topic.tf"),
+    ),
+    (
+        "platform_bucket",
+        include_str!("../../docs/templates/resources/bucket.tf"),
+    ),
 ];
 const DATA_SOURCE_EXAMPLES: &[(&str, &str)] = &[(
     "platform_environment",
@@ -71,6 +83,9 @@ fn import_doc(type_name: &str) -> Option<ImportDoc> {
         "platform_service" => app("platform_service.api", &[("prod/api", "")]),
         "platform_database" => app("platform_database.main", &[("prod/main", "")]),
         "platform_cache" => app("platform_cache.sessions", &[("prod/sessions", "")]),
+        "platform_queue" => app("platform_queue.fulfilment", &[("prod/fulfilment", "")]),
+        "platform_topic" => app("platform_topic.orders", &[("prod/orders", "")]),
+        "platform_bucket" => app("platform_bucket.uploads", &[("prod/uploads", "")]),
         _ => return None,
     })
 }
@@ -439,6 +454,9 @@ mod tests {
                 "docs/resources/service.md",
                 "docs/resources/database.md",
                 "docs/resources/cache.md",
+                "docs/resources/queue.md",
+                "docs/resources/topic.md",
+                "docs/resources/bucket.md",
                 "docs/data-sources/environment.md",
             ]
         );

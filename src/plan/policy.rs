@@ -12,6 +12,9 @@ pub enum ResourceType {
     Service,
     Database,
     Cache,
+    Queue,
+    Topic,
+    Bucket,
 }
 
 /// Roles the provider creates are all named `platform-<environment>-…` (no path), so role
@@ -27,6 +30,10 @@ pub const SECRET_ARNS: &[&str] = &[
     "arn:aws:secretsmanager:*:*:secret:platform/*",
     "arn:aws:secretsmanager:*:*:secret:rds!*",
 ];
+
+/// Queues, topics and buckets: their names are `<environment>-<name>[…]`, so the ARN narrows
+/// only the service.
+pub const MESSAGING_ARNS: &[&str] = &["arn:aws:s3:::*", "arn:aws:sns:*:*:*", "arn:aws:sqs:*:*:*"];
 
 /// Cloud Map namespaces: their IDs are random, so the ARN only narrows the service and type.
 pub const NAMESPACE_ARN: &str = "arn:aws:servicediscovery:*:*:namespace/*";
@@ -66,11 +73,14 @@ pub fn is_read_only(action: &str) -> bool {
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 4] = [
+    pub const ALL: [ResourceType; 7] = [
         ResourceType::Environment,
         ResourceType::Service,
         ResourceType::Database,
         ResourceType::Cache,
+        ResourceType::Queue,
+        ResourceType::Topic,
+        ResourceType::Bucket,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -79,6 +89,9 @@ impl ResourceType {
             ResourceType::Service => "platform_service",
             ResourceType::Database => "platform_database",
             ResourceType::Cache => "platform_cache",
+            ResourceType::Queue => "platform_queue",
+            ResourceType::Topic => "platform_topic",
+            ResourceType::Bucket => "platform_bucket",
         }
     }
 
@@ -140,6 +153,9 @@ impl ResourceType {
                 Kind::ReplicationGroup,
                 Kind::Secret,
             ],
+            ResourceType::Queue => &[Kind::Queue, Kind::Subscription],
+            ResourceType::Topic => &[Kind::Topic],
+            ResourceType::Bucket => &[Kind::Bucket, Kind::BucketPolicy],
         }
     }
 
@@ -154,9 +170,24 @@ impl ResourceType {
                 "elasticache:DescribeCacheClusters",
                 "rds:DescribeDBInstances",
             ],
-            // A service finds the connection secrets of the databases and caches it uses.
-            ResourceType::Service => &["secretsmanager:DescribeSecret"],
-            ResourceType::Database | ResourceType::Cache => &[],
+            // A service finds the connection secrets of the databases and caches it uses, and
+            // the queues and topics it sends to or receives from.
+            ResourceType::Service => &[
+                "s3:GetBucketTagging",
+                "s3:GetEncryptionConfiguration",
+                "secretsmanager:DescribeSecret",
+                "sns:GetTopicAttributes",
+                "sns:ListTagsForResource",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ListQueueTags",
+            ],
+            // A queue finds the topics it subscribes to.
+            ResourceType::Queue => &["sns:GetTopicAttributes", "sns:ListTagsForResource"],
+            ResourceType::Database
+            | ResourceType::Cache
+            | ResourceType::Topic
+            | ResourceType::Bucket => &[],
         }
     }
 
@@ -167,7 +198,11 @@ impl ResourceType {
             ResourceType::Environment => &["vpc-flow-logs.amazonaws.com"],
             // The task and execution roles.
             ResourceType::Service => &["ecs-tasks.amazonaws.com"],
-            ResourceType::Database | ResourceType::Cache => &[],
+            ResourceType::Database
+            | ResourceType::Cache
+            | ResourceType::Queue
+            | ResourceType::Topic
+            | ResourceType::Bucket => &[],
         }
     }
 
@@ -183,6 +218,7 @@ impl ResourceType {
             ],
             ResourceType::Database => &["rds.amazonaws.com"],
             ResourceType::Cache => &["elasticache.amazonaws.com"],
+            ResourceType::Queue | ResourceType::Topic | ResourceType::Bucket => &[],
         }
     }
 
@@ -192,7 +228,11 @@ impl ResourceType {
         match self {
             ResourceType::Database => &["rds.*.amazonaws.com"],
             ResourceType::Cache => &["elasticache.*.amazonaws.com"],
-            ResourceType::Environment | ResourceType::Service => &[],
+            ResourceType::Environment
+            | ResourceType::Service
+            | ResourceType::Queue
+            | ResourceType::Topic
+            | ResourceType::Bucket => &[],
         }
     }
 
@@ -286,6 +326,12 @@ fn statements(resource_types: &[ResourceType]) -> Vec<Statement> {
             });
         }
     };
+    // Queue, topic and bucket actions name the object (SNS and SQS List* take none; S3's
+    // ListBucket and ListBucketVersions name the bucket).
+    let is_messaging_action = |a: &str| {
+        ((a.starts_with("sqs:") || a.starts_with("sns:")) && !a.contains(":List"))
+            || a.starts_with("s3:")
+    };
     let is_namespace_action = |a: &str| {
         NAMESPACE_OWNED_ACTIONS.contains(&a)
             || a == "servicediscovery:CreatePrivateDnsNamespace"
@@ -301,9 +347,19 @@ fn statements(resource_types: &[ResourceType]) -> Vec<Statement> {
                     && !special.contains(a)
                     && !KMS_ACTIONS.contains(a)
                     && !is_namespace_action(a)
+                    && !is_messaging_action(a)
             })
             .collect(),
         vec!["*"],
+        None,
+    );
+    push(
+        "PlatformQueuesTopicsAndBuckets",
+        all.iter()
+            .copied()
+            .filter(|a| is_messaging_action(a))
+            .collect(),
+        MESSAGING_ARNS.to_vec(),
         None,
     );
     // Namespaces: created only with the ownership tag, changed and deleted only when they carry
@@ -499,15 +555,23 @@ mod tests {
             (ResourceType::Service, include_str!("expand/service.rs")),
             (ResourceType::Database, include_str!("expand/database.rs")),
             (ResourceType::Cache, include_str!("expand/cache.rs")),
+            // Both expansions share a file; each names only its own kinds and the other's.
+            (ResourceType::Queue, include_str!("expand/messaging.rs")),
+            (ResourceType::Topic, include_str!("expand/messaging.rs")),
+            (ResourceType::Bucket, include_str!("expand/bucket.rs")),
         ] {
             for &kind in Kind::ALL {
                 let named = source
                     .match_indices(&format!("Kind::{kind:?}"))
                     .any(|(at, m)| {
                         !source[at + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+                            && !source[..at].ends_with(|c: char| c.is_ascii_alphanumeric())
                     });
+                let messaging = [ResourceType::Queue, ResourceType::Topic];
                 let covered = t.managed_kinds().contains(&kind)
-                    || ResourceType::Environment.managed_kinds().contains(&kind);
+                    || ResourceType::Environment.managed_kinds().contains(&kind)
+                    || (messaging.contains(&t)
+                        && messaging.iter().any(|m| m.managed_kinds().contains(&kind)));
                 assert!(!named || covered, "{} names {kind:?}", t.type_name());
             }
         }

@@ -197,6 +197,50 @@ pub struct CacheDefaults {
     pub final_snapshot: bool,
 }
 
+/// Tier defaults of `platform_bucket`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketDefaults {
+    pub versioning: bool,
+    pub noncurrent_days: u32,
+    pub abort_multipart_days: u32,
+}
+
+impl BucketDefaults {
+    pub fn for_tier(tier: Tier) -> BucketDefaults {
+        BucketDefaults {
+            versioning: tier != Tier::Dev,
+            noncurrent_days: match tier {
+                Tier::Dev => 7,
+                Tier::Staging => 30,
+                Tier::Prod => 90,
+            },
+            abort_multipart_days: 7,
+        }
+    }
+}
+
+/// Tier defaults of `platform_queue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueDefaults {
+    pub retention_days: u32,
+    pub max_receives: u32,
+    pub visibility_timeout: u32,
+}
+
+impl QueueDefaults {
+    pub fn for_tier(tier: Tier) -> QueueDefaults {
+        QueueDefaults {
+            retention_days: match tier {
+                Tier::Dev => 4,
+                Tier::Staging => 7,
+                Tier::Prod => 14,
+            },
+            max_receives: 5,
+            visibility_timeout: 30,
+        }
+    }
+}
+
 impl ServiceDefaults {
     pub fn for_tier(tier: Tier) -> ServiceDefaults {
         let (desired_count, min, max, cpu_target) = match tier {

@@ -145,6 +145,13 @@ pub fn schema() -> Schema {
                 .validate(Validator::IntBetween(0, 100)),
         )
         .attribute(
+            Attribute::bool("s3_use_path_style")
+                .optional()
+                .description(
+                    "Address S3 buckets by path (`https://<endpoint>/<bucket>`) instead of by host name (`https://<bucket>.<endpoint>`), as hashicorp/aws's option of the same name; for S3-compatible endpoints set in `endpoints`. Default false.",
+                ),
+        )
+        .attribute(
             Attribute::bool("skip_credentials_validation")
                 .optional()
                 .description(

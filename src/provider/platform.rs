@@ -54,6 +54,15 @@ impl Provider for PlatformProvider {
             Arc::new(resources::app::cache::CacheResource::new(
                 self.configured.clone(),
             )),
+            Arc::new(resources::app::queue::QueueResource::new(
+                self.configured.clone(),
+            )),
+            Arc::new(resources::app::topic::TopicResource::new(
+                self.configured.clone(),
+            )),
+            Arc::new(resources::app::bucket::BucketResource::new(
+                self.configured.clone(),
+            )),
         ]
     }
 

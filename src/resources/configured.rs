@@ -20,6 +20,28 @@ pub struct Configured {
     /// Describe calls shared by every resource of an environment for the life of this provider
     /// process (one Terraform command), dropped when an apply changes the environment.
     reads: ReadScopes,
+    /// The account the credentials belong to, asked once.
+    account: tokio::sync::OnceCell<String>,
+    /// Queues, topics and buckets this process planned, by ID: Terraform plans a resource
+    /// after those its configuration refers to, so a service planned beside a new queue
+    /// knows it is one.
+    planned: std::sync::Mutex<BTreeMap<String, PlannedTarget>>,
+}
+
+/// A queue, topic or bucket planned in this process before it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlannedTarget {
+    Queue {
+        fifo: bool,
+        kms_key_arn: Option<String>,
+    },
+    Topic {
+        fifo: bool,
+        kms_key_arn: Option<String>,
+    },
+    Bucket {
+        kms_key_arn: Option<String>,
+    },
 }
 
 impl Configured {
@@ -33,7 +55,32 @@ impl Configured {
             region,
             default_tags,
             reads: ReadScopes::new(),
+            account: tokio::sync::OnceCell::new(),
+            planned: std::sync::Mutex::default(),
         }
+    }
+
+    /// Remembers that a queue, topic or bucket was planned in this process.
+    pub fn note_planned(&self, id: &str, target: PlannedTarget) {
+        if let Ok(mut planned) = self.planned.lock() {
+            planned.insert(id.to_string(), target);
+        }
+    }
+
+    /// The queue, topic or bucket of this ID planned in this process, if any.
+    pub fn planned(&self, id: &str) -> Option<PlannedTarget> {
+        self.planned.lock().ok()?.get(id).cloned()
+    }
+
+    /// The account ID of the credentials, asked of STS once per process.
+    ///
+    /// # Errors
+    /// STS's.
+    pub async fn account_id(&self) -> Result<String, crate::aws::error::AwsError> {
+        self.account
+            .get_or_try_init(|| self.clients.caller_account())
+            .await
+            .cloned()
     }
 
     /// The reads shared by every resource of environment `name`.
@@ -157,14 +204,25 @@ impl Configured {
         };
 
         // Each name, alias or not, overrides its service's one client.
-        let clients = AwsClients::new(&sdk, &config.endpoint_overrides());
+        let clients = AwsClients::with_s3_path_style(
+            &sdk,
+            &config.endpoint_overrides(),
+            config.s3_use_path_style.unwrap_or(false),
+        );
 
         if !config.skip_credentials_validation.unwrap_or(false) {
-            if let Err(error) = clients.caller_account().await {
-                return Err(Diagnostic::error(
-                    "Invalid AWS credentials",
-                    format!("STS GetCallerIdentity failed in {region}: {error}. Check the credentials, profile or assume_role settings, or set skip_credentials_validation = true."),
-                ));
+            match clients.caller_account().await {
+                Ok(account) => {
+                    let configured = Configured::new(clients, region, config.default_tags());
+                    let _ = configured.account.set(account);
+                    return Ok(configured);
+                }
+                Err(error) => {
+                    return Err(Diagnostic::error(
+                        "Invalid AWS credentials",
+                        format!("STS GetCallerIdentity failed in {region}: {error}. Check the credentials, profile or assume_role settings, or set skip_credentials_validation = true."),
+                    ));
+                }
             }
         }
         Ok(Configured::new(clients, region, config.default_tags()))

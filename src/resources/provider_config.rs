@@ -22,6 +22,7 @@ pub struct ProviderConfig {
     pub secret_key: Option<String>,
     pub max_retries: Option<u32>,
     pub skip_credentials_validation: Option<bool>,
+    pub s3_use_path_style: Option<bool>,
     pub assume_role: Option<AssumeRoleConfig>,
     /// Endpoint URL by service name or alias; the block's unset names are null.
     pub endpoints: Option<BTreeMap<String, Option<String>>>,

@@ -22,6 +22,9 @@ pub struct Mocks<'a> {
     pub secretsmanager: Vec<&'a Rule>,
     pub autoscaling: Vec<&'a Rule>,
     pub servicediscovery: Vec<&'a Rule>,
+    pub s3: Vec<&'a Rule>,
+    pub sns: Vec<&'a Rule>,
+    pub sqs: Vec<&'a Rule>,
 }
 
 macro_rules! client {
@@ -46,6 +49,9 @@ pub fn clients(m: &Mocks) -> AwsClients {
         secretsmanager: client!(aws_sdk_secretsmanager, &m.secretsmanager),
         autoscaling: client!(aws_sdk_applicationautoscaling, &m.autoscaling),
         servicediscovery: client!(aws_sdk_servicediscovery, &m.servicediscovery),
+        s3: client!(aws_sdk_s3, &m.s3),
+        sns: client!(aws_sdk_sns, &m.sns),
+        sqs: client!(aws_sdk_sqs, &m.sqs),
     }
 }
 

@@ -18,13 +18,21 @@ pub struct ScalingPolicySpec {
     pub target: NodeKey,
     /// Unique per scalable target; AWS cannot rename a policy.
     pub name: String,
-    /// `ECSServiceAverageCPUUtilization` or `ECSServiceAverageMemoryUtilization`.
+    /// `ECSServiceAverageCPUUtilization` or `ECSServiceAverageMemoryUtilization`, or
+    /// [`QUEUE_BACKLOG_METRIC`] with `queue_backlog`.
     pub metric: String,
-    /// Percent.
+    /// Percent, or messages per task.
     pub target_value: u32,
+    /// The SQS queue whose visible messages per running task the policy holds at
+    /// `target_value` (metric math on a customized metric).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_backlog: Option<String>,
     pub scale_in_cooldown_seconds: u32,
     pub scale_out_cooldown_seconds: u32,
 }
+
+/// The `metric` of a policy on a queue's backlog per task.
+pub const QUEUE_BACKLOG_METRIC: &str = "QueueBacklogPerTask";
 
 impl KindSpec for ScalingPolicySpec {
     const PREFIX: &'static str = "autoscaling.scaling_policy";
@@ -63,7 +71,9 @@ mod sdk {
     use std::collections::HashMap;
 
     use aws_sdk_applicationautoscaling::types::{
-        MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy,
+        CustomizedMetricSpecification, MetricType, PolicyType, PredefinedMetricSpecification,
+        ScalingPolicy, TargetTrackingMetric, TargetTrackingMetricDataQuery,
+        TargetTrackingMetricDimension, TargetTrackingMetricStat,
         TargetTrackingScalingPolicyConfiguration,
     };
     use aws_sdk_applicationautoscaling::Client;
@@ -199,6 +209,97 @@ mod sdk {
 
     // create, update, delete
 
+    /// Visible messages of `queue` per running task of the service `resource_id`
+    /// (`service/<cluster>/<service>`): SQS's `ApproximateNumberOfMessagesVisible` over
+    /// Container Insights' `RunningTaskCount`.
+    fn backlog_metric(
+        queue: &str,
+        resource_id: &str,
+    ) -> Result<CustomizedMetricSpecification, AwsError> {
+        let built =
+            |e: aws_smithy_types::error::operation::BuildError| AwsError::unexpected(e.to_string());
+        let mut parts = resource_id.split('/').skip(1);
+        let (cluster, service) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
+        let dimension = |name: &str, value: &str| {
+            TargetTrackingMetricDimension::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .map_err(built)
+        };
+        let stat = |namespace: &str, name: &str, dimensions, statistic: &str| {
+            TargetTrackingMetricStat::builder()
+                .metric(
+                    TargetTrackingMetric::builder()
+                        .namespace(namespace)
+                        .metric_name(name)
+                        .set_dimensions(Some(dimensions))
+                        .build(),
+                )
+                .stat(statistic)
+                .build()
+                .map_err(built)
+        };
+        let visible = TargetTrackingMetricDataQuery::builder()
+            .id(BACKLOG_QUERY)
+            .metric_stat(stat(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                vec![dimension("QueueName", queue)?],
+                "Sum",
+            )?)
+            .return_data(false)
+            .build()
+            .map_err(built)?;
+        let tasks = TargetTrackingMetricDataQuery::builder()
+            .id(TASKS_QUERY)
+            .metric_stat(stat(
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                vec![
+                    dimension("ClusterName", cluster)?,
+                    dimension("ServiceName", service)?,
+                ],
+                "Average",
+            )?)
+            .return_data(false)
+            .build()
+            .map_err(built)?;
+        let per_task = TargetTrackingMetricDataQuery::builder()
+            .id("backlog_per_task")
+            .expression(format!("{BACKLOG_QUERY} / {TASKS_QUERY}"))
+            .label("Visible messages per running task")
+            .return_data(true)
+            .build()
+            .map_err(built)?;
+        Ok(CustomizedMetricSpecification::builder()
+            .metrics(visible)
+            .metrics(tasks)
+            .metrics(per_task)
+            .build())
+    }
+
+    /// The metric-math query IDs of [`backlog_metric`].
+    const BACKLOG_QUERY: &str = "visible";
+    const TASKS_QUERY: &str = "tasks";
+
+    /// The queue a backlog policy's customized metric reads, as [`backlog_metric`] writes it.
+    fn backlog_queue(metric: &CustomizedMetricSpecification) -> Option<String> {
+        metric
+            .metrics()
+            .iter()
+            .find(|q| q.id() == BACKLOG_QUERY)?
+            .metric_stat()?
+            .metric()?
+            .dimensions()
+            .iter()
+            .find(|d| d.name() == "QueueName")
+            .map(|d| d.value().to_string())
+    }
+
     /// PutScalingPolicy; returns the policy ARN.
     async fn put(
         client: &Client,
@@ -210,13 +311,20 @@ mod sdk {
                 AwsError::unexpected(format!("{what} of {value} seconds is out of range"))
             })
         };
-        let metric = PredefinedMetricSpecification::builder()
-            .predefined_metric_type(MetricType::from(spec.metric.as_str()))
-            .build()
-            .map_err(|e| AwsError::unexpected(e.to_string()))?;
-        let configuration = TargetTrackingScalingPolicyConfiguration::builder()
-            .target_value(f64::from(spec.target_value))
-            .predefined_metric_specification(metric)
+        let mut configuration = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(f64::from(spec.target_value));
+        configuration = match &spec.queue_backlog {
+            Some(queue) => {
+                configuration.customized_metric_specification(backlog_metric(queue, resource_id)?)
+            }
+            None => configuration.predefined_metric_specification(
+                PredefinedMetricSpecification::builder()
+                    .predefined_metric_type(MetricType::from(spec.metric.as_str()))
+                    .build()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))?,
+            ),
+        };
+        let configuration = configuration
             .scale_in_cooldown(seconds(
                 spec.scale_in_cooldown_seconds,
                 "scale-in cooldown",
@@ -320,16 +428,23 @@ mod sdk {
                 .and_then(|v| u32::try_from(v).ok())
                 .unwrap_or(recorded)
         };
+        let queue_backlog = configuration
+            .and_then(|c| c.customized_metric_specification())
+            .and_then(backlog_queue);
         ScalingPolicySpec {
             target: ids
                 .key_of(policy.resource_id())
                 .cloned()
                 .unwrap_or_else(|| current.target.clone()),
             name: policy.policy_name().to_string(),
-            metric: configuration
-                .and_then(|c| c.predefined_metric_specification())
-                .map(|m| m.predefined_metric_type().as_str().to_string())
-                .unwrap_or_default(),
+            metric: match queue_backlog {
+                Some(_) => QUEUE_BACKLOG_METRIC.to_string(),
+                None => configuration
+                    .and_then(|c| c.predefined_metric_specification())
+                    .map(|m| m.predefined_metric_type().as_str().to_string())
+                    .unwrap_or_default(),
+            },
+            queue_backlog,
             target_value: configuration
                 .map(|c| c.target_value().round())
                 .filter(|v| (0.0..=f64::from(u32::MAX)).contains(v))

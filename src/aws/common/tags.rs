@@ -40,33 +40,26 @@ optional_pair_tag!(
     aws_sdk_secretsmanager::types::Tag
 );
 
-impl SdkTag for aws_sdk_iam::types::Tag {
-    fn pair(&self) -> Option<(String, String)> {
-        Some((self.key().to_string(), self.value().to_string()))
-    }
+/// Tag types whose key and value are required and whose builder checks them.
+macro_rules! required_pair_tag {
+    ($($tag:ident),+) => {$(
+        impl SdkTag for $tag::types::Tag {
+            fn pair(&self) -> Option<(String, String)> {
+                Some((self.key().to_string(), self.value().to_string()))
+            }
 
-    fn make(key: &str, value: &str) -> Result<Self, AwsError> {
-        aws_sdk_iam::types::Tag::builder()
-            .key(key)
-            .value(value)
-            .build()
-            .map_err(|e| AwsError::unexpected(e.to_string()))
-    }
+            fn make(key: &str, value: &str) -> Result<Self, AwsError> {
+                $tag::types::Tag::builder()
+                    .key(key)
+                    .value(value)
+                    .build()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))
+            }
+        }
+    )+};
 }
 
-impl SdkTag for aws_sdk_servicediscovery::types::Tag {
-    fn pair(&self) -> Option<(String, String)> {
-        Some((self.key().to_string(), self.value().to_string()))
-    }
-
-    fn make(key: &str, value: &str) -> Result<Self, AwsError> {
-        aws_sdk_servicediscovery::types::Tag::builder()
-            .key(key)
-            .value(value)
-            .build()
-            .map_err(|e| AwsError::unexpected(e.to_string()))
-    }
-}
+required_pair_tag!(aws_sdk_iam, aws_sdk_servicediscovery, aws_sdk_sns);
 
 impl SdkTag for aws_sdk_acm::types::Tag {
     fn pair(&self) -> Option<(String, String)> {

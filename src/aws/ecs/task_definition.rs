@@ -59,7 +59,8 @@ pub struct ContainerSpec {
     /// Also the name the target group registers.
     pub name: String,
     pub image: String,
-    pub port: i32,
+    /// `None` for a worker, which listens on no port.
+    pub port: Option<i32>,
     /// Names the port mapping (Service Connect serves it, with the `http` app protocol).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port_name: Option<String>,
@@ -548,9 +549,9 @@ mod sdk {
             .name(&container.name)
             .image(&container.image)
             .essential(true)
-            .port_mappings(
-                PortMapping::builder()
-                    .container_port(container.port)
+            .set_port_mappings(container.port.map(|port| {
+                vec![PortMapping::builder()
+                    .container_port(port)
                     .protocol(TransportProtocol::Tcp)
                     .set_name(container.port_name.clone())
                     .set_app_protocol(
@@ -559,8 +560,8 @@ mod sdk {
                             .as_ref()
                             .map(|_| ApplicationProtocol::Http),
                     )
-                    .build(),
-            )
+                    .build()]
+            }))
             .set_command((!container.command.is_empty()).then(|| container.command.clone()))
             .set_environment((!environment.is_empty()).then_some(environment))
             .set_secrets((!secrets.is_empty()).then_some(secrets))
@@ -777,8 +778,7 @@ mod sdk {
                 .to_string(),
             port: container
                 .and_then(|c| c.port_mappings().first())
-                .and_then(PortMapping::container_port)
-                .unwrap_or(0),
+                .and_then(PortMapping::container_port),
             port_name: container
                 .and_then(|c| c.port_mappings().first())
                 .and_then(PortMapping::name)
@@ -905,7 +905,7 @@ mod sdk {
                 container: ContainerSpec {
                     name: "api".into(),
                     image: "docker.io/acme/api:2".into(),
-                    port: 8080,
+                    port: Some(8080),
                     port_name: Some("http".into()),
                     command: vec![],
                     environment: BTreeMap::new(),

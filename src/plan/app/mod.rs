@@ -2,8 +2,10 @@
 //! `platform_cache`), one file each with its validation, and what they share: the
 //! environment facts they build on, names, IDs and maintenance windows.
 
+mod bucket;
 mod cache;
 mod database;
+mod messaging;
 mod service;
 
 use std::collections::BTreeMap;
@@ -14,16 +16,22 @@ use crate::framework::path::AttrPath;
 use super::node::{Kind, NodeKey};
 use super::spec::{CapacitySpec, Tier};
 
+pub use bucket::{bucket_name, validate_bucket, BucketSpec, CorsSpec, MAX_BUCKET_NAME};
 pub use cache::{validate_cache, validate_cache_known, CacheSpec};
 pub use database::{
     validate_database, validate_database_known, validate_engine_change, DatabaseSpec, StorageSpec,
     DB_LOG_EXPORTS, STORAGE_TYPES,
 };
+pub use messaging::{
+    dead_letter_name, messaging_name, validate_queue, validate_topic, QueueSpec, TopicRef,
+    TopicSpec, MAX_QUEUE_NAME,
+};
 pub use service::{
     access_secrets, access_variable_names, assign_priority, fargate_memory_allowed, fnv1a,
     is_catch_all, is_dns_label, is_secret_reference, secret_resource_arn, validate_service,
-    validate_service_known, AccessRef, AutoscalingSpec, DeploymentSpec, HealthCheck, IamSpec,
-    ImageSource, InternalSpec, RoutingSpec, ServiceSpec, Sidecar, FARGATE_CPU,
+    validate_service_known, AccessRef, AutoscalingSpec, BucketAccess, DeploymentSpec, HealthCheck,
+    IamSpec, ImageSource, InternalSpec, MessagingAccess, MessagingKind, QueueScaling, RoutingSpec,
+    ServiceSpec, Sidecar, FARGATE_CPU,
 };
 
 /// What an app resource needs from its environment: its settings (tier, logging, capacity,

@@ -64,6 +64,7 @@ pub struct AutoscalingSpec {
     pub memory_target: Option<u32>,
     pub scale_in_cooldown: u32,
     pub scale_out_cooldown: u32,
+    pub queue: Option<QueueScaling>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +100,76 @@ pub struct Sidecar {
     pub use_repository_credentials: bool,
 }
 
+/// Whether a queue or topic a service names is one or the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MessagingKind {
+    Queue,
+    Topic,
+}
+
+/// A queue or topic a service sends to (`publish_to`) or receives from (`consume_from`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagingAccess {
+    /// `<environment>/<name>`.
+    pub id: String,
+    pub name: String,
+    /// `None` while not known (validate, or a target not found).
+    pub kind: Option<MessagingKind>,
+    /// `None` while not known.
+    pub arn: Option<String>,
+    /// A queue's URL; `None` before it exists.
+    pub url: Option<String>,
+    /// The customer managed key it is encrypted with, if any.
+    pub kms_key_arn: Option<String>,
+    pub publish: bool,
+    pub consume: bool,
+}
+
+impl MessagingAccess {
+    /// The variable naming it in the container: `<NAME>_QUEUE_URL` or `<NAME>_TOPIC_ARN`.
+    pub fn variable(&self) -> Option<String> {
+        let stem = self.name.to_uppercase().replace('-', "_");
+        match self.kind? {
+            MessagingKind::Queue => Some(format!("{stem}_QUEUE_URL")),
+            MessagingKind::Topic => Some(format!("{stem}_TOPIC_ARN")),
+        }
+    }
+}
+
+/// A bucket a service may use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketAccess {
+    /// `<environment>/<name>`.
+    pub id: String,
+    pub name: String,
+    /// The S3 name; `None` while not known (validate, or a bucket not found).
+    pub bucket_name: Option<String>,
+    pub kms_key_arn: Option<String>,
+    /// `read` or `read_write`.
+    pub mode: String,
+}
+
+impl BucketAccess {
+    /// `<NAME>_BUCKET`.
+    pub fn variable(&self) -> String {
+        format!("{}_BUCKET", self.name.to_uppercase().replace('-', "_"))
+    }
+
+    pub fn writes(&self) -> bool {
+        self.mode == "read_write"
+    }
+}
+
+/// Target tracking on the backlog of a queue per running task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueScaling {
+    /// `<environment>/<name>` of the queue.
+    pub queue_id: String,
+    /// The SQS name (`.fifo` included); `None` while the queue is not known.
+    pub queue_name: Option<String>,
+    pub messages_per_task: u32,
+}
+
 /// A Service Connect server: reachable at `http://<discovery_name>.<namespace>:<port>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InternalSpec {
@@ -117,7 +188,8 @@ pub struct ServiceSpec {
     pub memory: u32,
     /// `X86_64` or `ARM64`.
     pub architecture: String,
-    pub port: u32,
+    /// The container port; `None` for a worker (no routing, no callers).
+    pub port: Option<u32>,
     pub command: Vec<String>,
     pub environment_variables: BTreeMap<String, String>,
     pub secrets: BTreeMap<String, String>,
@@ -131,6 +203,10 @@ pub struct ServiceSpec {
     /// one that does not exist yet (at plan: the apply waits for it).
     pub allow_from_services: Vec<AccessRef>,
     pub internal: Option<InternalSpec>,
+    /// Queues and topics it sends to or receives from, sorted by ID.
+    pub messaging: Vec<MessagingAccess>,
+    /// Buckets it may use, in the order written.
+    pub buckets: Vec<BucketAccess>,
     /// In the order written.
     pub sidecars: Vec<Sidecar>,
     /// A Secrets Manager secret with a private registry's login (Docker Hub).
@@ -213,11 +289,13 @@ fn validate_sidecars(spec: &ServiceSpec, unjudged: &Unjudged) -> Diagnostics {
             );
         }
         if let Some(port) = sidecar.port {
-            if !(1..=65535).contains(&port) || port == spec.port {
+            if !(1..=65535).contains(&port) || Some(port) == spec.port {
                 diags.error_at(
                     at(&["sidecar"]),
                     "Invalid port",
-                    format!("sidecar {name:?}: port {port} must be 1–65535 and not the service's port {}.", spec.port),
+                    format!(
+                        "sidecar {name:?}: port {port} must be 1–65535 and not the service's port."
+                    ),
                 );
             }
         }
@@ -269,6 +347,146 @@ fn validate_sidecars(spec: &ServiceSpec, unjudged: &Unjudged) -> Diagnostics {
             "Sidecars do not fit the task",
             format!("the sidecars reserve {memory} MiB of the task's {} MiB, leaving none for the service's container; raise memory or lower the sidecars' memory.", spec.memory),
         );
+    }
+    diags
+}
+
+/// `publish_to`, `consume_from` and queue-depth scaling: queues and topics of the service's
+/// environment, variables that clash with nothing.
+fn validate_messaging(spec: &ServiceSpec) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let at = |names: &[&str]| AttrPath::attrs(names);
+    for target in &spec.messaging {
+        let attribute = if target.publish {
+            "publish_to"
+        } else {
+            "consume_from"
+        };
+        match split_id(&target.id) {
+            Some((env, _)) if env == spec.environment || spec.environment.is_empty() => {}
+            Some((env, _)) => {
+                diags.error_at(
+                    at(&[attribute]),
+                    "Resource from another environment",
+                    format!("{:?} belongs to environment {env:?}; service {:?} runs in {:?}, and services only use queues and topics of their own environment.", target.id, spec.name, spec.environment),
+                );
+                continue;
+            }
+            None => {
+                diags.error_at(
+                    at(&[attribute]),
+                    "Invalid ID",
+                    format!(
+                        "{:?} is not an ID of the form <environment>/<name>.",
+                        target.id
+                    ),
+                );
+                continue;
+            }
+        }
+        if target.consume && target.kind == Some(MessagingKind::Topic) {
+            diags.error_at(
+                at(&["consume_from"]),
+                "Not a queue",
+                format!("{:?} is a topic; services receive from queues. Subscribe a platform_queue to it (subscribe_to) and consume that queue.", target.id),
+            );
+        }
+        if let Some(variable) = target.variable() {
+            if spec.environment_variables.contains_key(&variable)
+                || spec.secrets.contains_key(&variable)
+                || spec.generated_secrets.contains(&variable)
+            {
+                diags.error_at(
+                    at(&[attribute]),
+                    "Variable defined twice",
+                    format!("{variable:?} comes from {attribute} ({}) and must not also be set in environment_variables, secrets or generated_secrets.", target.id),
+                );
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for bucket in &spec.buckets {
+        match split_id(&bucket.id) {
+            Some((env, _)) if env == spec.environment || spec.environment.is_empty() => {}
+            Some((env, _)) => diags.error_at(
+                at(&["bucket_access"]),
+                "Bucket from another environment",
+                format!("{:?} belongs to environment {env:?}; service {:?} runs in {:?}, and services only use buckets of their own environment.", bucket.id, spec.name, spec.environment),
+            ),
+            None => diags.error_at(
+                at(&["bucket_access"]),
+                "Invalid ID",
+                format!("{:?} is not a bucket ID of the form <environment>/<name>.", bucket.id),
+            ),
+        }
+        if !["read", "read_write"].contains(&bucket.mode.as_str()) {
+            diags.error_at(
+                at(&["bucket_access"]),
+                "Invalid mode",
+                format!(
+                    "mode = {:?} for {:?} must be \"read\" or \"read_write\".",
+                    bucket.mode, bucket.id
+                ),
+            );
+        }
+        if !seen.insert(bucket.id.clone()) {
+            diags.error_at(
+                at(&["bucket_access"]),
+                "Bucket listed twice",
+                format!("{:?} appears in two bucket_access blocks; keep one (read_write includes read).", bucket.id),
+            );
+        }
+        let variable = bucket.variable();
+        if spec.environment_variables.contains_key(&variable)
+            || spec.secrets.contains_key(&variable)
+            || spec.generated_secrets.contains(&variable)
+        {
+            diags.error_at(
+                at(&["bucket_access"]),
+                "Variable defined twice",
+                format!("{variable:?} comes from bucket_access ({}) and must not also be set in environment_variables, secrets or generated_secrets.", bucket.id),
+            );
+        }
+    }
+    let mut variables = BTreeMap::new();
+    for target in &spec.messaging {
+        if let Some(variable) = target.variable() {
+            if let Some(other) = variables.insert(variable.clone(), target.id.clone()) {
+                diags.error_at(
+                    at(&["publish_to"]),
+                    "Variable defined twice",
+                    format!("{other:?} and {:?} both give {variable:?}.", target.id),
+                );
+            }
+        }
+    }
+    if let Some(scaling) = spec.autoscaling.as_ref().and_then(|a| a.queue.as_ref()) {
+        if scaling.messages_per_task == 0 {
+            diags.error_at(
+                at(&["autoscaling", "messages_per_task"]),
+                "Invalid backlog target",
+                "messages_per_task must be at least 1.",
+            );
+        }
+        match split_id(&scaling.queue_id) {
+            Some((env, _)) if env == spec.environment || spec.environment.is_empty() => {}
+            Some((env, _)) => diags.error_at(
+                at(&["autoscaling", "queue_id"]),
+                "Queue from another environment",
+                format!(
+                    "{:?} belongs to environment {env:?}; service {:?} runs in {:?}.",
+                    scaling.queue_id, spec.name, spec.environment
+                ),
+            ),
+            None => diags.error_at(
+                at(&["autoscaling", "queue_id"]),
+                "Invalid ID",
+                format!(
+                    "{:?} is not a queue ID of the form <environment>/<name>.",
+                    scaling.queue_id
+                ),
+            ),
+        }
     }
     diags
 }
@@ -393,13 +611,16 @@ pub fn validate_service_known(spec: &ServiceSpec, unjudged: &Unjudged) -> Diagno
             format!("memory = {} MiB is not allowed with cpu = {} on Fargate (256: 512, 1024 or 2048; 512: 1–4 GiB; 1024: 2–8 GiB; 2048: 4–16 GiB; 4096: 8–30 GiB, in 1 GiB steps).", spec.memory, spec.cpu),
         );
     }
-    if !(1..=65535).contains(&spec.port) {
-        diags.error_at(
-            at(&["port"]),
-            "Invalid port",
-            format!("port = {} must be between 1 and 65535.", spec.port),
-        );
+    if let Some(port) = spec.port {
+        if !(1..=65535).contains(&port) {
+            diags.error_at(
+                at(&["port"]),
+                "Invalid port",
+                format!("port = {port} must be between 1 and 65535."),
+            );
+        }
     }
+    diags.extend(validate_messaging(spec));
     for name in spec.environment_variables.keys() {
         if !is_env_name(name) {
             diags.error_at(

@@ -1,9 +1,11 @@
 //! Expansion: from a spec to the graph of AWS children it needs.
 
+pub mod bucket;
 pub mod cache;
 pub mod cidr;
 pub mod database;
 pub mod environment;
+pub mod messaging;
 pub mod naming;
 pub mod policy;
 pub mod service;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::aws::autoscaling::scalable_target::ScalableTargetSpec;
-use crate::aws::autoscaling::scaling_policy::ScalingPolicySpec;
+use crate::aws::autoscaling::scaling_policy::{ScalingPolicySpec, QUEUE_BACKLOG_METRIC};
 use crate::aws::ec2::security_group::SecurityGroupSpec;
 use crate::aws::ec2::security_group_rule::{Direction, RulePeer, SecurityGroupRuleSpec};
 use crate::aws::ecs::cluster::CapacityProviderStrategyItem;
@@ -20,7 +20,8 @@ use crate::aws::iam::role::IamRoleSpec;
 use crate::aws::logs::log_group::LogGroupSpec;
 use crate::aws::secretsmanager::secret::{SecretContent, SecretSpec};
 use crate::plan::app::{
-    access_secrets, secret_resource_arn, EnvironmentFacts, ImageSource, ServiceSpec,
+    access_secrets, secret_resource_arn, BucketAccess, EnvironmentFacts, ImageSource,
+    MessagingAccess, MessagingKind, ServiceSpec,
 };
 use crate::plan::node::{ChildSpec, Kind, Node, NodeKey};
 
@@ -104,7 +105,9 @@ pub fn internal_endpoint(spec: &ServiceSpec, env: &EnvironmentFacts) -> String {
     match (&spec.internal, &env.service_discovery) {
         (Some(internal), Some(namespace)) => format!(
             "http://{}.{}:{}",
-            internal.discovery_name, namespace.name, spec.port
+            internal.discovery_name,
+            namespace.name,
+            spec.port.unwrap_or_default()
         ),
         _ => String::new(),
     }
@@ -219,6 +222,155 @@ fn execution_policy(region: &str, log_group: &str, secrets: &[String], keys: &[S
     canonical_json(&json!({ "Version": "2012-10-17", "Statement": statements }))
 }
 
+/// The service's own variables and one per queue or topic it uses (a URL or ARN; the
+/// placeholder while unknown at plan).
+fn environment_variables(spec: &ServiceSpec) -> BTreeMap<String, String> {
+    let mut out = spec.environment_variables.clone();
+    for target in &spec.messaging {
+        let value = match target.kind {
+            Some(MessagingKind::Queue) => target.url.clone(),
+            Some(MessagingKind::Topic) => target.arn.clone(),
+            None => None,
+        };
+        if let Some(variable) = target.variable() {
+            out.insert(variable, value.unwrap_or_else(|| UNKNOWN_ARN.to_string()));
+        }
+    }
+    for bucket in &spec.buckets {
+        out.insert(
+            bucket.variable(),
+            bucket
+                .bucket_name
+                .clone()
+                .unwrap_or_else(|| UNKNOWN_ARN.to_string()),
+        );
+    }
+    out
+}
+
+/// Listing exactly the buckets the service names, and reading (and with `read_write`
+/// writing and deleting) their objects, with their customer managed keys; `None` without
+/// `bucket_access`.
+pub fn bucket_policy(spec: &ServiceSpec, region: &str) -> Option<String> {
+    if spec.buckets.is_empty() {
+        return None;
+    }
+    let partition = partition(region);
+    let arn = |b: &BucketAccess| {
+        format!(
+            "arn:{partition}:s3:::{}",
+            b.bucket_name.as_deref().unwrap_or(UNKNOWN_ARN)
+        )
+    };
+    let collect = |pick: &dyn Fn(&BucketAccess) -> bool, objects: bool| -> Vec<String> {
+        let mut v: Vec<String> = spec
+            .buckets
+            .iter()
+            .filter(|b| pick(b))
+            .map(|b| {
+                if objects {
+                    format!("{}/*", arn(b))
+                } else {
+                    arn(b)
+                }
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let mut statements = vec![
+        json!({ "Effect": "Allow", "Action": "s3:ListBucket", "Resource": collect(&|_| true, false) }),
+        json!({ "Effect": "Allow", "Action": "s3:GetObject", "Resource": collect(&|_| true, true) }),
+    ];
+    let writes = collect(&|b| b.writes(), true);
+    if !writes.is_empty() {
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"],
+            "Resource": writes
+        }));
+    }
+    let mut keys: Vec<String> = spec
+        .buckets
+        .iter()
+        .filter_map(|b| b.kms_key_arn.clone())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    if !keys.is_empty() {
+        let mut actions = vec!["kms:Decrypt"];
+        if spec
+            .buckets
+            .iter()
+            .any(|b| b.writes() && b.kms_key_arn.is_some())
+        {
+            actions.push("kms:GenerateDataKey");
+        }
+        statements.push(json!({ "Effect": "Allow", "Action": actions, "Resource": keys }));
+    }
+    Some(canonical_json(
+        &json!({ "Version": "2012-10-17", "Statement": statements }),
+    ))
+}
+
+/// Sending to and receiving from exactly the queues and topics the service names, and the
+/// customer managed keys they are encrypted with; `None` when it names none.
+pub fn messaging_policy(spec: &ServiceSpec) -> Option<String> {
+    let arn = |t: &MessagingAccess| t.arn.clone().unwrap_or_else(|| UNKNOWN_ARN.to_string());
+    let arns = |pick: &dyn Fn(&MessagingAccess) -> bool| -> Vec<String> {
+        let mut v: Vec<String> = spec.messaging.iter().filter(|t| pick(t)).map(arn).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let is = |t: &MessagingAccess, kind| t.kind == Some(kind);
+    let mut statements = Vec::new();
+    let topics = arns(&|t| t.publish && is(t, MessagingKind::Topic));
+    if !topics.is_empty() {
+        statements.push(json!({ "Effect": "Allow", "Action": "sns:Publish", "Resource": topics }));
+    }
+    let sends = arns(&|t| t.publish && is(t, MessagingKind::Queue));
+    if !sends.is_empty() {
+        statements
+            .push(json!({ "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": sends }));
+    }
+    let receives = arns(&|t| t.consume && is(t, MessagingKind::Queue));
+    if !receives.is_empty() {
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ReceiveMessage"
+            ],
+            "Resource": receives
+        }));
+    }
+    // Sending encrypts with the key (a data key), receiving decrypts.
+    let mut keys: Vec<String> = spec
+        .messaging
+        .iter()
+        .filter_map(|t| t.kms_key_arn.clone())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    if !keys.is_empty() {
+        let mut actions = vec!["kms:Decrypt"];
+        if spec
+            .messaging
+            .iter()
+            .any(|t| t.publish && t.kms_key_arn.is_some())
+        {
+            actions.push("kms:GenerateDataKey");
+        }
+        statements.push(json!({ "Effect": "Allow", "Action": actions, "Resource": keys }));
+    }
+    (!statements.is_empty())
+        .then(|| canonical_json(&json!({ "Version": "2012-10-17", "Statement": statements })))
+}
+
 fn exec_policy() -> String {
     canonical_json(&json!({
         "Version": "2012-10-17",
@@ -245,7 +397,7 @@ fn service_connect(spec: &ServiceSpec, env: &EnvironmentFacts) -> Option<Service
             port_name: internal.port_name.clone(),
             discovery_name: internal.discovery_name.clone(),
             dns_name: format!("{}.{}", internal.discovery_name, namespace.name),
-            port: spec.port as i32,
+            port: spec.port.unwrap_or_default() as i32,
         }),
     })
 }
@@ -364,6 +516,12 @@ pub fn expand_service(
     );
     let task_key = task_role_key();
     let mut inline = BTreeMap::new();
+    if let Some(doc) = messaging_policy(spec) {
+        inline.insert("messaging".to_string(), doc);
+    }
+    if let Some(doc) = bucket_policy(spec, &env.region) {
+        inline.insert("buckets".to_string(), doc);
+    }
     if let Some(doc) = &spec.iam.policy_json {
         inline.insert("extra".to_string(), doc.clone());
     }
@@ -395,7 +553,7 @@ pub fn expand_service(
             tags,
         }),
     );
-    let port = spec.port as i32;
+    let port = spec.port.map(|p| p as i32);
     let rule = |ctx: &mut Ctx,
                 qualifiers: &[&str],
                 on: NodeKey,
@@ -458,7 +616,8 @@ pub fn expand_service(
 
     // Each caller reaches the service's port from its own group (known after apply when the
     // caller is being created beside this service).
-    for caller in &spec.allow_from_services {
+    for caller in spec.allow_from_services.iter().filter(|_| port.is_some()) {
+        let port = port.unwrap_or_default();
         let on = caller_group_key(&caller.name);
         external.insert(
             on.clone(),
@@ -481,7 +640,8 @@ pub fn expand_service(
 
     let mut load_balancer = None;
     let mut grace = None;
-    if let (Some(routing), Some(listener)) = (&spec.routing, env.https_listener()) {
+    if let (Some(routing), Some(listener), Some(port)) = (&spec.routing, env.https_listener(), port)
+    {
         // The load balancer's egress half is the environment's: one rule per private subnet.
         rule(
             &mut ctx,
@@ -493,13 +653,13 @@ pub fn expand_service(
             RulePeer::Group(load_balancer_group_key()),
             "From the load balancer".to_string(),
         );
-        let tg_key = target_group_key(spec.port);
+        let tg_key = target_group_key(port as u32);
         let hc = &routing.health_check;
-        let tags = ctx.tags(&tg_key, &spec.port.to_string());
+        let tags = ctx.tags(&tg_key, &port.to_string());
         ctx.add(
             tg_key.clone(),
             ChildSpec::TargetGroup(TargetGroupSpec {
-                name: fit(&format!("{}-{}-{}", env.name, spec.name, spec.port), 32),
+                name: fit(&format!("{}-{}-{}", env.name, spec.name, port), 32),
                 vpc: NodeKey::new(Kind::Vpc, &[]),
                 port,
                 health_check: HealthCheckSpec {
@@ -565,7 +725,7 @@ pub fn expand_service(
                     .map(|s| s.name.clone())
                     .collect(),
                 command: spec.command.clone(),
-                environment: spec.environment_variables.clone(),
+                environment: environment_variables(spec),
                 secrets,
                 log_group: log_key,
                 log_region: env.region.clone(),
@@ -650,6 +810,18 @@ pub fn expand_service(
         if let Some(memory) = scaling.memory_target {
             policies.push(("memory", "ECSServiceAverageMemoryUtilization", memory));
         }
+        let backlog = scaling.queue.as_ref().map(|queue| {
+            (
+                queue
+                    .queue_name
+                    .clone()
+                    .unwrap_or_else(|| UNKNOWN_ARN.to_string()),
+                queue.messages_per_task,
+            )
+        });
+        if let Some((_, messages)) = &backlog {
+            policies.push(("queue", QUEUE_BACKLOG_METRIC, *messages));
+        }
         for (name, metric, target_value) in policies {
             let key = NodeKey::new(Kind::ScalingPolicy, &[name]);
             ctx.add(
@@ -659,6 +831,9 @@ pub fn expand_service(
                     name: format!("{}-{}-{name}", env.name, spec.name),
                     metric: metric.to_string(),
                     target_value,
+                    queue_backlog: (name == "queue")
+                        .then(|| backlog.as_ref().map(|(queue, _)| queue.clone()))
+                        .flatten(),
                     scale_in_cooldown_seconds: scaling.scale_in_cooldown,
                     scale_out_cooldown_seconds: scaling.scale_out_cooldown,
                 }),

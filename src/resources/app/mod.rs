@@ -6,11 +6,16 @@
 //! facts). What all three share sits here: `schema.rs`, `model.rs` (with [`model::AppDefinition`],
 //! what Terraform checks without AWS) and `adapter.rs`, the generic adapter.
 
+pub mod bucket;
 pub mod cache;
 pub mod database;
 pub mod model;
+pub mod queue;
 pub mod schema;
 pub mod service;
+#[cfg(feature = "sdk")]
+pub mod targets;
+pub mod topic;
 
 #[cfg(feature = "sdk")]
 mod adapter;

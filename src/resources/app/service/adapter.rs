@@ -6,19 +6,23 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 
 use crate::aws;
-use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
 use crate::framework::path::AttrPath;
 use crate::framework::value::Planned;
 use crate::plan::app::{
-    assign_priority, is_catch_all, split_id, validate_service, AccessRef, AutoscalingSpec,
-    EnvironmentFacts, ImageSource, ServiceSpec,
+    assign_priority, bucket_name, is_catch_all, split_id, validate_service, AccessRef,
+    AutoscalingSpec, BucketAccess, EnvironmentFacts, ImageSource, MessagingAccess, MessagingKind,
+    QueueScaling, ServiceSpec,
 };
 use crate::plan::diff::Op;
+use crate::plan::expand::naming::TAG_OWNER;
 use crate::plan::expand::service::{self as expand, expand_service, ServiceInputs};
 use crate::plan::ledger::Ledger;
 use crate::plan::node::{ChildSpec, Kind, NodeKey};
 use crate::plan::spec::uncovered_hosts;
+use crate::resources::app::targets::{find_target, TargetKind};
 use crate::resources::configured::Configured;
+use crate::resources::configured::PlannedTarget;
 use crate::resources::ids::Ids;
 
 use super::{model, Service};
@@ -163,6 +167,193 @@ async fn resolve_callers(
                 security_group_id: group,
             },
         );
+    }
+    Ok((out, diags))
+}
+
+/// Finds the queues and topics a service names (`publish_to`, `consume_from`,
+/// `autoscaling.queue_id`), by ID → what was found. One planned in this process but not made
+/// yet is known by kind and ARN (the plan warns); at apply it must exist. The diagnostics
+/// hold those warnings and the errors for IDs that name nothing, which plan and apply report
+/// with the service's other checks.
+async fn resolve_targets(
+    configured: &Configured,
+    config: &ServiceConfig,
+    env: &EnvironmentFacts,
+    mode: Mode,
+) -> Result<(BTreeMap<String, MessagingAccess>, Diagnostics), Diagnostics> {
+    let mut out = BTreeMap::new();
+    let mut diags = Diagnostics::new();
+    let mut warnings = Diagnostics::new();
+    let queue_scaling = config.autoscaling.as_ref().and_then(|a| a.queue_id.clone());
+    let named = [
+        (
+            "publish_to",
+            config.publish_to.clone().unwrap_or_default(),
+            &[TargetKind::Queue, TargetKind::Topic][..],
+        ),
+        // A topic is found too, so validation can say it is not a queue.
+        (
+            "consume_from",
+            config.consume_from.clone().unwrap_or_default(),
+            &[TargetKind::Queue, TargetKind::Topic][..],
+        ),
+        (
+            "autoscaling",
+            queue_scaling.into_iter().collect(),
+            &[TargetKind::Queue][..],
+        ),
+    ];
+    for (attribute, ids, kinds) in named {
+        for id in ids {
+            if out.contains_key(&id) {
+                continue;
+            }
+            match split_id(&id) {
+                Some((env_name, _)) if env_name == env.name => {}
+                // Validation names the attribute.
+                _ => continue,
+            }
+            let found = find_target(configured, env, &id, kinds, attribute)
+                .await
+                .map_err(Diagnostics::from)?;
+            let path = || match attribute {
+                "autoscaling" => AttrPath::attrs(&["autoscaling", "queue_id"]),
+                other => AttrPath::attrs(&[other]),
+            };
+            let noun = if attribute == "publish_to" {
+                "queue or topic"
+            } else {
+                "queue"
+            };
+            match &found {
+                None if mode.validates() => diags.error_at(
+                    path(),
+                    format!("No such {noun}"),
+                    format!("{id:?} is not a {noun} of environment {:?}: give the ID of a platform_queue{} (`.id`).", env.name, if attribute == "publish_to" { " or platform_topic" } else { "" }),
+                ),
+                Some(target) if !target.exists && mode == Mode::Apply => diags.error_at(
+                    path(),
+                    format!("No such {noun}"),
+                    format!("{id:?} was planned but does not exist; apply it first."),
+                ),
+                Some(target) if !target.exists => warnings.push(
+                    Diagnostic::warning(
+                        format!("{id} is created in this apply"),
+                        "Its URL or ARN reaches the service's task definition once it exists.",
+                    )
+                    .at(path()),
+                ),
+                _ => {}
+            }
+            if let Some(target) = found {
+                out.insert(
+                    id.clone(),
+                    MessagingAccess {
+                        name: split_id(&id)
+                            .map(|(_, n)| n.to_string())
+                            .unwrap_or_default(),
+                        id,
+                        kind: Some(match target.kind {
+                            TargetKind::Queue => MessagingKind::Queue,
+                            TargetKind::Topic => MessagingKind::Topic,
+                        }),
+                        arn: Some(target.arn),
+                        url: target.url,
+                        kms_key_arn: target.kms_key_arn,
+                        publish: false,
+                        consume: false,
+                    },
+                );
+            }
+        }
+    }
+    diags.extend(warnings);
+    Ok((out, diags))
+}
+
+/// Finds the buckets a service names (`bucket_access`), by ID → name and key. A bucket
+/// planned in this process but not made yet is known by name (the plan warns); at apply it
+/// must exist. The diagnostics are as [`resolve_targets`]'.
+async fn resolve_buckets(
+    configured: &Configured,
+    config: &ServiceConfig,
+    env: &EnvironmentFacts,
+    mode: Mode,
+) -> Result<(BTreeMap<String, BucketAccess>, Diagnostics), Diagnostics> {
+    let mut out = BTreeMap::new();
+    let mut diags = Diagnostics::new();
+    let ids: BTreeSet<String> = config
+        .bucket_access
+        .iter()
+        .flatten()
+        .filter_map(|b| b.bucket_id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok((out, diags));
+    }
+    let account = crate::resources::app::bucket::account_of(configured).await?;
+    let path = || AttrPath::attrs(&["bucket_access"]);
+    for id in ids {
+        let Some((env_name, name)) = split_id(&id) else {
+            continue;
+        };
+        if env_name != env.name {
+            continue;
+        }
+        let bucket = bucket_name(env_name, name, &account, &configured.region);
+        let reads = configured.reads(&env.name);
+        let client = &configured.clients.s3;
+        let facts = reads
+            .get(&format!("s3.bucket/facts/{bucket}"), || {
+                aws::s3::bucket::bucket_facts(client, &bucket)
+            })
+            .await
+            .map_err(|e| {
+                Diagnostics::from(
+                    Diagnostic::error(format!("Reading bucket {id}"), e.to_string()).at(path()),
+                )
+            })?;
+        let owner = format!("bucket/{env_name}/{name}");
+        let found = match facts.as_ref() {
+            Some((tags, key)) if tags.get(TAG_OWNER) == Some(&owner) => Some((key.clone(), true)),
+            _ => match configured.planned(&id) {
+                Some(PlannedTarget::Bucket { kms_key_arn }) => Some((kms_key_arn, false)),
+                _ => None,
+            },
+        };
+        match &found {
+            None if mode.validates() => diags.error_at(
+                path(),
+                "No such bucket",
+                format!("{id:?} is not a bucket of environment {:?}: give the ID of a platform_bucket (`.id`).", env.name),
+            ),
+            Some((_, false)) if mode == Mode::Apply => diags.error_at(
+                path(),
+                "No such bucket",
+                format!("{id:?} was planned but does not exist; apply it first."),
+            ),
+            Some((_, false)) => diags.push(
+                Diagnostic::warning(
+                    format!("{id} is created in this apply"),
+                    "The service may use it once it exists.",
+                )
+                .at(path()),
+            ),
+            _ => {}
+        }
+        if let Some((kms_key_arn, _)) = found {
+            out.insert(
+                id.clone(),
+                BucketAccess {
+                    name: name.to_string(),
+                    bucket_name: Some(bucket),
+                    kms_key_arn,
+                    mode: String::new(),
+                    id,
+                },
+            );
+        }
     }
     Ok((out, diags))
 }
@@ -329,9 +520,25 @@ impl AppKind for Service {
         let mut access = resolve_access(configured, config, env, mode).await?;
         let (callers, caller_warnings) = resolve_callers(configured, config, env, mode).await?;
         access.extend(callers);
-        let mut spec = model::spec_of(config, env, &configured.default_tags, &access);
+        let (targets, target_diags) = resolve_targets(configured, config, env, mode).await?;
+        let (buckets, bucket_diags) = resolve_buckets(configured, config, env, mode).await?;
+        let (target_errors, target_warnings): (Vec<_>, Vec<_>) = target_diags
+            .0
+            .into_iter()
+            .chain(bucket_diags.0)
+            .partition(|d| d.severity == Severity::Error);
+        let target_warnings = Diagnostics(target_warnings);
+        let mut spec = model::spec_of(
+            config,
+            env,
+            &configured.default_tags,
+            &access,
+            &targets,
+            &buckets,
+        );
         if mode.validates() {
             let mut diags = validate_service(&spec);
+            diags.extend(Diagnostics(target_errors));
             diags.extend(check_hosts(configured, &spec, env).await);
             diags.extend(check_internal(&spec, env));
             if diags.has_errors() {
@@ -352,6 +559,11 @@ impl AppKind for Service {
                 memory_target: Some(70),
                 scale_in_cooldown: 300,
                 scale_out_cooldown: 60,
+                queue: Some(QueueScaling {
+                    queue_id: String::new(),
+                    queue_name: None,
+                    messages_per_task: 10,
+                }),
             });
         }
         let inputs = ServiceInputs {
@@ -367,7 +579,13 @@ impl AppKind for Service {
             nodes: expansion.nodes,
             external: expansion.external,
             effective_config,
-            warnings: caller_warnings,
+            warnings: Diagnostics(
+                caller_warnings
+                    .0
+                    .into_iter()
+                    .chain(target_warnings.0)
+                    .collect(),
+            ),
             deferred,
         })
     }
@@ -388,7 +606,7 @@ impl AppKind for Service {
                 .or_else(|| env.load_balancer_dns_name.clone())
                 .unwrap_or_default();
             (
-                ids.id_or_empty(&expand::target_group_key(spec.port)),
+                ids.id_or_empty(&expand::target_group_key(spec.port.unwrap_or_default())),
                 match (priority, ids.stable(&expand::listener_rule_key())) {
                     (Some(p), true) => Planned::Known(Some(*p)),
                     (Some(_), false) | (None, _) => Planned::Unknown,

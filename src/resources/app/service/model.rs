@@ -10,8 +10,9 @@ use crate::framework::diag::Diagnostics;
 use crate::framework::value::de::Unjudged;
 use crate::framework::value::Planned;
 use crate::plan::app::{
-    split_id, validate_service_known, AccessRef, AutoscalingSpec, DeploymentSpec, EnvironmentFacts,
-    HealthCheck, IamSpec, ImageSource, InternalSpec, RoutingSpec, ServiceSpec, Sidecar,
+    split_id, validate_service_known, AccessRef, AutoscalingSpec, BucketAccess, DeploymentSpec,
+    EnvironmentFacts, HealthCheck, IamSpec, ImageSource, InternalSpec, MessagingAccess,
+    QueueScaling, RoutingSpec, ServiceSpec, Sidecar,
 };
 use crate::plan::expand::policy::canonical_json;
 use crate::plan::expand::service as expand;
@@ -45,6 +46,9 @@ pub struct ServiceConfig {
     pub database_access: Option<Vec<String>>,
     pub cache_access: Option<Vec<String>>,
     pub allow_from_services: Option<Vec<String>>,
+    pub publish_to: Option<Vec<String>>,
+    pub bucket_access: Option<Vec<BucketAccessConfig>>,
+    pub consume_from: Option<Vec<String>>,
     pub internal: Option<InternalConfig>,
     pub sidecar: Option<Vec<SidecarConfig>>,
     pub repository_credentials_secret_arn: Option<String>,
@@ -83,6 +87,12 @@ pub struct SidecarConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketAccessConfig {
+    pub bucket_id: Option<String>,
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InternalConfig {
     pub port_name: Option<String>,
     pub discovery_name: Option<String>,
@@ -116,6 +126,8 @@ pub struct AutoscalingConfig {
     pub memory_target: Option<u32>,
     pub scale_in_cooldown: Option<u32>,
     pub scale_out_cooldown: Option<u32>,
+    pub queue_id: Option<String>,
+    pub messages_per_task: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,11 +197,63 @@ fn sorted_unique(items: Option<&Vec<String>>) -> Vec<String> {
 
 /// Reads the configuration with the environment's tier defaults. `access` resolves database
 /// and cache IDs (`database_access/<id>`).
+/// The buckets a configuration names, in the order written, with what was found of each (by
+/// ID).
+fn buckets_of(config: &ServiceConfig, found: &BTreeMap<String, BucketAccess>) -> Vec<BucketAccess> {
+    config
+        .bucket_access
+        .iter()
+        .flatten()
+        .map(|b| {
+            let id = b.bucket_id.clone().unwrap_or_default();
+            let found = found.get(&id);
+            BucketAccess {
+                name: split_id(&id)
+                    .map(|(_, n)| n.to_string())
+                    .unwrap_or_default(),
+                bucket_name: found.and_then(|b| b.bucket_name.clone()),
+                kms_key_arn: found.and_then(|b| b.kms_key_arn.clone()),
+                mode: b.mode.clone().unwrap_or_else(|| "read".to_string()),
+                id,
+            }
+        })
+        .collect()
+}
+
+/// The queues and topics a configuration names, sorted by ID, with what was found of each.
+fn messaging_of(
+    config: &ServiceConfig,
+    targets: &BTreeMap<String, MessagingAccess>,
+) -> Vec<MessagingAccess> {
+    let publish = sorted_unique(config.publish_to.as_ref());
+    let consume = sorted_unique(config.consume_from.as_ref());
+    let mut ids: Vec<&String> = publish.iter().chain(&consume).collect();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| {
+            let found = targets.get(id);
+            MessagingAccess {
+                id: id.clone(),
+                name: split_id(id).map(|(_, n)| n.to_string()).unwrap_or_default(),
+                kind: found.and_then(|t| t.kind),
+                arn: found.and_then(|t| t.arn.clone()),
+                url: found.and_then(|t| t.url.clone()),
+                kms_key_arn: found.and_then(|t| t.kms_key_arn.clone()),
+                publish: publish.contains(id),
+                consume: consume.contains(id),
+            }
+        })
+        .collect()
+}
+
 pub fn spec_of(
     config: &ServiceConfig,
     env: &EnvironmentFacts,
     default_tags: &BTreeMap<String, String>,
     access: &BTreeMap<String, AccessRef>,
+    targets: &BTreeMap<String, MessagingAccess>,
+    buckets: &BTreeMap<String, BucketAccess>,
 ) -> ServiceSpec {
     let d = ServiceDefaults::for_tier(env.tier);
     let access_list = |attribute: &str, ids: Option<&Vec<String>>| -> Vec<AccessRef> {
@@ -239,6 +303,14 @@ pub fn spec_of(
         memory_target: a.memory_target,
         scale_in_cooldown: a.scale_in_cooldown.unwrap_or(300),
         scale_out_cooldown: a.scale_out_cooldown.unwrap_or(60),
+        queue: a.queue_id.as_ref().map(|id| QueueScaling {
+            queue_id: id.clone(),
+            queue_name: targets
+                .get(id)
+                .and_then(|t| t.arn.as_deref())
+                .map(|arn| arn.rsplit(':').next().unwrap_or(arn).to_string()),
+            messages_per_task: a.messages_per_task.unwrap_or(10),
+        }),
     });
     let capacity = match &config.capacity {
         Some(c) => CapacitySpec {
@@ -262,7 +334,14 @@ pub fn spec_of(
             Some(Architecture::X86_64) | None => "X86_64",
         }
         .to_string(),
-        port: config.port.unwrap_or(8080),
+        // A worker (nothing reaches it) listens on no port.
+        port: config.port.or((config.routing.is_some()
+            || config.internal.is_some()
+            || config
+                .allow_from_services
+                .as_ref()
+                .is_some_and(|a| !a.is_empty()))
+        .then_some(8080)),
         command: config.command.clone().unwrap_or_default(),
         environment_variables: config.environment_variables.clone().unwrap_or_default(),
         secrets: config.secrets.clone().unwrap_or_default(),
@@ -274,6 +353,8 @@ pub fn spec_of(
             "allow_from_services",
             config.allow_from_services.as_ref(),
         ),
+        messaging: messaging_of(config, targets),
+        buckets: buckets_of(config, buckets),
         internal: config.internal.as_ref().map(|i| InternalSpec {
             port_name: i.port_name.clone().unwrap_or_else(|| "http".to_string()),
             discovery_name: i
@@ -337,7 +418,14 @@ pub fn spec_of(
 pub fn validate(config: &ServiceConfig, unjudged: &Unjudged) -> Diagnostics {
     // Unknown until plan (an expression): checks needing it wait.
     let env = placeholder_env(config.environment_id.as_deref().unwrap_or_default());
-    let spec = spec_of(config, &env, &BTreeMap::new(), &BTreeMap::new());
+    let spec = spec_of(
+        config,
+        &env,
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+    );
     validate_service_known(&spec, unjudged)
 }
 
@@ -357,7 +445,12 @@ pub fn effective_config(spec: &ServiceSpec, priority: Option<u32>) -> BTreeMap<S
     put("cpu", spec.cpu.to_string());
     put("memory", spec.memory.to_string());
     put("architecture", spec.architecture.to_lowercase());
-    put("port", spec.port.to_string());
+    put(
+        "port",
+        spec.port
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "none".to_string()),
+    );
     put("desired_count", spec.desired_count.to_string());
     put("exec_enabled", spec.exec_enabled.to_string());
     put(
@@ -501,9 +594,10 @@ pub fn imported_config(ledger: &Ledger, env: &EnvironmentFacts, config: &mut Ser
         if let Some(memory) = differs(td.memory, 512) {
             config.memory = Some(memory);
         }
-        if c.port != 8080 {
+        let routed = observed(expand::listener_rule_key()).is_some();
+        if let Some(port) = c.port.filter(|p| *p != 8080 || !routed) {
             // Ports are 1–65535 whatever ECS's integer type.
-            config.port = u32::try_from(c.port).ok();
+            config.port = u32::try_from(port).ok();
         }
         if td.cpu_architecture == "ARM64" {
             config.architecture = Some(Architecture::Arm64);

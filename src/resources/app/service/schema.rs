@@ -59,7 +59,9 @@ pub fn arg_block() -> Block {
         .attribute(Attribute::number("cpu_target").optional().description("Average CPU percent to hold. Default by tier: dev and staging 70, prod 60."))
         .attribute(Attribute::number("memory_target").optional().description("Average memory percent to hold; no memory policy when unset."))
         .attribute(Attribute::number("scale_in_cooldown").optional().description("Seconds. Default 300."))
-        .attribute(Attribute::number("scale_out_cooldown").optional().description("Seconds. Default 60."));
+        .attribute(Attribute::number("scale_out_cooldown").optional().description("Seconds. Default 60."))
+        .attribute(Attribute::string("queue_id").optional().description("A `platform_queue` ID of the same environment: a second target-tracking policy holds the queue's visible messages per running task at `messages_per_task` (a metric-math policy on SQS `ApproximateNumberOfMessagesVisible` divided by Container Insights' `RunningTaskCount`, so the environment needs Container Insights). Combined with the CPU target, the larger count wins."))
+        .attribute(Attribute::number("messages_per_task").optional().description("Visible messages per running task to hold with `queue_id`. Default 10.").validate(Validator::IntBetween(1, 1_000_000)));
     let capacity = Block::new("Capacity provider strategy. Default: the environment's.")
         .attribute(
             Attribute::number("fargate_weight")
@@ -112,13 +114,15 @@ pub fn arg_block() -> Block {
         .attribute(Attribute::number("cpu").optional().description("CPU units. Default 256.").validate(Validator::Custom(cpu_is_fargate)))
         .attribute(Attribute::number("memory").optional().description("MiB, a size Fargate allows with `cpu`. Default 512."))
         .attribute(Attribute::string("architecture").optional().description("`x86_64` (default) or `arm64`.").validate(Validator::OneOf(ARCHITECTURES)))
-        .attribute(Attribute::number("port").optional().description("Container port. Default 8080.").validate(Validator::IntBetween(1, 65535)))
+        .attribute(Attribute::number("port").optional().description("Container port. Default 8080 when something reaches the service (`routing`, `internal` or `allow_from_services`); a worker without them listens on no port and gets no target group or load-balancer rule.").validate(Validator::IntBetween(1, 65535)))
         .attribute(Attribute::string_list("command").optional().description("Overrides the image's command."))
         .attribute(Attribute::string_map("environment_variables").optional().description("Plain environment variables. Default `{}`."))
         .attribute(Attribute::string_map("secrets").optional().description("Variable name → Secrets Manager secret ARN (optionally `<arn>:<json-key>::`) or SSM parameter ARN. The execution role may read exactly these."))
         .attribute(Attribute::string_list("generated_secrets").optional().description("Variable names whose value is a random secret (48 letters and digits, from Secrets Manager's GetRandomPassword) kept in Secrets Manager as `platform/<environment>/service/<name>/<VARIABLE>` and injected as a container secret. The value never enters state, plan or logs; the execution role may read exactly these secrets. Removing a name deletes its secret with the environment's recovery window.").validate(Validator::UniqueElements))
         .attribute(Attribute::string_list("regenerate_secrets").optional().description("Generated secrets to make a new value for: a name joining this list gets a new value and the service a new deployment, once; keeping it listed changes nothing more. Remove it and add it again to regenerate again.").validate(Validator::UniqueElements))
         .attribute(Attribute::string_list("database_access").optional().description("`platform_database` IDs of the same environment: a security group rule to the database, and `DATABASE_URL` and `PGHOST`/`PGPORT`/`PGDATABASE`/`PGUSER`/`PGPASSWORD` from its connection secret (`<NAME>_DATABASE_URL` with several)."))
+        .attribute(Attribute::string_list("publish_to").optional().description("`platform_topic` or `platform_queue` IDs of the same environment: the task role may `sns:Publish` to each topic and `sqs:SendMessage` to each queue (and use their KMS keys), and the container gets `<NAME>_TOPIC_ARN` or `<NAME>_QUEUE_URL` (NAME: the resource's name upper-cased, `-` → `_`).").validate(Validator::UniqueElements))
+        .attribute(Attribute::string_list("consume_from").optional().description("`platform_queue` IDs of the same environment: the task role may receive, delete, change the visibility of and read the attributes of messages in each (and decrypt with its KMS key), and the container gets `<NAME>_QUEUE_URL`.").validate(Validator::UniqueElements))
         .attribute(Attribute::string_list("cache_access").optional().description("`platform_cache` IDs of the same environment: a security group rule and `REDIS_URL` (`<NAME>_REDIS_URL` with several)."))
         .attribute(Attribute::string_list("allow_from_services").optional().description("`platform_service` IDs of the same environment whose tasks may reach this one on `port`: an ingress rule from each caller's security group, owned by this service. A caller may be created in the same apply (the apply waits up to 5 minutes for it), as long as it does not depend on this service: a caller that calls `internal_endpoint` should build the URL from the environment's `service_discovery_namespace_name`.").validate(Validator::UniqueElements))
         .attribute(Attribute::string("repository_credentials_secret_arn").optional().description("A Secrets Manager secret holding a private registry's login (`{\"username\":…,\"password\":…}`, e.g. Docker Hub), used to pull `image` and the images of sidecars that set `use_repository_credentials`. The execution role may read exactly that secret."))
@@ -127,6 +131,15 @@ pub fn arg_block() -> Block {
         .attribute(Attribute::bool("exec_enabled").optional().description("ECS Exec. Default by tier: dev and staging true, prod false."))
         .attribute(Attribute::bool("read_only_root_filesystem").optional().description("Default true."))
         .single_block("internal", internal)
+        .nested(NestedBlock {
+            type_name: "bucket_access".to_string(),
+            block: Block::new("A `platform_bucket` of the same environment the service may use (repeatable): task-role statements on exactly that bucket and its objects (and its KMS key), and `<NAME>_BUCKET` with the bucket's name (NAME: the bucket resource's name upper-cased, `-` → `_`).")
+                .attribute(Attribute::string("bucket_id").required().description("The bucket's `id`."))
+                .attribute(Attribute::string("mode").optional().description("`read` (get and list) or `read_write` (also put and delete). Default `read`.").validate(Validator::OneOf(&["read", "read_write"]))),
+            nesting: Nesting::List,
+            min_items: 0,
+            max_items: 0,
+        })
         .nested(NestedBlock {
             type_name: "sidecar".to_string(),
             block: sidecar,

@@ -1,0 +1,316 @@
+//! SQS queues, SNS topics and subscriptions against mocked AWS responses: what the emulator
+//! cannot show (a subscription confirmed after a while, a name AWS holds for a minute after a
+//! delete, a queue of someone else's under our name) and the exact requests made.
+
+mod common;
+
+use std::collections::HashMap;
+
+use aws_sdk_sns::operation::get_subscription_attributes::GetSubscriptionAttributesOutput;
+use aws_sdk_sns::operation::list_subscriptions_by_topic::ListSubscriptionsByTopicOutput;
+use aws_sdk_sns::operation::subscribe::SubscribeOutput;
+use aws_sdk_sqs::operation::create_queue::{CreateQueueError, CreateQueueOutput};
+use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput;
+use aws_sdk_sqs::operation::get_queue_url::{GetQueueUrlError, GetQueueUrlOutput};
+use aws_sdk_sqs::operation::list_queue_tags::ListQueueTagsOutput;
+use aws_sdk_sqs::operation::set_queue_attributes::SetQueueAttributesOutput;
+use aws_sdk_sqs::types::QueueAttributeName as Attr;
+use aws_smithy_mocks::mock;
+use common::{clients, Mocks};
+
+use terraform_provider_platform::apply::IdMap;
+use terraform_provider_platform::aws::common::reads::Reads;
+use terraform_provider_platform::aws::error::AwsError;
+use terraform_provider_platform::aws::kind::{AwsKind, Cx};
+use terraform_provider_platform::aws::sns::subscription::SnsSubscriptionSpec;
+use terraform_provider_platform::aws::sqs::queue::{DeadLetter, SqsQueueSpec};
+use terraform_provider_platform::plan::ledger::Ledger;
+use terraform_provider_platform::plan::node::{Kind, NodeKey, Tags};
+
+const TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:dev-events";
+const QUEUE_URL: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/dev-jobs";
+const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:dev-jobs";
+const DLQ_URL: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/dev-jobs-dlq";
+const DLQ_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:dev-jobs-dlq";
+const SUBSCRIPTION_ARN: &str = "arn:aws:sns:us-east-1:123456789012:dev-events:6c1f1a2e";
+
+fn topic_key() -> NodeKey {
+    NodeKey::new(Kind::Topic, &["subscribed", "events"])
+}
+fn queue_key() -> NodeKey {
+    NodeKey::new(Kind::Queue, &["main"])
+}
+fn dlq_key() -> NodeKey {
+    NodeKey::new(Kind::Queue, &["dead_letter"])
+}
+
+fn ids() -> IdMap {
+    let mut ledger = Ledger::new();
+    ledger.external.insert(topic_key(), TOPIC_ARN.into());
+    ledger.external.insert(queue_key(), QUEUE_URL.into());
+    ledger.external.insert(dlq_key(), DLQ_URL.into());
+    IdMap::from_ledger(&ledger)
+}
+
+fn tags(owner: &str) -> Tags {
+    [
+        ("platform:owner".to_string(), owner.to_string()),
+        ("platform:node".to_string(), "sqs.queue/main".to_string()),
+    ]
+    .into()
+}
+
+fn queue() -> SqsQueueSpec {
+    SqsQueueSpec {
+        name: "dev-jobs".into(),
+        fifo: false,
+        content_based_deduplication: false,
+        visibility_timeout_seconds: 30,
+        retention_seconds: 4 * 86_400,
+        kms_key_arn: None,
+        dead_letter: Some(DeadLetter {
+            queue: dlq_key(),
+            max_receives: 5,
+        }),
+        dead_letter_for: None,
+        topics: vec![topic_key()],
+        policy_in_sync: true,
+        tags: tags("queue/dev/jobs"),
+    }
+}
+
+fn arn_of(url: &str) -> Option<&'static str> {
+    match url {
+        QUEUE_URL => Some(QUEUE_ARN),
+        DLQ_URL => Some(DLQ_ARN),
+        _ => None,
+    }
+}
+
+fn arn_output(url: &str) -> GetQueueAttributesOutput {
+    GetQueueAttributesOutput::builder()
+        .attributes(Attr::QueueArn, arn_of(url).unwrap_or_default())
+        .build()
+}
+
+macro_rules! cx {
+    ($clients:expr, $ids:ident, $reads:ident) => {
+        Cx {
+            clients: &$clients,
+            ids: &$ids,
+            reads: &$reads,
+        }
+    };
+}
+
+/// SNS confirms a subscription to a queue a little after Subscribe answers: until then it
+/// delivers nothing, so create waits for `PendingConfirmation = false`.
+#[tokio::test(start_paused = true)]
+async fn a_subscription_waits_for_its_confirmation() {
+    let list = mock!(aws_sdk_sns::Client::list_subscriptions_by_topic)
+        .match_requests(|r| r.topic_arn() == Some(TOPIC_ARN))
+        .then_output(|| ListSubscriptionsByTopicOutput::builder().build());
+    let subscribe = mock!(aws_sdk_sns::Client::subscribe)
+        .match_requests(|r| {
+            r.topic_arn() == Some(TOPIC_ARN)
+                && r.protocol() == Some("sqs")
+                && r.endpoint() == Some(QUEUE_ARN)
+                && r.return_subscription_arn() == Some(true)
+                && r.attributes().and_then(|a| a.get("RawMessageDelivery"))
+                    == Some(&"true".to_string())
+        })
+        .then_output(|| {
+            SubscribeOutput::builder()
+                .subscription_arn(SUBSCRIPTION_ARN)
+                .build()
+        });
+    let pending = |value: &str| {
+        let value = value.to_string();
+        move || {
+            GetSubscriptionAttributesOutput::builder()
+                .set_attributes(Some(HashMap::from([
+                    ("PendingConfirmation".to_string(), value.clone()),
+                    ("TopicArn".to_string(), TOPIC_ARN.to_string()),
+                ])))
+                .build()
+        }
+    };
+    let attributes = mock!(aws_sdk_sns::Client::get_subscription_attributes)
+        .sequence()
+        .output(pending("true"))
+        .output(pending("true"))
+        .output(pending("false"))
+        .build();
+    let queue_arn = mock!(aws_sdk_sqs::Client::get_queue_attributes)
+        .match_requests(|r| r.queue_url() == Some(QUEUE_URL))
+        .then_output(|| arn_output(QUEUE_URL));
+    let clients = clients(&Mocks {
+        sns: vec![&list, &subscribe, &attributes],
+        sqs: vec![&queue_arn],
+        ..Mocks::default()
+    });
+    let (ids, reads) = (ids(), Reads::new());
+    let spec = SnsSubscriptionSpec {
+        topic: topic_key(),
+        queue: queue_key(),
+        raw_message_delivery: true,
+    };
+    let created = SnsSubscriptionSpec::create(&cx!(clients, ids, reads), &spec).await;
+    assert_eq!(created, Ok(SUBSCRIPTION_ARN.to_string()));
+    assert_eq!(subscribe.num_calls(), 1);
+    assert_eq!(attributes.num_calls(), 3, "polled until confirmed");
+}
+
+/// A subscription an earlier run made (its answer lost) is found by topic and queue and not
+/// made twice; one SNS still lists as pending has no ARN to adopt, so Subscribe runs (SNS
+/// answers it with the same subscription).
+#[tokio::test(start_paused = true)]
+async fn a_confirmed_subscription_is_adopted_not_repeated() {
+    let list = mock!(aws_sdk_sns::Client::list_subscriptions_by_topic).then_output(|| {
+        ListSubscriptionsByTopicOutput::builder()
+            .subscriptions(
+                aws_sdk_sns::types::Subscription::builder()
+                    .subscription_arn("PendingConfirmation")
+                    .protocol("sqs")
+                    .endpoint(DLQ_ARN)
+                    .build(),
+            )
+            .subscriptions(
+                aws_sdk_sns::types::Subscription::builder()
+                    .subscription_arn(SUBSCRIPTION_ARN)
+                    .protocol("sqs")
+                    .endpoint(QUEUE_ARN)
+                    .build(),
+            )
+            .build()
+    });
+    let subscribe = mock!(aws_sdk_sns::Client::subscribe).then_output(|| {
+        SubscribeOutput::builder()
+            .subscription_arn("arn:aws:sns:us-east-1:123456789012:dev-events:other")
+            .build()
+    });
+    let set = mock!(aws_sdk_sns::Client::set_subscription_attributes)
+        .match_requests(|r| {
+            r.subscription_arn() == Some(SUBSCRIPTION_ARN)
+                && r.attribute_name() == Some("RawMessageDelivery")
+                && r.attribute_value() == Some("true")
+        })
+        .then_output(|| {
+            aws_sdk_sns::operation::set_subscription_attributes::SetSubscriptionAttributesOutput::builder().build()
+        });
+    let attributes = mock!(aws_sdk_sns::Client::get_subscription_attributes).then_output(|| {
+        GetSubscriptionAttributesOutput::builder()
+            .set_attributes(Some(HashMap::from([(
+                "PendingConfirmation".to_string(),
+                "false".to_string(),
+            )])))
+            .build()
+    });
+    let queue_arn =
+        mock!(aws_sdk_sqs::Client::get_queue_attributes).then_output(|| arn_output(QUEUE_URL));
+    let clients = clients(&Mocks {
+        sns: vec![&list, &subscribe, &set, &attributes],
+        sqs: vec![&queue_arn],
+        ..Mocks::default()
+    });
+    let (ids, reads) = (ids(), Reads::new());
+    let spec = SnsSubscriptionSpec {
+        topic: topic_key(),
+        queue: queue_key(),
+        raw_message_delivery: true,
+    };
+    let created = SnsSubscriptionSpec::create(&cx!(clients, ids, reads), &spec).await;
+    assert_eq!(created, Ok(SUBSCRIPTION_ARN.to_string()));
+    assert_eq!(subscribe.num_calls(), 0);
+    assert_eq!(set.num_calls(), 1);
+}
+
+fn meta(code: &str) -> aws_sdk_sqs::error::ErrorMetadata {
+    aws_sdk_sqs::error::ErrorMetadata::builder()
+        .code(code)
+        .build()
+}
+
+fn not_found_url() -> GetQueueUrlError {
+    GetQueueUrlError::QueueDoesNotExist(
+        aws_sdk_sqs::types::error::QueueDoesNotExist::builder()
+            .message("The specified queue does not exist.")
+            .meta(meta("QueueDoesNotExist"))
+            .build(),
+    )
+}
+
+/// A queue's name is refused for a minute after a queue of that name was deleted (a
+/// replacement): create waits it out, then sets the policy that names its own ARN.
+#[tokio::test(start_paused = true)]
+async fn a_recently_deleted_name_is_waited_out() {
+    let url = mock!(aws_sdk_sqs::Client::get_queue_url).then_error(not_found_url);
+    let create = mock!(aws_sdk_sqs::Client::create_queue)
+        .sequence()
+        .error(|| {
+            CreateQueueError::QueueDeletedRecently(
+                aws_sdk_sqs::types::error::QueueDeletedRecently::builder()
+                    .message("You must wait 60 seconds after deleting a queue before you can create another with the same name.")
+                    .meta(meta("QueueDeletedRecently"))
+                    .build(),
+            )
+        })
+        .output(|| CreateQueueOutput::builder().queue_url(QUEUE_URL).build())
+        .build();
+    let attributes =
+        mock!(aws_sdk_sqs::Client::get_queue_attributes).then_output(|| arn_output(QUEUE_URL));
+    let dlq_attributes = mock!(aws_sdk_sqs::Client::get_queue_attributes)
+        .match_requests(|r| r.queue_url() == Some(DLQ_URL))
+        .then_output(|| arn_output(DLQ_URL));
+    let set = mock!(aws_sdk_sqs::Client::set_queue_attributes)
+        .match_requests(|r| {
+            let policy = r
+                .attributes()
+                .and_then(|a| a.get(&Attr::Policy))
+                .cloned()
+                .unwrap_or_default();
+            r.queue_url() == Some(QUEUE_URL)
+                && policy.contains(QUEUE_ARN)
+                && policy.contains(TOPIC_ARN)
+                && policy.contains("aws:SecureTransport")
+        })
+        .then_output(|| SetQueueAttributesOutput::builder().build());
+    let clients = clients(&Mocks {
+        sqs: vec![&url, &create, &dlq_attributes, &attributes, &set],
+        ..Mocks::default()
+    });
+    let (ids, reads) = (ids(), Reads::new());
+    let created = SqsQueueSpec::create(&cx!(clients, ids, reads), &queue()).await;
+    assert_eq!(created, Ok(QUEUE_URL.to_string()));
+    assert_eq!(create.num_calls(), 2);
+    assert_eq!(set.num_calls(), 1, "the access policy names the new queue");
+}
+
+/// A queue of our name without our ownership tags is someone else's: refused, never changed.
+#[tokio::test(start_paused = true)]
+async fn a_foreign_queue_of_our_name_is_refused() {
+    let url = mock!(aws_sdk_sqs::Client::get_queue_url)
+        .then_output(|| GetQueueUrlOutput::builder().queue_url(QUEUE_URL).build());
+    let attributes =
+        mock!(aws_sdk_sqs::Client::get_queue_attributes).then_output(|| arn_output(QUEUE_URL));
+    let tags = mock!(aws_sdk_sqs::Client::list_queue_tags).then_output(|| {
+        ListQueueTagsOutput::builder()
+            .tags("team", "payments")
+            .build()
+    });
+    let create = mock!(aws_sdk_sqs::Client::create_queue)
+        .then_output(|| CreateQueueOutput::builder().queue_url(QUEUE_URL).build());
+    let set = mock!(aws_sdk_sqs::Client::set_queue_attributes)
+        .then_output(|| SetQueueAttributesOutput::builder().build());
+    let clients = clients(&Mocks {
+        sqs: vec![&url, &attributes, &tags, &create, &set],
+        ..Mocks::default()
+    });
+    let (ids, reads) = (ids(), Reads::new());
+    let created = SqsQueueSpec::create(&cx!(clients, ids, reads), &queue()).await;
+    assert!(
+        matches!(&created, Err(AwsError::Api { code, .. }) if code == "NameTaken"),
+        "{created:?}"
+    );
+    assert_eq!(create.num_calls() + set.num_calls(), 0);
+}
