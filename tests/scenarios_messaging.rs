@@ -314,3 +314,99 @@ async fn a_foreign_queue_of_our_name_is_refused() {
     );
     assert_eq!(create.num_calls() + set.num_calls(), 0);
 }
+
+mod buckets {
+    use aws_sdk_s3::operation::delete_bucket::DeleteBucketOutput;
+    use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
+    use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
+    use aws_sdk_s3::types::{DeleteMarkerEntry, ObjectVersion};
+    use aws_smithy_mocks::mock;
+
+    use super::common::{clients, Mocks};
+    use terraform_provider_platform::aws::error::AwsError;
+    use terraform_provider_platform::aws::s3::bucket::delete_bucket;
+
+    const BUCKET: &str = "dev-assets-123456789012-us-east-1";
+
+    fn versions() -> ListObjectVersionsOutput {
+        ListObjectVersionsOutput::builder()
+            .versions(
+                ObjectVersion::builder()
+                    .key("a.txt")
+                    .version_id("v1")
+                    .build(),
+            )
+            .versions(
+                ObjectVersion::builder()
+                    .key("a.txt")
+                    .version_id("v2")
+                    .build(),
+            )
+            .delete_markers(
+                DeleteMarkerEntry::builder()
+                    .key("b.txt")
+                    .version_id("m1")
+                    .build(),
+            )
+            .is_truncated(false)
+            .build()
+    }
+
+    /// Without force_destroy a bucket holding objects is refused by name and count, and
+    /// nothing is deleted.
+    #[tokio::test]
+    async fn a_non_empty_bucket_is_refused_by_name_and_count() {
+        let list = mock!(aws_sdk_s3::Client::list_object_versions)
+            .match_requests(|r| r.bucket() == Some(BUCKET))
+            .then_output(versions);
+        let delete_objects = mock!(aws_sdk_s3::Client::delete_objects)
+            .then_output(|| DeleteObjectsOutput::builder().build());
+        let delete = mock!(aws_sdk_s3::Client::delete_bucket)
+            .then_output(|| DeleteBucketOutput::builder().build());
+        let clients = clients(&Mocks {
+            s3: vec![&list, &delete_objects, &delete],
+            ..Mocks::default()
+        });
+        let refused = delete_bucket(&clients.s3, BUCKET, false).await;
+        match refused {
+            Err(AwsError::Api { code, message }) => {
+                assert_eq!(code, "BucketNotEmpty");
+                assert!(message.contains(BUCKET), "{message}");
+                assert!(message.contains("holds 3 objects"), "{message}");
+                assert!(message.contains("force_destroy"), "{message}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(delete_objects.num_calls() + delete.num_calls(), 0);
+    }
+
+    /// With force_destroy every version and delete marker goes in one DeleteObjects, then the
+    /// bucket.
+    #[tokio::test]
+    async fn force_destroy_removes_every_version_then_the_bucket() {
+        let list = mock!(aws_sdk_s3::Client::list_object_versions).then_output(versions);
+        let delete_objects = mock!(aws_sdk_s3::Client::delete_objects)
+            .match_requests(|r| {
+                let objects = r.delete().map(|d| d.objects()).unwrap_or_default();
+                let pairs: Vec<(&str, Option<&str>)> =
+                    objects.iter().map(|o| (o.key(), o.version_id())).collect();
+                pairs
+                    == [
+                        ("a.txt", Some("v1")),
+                        ("a.txt", Some("v2")),
+                        ("b.txt", Some("m1")),
+                    ]
+            })
+            .then_output(|| DeleteObjectsOutput::builder().build());
+        let delete = mock!(aws_sdk_s3::Client::delete_bucket)
+            .match_requests(|r| r.bucket() == Some(BUCKET))
+            .then_output(|| DeleteBucketOutput::builder().build());
+        let clients = clients(&Mocks {
+            s3: vec![&list, &delete_objects, &delete],
+            ..Mocks::default()
+        });
+        assert_eq!(delete_bucket(&clients.s3, BUCKET, true).await, Ok(()));
+        assert_eq!(delete_objects.num_calls(), 1);
+        assert_eq!(delete.num_calls(), 1);
+    }
+}
