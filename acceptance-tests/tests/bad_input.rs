@@ -479,6 +479,60 @@ const APP_CASES: &[Case] = &[
         summary: "Not a generated secret",
         line: r#"regenerate_secrets = ["SESSION_KEY"]"#,
     },
+    Case {
+        reason: "publishing to a topic of another environment",
+        body: r#"resource "platform_service" "api" {
+  environment_id = "dev"
+  name           = "api"
+  image          = "acme/api:1"
+  publish_to     = ["prod/events"]
+}"#,
+        summary: "Resource from another environment",
+        line: r#"publish_to     = ["prod/events"]"#,
+    },
+    Case {
+        reason: "content-based deduplication on a standard queue",
+        body: r#"resource "platform_queue" "jobs" {
+  environment_id              = "dev"
+  name                        = "jobs"
+  content_based_deduplication = true
+}"#,
+        summary: "Deduplication needs FIFO",
+        line: "content_based_deduplication = true",
+    },
+    Case {
+        reason: "a queue subscribing to a topic of another environment",
+        body: r#"resource "platform_queue" "jobs" {
+  environment_id = "dev"
+  name           = "jobs"
+  subscribe_to   = ["prod/events"]
+}"#,
+        summary: "Topic from another environment",
+        line: r#"subscribe_to   = ["prod/events"]"#,
+    },
+    Case {
+        reason: "a topic key that is not a KMS key ARN",
+        body: r#"resource "platform_topic" "events" {
+  environment_id = "dev"
+  name           = "events"
+  kms_key_arn    = "alias/mine"
+}"#,
+        summary: "Invalid KMS key ARN",
+        line: r#"kms_key_arn    = "alias/mine""#,
+    },
+    Case {
+        reason: "a CORS method S3 does not know",
+        body: r#"resource "platform_bucket" "assets" {
+  environment_id = "dev"
+  name           = "assets"
+  cors {
+    allowed_origins = ["*"]
+    allowed_methods = ["PATCH"]
+  }
+}"#,
+        summary: "Invalid method",
+        line: r#"allowed_methods = ["PATCH"]"#,
+    },
 ];
 
 /// A provider-block case: the block's body, beside a valid environment, checked at validate.
@@ -638,7 +692,14 @@ fn corpus_covers_every_resource_and_the_provider_block() {
         "{} provider cases",
         PROVIDER_CASES.len()
     );
-    for noun in ["platform_service", "platform_database", "platform_cache"] {
+    for noun in [
+        "platform_service",
+        "platform_database",
+        "platform_cache",
+        "platform_queue",
+        "platform_topic",
+        "platform_bucket",
+    ] {
         assert!(
             APP_CASES.iter().any(|c| c.body.contains(noun)),
             "no case for {noun}"
