@@ -154,3 +154,101 @@ fn census_counts_tagged_objects_and_extension_deletes_cache_subnet_groups() {
     });
     assert_eq!(census(&emulator, &owner), counts(&all[1..]));
 }
+
+/// The moto_ext patches the queue and bucket kinds rely on, and the census of queues, topics
+/// and buckets: SQS keeps a queue's policy when other attributes change and returns its
+/// redrive-allow policy; a new bucket has AWS's defaults; an unversioned bucket's versioning
+/// reads as AWS answers it.
+#[test]
+fn extension_keeps_queue_policies_and_gives_buckets_aws_defaults() {
+    if !tools_ready() {
+        return;
+    }
+    use aws_sdk_sqs::types::QueueAttributeName as Attr;
+    let emulator = Emulator::start();
+    let owner = format!("queue/{}/jobs", unique("h-"));
+    let name = unique("hq-");
+    block_on(async {
+        let sqs = emulator.sqs();
+        let url = sqs
+            .create_queue()
+            .queue_name(&name)
+            .attributes(
+                Attr::Policy,
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sqs:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#,
+            )
+            .attributes(
+                Attr::RedriveAllowPolicy,
+                r#"{"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:123456789012:x"]}"#,
+            )
+            .tags(OWNER_TAG, &owner)
+            .send()
+            .await
+            .expect("CreateQueue")
+            .queue_url()
+            .expect("a URL")
+            .to_string();
+        sqs.set_queue_attributes()
+            .queue_url(&url)
+            .attributes(Attr::VisibilityTimeout, "60")
+            .send()
+            .await
+            .expect("SetQueueAttributes");
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(Attr::All)
+            .send()
+            .await
+            .expect("GetQueueAttributes");
+        let attributes = attributes.attributes().cloned().unwrap_or_default();
+        assert!(
+            attributes.contains_key(&Attr::Policy),
+            "policy lost: {attributes:?}"
+        );
+        assert!(
+            attributes
+                .get(&Attr::RedriveAllowPolicy)
+                .is_some_and(|p| p.contains("byQueue")),
+            "redrive-allow policy not returned: {attributes:?}"
+        );
+
+        let s3 = emulator.s3();
+        let bucket = unique("hb-");
+        s3.create_bucket()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("CreateBucket");
+        let block = s3
+            .get_public_access_block()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("a new bucket blocks public access");
+        assert_eq!(
+            block
+                .public_access_block_configuration()
+                .and_then(|c| c.block_public_policy()),
+            Some(true)
+        );
+        s3.get_bucket_encryption()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("a new bucket is encrypted");
+        let versioning = s3
+            .get_bucket_versioning()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("an unversioned bucket's versioning parses");
+        assert!(versioning.status().is_none());
+        s3.delete_bucket()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("DeleteBucket");
+    });
+    assert_eq!(census(&emulator, &owner), counts(&[("queues", 1)]));
+}
