@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use acceptance_tests::{
-    block_on, census, percent_decode, tools_ready, unique, Checks, Emulator, Run, Tf, Workspace,
+    block_on, census, flat, percent_decode, tools_ready, unique, Checks, Emulator, Tf, Workspace,
 };
 use aws_sdk_ec2::types::Filter;
 use serde_json::Value;
@@ -67,16 +67,6 @@ fn owned_name(noun: &str) -> &'static str {
 
 fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
     pairs.iter().map(|(k, n)| (k.to_string(), *n)).collect()
-}
-
-/// Terraform's output with box-drawing gutters removed and whitespace collapsed, so wrapped
-/// diagnostics can be searched.
-fn flat(run: &Run) -> String {
-    format!("{}\n{}", run.stdout, run.stderr)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn flat_str(s: &str) -> String {

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use acceptance_tests::{
-    block_on, census, percent_decode, tools_ready, unique, Checks, Emulator, Run, Tf, Workspace,
+    block_on, census, flat, percent_decode, settle_create_gap, tools_ready, unique, Checks,
+    Emulator, Tf, Workspace,
 };
 use serde_json::{json, Value};
 
@@ -37,14 +38,6 @@ both_versions!(bucket_with_service_access);
 const BUCKET: &str = "platform_bucket.assets";
 /// moto's account.
 const ACCOUNT: &str = "123456789012";
-
-fn flat(run: &Run) -> String {
-    format!("{}\n{}", run.stdout, run.stderr)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 fn config(name: &str, bucket_extra: &str) -> String {
     format!(
@@ -263,39 +256,6 @@ fn check_service(emulator: &Emulator, env: &str, bucket: &str, c: &mut Checks) {
             ]),
         );
     });
-}
-
-/// moto's CreateService drops settings only UpdateService stores (docs/design/emulator.md §4):
-/// one more apply settles exactly that drift; anything else is a failure.
-fn settle_create_gap(ws: &Workspace, c: &mut Checks) {
-    const GAP: &[&str] = &[
-        "capacity_strategy",
-        "circuit_breaker",
-        "enable_execute_command",
-        "health_check_grace_seconds",
-        "max_percent",
-        "min_healthy_percent",
-    ];
-    let (changes, plan) = ws.plan();
-    if changes {
-        for line in plan
-            .lines()
-            .filter(|l| l.contains("changed outside Terraform"))
-        {
-            let known = line
-                .split_once("ecs.service/service:")
-                .and_then(|(_, rest)| rest.split_once("changed outside Terraform"))
-                .is_some_and(|(fields, _)| {
-                    fields.split(',').map(str::trim).all(|f| GAP.contains(&f))
-                });
-            c.check(known, || {
-                format!("drift beyond moto's CreateService gap: {}", line.trim())
-            });
-        }
-        ws.apply();
-    }
-    let (changes, plan) = ws.plan();
-    c.check(!changes, || format!("plan after create: {plan}"));
 }
 
 fn bucket_with_service_access(tf: Tf) {

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::{
-    block_on, census, percent_decode, provider_binary, tools_ready, unique, Emulator, Run, Tf,
+    block_on, census, flat, percent_decode, provider_binary, tools_ready, unique, Emulator, Tf,
     Workspace,
 };
 use aws_sdk_ec2::types::{Filter, SecurityGroupRule, VpcEndpoint};
@@ -72,16 +72,6 @@ output "vpc_id" {{ value = platform_environment.main.vpc_id }}
 
 fn owner(name: &str) -> String {
     format!("environment/{name}")
-}
-
-/// Terraform's output with box-drawing gutters removed and whitespace collapsed, so wrapped
-/// diagnostics can be searched.
-fn flat(run: &Run) -> String {
-    format!("{}\n{}", run.stdout, run.stderr)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use acceptance_tests::{
     block_on, census, percent_decode, repo_root, tools_ready, unique, Checks, Emulator, Run, Tf,
-    Workspace, OWNER_TAG,
+    Workspace, MOTO_CREATE_SERVICE_GAP, OWNER_TAG,
 };
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use aws_sdk_ec2::types::Filter;
@@ -63,18 +63,6 @@ example!(
 
 const ACCOUNT: &str = "123456789012";
 const EU: &str = "eu-central-1";
-
-/// Fields moto's CreateService drops (only UpdateService stores them), so the first refresh
-/// after create reports them as drift of the ECS service (docs/design/emulator.md, "ECS
-/// services").
-const MOTO_CREATE_SERVICE_GAP: &[&str] = &[
-    "capacity_strategy",
-    "circuit_breaker",
-    "enable_execute_command",
-    "health_check_grace_seconds",
-    "max_percent",
-    "min_healthy_percent",
-];
 
 // ---------------------------------------------------------------------------------------------
 // Checks, named by example

@@ -17,7 +17,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::{
-    block_on, census, tools_ready, unique, Checks, Emulator, Proxy, Run, Tf, Workspace,
+    block_on, census, flat, tools_ready, unique, Checks, Emulator, Proxy, Run, Tf, Workspace,
 };
 use serde_json::Value;
 
@@ -586,15 +586,6 @@ fn import_certificate(emulator: &Emulator) -> String {
             .expect("arn")
             .to_string()
     })
-}
-
-/// Terraform's output with box-drawing gutters removed and whitespace collapsed.
-fn flat(run: &Run) -> String {
-    format!("{}\n{}", run.stdout, run.stderr)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A small seeded generator (splitmix64), so kill points repeat from run to run.

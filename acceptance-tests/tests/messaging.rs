@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 
 use acceptance_tests::{
-    block_on, census, percent_decode, tools_ready, unique, Checks, Emulator, Run, Tf, Workspace,
+    block_on, census, flat, percent_decode, settle_create_gap, tools_ready, unique, Checks,
+    Emulator, Tf, Workspace,
 };
 use aws_sdk_sqs::types::QueueAttributeName as Attr;
 use serde_json::Value;
@@ -40,14 +41,6 @@ both_versions!(worker_with_topic_and_queue, bad_references);
 const QUEUE: &str = "platform_queue.jobs";
 const TOPIC: &str = "platform_topic.events";
 const WORKER: &str = "platform_service.worker";
-
-fn flat(run: &Run) -> String {
-    format!("{}\n{}", run.stdout, run.stderr)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 fn text(value: &Value) -> String {
     value
@@ -381,45 +374,6 @@ fn check_worker(emulator: &Emulator, ws: &Workspace, env: &str, c: &mut Checks) 
             );
         }
     });
-}
-
-/// moto's CreateService drops settings only UpdateService stores (docs/design/emulator.md §4):
-/// the first plan may show exactly that drift of the ECS service, and one more apply settles
-/// it. Anything else is a failure.
-const MOTO_CREATE_SERVICE_GAP: &[&str] = &[
-    "capacity_strategy",
-    "circuit_breaker",
-    "enable_execute_command",
-    "health_check_grace_seconds",
-    "max_percent",
-    "min_healthy_percent",
-];
-
-fn settle_create_gap(ws: &Workspace, c: &mut Checks) {
-    let (changes, plan) = ws.plan();
-    if changes {
-        for line in plan
-            .lines()
-            .filter(|l| l.contains("changed outside Terraform"))
-        {
-            let fields = line
-                .split_once("ecs.service/service:")
-                .and_then(|(_, rest)| rest.split_once("changed outside Terraform"))
-                .map(|(fields, _)| fields);
-            let known = fields.is_some_and(|fields| {
-                fields
-                    .split(',')
-                    .map(str::trim)
-                    .all(|f| MOTO_CREATE_SERVICE_GAP.contains(&f))
-            });
-            c.check(known, || {
-                format!("drift beyond moto's CreateService gap: {}", line.trim())
-            });
-        }
-        ws.apply();
-    }
-    let (changes, plan) = ws.plan();
-    c.check(!changes, || format!("plan after create: {plan}"));
 }
 
 fn worker_with_topic_and_queue(tf: Tf) {

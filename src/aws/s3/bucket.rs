@@ -214,37 +214,8 @@ mod sdk {
         {
             return Ok(None);
         }
-        let tags: Tags = absent(
-            client
-                .get_bucket_tagging()
-                .bucket(name)
-                .send()
-                .await
-                .map_err(classify),
-        )?
-        .map(|t| {
-            t.tag_set()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
-        let encryption = absent(
-            client
-                .get_bucket_encryption()
-                .bucket(name)
-                .send()
-                .await
-                .map_err(classify),
-        )?;
-        let default = encryption
-            .as_ref()
-            .and_then(|e| e.server_side_encryption_configuration())
-            .and_then(|c| c.rules().first())
-            .and_then(|r| r.apply_server_side_encryption_by_default());
-        let kms_key_arn = default
-            .filter(|d| d.sse_algorithm() == &ServerSideEncryption::AwsKms)
-            .and_then(|d| d.kms_master_key_id().map(str::to_string));
+        let tags = bucket_tags(client, name).await?.unwrap_or_default();
+        let kms_key_arn = bucket_kms_key(client, name).await?;
         let public = absent(
             client
                 .get_public_access_block()
@@ -335,24 +306,37 @@ mod sdk {
         client: &Client,
         name: &str,
     ) -> Result<Option<(Tags, Option<String>)>, AwsError> {
-        let tags = match client
+        let Some(tags) = bucket_tags(client, name).await? else {
+            return Ok(None);
+        };
+        Ok(Some((tags, bucket_kms_key(client, name).await?)))
+    }
+
+    /// The bucket's tags (none set reads as empty); `None` when the bucket is gone.
+    async fn bucket_tags(client: &Client, name: &str) -> Result<Option<Tags>, AwsError> {
+        match client
             .get_bucket_tagging()
             .bucket(name)
             .send()
             .await
             .map_err(classify)
         {
-            Err(e) if is_code(&e, "NoSuchBucket") => return Ok(None),
-            other => absent(other)?,
-        };
-        let tags: Tags = tags
-            .map(|t| {
-                t.tag_set()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
+            Err(e) if is_code(&e, "NoSuchBucket") => Ok(None),
+            other => Ok(Some(
+                absent(other)?
+                    .map(|t| {
+                        t.tag_set()
+                            .iter()
+                            .map(|t| (t.key().to_string(), t.value().to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )),
+        }
+    }
+
+    /// The KMS key of the bucket's default encryption; `None` for SSE-S3 (or none).
+    async fn bucket_kms_key(client: &Client, name: &str) -> Result<Option<String>, AwsError> {
         let encryption = absent(
             client
                 .get_bucket_encryption()
@@ -361,14 +345,13 @@ mod sdk {
                 .await
                 .map_err(classify),
         )?;
-        let key = encryption
+        Ok(encryption
             .as_ref()
             .and_then(|e| e.server_side_encryption_configuration())
             .and_then(|c| c.rules().first())
             .and_then(|r| r.apply_server_side_encryption_by_default())
             .filter(|d| d.sse_algorithm() == &ServerSideEncryption::AwsKms)
-            .and_then(|d| d.kms_master_key_id().map(str::to_string));
-        Ok(Some((tags, key)))
+            .and_then(|d| d.kms_master_key_id().map(str::to_string)))
     }
 
     /// Our lifecycle rule, as [`expand_lifecycle`] writes it; `None` without it.

@@ -227,19 +227,40 @@ mod sdk {
         cx: &Cx<'_>,
         name: &str,
     ) -> Result<Option<Found<SqsQueueSpec>>, AwsError> {
-        let url = none_if_not_found(
-            cx.clients
-                .sqs
+        match queue_url(&cx.clients.sqs, name).await? {
+            Some(url) => read_queue(cx, &url, None).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The URL of the queue named `name`; `None` when there is none.
+    async fn queue_url(client: &Client, name: &str) -> Result<Option<String>, AwsError> {
+        Ok(none_if_not_found(
+            client
                 .get_queue_url()
                 .queue_name(name)
                 .send()
                 .await
                 .map_err(classify),
-        )?;
-        match url.as_ref().and_then(|u| u.queue_url()) {
-            Some(url) => read_queue(cx, url, None).await,
-            None => Ok(None),
-        }
+        )?
+        .and_then(|out| out.queue_url().map(str::to_string)))
+    }
+
+    /// The queue's tags; `None` when it is gone.
+    async fn queue_tags(client: &Client, url: &str) -> Result<Option<Tags>, AwsError> {
+        Ok(none_if_not_found(
+            client
+                .list_queue_tags()
+                .queue_url(url)
+                .send()
+                .await
+                .map_err(classify),
+        )?
+        .map(|out| {
+            out.tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default()
+        }))
     }
 
     /// Every attribute of the queue at `url`; `None` when it is gone.
@@ -270,21 +291,9 @@ mod sdk {
         let Some(attributes) = queue_attributes(client, url).await? else {
             return Ok(None);
         };
-        let Some(tags) = none_if_not_found(
-            client
-                .list_queue_tags()
-                .queue_url(url)
-                .send()
-                .await
-                .map_err(classify),
-        )?
-        else {
+        let Some(tags) = queue_tags(client, url).await? else {
             return Ok(None);
         };
-        let tags: Tags = tags
-            .tags()
-            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
         let get = |a: Attr| attributes.get(&a).map(String::as_str);
         let number = |a: Attr| get(a).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
         let flag = |a: Attr| get(a) == Some("true");
@@ -365,41 +374,22 @@ mod sdk {
 
     /// The queue named `name`, as another resource sees it; `None` when there is none.
     pub async fn queue_facts(client: &Client, name: &str) -> Result<Option<QueueFacts>, AwsError> {
-        let url = none_if_not_found(
-            client
-                .get_queue_url()
-                .queue_name(name)
-                .send()
-                .await
-                .map_err(classify),
-        )?;
-        let Some(url) = url.as_ref().and_then(|u| u.queue_url()) else {
+        let Some(url) = queue_url(client, name).await? else {
             return Ok(None);
         };
-        let Some(attributes) = queue_attributes(client, url).await? else {
+        let Some(attributes) = queue_attributes(client, &url).await? else {
             return Ok(None);
         };
-        let Some(tags) = none_if_not_found(
-            client
-                .list_queue_tags()
-                .queue_url(url)
-                .send()
-                .await
-                .map_err(classify),
-        )?
-        else {
+        let Some(tags) = queue_tags(client, &url).await? else {
             return Ok(None);
         };
         let get = |a: Attr| attributes.get(&a).cloned();
         Ok(Some(QueueFacts {
-            url: url.to_string(),
+            url,
             arn: get(Attr::QueueArn).unwrap_or_default(),
             fifo: get(Attr::FifoQueue).as_deref() == Some("true"),
             kms_key_arn: get(Attr::KmsMasterKeyId).filter(|k| !k.is_empty()),
-            tags: tags
-                .tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
+            tags,
         }))
     }
 
