@@ -85,7 +85,9 @@ fn docs_are_up_to_date() {
 /// `AwsClients` fields and the SDK crates they hold (`aws_sdk_<crate>`).
 const CLIENT_FIELDS: &[(&str, &str)] = &[
     ("acm", "acm"),
+    ("acm_us_east_1", "acm"),
     ("autoscaling", "applicationautoscaling"),
+    ("cloudfront", "cloudfront"),
     ("ec2", "ec2"),
     ("ecs", "ecs"),
     ("elasticache", "elasticache"),
@@ -94,6 +96,7 @@ const CLIENT_FIELDS: &[(&str, &str)] = &[
     ("logs", "cloudwatchlogs"),
     ("rds", "rds"),
     ("s3", "s3"),
+    ("scheduler", "scheduler"),
     ("secretsmanager", "secretsmanager"),
     ("servicediscovery", "servicediscovery"),
     ("sns", "sns"),
@@ -105,6 +108,7 @@ const CLIENT_FIELDS: &[(&str, &str)] = &[
 const IAM_PREFIXES: &[(&str, &str)] = &[
     ("acm", "acm"),
     ("applicationautoscaling", "application-autoscaling"),
+    ("cloudfront", "cloudfront"),
     ("cloudwatchlogs", "logs"),
     ("ec2", "ec2"),
     ("ecs", "ecs"),
@@ -113,6 +117,7 @@ const IAM_PREFIXES: &[(&str, &str)] = &[
     ("iam", "iam"),
     ("rds", "rds"),
     ("s3", "s3"),
+    ("scheduler", "scheduler"),
     ("secretsmanager", "secretsmanager"),
     ("servicediscovery", "servicediscovery"),
     ("sns", "sns"),

@@ -21,6 +21,10 @@ pub struct AwsClients {
     pub elasticache: Lazy<aws_sdk_elasticache::Client>,
     pub elbv2: Lazy<aws_sdk_elasticloadbalancingv2::Client>,
     pub acm: Lazy<aws_sdk_acm::Client>,
+    /// ACM in us-east-1, where CloudFront's certificates live.
+    pub acm_us_east_1: Lazy<aws_sdk_acm::Client>,
+    pub cloudfront: Lazy<aws_sdk_cloudfront::Client>,
+    pub scheduler: Lazy<aws_sdk_scheduler::Client>,
     pub secretsmanager: Lazy<aws_sdk_secretsmanager::Client>,
     pub autoscaling: Lazy<aws_sdk_applicationautoscaling::Client>,
     pub servicediscovery: Lazy<aws_sdk_servicediscovery::Client>,
@@ -100,6 +104,7 @@ impl AwsClients {
     pub const SERVICES: &'static [&'static str] = &[
         "acm",
         "appautoscaling",
+        "cloudfront",
         "ec2",
         "ecs",
         "elasticache",
@@ -108,6 +113,7 @@ impl AwsClients {
         "logs",
         "rds",
         "s3",
+        "scheduler",
         "secretsmanager",
         "servicediscovery",
         "sns",
@@ -151,6 +157,15 @@ impl AwsClients {
             elasticache: client!(sdk, endpoints, aws_sdk_elasticache, "elasticache"),
             elbv2: client!(sdk, endpoints, aws_sdk_elasticloadbalancingv2, "elbv2"),
             acm: client!(sdk, endpoints, aws_sdk_acm, "acm"),
+            acm_us_east_1: {
+                let sdk = sdk
+                    .to_builder()
+                    .region(aws_config::Region::new("us-east-1"))
+                    .build();
+                client!(sdk, endpoints, aws_sdk_acm, "acm")
+            },
+            cloudfront: client!(sdk, endpoints, aws_sdk_cloudfront, "cloudfront"),
+            scheduler: client!(sdk, endpoints, aws_sdk_scheduler, "scheduler"),
             secretsmanager: client!(sdk, endpoints, aws_sdk_secretsmanager, "secretsmanager"),
             autoscaling: client!(
                 sdk,

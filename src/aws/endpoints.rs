@@ -29,6 +29,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         aliases: &["applicationautoscaling"],
     },
     Endpoint {
+        key: "cloudfront",
+        aliases: &[],
+    },
+    Endpoint {
         key: "ec2",
         aliases: &[],
     },
@@ -59,6 +63,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         key: "s3",
         aliases: &["s3api"],
+    },
+    Endpoint {
+        key: "scheduler",
+        aliases: &[],
     },
     Endpoint {
         key: "secretsmanager",
