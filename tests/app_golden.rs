@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use terraform_provider_platform::plan::app::{
     validate_bucket, validate_cache, validate_database, validate_engine_change, validate_queue,
     validate_service, validate_topic, AccessRef, AutoscalingSpec, BucketAccess, BucketSpec,
-    CacheSpec, CorsSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck, IamSpec,
-    ImageSource, InternalSpec, MessagingAccess, MessagingKind, NamespaceFacts, QueueScaling,
-    QueueSpec, RoutingSpec, ServiceSpec, Sidecar, StorageSpec, TopicRef, TopicSpec,
+    CacheSpec, CdnSpec, CorsSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck,
+    IamSpec, ImageSource, InternalSpec, MessagingAccess, MessagingKind, NamespaceFacts,
+    QueueScaling, QueueSpec, RoutingSpec, ServiceSpec, Sidecar, StorageSpec, TopicRef, TopicSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, render_ops, Op};
 use terraform_provider_platform::plan::expand::bucket::expand_bucket;
@@ -1006,6 +1006,7 @@ fn a_bucket_is_locked_down_and_its_policy_follows_it() {
         }],
         kms_key_arn: None,
         force_destroy: false,
+        cdn: None,
         tags: BTreeMap::new(),
     };
     assert!(validate_bucket(&spec).is_empty());
@@ -1021,5 +1022,62 @@ fn a_bucket_is_locked_down_and_its_policy_follows_it() {
     assert_eq!(
         changed(&diff(&after.nodes, &before)),
         "update   s3.bucket/main\n"
+    );
+}
+
+#[test]
+fn a_cdn_adds_a_distribution_its_access_control_and_the_policy_admitting_it() {
+    let d = BucketDefaults::for_tier(Tier::Prod);
+    let spec = BucketSpec {
+        environment: "env1".into(),
+        name: "assets".into(),
+        account_id: "123456789012".into(),
+        region: "eu-west-1".into(),
+        versioning: d.versioning,
+        noncurrent_days: d.noncurrent_days,
+        abort_multipart_days: d.abort_multipart_days,
+        cors: Vec::new(),
+        kms_key_arn: None,
+        force_destroy: false,
+        cdn: Some(CdnSpec {
+            aliases: vec!["cdn.example.com".into()],
+            certificate_arn: Some("arn:aws:acm:us-east-1:123456789012:certificate/c".into()),
+            price_class: "PriceClass_100".into(),
+            default_ttl: None,
+            wait_for_deployment: true,
+        }),
+        tags: BTreeMap::new(),
+    };
+    assert!(validate_bucket(&spec).is_empty());
+    let graph = expand_bucket(&spec);
+    check("bucket_cdn", &render(&graph.nodes, &graph.external));
+    let before = applied(&graph.nodes);
+    // A new alias, TTL or price class changes only the distribution, in place.
+    let mut cdn = spec.cdn.clone().unwrap();
+    cdn.aliases.push("static.example.com".into());
+    cdn.default_ttl = Some(300);
+    cdn.price_class = "PriceClass_All".into();
+    let after = expand_bucket(&BucketSpec {
+        cdn: Some(cdn),
+        ..spec.clone()
+    });
+    assert_eq!(
+        changed(&diff(&after.nodes, &before)),
+        "update   cloudfront.distribution/main\n"
+    );
+    // Removing the CDN deletes the distribution and its access control and narrows the
+    // policy; adding it to a bucket without one creates them and widens the policy.
+    let plain = expand_bucket(&BucketSpec { cdn: None, ..spec });
+    assert_eq!(
+        changed(&diff(&plain.nodes, &before)),
+        "delete   cloudfront.distribution/main\n\
+         delete   cloudfront.origin_access_control/main\n\
+         update   s3.bucket_policy/main\n"
+    );
+    assert_eq!(
+        changed(&diff(&graph.nodes, &applied(&plain.nodes))),
+        "create   cloudfront.distribution/main\n\
+         create   cloudfront.origin_access_control/main\n\
+         update   s3.bucket_policy/main\n"
     );
 }

@@ -389,6 +389,13 @@ fn sdk_calls(file: &str, source: &str) -> Vec<Call> {
     calls
 }
 
+/// CloudFront operations whose IAM action is not the operation's name (creating with tags is
+/// authorised as CreateDistribution plus TagResource).
+const CLOUDFRONT_ACTIONS: &[(&str, &str)] = &[(
+    "create_distribution_with_tags",
+    "cloudfront:CreateDistribution",
+)];
+
 /// S3 operations whose IAM action is not the operation's name (AWS's "Actions defined by
 /// Amazon S3": a configuration's Delete is its Put, HeadBucket needs ListBucket).
 const S3_ACTIONS: &[(&str, &str)] = &[
@@ -415,12 +422,15 @@ const S3_ACTIONS: &[(&str, &str)] = &[
 
 /// The IAM action of an SDK operation: the service prefix plus the operation in PascalCase,
 /// where RDS spells `DB` in capitals (`describe_db_instances` → `rds:DescribeDBInstances`),
-/// and S3's exceptions ([`S3_ACTIONS`]).
+/// and S3's and CloudFront's exceptions ([`S3_ACTIONS`], [`CLOUDFRONT_ACTIONS`]).
 fn iam_action(call: &Call) -> String {
-    if call.crate_name == "s3" {
-        if let Some((_, action)) = S3_ACTIONS.iter().find(|(op, _)| *op == call.operation) {
-            return action.to_string();
-        }
+    let exceptions = match call.crate_name.as_str() {
+        "s3" => S3_ACTIONS,
+        "cloudfront" => CLOUDFRONT_ACTIONS,
+        _ => &[],
+    };
+    if let Some((_, action)) = exceptions.iter().find(|(op, _)| *op == call.operation) {
+        return action.to_string();
     }
     let prefix = IAM_PREFIXES
         .iter()

@@ -1,6 +1,7 @@
-//! SQS queues, SNS topics and subscriptions against mocked AWS responses: what the emulator
-//! cannot show (a subscription confirmed after a while, a name AWS holds for a minute after a
-//! delete, a queue of someone else's under our name) and the exact requests made.
+//! SQS queues, SNS topics and subscriptions, S3 buckets and their CloudFront distributions
+//! against mocked AWS responses: what the emulator cannot show (a subscription confirmed after
+//! a while, a name AWS holds for a minute after a delete, a queue of someone else's under our
+//! name, a distribution's disable-then-delete wait) and the exact requests made.
 
 mod common;
 
@@ -408,5 +409,287 @@ mod buckets {
         assert_eq!(delete_bucket(&clients.s3, BUCKET, true).await, Ok(()));
         assert_eq!(delete_objects.num_calls(), 1);
         assert_eq!(delete.num_calls(), 1);
+    }
+}
+
+/// A bucket's CDN: CloudFront deletes only a disabled distribution whose disabling has
+/// deployed, and the emulator finishes every deployment at once.
+mod cdn {
+    use aws_sdk_cloudfront::operation::create_distribution_with_tags::CreateDistributionWithTagsOutput;
+    use aws_sdk_cloudfront::operation::delete_distribution::DeleteDistributionOutput;
+    use aws_sdk_cloudfront::operation::get_distribution::GetDistributionOutput;
+    use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsOutput;
+    use aws_sdk_cloudfront::operation::list_origin_access_controls::ListOriginAccessControlsOutput;
+    use aws_sdk_cloudfront::operation::update_distribution::UpdateDistributionOutput;
+    use aws_sdk_cloudfront::types::{
+        Distribution, DistributionList, OriginAccessControlList, OriginAccessControlOriginTypes,
+        OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols,
+        OriginAccessControlSummary, ViewerProtocolPolicy,
+    };
+    use aws_smithy_types::DateTime;
+
+    use super::*;
+    use terraform_provider_platform::aws::cloudfront::distribution::{
+        distribution_config, DistributionSpec,
+    };
+    use terraform_provider_platform::aws::cloudfront::origin_access_control::OriginAccessControlSpec;
+
+    const ID: &str = "E2QWRUHAPOMQZL";
+    const ARN: &str = "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL";
+    const BUCKET: &str = "prod-assets-123456789012-eu-west-1";
+    const OAC: &str = "E1OAC";
+
+    fn bucket_key() -> NodeKey {
+        NodeKey::new(Kind::Bucket, &["main"])
+    }
+    fn oac_key() -> NodeKey {
+        NodeKey::new(Kind::OriginAccessControl, &["main"])
+    }
+
+    fn cdn_ids() -> IdMap {
+        let mut ledger = Ledger::new();
+        ledger.external.insert(bucket_key(), BUCKET.into());
+        ledger.external.insert(oac_key(), OAC.into());
+        IdMap::from_ledger(&ledger)
+    }
+
+    fn spec(wait: bool) -> DistributionSpec {
+        DistributionSpec {
+            bucket: bucket_key(),
+            region: "eu-west-1".into(),
+            origin_access_control: oac_key(),
+            comment: "prod-assets".into(),
+            aliases: Vec::new(),
+            certificate_arn: None,
+            price_class: "PriceClass_100".into(),
+            default_ttl: None,
+            enabled: true,
+            fixed_settings: true,
+            wait_for_deployment: wait,
+            tags: [
+                (
+                    "platform:owner".to_string(),
+                    "bucket/prod/assets".to_string(),
+                ),
+                (
+                    "platform:node".to_string(),
+                    "cloudfront.distribution/main".to_string(),
+                ),
+            ]
+            .into(),
+        }
+    }
+
+    fn distribution(enabled: bool, status: &str) -> Distribution {
+        let mut config = distribution_config(&spec(true), BUCKET, OAC, "ref-1").unwrap();
+        config.enabled = enabled;
+        Distribution::builder()
+            .id(ID)
+            .arn(ARN)
+            .status(status)
+            .domain_name("d111111abcdef8.cloudfront.net")
+            .last_modified_time(DateTime::from_secs(0))
+            .in_progress_invalidation_batches(0)
+            .distribution_config(config)
+            .build()
+            .unwrap()
+    }
+
+    fn got(
+        enabled: bool,
+        status: &'static str,
+        etag: &'static str,
+    ) -> impl Fn() -> GetDistributionOutput {
+        move || {
+            GetDistributionOutput::builder()
+                .distribution(distribution(enabled, status))
+                .e_tag(etag)
+                .build()
+        }
+    }
+
+    /// Destroy disables the distribution, waits while the disabling deploys, and deletes it
+    /// with the ETag of the disabled configuration.
+    #[tokio::test(start_paused = true)]
+    async fn a_distribution_is_disabled_waited_for_then_deleted() {
+        let get = mock!(aws_sdk_cloudfront::Client::get_distribution)
+            .sequence()
+            .output(got(true, "Deployed", "E1"))
+            .output(got(false, "InProgress", "E2"))
+            .output(got(false, "InProgress", "E2"))
+            .output(got(false, "Deployed", "E3"))
+            .build();
+        let disable = mock!(aws_sdk_cloudfront::Client::update_distribution)
+            .match_requests(|r| {
+                r.id() == Some(ID)
+                    && r.if_match() == Some("E1")
+                    && r.distribution_config().is_some_and(|c| !c.enabled())
+                    && r.distribution_config().map(|c| c.caller_reference()) == Some("ref-1")
+            })
+            .then_output(|| UpdateDistributionOutput::builder().build());
+        let delete = mock!(aws_sdk_cloudfront::Client::delete_distribution)
+            .match_requests(|r| r.id() == Some(ID) && r.if_match() == Some("E3"))
+            .then_output(|| DeleteDistributionOutput::builder().build());
+        let clients = clients(&Mocks {
+            cloudfront: vec![&get, &disable, &delete],
+            ..Mocks::default()
+        });
+        let (ids, reads) = (cdn_ids(), Reads::new());
+        let deleted = DistributionSpec::delete(&cx!(clients, ids, reads), ID, &spec(true)).await;
+        assert_eq!(deleted, Ok(()));
+        assert_eq!(disable.num_calls(), 1, "disabled once");
+        assert_eq!(get.num_calls(), 4, "polled until the disabling deployed");
+        assert_eq!(delete.num_calls(), 1, "deleted only once deployed");
+    }
+
+    /// A distribution someone else disabled already is deleted without another update; one
+    /// already gone is success.
+    #[tokio::test(start_paused = true)]
+    async fn a_disabled_or_missing_distribution_is_deleted_without_an_update() {
+        let get = mock!(aws_sdk_cloudfront::Client::get_distribution)
+            .then_output(got(false, "Deployed", "E7"));
+        let delete = mock!(aws_sdk_cloudfront::Client::delete_distribution)
+            .match_requests(|r| r.if_match() == Some("E7"))
+            .then_output(|| DeleteDistributionOutput::builder().build());
+        let clients = clients(&Mocks {
+            cloudfront: vec![&get, &delete],
+            ..Mocks::default()
+        });
+        let (ids, reads) = (cdn_ids(), Reads::new());
+        let cx = cx!(clients, ids, reads);
+        assert_eq!(DistributionSpec::delete(&cx, ID, &spec(true)).await, Ok(()));
+        assert_eq!(delete.num_calls(), 1);
+
+        let gone = mock!(aws_sdk_cloudfront::Client::get_distribution).then_error(|| {
+            aws_sdk_cloudfront::operation::get_distribution::GetDistributionError::generic(
+                aws_sdk_cloudfront::error::ErrorMetadata::builder()
+                    .code("NoSuchDistribution")
+                    .build(),
+            )
+        });
+        let clients = common::clients(&Mocks {
+            cloudfront: vec![&gone],
+            ..Mocks::default()
+        });
+        let cx = cx!(clients, ids, reads);
+        assert_eq!(DistributionSpec::delete(&cx, ID, &spec(true)).await, Ok(()));
+    }
+
+    /// Create serves the bucket through the origin access control over HTTPS, tags the
+    /// distribution at birth and, when asked, waits for `Deployed`.
+    #[tokio::test(start_paused = true)]
+    async fn create_makes_a_private_https_distribution_and_waits_when_asked() {
+        let list = mock!(aws_sdk_cloudfront::Client::list_distributions).then_output(|| {
+            ListDistributionsOutput::builder()
+                .distribution_list(
+                    DistributionList::builder()
+                        .marker("")
+                        .max_items(100)
+                        .is_truncated(false)
+                        .quantity(0)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
+        let create = mock!(aws_sdk_cloudfront::Client::create_distribution_with_tags)
+            .match_requests(|r| {
+                let Some(with_tags) = r.distribution_config_with_tags() else {
+                    return false;
+                };
+                let config = with_tags.distribution_config().unwrap();
+                let origin = &config.origins().unwrap().items()[0];
+                let behavior = config.default_cache_behavior().unwrap();
+                origin.domain_name()
+                    == "prod-assets-123456789012-eu-west-1.s3.eu-west-1.amazonaws.com"
+                    && origin.origin_access_control_id() == Some(OAC)
+                    && *behavior.viewer_protocol_policy() == ViewerProtocolPolicy::RedirectToHttps
+                    && config.comment() == "prod-assets"
+                    && with_tags
+                        .tags()
+                        .is_some_and(|t| t.items().iter().any(|t| t.key() == "platform:owner"))
+            })
+            .then_output(|| {
+                CreateDistributionWithTagsOutput::builder()
+                    .distribution(distribution(true, "InProgress"))
+                    .build()
+            });
+        let get = mock!(aws_sdk_cloudfront::Client::get_distribution)
+            .sequence()
+            .output(got(true, "InProgress", "E1"))
+            .output(got(true, "Deployed", "E1"))
+            .build();
+        let clients = clients(&Mocks {
+            cloudfront: vec![&list, &create, &get],
+            ..Mocks::default()
+        });
+        let (ids, reads) = (cdn_ids(), Reads::new());
+        let cx = cx!(clients, ids, reads);
+        assert_eq!(
+            DistributionSpec::create(&cx, &spec(true)).await,
+            Ok(ID.to_string())
+        );
+        assert_eq!(create.num_calls(), 1);
+        assert_eq!(get.num_calls(), 2, "waited until deployed");
+        // Without the wait, create returns as soon as CloudFront accepts it.
+        assert_eq!(
+            DistributionSpec::create(&cx, &spec(false)).await,
+            Ok(ID.to_string())
+        );
+        assert_eq!(get.num_calls(), 2, "no wait");
+    }
+
+    fn oac_listing(description: &'static str) -> impl Fn() -> ListOriginAccessControlsOutput {
+        move || {
+            ListOriginAccessControlsOutput::builder()
+                .origin_access_control_list(
+                    OriginAccessControlList::builder()
+                        .marker("")
+                        .max_items(100)
+                        .is_truncated(false)
+                        .quantity(1)
+                        .items(
+                            OriginAccessControlSummary::builder()
+                                .id(OAC)
+                                .name(BUCKET)
+                                .description(description)
+                                .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+                                .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+                                .origin_access_control_origin_type(
+                                    OriginAccessControlOriginTypes::S3,
+                                )
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        }
+    }
+
+    /// An origin access control under our bucket's name without our marker is someone
+    /// else's: refused, never changed.
+    #[tokio::test]
+    async fn a_foreign_origin_access_control_is_refused() {
+        let list = mock!(aws_sdk_cloudfront::Client::list_origin_access_controls)
+            .then_output(oac_listing("made by hand"));
+        let clients = clients(&Mocks {
+            cloudfront: vec![&list],
+            ..Mocks::default()
+        });
+        let (ids, reads) = (cdn_ids(), Reads::new());
+        let spec = OriginAccessControlSpec {
+            name: BUCKET.into(),
+            description: "platform:owner=bucket/prod/assets".into(),
+            signs_always: true,
+        };
+        let cx = cx!(clients, ids, reads);
+        assert_eq!(OriginAccessControlSpec::find(&cx, &spec).await, Ok(None));
+        let refused = OriginAccessControlSpec::create(&cx, &spec).await;
+        assert!(
+            matches!(&refused, Err(AwsError::Api { code, .. }) if code == "NameTaken"),
+            "{refused:?}"
+        );
     }
 }

@@ -202,6 +202,14 @@ impl Emulator {
     pub fn autoscaling(&self) -> aws_sdk_applicationautoscaling::Client {
         aws_sdk_applicationautoscaling::Client::new(&self.sdk_config())
     }
+
+    pub fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
+        aws_sdk_cloudfront::Client::new(&self.sdk_config())
+    }
+
+    pub fn scheduler(&self) -> aws_sdk_scheduler::Client {
+        aws_sdk_scheduler::Client::new(&self.sdk_config())
+    }
 }
 
 impl Drop for Emulator {
@@ -642,7 +650,9 @@ pub const OWNER_TAG: &str = "platform:owner";
 /// `db_subnet_groups`, `db_instances` (not deleting), `db_parameter_groups`,
 /// `cache_subnet_groups`, `replication_groups` (not deleting), `secrets` (not scheduled for
 /// deletion), `load_balancers`, `target_groups`, `listener_rules` (on any listener of any load
-/// balancer), `namespaces`, `queues`, `topics`, `buckets`.
+/// balancer), `namespaces`, `queues`, `topics`, `buckets`, `distributions` (not yet deleted,
+/// enabled or not) and `origin_access_controls` (whose description is the owner's marker:
+/// CloudFront cannot tag them).
 /// Kinds with no live object are **omitted**, so a fully destroyed owner gives an empty map.
 /// EC2 kinds are filtered server-side (`tag:platform:owner`) and checked again client-side
 /// (moto ignores the filter on DescribeNatGateways); the others are listed and their tags read
@@ -1291,7 +1301,77 @@ async fn census_async(
     }
     put("buckets", owned);
 
+    // CloudFront: the listing, then each distribution's tags; origin access controls carry
+    // the owner in their description.
+    let cloudfront = emulator.cloudfront();
+    let listed = sdk_ok(
+        "ListDistributions",
+        cloudfront.list_distributions().send().await,
+    );
+    let mut owned = 0;
+    for summary in listed
+        .distribution_list()
+        .map(|l| l.items())
+        .unwrap_or_default()
+    {
+        let tags = sdk_ok(
+            "ListTagsForResource",
+            cloudfront
+                .list_tags_for_resource()
+                .resource(summary.arn())
+                .send()
+                .await,
+        );
+        if tags
+            .tags()
+            .map(|t| t.items())
+            .unwrap_or_default()
+            .iter()
+            .any(|t| t.key() == OWNER_TAG && t.value() == Some(owner))
+        {
+            owned += 1;
+        }
+    }
+    put("distributions", owned);
+    let controls = sdk_ok(
+        "ListOriginAccessControls",
+        cloudfront.list_origin_access_controls().send().await,
+    );
+    let marker = format!("{OWNER_TAG}={owner}");
+    put(
+        "origin_access_controls",
+        controls
+            .origin_access_control_list()
+            .map(|l| l.items())
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| c.description() == marker)
+            .count(),
+    );
+
     counts
+}
+
+/// A self-signed certificate for `names`, imported into the emulator's ACM (us-east-1, where
+/// CloudFront's certificates live too).
+pub fn import_certificate(emulator: &Emulator, names: &[&str]) -> String {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
+    block_on(async {
+        emulator
+            .acm()
+            .import_certificate()
+            .certificate(aws_sdk_acm::primitives::Blob::new(certified.cert.pem()))
+            .private_key(aws_sdk_acm::primitives::Blob::new(
+                certified.signing_key.serialize_pem(),
+            ))
+            .send()
+            .await
+            .expect("import certificate")
+            .certificate_arn()
+            .expect("arn")
+            .to_string()
+    })
 }
 
 /// Failed checks of one test, reported together at the end so one run shows every problem.

@@ -533,6 +533,44 @@ const APP_CASES: &[Case] = &[
         summary: "Invalid method",
         line: r#"allowed_methods = ["PATCH"]"#,
     },
+    Case {
+        reason: "a CDN certificate outside us-east-1",
+        body: r#"resource "platform_bucket" "assets" {
+  environment_id = "dev"
+  name           = "assets"
+  cdn {
+    aliases         = ["cdn.example.com"]
+    certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/c"
+  }
+}"#,
+        summary: "Certificate not in us-east-1",
+        line: r#"certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/c""#,
+    },
+    Case {
+        reason: "CDN aliases without a certificate",
+        body: r#"resource "platform_bucket" "assets" {
+  environment_id = "dev"
+  name           = "assets"
+  cdn {
+    aliases = ["cdn.example.com"]
+  }
+}"#,
+        summary: "Certificate needed",
+        line: r#"aliases = ["cdn.example.com"]"#,
+    },
+    Case {
+        reason: "a CDN alias that is no host name",
+        body: r#"resource "platform_bucket" "assets" {
+  environment_id = "dev"
+  name           = "assets"
+  cdn {
+    aliases         = ["static assets"]
+    certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/c"
+  }
+}"#,
+        summary: "Invalid alias",
+        line: r#"aliases         = ["static assets"]"#,
+    },
 ];
 
 /// A provider-block case: the block's body, beside a valid environment, checked at validate.

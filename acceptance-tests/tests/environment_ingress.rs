@@ -1,7 +1,9 @@
 //! `platform_environment` with `ingress`: the shared load balancer, its listeners and its
 //! certificate (given or requested), on Terraform 1.0.3 and 1.15.5 against moto.
 
-use acceptance_tests::{block_on, census, tools_ready, unique, Emulator, Tf, Workspace};
+use acceptance_tests::{
+    block_on, census, import_certificate, tools_ready, unique, Emulator, Tf, Workspace,
+};
 use aws_sdk_elasticloadbalancingv2::types::{ActionTypeEnum, LoadBalancer};
 
 macro_rules! both_versions {
@@ -50,26 +52,6 @@ output "public_subnet_ids" {{ value = platform_environment.main.public_subnet_id
 output "lb_group" {{ value = platform_environment.main.security_group_ids["load_balancer"] }}
 "#
     )
-}
-
-/// A self-signed certificate for `names`, imported into ACM.
-fn import_certificate(emulator: &Emulator, names: &[&str]) -> String {
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
-    let acm = emulator.acm();
-    block_on(async {
-        acm.import_certificate()
-            .certificate(aws_sdk_acm::primitives::Blob::new(certified.cert.pem()))
-            .private_key(aws_sdk_acm::primitives::Blob::new(
-                certified.signing_key.serialize_pem(),
-            ))
-            .send()
-            .await
-            .expect("import certificate")
-            .certificate_arn()
-            .expect("arn")
-            .to_string()
-    })
 }
 
 fn load_balancer(emulator: &Emulator, name: &str) -> LoadBalancer {

@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use acceptance_tests::{
-    block_on, census, percent_decode, repo_root, tools_ready, unique, Checks, Emulator, Run, Tf,
-    Workspace, OWNER_TAG,
+    block_on, census, import_certificate, percent_decode, repo_root, tools_ready, unique, Checks,
+    Emulator, Run, Tf, Workspace, OWNER_TAG,
 };
 use aws_sdk_ec2::types::{Filter, Tag};
 use serde_json::Value;
@@ -93,27 +93,6 @@ fn text(value: &Value) -> String {
 
 fn flat(run: &Run) -> String {
     format!("{}\n{}", run.stdout, run.stderr)
-}
-
-/// A self-signed certificate for `names`, imported into ACM.
-fn import_certificate(emulator: &Emulator, names: &[&str]) -> String {
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
-    block_on(async {
-        emulator
-            .acm()
-            .import_certificate()
-            .certificate(aws_sdk_acm::primitives::Blob::new(certified.cert.pem()))
-            .private_key(aws_sdk_acm::primitives::Blob::new(
-                certified.signing_key.serialize_pem(),
-            ))
-            .send()
-            .await
-            .expect("import certificate")
-            .certificate_arn()
-            .expect("arn")
-            .to_string()
-    })
 }
 
 /// Destroys, then checks that no owner has a tagged object left.

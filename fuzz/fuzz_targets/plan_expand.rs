@@ -32,7 +32,7 @@ use terraform_provider_platform::plan::app::{
     AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck, IamSpec,
     ImageSource, InternalSpec, MessagingAccess, MessagingKind, NamespaceFacts, QueueScaling,
     QueueSpec, RoutingSpec, ServiceSpec, Sidecar, StorageSpec, TopicRef, TopicSpec,
-    validate_bucket, validate_queue, validate_topic, BucketAccess, BucketSpec, CorsSpec,
+    validate_bucket, validate_queue, validate_topic, BucketAccess, BucketSpec, CdnSpec, CorsSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, Op};
 use terraform_provider_platform::plan::expand::bucket::expand_bucket;
@@ -672,6 +672,20 @@ fn bucket_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<Bucke
         .collect(),
         kms_key_arn: maybe(u, |u| Ok(pick(u, &["arn:aws:kms:us-east-1:123456789012:key/k1", "nope"])?.to_string()))?,
         force_destroy: u.arbitrary()?,
+        cdn: maybe(u, |u| {
+            let aliases: Vec<String> = maybe(u, |u| Ok(pick(u, &["cdn.example.com", "*.example.com", "bad host"])?.to_string()))?
+                .into_iter()
+                .collect();
+            Ok(CdnSpec {
+                aliases,
+                certificate_arn: maybe(u, |u| {
+                    Ok(pick(u, &["arn:aws:acm:us-east-1:123456789012:certificate/c", "arn:aws:acm:eu-west-1:123456789012:certificate/c", "nope"])?.to_string())
+                })?,
+                price_class: pick(u, &["PriceClass_100", "PriceClass_All", "PriceClass_1"])?.to_string(),
+                default_ttl: maybe(u, |u| Ok(*u.choose(&[0u32, 60, 31_536_001])?))?,
+                wait_for_deployment: u.arbitrary()?,
+            })
+        })?,
         tags: BTreeMap::new(),
     })
 }

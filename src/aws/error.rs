@@ -24,6 +24,8 @@ const NOT_FOUND_CODES: &[&str] = &[
     "InvalidFlowLogId.NotFound",
     "ResourceNotFoundException",
     "NoSuchEntity",
+    "NoSuchDistribution",
+    "NoSuchOriginAccessControl",
     "ClusterNotFoundException",
     "DBSubnetGroupNotFoundFault",
     "CacheSubnetGroupNotFoundFault",

@@ -86,6 +86,10 @@ kinds! {
         bucket::S3BucketSpec => Bucket,
         bucket_policy::S3BucketPolicySpec => BucketPolicy,
     }
+    cloudfront {
+        origin_access_control::OriginAccessControlSpec => OriginAccessControl,
+        distribution::DistributionSpec => Distribution,
+    }
     sns {
         topic::SnsTopicSpec => Topic,
         subscription::SnsSubscriptionSpec => Subscription,

@@ -283,10 +283,20 @@ pub fn fixed_rows(type_name: &str) -> Vec<FixedRow> {
         "platform_service" | "platform_database" | "platform_cache" | "platform_topic" => {
             Vec::new()
         }
-        "platform_bucket" => vec![FixedRow {
-            path: "lifecycle.abort_multipart_days",
-            value: || number(BucketDefaults::for_tier(Tier::Dev).abort_multipart_days),
-        }],
+        "platform_bucket" => vec![
+            FixedRow {
+                path: "lifecycle.abort_multipart_days",
+                value: || number(BucketDefaults::for_tier(Tier::Dev).abort_multipart_days),
+            },
+            FixedRow {
+                path: "cdn.price_class",
+                value: || Literal::Text(crate::plan::app::DEFAULT_PRICE_CLASS.to_string()),
+            },
+            FixedRow {
+                path: "cdn.wait_for_deployment",
+                value: || Literal::Bool(true),
+            },
+        ],
         "platform_queue" => vec![
             FixedRow {
                 path: "visibility_timeout",

@@ -35,6 +35,13 @@ pub const SECRET_ARNS: &[&str] = &[
 /// only the service.
 pub const MESSAGING_ARNS: &[&str] = &["arn:aws:s3:::*", "arn:aws:sns:*:*:*", "arn:aws:sqs:*:*:*"];
 
+/// CloudFront distributions and origin access controls: IDs are random and CloudFront is
+/// global, so the ARN narrows only the type. Listings take no resource.
+pub const CLOUDFRONT_ARNS: &[&str] = &[
+    "arn:aws:cloudfront::*:distribution/*",
+    "arn:aws:cloudfront::*:origin-access-control/*",
+];
+
 /// Cloud Map namespaces: their IDs are random, so the ARN only narrows the service and type.
 pub const NAMESPACE_ARN: &str = "arn:aws:servicediscovery:*:*:namespace/*";
 
@@ -155,7 +162,12 @@ impl ResourceType {
             ],
             ResourceType::Queue => &[Kind::Queue, Kind::Subscription],
             ResourceType::Topic => &[Kind::Topic],
-            ResourceType::Bucket => &[Kind::Bucket, Kind::BucketPolicy],
+            ResourceType::Bucket => &[
+                Kind::Bucket,
+                Kind::BucketPolicy,
+                Kind::OriginAccessControl,
+                Kind::Distribution,
+            ],
         }
     }
 
@@ -184,10 +196,9 @@ impl ResourceType {
             ],
             // A queue finds the topics it subscribes to.
             ResourceType::Queue => &["sns:GetTopicAttributes", "sns:ListTagsForResource"],
-            ResourceType::Database
-            | ResourceType::Cache
-            | ResourceType::Topic
-            | ResourceType::Bucket => &[],
+            // A bucket's CDN certificate is checked at plan (ACM in us-east-1).
+            ResourceType::Bucket => &["acm:DescribeCertificate"],
+            ResourceType::Database | ResourceType::Cache | ResourceType::Topic => &[],
         }
     }
 
@@ -332,6 +343,7 @@ fn statements(resource_types: &[ResourceType]) -> Vec<Statement> {
         ((a.starts_with("sqs:") || a.starts_with("sns:")) && !a.contains(":List"))
             || a.starts_with("s3:")
     };
+    let is_cloudfront_action = |a: &str| a.starts_with("cloudfront:") && !a.contains(":List");
     let is_namespace_action = |a: &str| {
         NAMESPACE_OWNED_ACTIONS.contains(&a)
             || a == "servicediscovery:CreatePrivateDnsNamespace"
@@ -348,9 +360,19 @@ fn statements(resource_types: &[ResourceType]) -> Vec<Statement> {
                     && !KMS_ACTIONS.contains(a)
                     && !is_namespace_action(a)
                     && !is_messaging_action(a)
+                    && !is_cloudfront_action(a)
             })
             .collect(),
         vec!["*"],
+        None,
+    );
+    push(
+        "PlatformDistributions",
+        all.iter()
+            .copied()
+            .filter(|a| is_cloudfront_action(a))
+            .collect(),
+        CLOUDFRONT_ARNS.to_vec(),
         None,
     );
     push(

@@ -61,22 +61,29 @@ macro_rules! required_pair_tag {
 
 required_pair_tag!(aws_sdk_iam, aws_sdk_servicediscovery, aws_sdk_sns);
 
-impl SdkTag for aws_sdk_acm::types::Tag {
-    fn pair(&self) -> Option<(String, String)> {
-        Some((
-            self.key().to_string(),
-            self.value().unwrap_or_default().to_string(),
-        ))
-    }
+/// Tag types whose key is required (the builder checks it) and whose value is optional.
+macro_rules! required_key_tag {
+    ($($tag:ident),+) => {$(
+        impl SdkTag for $tag::types::Tag {
+            fn pair(&self) -> Option<(String, String)> {
+                Some((
+                    self.key().to_string(),
+                    self.value().unwrap_or_default().to_string(),
+                ))
+            }
 
-    fn make(key: &str, value: &str) -> Result<Self, AwsError> {
-        aws_sdk_acm::types::Tag::builder()
-            .key(key)
-            .value(value)
-            .build()
-            .map_err(|e| AwsError::unexpected(e.to_string()))
-    }
+            fn make(key: &str, value: &str) -> Result<Self, AwsError> {
+                $tag::types::Tag::builder()
+                    .key(key)
+                    .value(value)
+                    .build()
+                    .map_err(|e| AwsError::unexpected(e.to_string()))
+            }
+        }
+    )+};
 }
+
+required_key_tag!(aws_sdk_acm, aws_sdk_cloudfront);
 
 /// An SDK's tag list as our map.
 pub fn from_sdk<T: SdkTag>(tags: &[T]) -> Tags {

@@ -19,6 +19,12 @@ pub struct S3BucketPolicySpec {
     pub partition: String,
     /// False when the live policy is not the provider's (edited out of band, or deleted).
     pub in_sync: bool,
+    /// The CloudFront distribution admitted to read objects (a bucket's `cdn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<NodeKey>,
+    /// The account the distribution's ARN names.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub account_id: String,
 }
 
 impl KindSpec for S3BucketPolicySpec {
@@ -31,7 +37,9 @@ impl KindSpec for S3BucketPolicySpec {
     ];
 
     fn references(&self) -> Vec<Reference<'_>> {
-        vec![Reference::replace(&self.bucket)]
+        let mut references = vec![Reference::replace(&self.bucket)];
+        references.extend(self.distribution.iter().map(Reference::update));
+        references
     }
 
     fn tags(&self) -> Option<&Tags> {
@@ -47,20 +55,45 @@ impl KindSpec for S3BucketPolicySpec {
     }
 }
 
-/// The provider's policy for bucket `name`: no request without TLS.
-pub fn bucket_policy(partition: &str, name: &str) -> String {
+/// The provider's policy for bucket `name`: no request without TLS, and reads by exactly one
+/// CloudFront distribution when `distribution_arn` is given.
+pub fn bucket_policy(partition: &str, name: &str, distribution_arn: Option<&str>) -> String {
     let bucket = format!("arn:{partition}:s3:::{name}");
+    let mut statements = vec![json!({
+        "Sid": "DenyWithoutTls",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket.clone(), format!("{bucket}/*")],
+        "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+    })];
+    if let Some(arn) = distribution_arn {
+        statements.push(json!({
+            "Sid": "AllowCloudFrontDistribution",
+            "Effect": "Allow",
+            "Principal": { "Service": "cloudfront.amazonaws.com" },
+            "Action": "s3:GetObject",
+            "Resource": format!("{bucket}/*"),
+            "Condition": { "StringEquals": { "AWS:SourceArn": arn } }
+        }));
+    }
     canonical_json(&json!({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DenyWithoutTls",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket.clone(), format!("{bucket}/*")],
-            "Condition": { "Bool": { "aws:SecureTransport": "false" } }
-        }]
+        "Statement": statements
     }))
+}
+
+/// A distribution's ARN (CloudFront is global: no region).
+pub fn distribution_arn(partition: &str, account_id: &str, id: &str) -> String {
+    format!("arn:{partition}:cloudfront::{account_id}:distribution/{id}")
+}
+
+impl S3BucketPolicySpec {
+    /// The policy for bucket `name`, the distribution (if any) given by its ID.
+    pub fn document(&self, name: &str, distribution_id: Option<&str>) -> String {
+        let arn = distribution_id.map(|id| distribution_arn(&self.partition, &self.account_id, id));
+        bucket_policy(&self.partition, name, arn.as_deref())
+    }
 }
 
 #[cfg(feature = "sdk")]
@@ -76,17 +109,19 @@ mod sdk {
             let Ok(name) = cx.ids.id(&spec.bucket) else {
                 return Ok(None);
             };
+            let expected = spec.document(name, known_distribution_id(cx, spec));
             Ok(read_policy(cx, name)
                 .await?
-                .filter(|live| same_policy(live, &bucket_policy(&spec.partition, name)))
+                .filter(|live| same_policy(live, &expected))
                 .map(|_| name.to_string()))
         }
 
         async fn observe(cx: &Cx<'_>, id: &str, current: &Self) -> Result<Option<Self>, AwsError> {
             let live = read_policy(cx, id).await?;
+            // A distribution without an ID yet (being replaced) cannot match: out of sync.
+            let expected = current.document(id, known_distribution_id(cx, current));
             Ok(Some(Self {
-                in_sync: live
-                    .is_some_and(|live| same_policy(&live, &bucket_policy(&current.partition, id))),
+                in_sync: live.is_some_and(|live| same_policy(&live, &expected)),
                 ..current.clone()
             }))
         }
@@ -140,6 +175,25 @@ mod sdk {
         }
     }
 
+    /// The distribution's ID when recorded (a policy naming another one is out of sync).
+    fn known_distribution_id<'a>(cx: &Cx<'a>, spec: &S3BucketPolicySpec) -> Option<&'a str> {
+        spec.distribution
+            .as_ref()
+            .and_then(|key| cx.ids.id(key).ok())
+    }
+
+    /// The ID of the distribution the spec admits; `None` without one. Its ID must be known
+    /// (the distribution comes first).
+    fn distribution_id<'a>(
+        cx: &Cx<'a>,
+        spec: &S3BucketPolicySpec,
+    ) -> Result<Option<&'a str>, AwsError> {
+        spec.distribution
+            .as_ref()
+            .map(|key| cx.ids.id(key).map_err(|e| AwsError::unexpected(e.message)))
+            .transpose()
+    }
+
     async fn put_policy(
         cx: &Cx<'_>,
         name: &str,
@@ -149,7 +203,7 @@ mod sdk {
             .s3
             .put_bucket_policy()
             .bucket(name)
-            .policy(bucket_policy(&spec.partition, name))
+            .policy(spec.document(name, distribution_id(cx, spec)?))
             .send()
             .await
             .map_err(classify)?;

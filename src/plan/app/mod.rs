@@ -16,7 +16,10 @@ use crate::framework::path::AttrPath;
 use super::node::{Kind, NodeKey};
 use super::spec::{CapacitySpec, Tier};
 
-pub use bucket::{bucket_name, validate_bucket, BucketSpec, CorsSpec, MAX_BUCKET_NAME};
+pub use bucket::{
+    bucket_name, certificate_covers, certificate_region, check_certificate_names, validate_bucket,
+    BucketSpec, CdnSpec, CorsSpec, DEFAULT_PRICE_CLASS, MAX_BUCKET_NAME, MAX_TTL, PRICE_CLASSES,
+};
 pub use cache::{validate_cache, validate_cache_known, CacheSpec};
 pub use database::{
     validate_database, validate_database_known, validate_engine_change, DatabaseSpec, StorageSpec,

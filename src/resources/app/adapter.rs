@@ -154,6 +154,12 @@ pub trait AppKind: AppDefinition {
         prior: Option<&Self::Prior>,
     ) -> Self::Computed;
 
+    /// Checks of the configuration against AWS that need no environment (a certificate in
+    /// another region). Every plan runs them, also before the environment exists.
+    async fn plan_checks(_configured: &Configured, _config: &Self::Config) -> Diagnostics {
+        Diagnostics::new()
+    }
+
     /// Refuses a destroy (deletion protection), naming the setting.
     fn refuse_destroy(_prior: &CommonPrior) -> Diagnostics {
         Diagnostics::new()
@@ -490,6 +496,11 @@ impl<K: AppKind> Resource for AppResource<K> {
                 return response;
             }
         };
+        let checked = K::plan_checks(&configured, &config.config).await;
+        if checked.has_errors() {
+            response.diagnostics.extend(checked);
+            return response;
+        }
         let env = match self
             .environment(&configured, config.common.environment_id.as_deref())
             .await

@@ -2,12 +2,18 @@
 
 use async_trait::async_trait;
 
+use crate::aws::cloudfront::distribution::distribution_domain;
+use crate::aws::error::classify;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::path::AttrPath;
-use crate::plan::app::{validate_bucket, BucketSpec, EnvironmentFacts};
-use crate::plan::expand::bucket::expand_bucket;
+use crate::framework::value::Planned;
+use crate::plan::app::{
+    check_certificate_names, validate_bucket, BucketSpec, CdnSpec, EnvironmentFacts,
+};
+use crate::plan::expand::bucket::{self as expand_bucket, expand_bucket};
 use crate::plan::expand::policy::partition;
 use crate::plan::ledger::Ledger;
+use crate::resources::app::model::kept;
 use crate::resources::configured::{Configured, PlannedTarget};
 use crate::resources::ids::Ids;
 
@@ -27,6 +33,53 @@ pub async fn account_of(configured: &Configured) -> Result<String, Diagnostics> 
     })
 }
 
+/// The plan's check of a CDN certificate: it exists in us-east-1 and covers every alias.
+async fn check_certificate(configured: &Configured, cdn: &CdnSpec) -> Result<(), Diagnostics> {
+    let Some(arn) = &cdn.certificate_arn else {
+        return Ok(());
+    };
+    let at = AttrPath::attrs(&["cdn", "certificate_arn"]);
+    let described = configured
+        .clients
+        .acm_us_east_1
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .map_err(classify);
+    let certificate = match described {
+        Ok(out) => out.certificate().cloned(),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => {
+            return Err(Diagnostics::from(
+                Diagnostic::error(
+                    "Cannot read the certificate",
+                    format!("ACM DescribeCertificate of {arn} in us-east-1 failed: {e}"),
+                )
+                .at(at),
+            ))
+        }
+    };
+    let Some(certificate) = certificate else {
+        return Err(Diagnostics::from(
+            Diagnostic::error(
+                "Certificate not found",
+                format!("ACM in us-east-1 has no certificate {arn}."),
+            )
+            .at(at),
+        ));
+    };
+    let mut names: Vec<String> = certificate.subject_alternative_names().to_vec();
+    names.extend(certificate.domain_name().map(str::to_string));
+    names.sort();
+    names.dedup();
+    let diags = check_certificate_names(cdn, &names);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl AppKind for Bucket {
     type Spec = BucketSpec;
@@ -41,7 +94,12 @@ impl AppKind for Bucket {
         mode: Mode,
     ) -> Result<Prepared<Self::Spec>, Diagnostics> {
         let account = account_of(configured).await?;
-        let spec = model::spec_of(config, env, &account, &configured.default_tags);
+        let mut spec = model::spec_of(config, env, &account, &configured.default_tags);
+        if mode == Mode::Discover && spec.cdn.is_none() {
+            // Import, and destroy after a crash, look for a CDN too: the configuration they
+            // start from may not name it.
+            spec.cdn = Some(model::cdn_spec(&Default::default()));
+        }
         if mode.validates() {
             let diags = validate_bucket(&spec);
             if diags.has_errors() {
@@ -67,17 +125,60 @@ impl AppKind for Bucket {
         })
     }
 
+    async fn plan_checks(configured: &Configured, config: &BucketConfig) -> Diagnostics {
+        match config.cdn.as_ref().map(model::cdn_spec) {
+            Some(cdn) => check_certificate(configured, &cdn)
+                .await
+                .err()
+                .unwrap_or_default(),
+            None => Diagnostics::new(),
+        }
+    }
+
     async fn computed(
-        _configured: &Configured,
+        configured: &Configured,
         spec: &BucketSpec,
-        _ids: &Ids<'_>,
-        _prior: Option<&BucketPrior>,
+        ids: &Ids<'_>,
+        prior: Option<&BucketPrior>,
     ) -> BucketComputed {
         let name = spec.bucket_name();
+        let distribution = expand_bucket::distribution_key();
+        let cdn_distribution_id = ids.id_or_empty(&distribution);
+        let cdn_domain_name = match (&spec.cdn, ids) {
+            (None, _) => Planned::Known(String::new()),
+            (Some(_), Ids::Recorded(ledger)) => {
+                let domain = match ledger.id_of(&distribution) {
+                    Some(id) => distribution_domain(&configured.clients.cloudfront, id)
+                        .await
+                        .ok()
+                        .flatten(),
+                    None => None,
+                };
+                Planned::Known(domain.unwrap_or_default())
+            }
+            (Some(_), Ids::Planned(..)) => kept(
+                ids.stable(&distribution),
+                prior.and_then(|p| p.cdn_domain_name.as_ref()),
+            ),
+        };
+        let url = match &spec.cdn {
+            None => Planned::Known(String::new()),
+            Some(cdn) if !cdn.aliases.is_empty() => Planned::Known(cdn.url("")),
+            Some(cdn) => cdn_domain_name.clone().map(|domain| {
+                if domain.is_empty() {
+                    domain
+                } else {
+                    cdn.url(&domain)
+                }
+            }),
+        };
         BucketComputed {
             bucket_arn: format!("arn:{}:s3:::{name}", partition(&spec.region)),
             bucket_regional_domain_name: format!("{name}.s3.{}.amazonaws.com", spec.region),
             bucket_name: name,
+            cdn_domain_name,
+            cdn_distribution_id,
+            url,
         }
     }
 

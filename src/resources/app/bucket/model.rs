@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::diag::Diagnostics;
-use crate::plan::app::{validate_bucket, BucketSpec, CorsSpec, EnvironmentFacts};
+use crate::framework::value::Planned;
+use crate::plan::app::{
+    validate_bucket, BucketSpec, CdnSpec, CorsSpec, EnvironmentFacts, DEFAULT_PRICE_CLASS,
+};
 use crate::plan::expand::bucket as expand;
 use crate::plan::ledger::Ledger;
 use crate::plan::node::ChildSpec;
@@ -27,6 +30,16 @@ pub struct BucketConfig {
     pub force_destroy: Option<bool>,
     pub lifecycle: Option<LifecycleConfig>,
     pub cors: Option<CorsConfig>,
+    pub cdn: Option<CdnConfig>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CdnConfig {
+    pub aliases: Option<Vec<String>>,
+    pub certificate_arn: Option<String>,
+    pub price_class: Option<String>,
+    pub default_ttl: Option<u32>,
+    pub wait_for_deployment: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,9 +54,11 @@ pub struct CorsConfig {
     pub allowed_methods: Option<Vec<String>>,
 }
 
-/// What a prior state records of the bucket (nothing live beyond the IDs).
+/// What a prior state records of the bucket: CloudFront's domain name, known once made.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct BucketPrior {}
+pub struct BucketPrior {
+    pub cdn_domain_name: Option<String>,
+}
 
 /// `platform_bucket`'s computed attributes: all known at plan, from the name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,6 +66,11 @@ pub struct BucketComputed {
     pub bucket_name: String,
     pub bucket_arn: String,
     pub bucket_regional_domain_name: String,
+    /// Empty without `cdn`.
+    pub cdn_domain_name: Planned<String>,
+    pub cdn_distribution_id: Planned<String>,
+    /// `https://` and the first alias, or CloudFront's domain name; empty without `cdn`.
+    pub url: Planned<String>,
 }
 
 /// Reads the configuration with the environment's tier defaults, for the account given
@@ -83,7 +103,24 @@ pub fn spec_of(
             .collect(),
         kms_key_arn: config.kms_key_arn.clone(),
         force_destroy: config.force_destroy.unwrap_or(false),
+        cdn: config.cdn.as_ref().map(cdn_spec),
         tags: merged_tags(default_tags, config.tags.as_ref()),
+    }
+}
+
+pub fn cdn_spec(config: &CdnConfig) -> CdnSpec {
+    let mut aliases = config.aliases.clone().unwrap_or_default();
+    aliases.sort();
+    aliases.dedup();
+    CdnSpec {
+        aliases,
+        certificate_arn: config.certificate_arn.clone(),
+        price_class: config
+            .price_class
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PRICE_CLASS.to_string()),
+        default_ttl: config.default_ttl,
+        wait_for_deployment: config.wait_for_deployment.unwrap_or(true),
     }
 }
 
@@ -120,6 +157,26 @@ pub fn effective_config(spec: &BucketSpec) -> BTreeMap<String, String> {
     put("object_ownership", "BucketOwnerEnforced".to_string());
     put("tls_only", "true".to_string());
     put("force_destroy", spec.force_destroy.to_string());
+    if let Some(cdn) = &spec.cdn {
+        put("cdn.price_class", cdn.price_class.clone());
+        put(
+            "cdn.cache",
+            match cdn.default_ttl {
+                Some(ttl) => format!("default TTL {ttl} s"),
+                None => "managed CachingOptimized policy".to_string(),
+            },
+        );
+        put("cdn.viewer_protocol", "redirect-to-https".to_string());
+        put("cdn.http_version", "http2and3".to_string());
+        put(
+            "cdn.origin_access",
+            "origin access control (sigv4, always)".to_string(),
+        );
+        put(
+            "cdn.wait_for_deployment",
+            cdn.wait_for_deployment.to_string(),
+        );
+    }
     out
 }
 
@@ -149,6 +206,19 @@ pub fn imported_config(ledger: &Ledger, env: &EnvironmentFacts, config: &mut Buc
                 abort_multipart_days: abort,
             });
         }
+    }
+    if let Some(ChildSpec::Distribution(cdn)) = ledger
+        .children
+        .get(&expand::distribution_key())
+        .map(|r| &r.observed)
+    {
+        config.cdn = Some(CdnConfig {
+            aliases: (!cdn.aliases.is_empty()).then(|| cdn.aliases.clone()),
+            certificate_arn: cdn.certificate_arn.clone(),
+            price_class: (cdn.price_class != DEFAULT_PRICE_CLASS).then(|| cdn.price_class.clone()),
+            default_ttl: cdn.default_ttl,
+            wait_for_deployment: None,
+        });
     }
     if let Some(rule) = bucket.cors.first() {
         config.cors = Some(CorsConfig {
