@@ -726,17 +726,15 @@ def s3_delete_bucket_encryption(self, bucket_name):
 S3Backend.create_bucket = s3_create_bucket
 
 
-_original_s3_get_bucket_versioning = S3Response.get_bucket_versioning
-
-
 def r_s3_get_bucket_versioning(self):
-    """A bucket never versioned: AWS answers an empty VersioningConfiguration; moto's
-    serializer answers an empty <GetBucketVersioningResponse/>, which SDKs refuse to parse."""
-    if self.backend.get_bucket_versioning(self.bucket_name) is None:
-        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>')
-        return 200, {"Content-Type": "application/xml"}, body
-    return _original_s3_get_bucket_versioning(self)
+    """AWS answers a VersioningConfiguration (empty for a bucket never versioned); moto's
+    serializer names the root GetBucketVersioningResponse, which SDKs refuse to parse."""
+    status = self.backend.get_bucket_versioning(self.bucket_name)
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}'
+            '</VersioningConfiguration>')
+    return 200, {"Content-Type": "application/xml"}, body
 
 
 S3Response.get_bucket_versioning = r_s3_get_bucket_versioning

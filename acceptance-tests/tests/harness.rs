@@ -157,7 +157,7 @@ fn census_counts_tagged_objects_and_extension_deletes_cache_subnet_groups() {
 
 /// The moto_ext patches the queue and bucket kinds rely on, and the census of queues, topics
 /// and buckets: SQS keeps a queue's policy when other attributes change and returns its
-/// redrive-allow policy; a new bucket has AWS's defaults; an unversioned bucket's versioning
+/// redrive-allow policy; a new bucket has AWS's defaults; a bucket's versioning, set or never set,
 /// reads as AWS answers it.
 #[test]
 fn extension_keeps_queue_policies_and_gives_buckets_aws_defaults() {
@@ -244,6 +244,26 @@ fn extension_keeps_queue_policies_and_gives_buckets_aws_defaults() {
             .await
             .expect("an unversioned bucket's versioning parses");
         assert!(versioning.status().is_none());
+        s3.put_bucket_versioning()
+            .bucket(&bucket)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("PutBucketVersioning");
+        let versioning = s3
+            .get_bucket_versioning()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("a versioned bucket's versioning parses");
+        assert_eq!(
+            versioning.status(),
+            Some(&aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+        );
         s3.delete_bucket()
             .bucket(&bucket)
             .send()
