@@ -341,6 +341,8 @@ fn bucket_with_service_access(tf: Tf) {
         census(&emulator, &owner),
         [("buckets".to_string(), 1)].into(),
     );
+    // Refused before anything went: the policy is still there.
+    check_bucket(&emulator, &bucket, &mut c);
 
     // With force_destroy the next destroy empties it and leaves nothing.
     ws.write_config(&config(&name, "  force_destroy = true"));

@@ -665,6 +665,22 @@ mod sdk {
     /// Deletes the bucket; absence is success. A bucket holding objects is refused, naming it
     /// and its object count, unless `force_destroy`, which first removes every version and
     /// delete marker.
+    /// The refusal to delete a bucket holding `count` objects without `force_destroy`.
+    pub fn not_empty(name: &str, count: usize) -> AwsError {
+        AwsError::Api {
+            code: "BucketNotEmpty".into(),
+            message: format!(
+                "bucket {name} holds {count} object{} (versions and delete markers included); empty it, or set force_destroy = true and apply before destroying",
+                if count == 1 { "" } else { "s" }
+            ),
+        }
+    }
+
+    /// How many object versions and delete markers the bucket holds; `None` when it is gone.
+    pub async fn object_count(client: &Client, name: &str) -> Result<Option<usize>, AwsError> {
+        Ok(absent(list_versions(client, name).await)?.map(|versions| versions.len()))
+    }
+
     pub async fn delete_bucket(
         client: &Client,
         name: &str,
@@ -676,14 +692,7 @@ mod sdk {
         };
         if !versions.is_empty() {
             if !force_destroy {
-                let count = versions.len();
-                return Err(AwsError::Api {
-                    code: "BucketNotEmpty".into(),
-                    message: format!(
-                        "bucket {name} holds {count} object{} (versions and delete markers included); empty it, or set force_destroy = true and apply before destroying",
-                        if count == 1 { "" } else { "s" }
-                    ),
-                });
+                return Err(not_empty(name, versions.len()));
             }
             for batch in versions.chunks(DELETE_BATCH) {
                 let out = client

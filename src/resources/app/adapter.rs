@@ -160,6 +160,16 @@ pub trait AppKind: AppDefinition {
         Diagnostics::new()
     }
 
+    /// Refuses a destroy after reading AWS, before anything is deleted (a bucket that still
+    /// holds objects): the resource stays whole.
+    async fn refuse_destroy_live(
+        _configured: &Configured,
+        _config: &Self::Config,
+        _ledger: &Ledger,
+    ) -> Diagnostics {
+        Diagnostics::new()
+    }
+
     /// Refuses a destroy (deletion protection), naming the setting.
     fn refuse_destroy(_prior: &CommonPrior) -> Diagnostics {
         Diagnostics::new()
@@ -629,6 +639,10 @@ impl<K: AppKind> Resource for AppResource<K> {
                 return response;
             }
         };
+        response.diagnostics = K::refuse_destroy_live(&configured, &config.config, &ledger).await;
+        if response.diagnostics.has_errors() {
+            return response;
+        }
         // Children a crashed run created without recording are found and deleted too.
         if let Ok(Some(env)) = self
             .environment(&configured, prior.environment_id.as_deref())

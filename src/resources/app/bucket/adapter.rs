@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::aws::cloudfront::distribution::distribution_domain;
 use crate::aws::error::classify;
+use crate::aws::s3::bucket::{not_empty, object_count};
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::path::AttrPath;
 use crate::framework::value::Planned;
@@ -133,6 +134,30 @@ impl AppKind for Bucket {
                 .unwrap_or_default(),
             None => Diagnostics::new(),
         }
+    }
+
+    /// A bucket holding objects without `force_destroy` is refused before its CDN and policy
+    /// go, so a refused destroy leaves it whole.
+    async fn refuse_destroy_live(
+        configured: &Configured,
+        config: &BucketConfig,
+        ledger: &Ledger,
+    ) -> Diagnostics {
+        if config.force_destroy.unwrap_or(false) {
+            return Diagnostics::new();
+        }
+        let Some(name) = ledger.id_of(&expand_bucket::bucket_key()) else {
+            return Diagnostics::new();
+        };
+        let refusal = match object_count(&configured.clients.s3, name).await {
+            Ok(Some(count)) if count > 0 => not_empty(name, count),
+            Ok(_) => return Diagnostics::new(),
+            Err(e) => e,
+        };
+        Diagnostics::from(Diagnostic::error(
+            "Cannot destroy the bucket",
+            format!("{refusal}. Nothing was deleted."),
+        ))
     }
 
     async fn computed(
