@@ -13,8 +13,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use acceptance_tests::{
-    block_on, census, percent_decode, repo_root, tools_ready, unique, Checks, Emulator, Run, Tf,
-    Workspace, MOTO_CREATE_SERVICE_GAP, OWNER_TAG,
+    block_on, census, import_certificate, percent_decode, repo_root, tools_ready, unique, Checks,
+    Emulator, Run, Tf, Workspace, MOTO_CREATE_SERVICE_GAP, OWNER_TAG,
 };
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use aws_sdk_ec2::types::Filter;
@@ -606,17 +606,32 @@ fn routed_hosts(
 
 /// The task role's inline policy `extra` (the service's `iam.policy_json`), decoded.
 fn task_role_extra_policy(emulator: &Emulator, role_arn: &str) -> Option<String> {
+    task_role_policy(emulator, role_arn, "extra")
+}
+
+/// The inline policy `name` of a task role (`extra`, `messaging`, `buckets`), decoded.
+fn task_role_policy(emulator: &Emulator, role_arn: &str, name: &str) -> Option<String> {
     let role_name = role_arn.rsplit('/').next()?.to_string();
     block_on(async {
         emulator
             .iam()
             .get_role_policy()
             .role_name(role_name)
-            .policy_name("extra")
+            .policy_name(name)
             .send()
             .await
             .ok()
             .map(|o| percent_decode(o.policy_document()))
+    })
+}
+
+/// A container variable of a task definition's first container.
+fn container_variable(task: &aws_sdk_ecs::types::TaskDefinition, name: &str) -> Option<String> {
+    task.container_definitions().first().and_then(|d| {
+        d.environment()
+            .iter()
+            .find(|kv| kv.name() == Some(name))
+            .and_then(|kv| kv.value().map(str::to_string))
     })
 }
 
@@ -1542,10 +1557,11 @@ fn infracast_apply(tf: Tf) {
 // (c) Encore: an environment per stage, three services each with its role and database
 // ---------------------------------------------------------------------------------------------
 
-const ENCORE_SERVICES: [(&str, &str); 3] = [
-    ("api", "s3:GetObject"),
-    ("billing", "sqs:SendMessage"),
-    ("notify", "ses:SendEmail"),
+/// Each service, the task-role policy that grants its own access and an action only it has.
+const ENCORE_SERVICES: [(&str, &str, &str); 3] = [
+    ("api", "buckets", "s3:PutObject"),
+    ("billing", "messaging", "sns:Publish"),
+    ("notify", "extra", "ses:SendEmail"),
 ];
 
 fn encore_apply(tf: Tf) {
@@ -1610,7 +1626,7 @@ fn encore_apply(tf: Tf) {
             None => c.check(false, || format!("{env}: replication group not found")),
         }
 
-        for (service_name, _) in ENCORE_SERVICES {
+        for (service_name, _, _) in ENCORE_SERVICES {
             let key = format!("[\"{stage}/{service_name}\"]");
             let service = resource("encore", &state, &format!("platform_service.service{key}"));
             let database = resource("encore", &state, &format!("platform_database.service{key}"));
@@ -1621,13 +1637,23 @@ fn encore_apply(tf: Tf) {
             // Its own task role, allowed exactly its own actions.
             let role = text(&service["task_role_arn"]);
             task_roles.insert(role.clone());
-            let policy = task_role_extra_policy(&emulator, &role).unwrap_or_default();
-            for (other, other_action) in ENCORE_SERVICES {
+            let policies: String = ["extra", "messaging", "buckets"]
+                .iter()
+                .filter_map(|name| task_role_policy(&emulator, &role, name))
+                .collect();
+            for (other, policy_name, other_action) in ENCORE_SERVICES {
                 c.eq(
                     &format!("{what}: task role allows {other_action} (the {other} service's)"),
-                    policy.contains(other_action),
+                    policies.contains(other_action),
                     other == service_name,
                 );
+                if other == service_name {
+                    c.check(
+                        task_role_policy(&emulator, &role, policy_name)
+                            .is_some_and(|p| p.contains(other_action)),
+                        || format!("{what}: {other_action} not in its {policy_name} policy"),
+                    );
+                }
             }
 
             // Its own database: DATABASE_URL from that database's secret, and 5432 open only
@@ -1679,6 +1705,101 @@ fn encore_apply(tf: Tf) {
         }
     }
     c.eq("distinct task roles", task_roles.len(), 6);
+
+    // Buckets, pub/sub and the invoicer worker of each stage.
+    for stage in ["staging", "prod"] {
+        let env = format!("{app}-{stage}");
+        let at = |address: &str| resource("encore", &state, &format!("{address}[\"{stage}\"]"));
+        owners.push(format!("bucket/{env}/uploads"));
+        owners.push(format!("bucket/{env}/assets"));
+        owners.push(format!("topic/{env}/billing-events"));
+        owners.push(format!("queue/{env}/invoices"));
+        owners.push(format!("service/{env}/invoicer"));
+        c.eq(
+            &format!("{env}: assets census"),
+            census(&emulator, &format!("bucket/{env}/assets")),
+            counts(&[
+                ("buckets", 1),
+                ("distributions", 1),
+                ("origin_access_controls", 1),
+            ]),
+        );
+        let assets = at("platform_bucket.assets");
+        c.check(
+            text(&assets["url"]).starts_with("https://")
+                && text(&assets["url"]).ends_with(".cloudfront.net"),
+            || format!("{env}: assets url {}", assets["url"]),
+        );
+        c.eq(
+            &format!("{env}: uploads census"),
+            census(&emulator, &format!("bucket/{env}/uploads")),
+            counts(&[("buckets", 1)]),
+        );
+        // The queue is subscribed to the topic with raw delivery, and has its dead-letter queue.
+        let topic_arn = text(&at("platform_topic.billing_events")["topic_arn"]);
+        let queue = at("platform_queue.invoices");
+        let subscriptions = block_on(async {
+            emulator
+                .sns()
+                .list_subscriptions_by_topic()
+                .topic_arn(&topic_arn)
+                .send()
+                .await
+                .map(|o| {
+                    o.subscriptions()
+                        .iter()
+                        .map(|s| {
+                            (
+                                s.protocol().unwrap_or_default().to_string(),
+                                s.endpoint().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        });
+        c.eq(
+            &format!("{env}: subscriptions"),
+            subscriptions,
+            vec![("sqs".to_string(), text(&queue["queue_arn"]))],
+        );
+        c.eq(
+            &format!("{env}: queue census"),
+            census(&emulator, &format!("queue/{env}/invoices")),
+            counts(&[("queues", 2)]),
+        );
+        // The worker: no target group, the queue's URL, and a second policy on queue depth.
+        let invoicer = at("platform_service.invoicer");
+        c.eq(
+            &format!("{env}: invoicer target group"),
+            text(&invoicer["target_group_arn"]),
+            String::new(),
+        );
+        c.eq(
+            &format!("{env}: INVOICES_QUEUE_URL"),
+            task_definition(&config, &text(&invoicer["task_definition_arn"]))
+                .and_then(|t| container_variable(&t, "INVOICES_QUEUE_URL")),
+            Some(text(&queue["queue_url"])),
+        );
+        let resource_id = format!("service/{env}/invoicer");
+        let policies = block_on(async {
+            emulator
+                .autoscaling()
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(&resource_id)
+                .send()
+                .await
+                .map(|o| o.scaling_policies().to_vec())
+                .unwrap_or_default()
+        });
+        let backlog = policies.iter().find_map(|p| {
+            p.target_tracking_scaling_policy_configuration()
+                .filter(|t| t.customized_metric_specification().is_some())
+                .map(|t| t.target_value())
+        });
+        c.eq(&format!("{env}: queue-depth target"), backlog, Some(20.0));
+    }
 
     // Service Connect: api calls billing and notify at their endpoints; each admits only api.
     for stage in ["staging", "prod"] {
@@ -1753,6 +1874,8 @@ fn web_app_apply(tf: Tf) {
     let name = unique("w");
     let domain = "shop.example.test";
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::shop-assets/*"]}]}"#;
+    let cdn_host = format!("cdn.{domain}");
+    let cdn_certificate = import_certificate(&emulator, &[&cdn_host]);
     let example = Example::new(
         "web-app",
         tf,
@@ -1763,6 +1886,7 @@ fn web_app_apply(tf: Tf) {
             ("wait_for_deployment", "false"),
             ("deletion_protection", "false"),
             ("task_policy_json", policy),
+            ("cdn_certificate_arn", &cdn_certificate),
         ],
     );
     let mut c = Checks::for_example("web-app", tf);
@@ -1859,11 +1983,77 @@ fn web_app_apply(tf: Tf) {
         replication_group(&config, &format!("{name}-sessions")).and_then(|g| g.multi_az().cloned()),
         Some(MultiAzStatus::Enabled),
     );
+    // Static assets on cdn.<domain>: a distribution with that alias and certificate, reading
+    // the private bucket, which the service may write.
+    let assets = resource("web-app", &state, "platform_bucket.assets");
+    c.eq(
+        "assets_url",
+        text(&example.output("assets_url")),
+        format!("https://{cdn_host}"),
+    );
+    let distribution = block_on(async {
+        emulator
+            .cloudfront()
+            .get_distribution()
+            .id(text(&assets["cdn_distribution_id"]))
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.distribution().cloned())
+    });
+    let config_of = distribution.as_ref().and_then(|d| d.distribution_config());
+    c.eq(
+        "cdn aliases",
+        config_of
+            .and_then(|d| d.aliases())
+            .map(|a| a.items().to_vec()),
+        Some(vec![cdn_host.clone()]),
+    );
+    c.eq(
+        "cdn certificate",
+        config_of
+            .and_then(|d| d.viewer_certificate())
+            .and_then(|v| v.acm_certificate_arn())
+            .map(str::to_string),
+        Some(cdn_certificate.clone()),
+    );
+    c.eq(
+        "cdn_domain_name output",
+        text(&example.output("assets_cdn_domain_name")),
+        distribution
+            .as_ref()
+            .map(|d| d.domain_name().to_string())
+            .unwrap_or_default(),
+    );
+    let bucket_owner = format!("bucket/{name}/assets");
+    c.eq(
+        "assets census",
+        census(&emulator, &bucket_owner),
+        counts(&[
+            ("buckets", 1),
+            ("distributions", 1),
+            ("origin_access_controls", 1),
+        ]),
+    );
+    match task_definition(&config, &text(&service["task_definition_arn"])) {
+        Some(task) => c.eq(
+            "ASSETS_BUCKET",
+            task.container_definitions().first().and_then(|d| {
+                d.environment()
+                    .iter()
+                    .find(|kv| kv.name() == Some("ASSETS_BUCKET"))
+                    .and_then(|kv| kv.value().map(str::to_string))
+            }),
+            Some(text(&assets["bucket_name"])),
+        ),
+        None => c.check(false, || "task definition not found".to_string()),
+    }
     let owners = vec![
         format!("environment/{name}"),
         format!("service/{name}/web"),
         format!("database/{name}/web"),
         format!("cache/{name}/sessions"),
+        bucket_owner,
     ];
     c.eq(
         "service census",
@@ -2051,9 +2241,46 @@ fn trio_apply(tf: Tf) {
             }
             None => c.check(false, || format!("{env}: DB instance {env}-app not found")),
         }
+        // The uploads bucket: versioned by tier, and the app's UPLOADS_BUCKET.
+        let uploads = resource("dev-staging-prod", &state, &at("platform_bucket.uploads"));
+        let bucket = text(&uploads["bucket_name"]);
+        let versioning = block_on(async {
+            emulator
+                .s3()
+                .get_bucket_versioning()
+                .bucket(&bucket)
+                .send()
+                .await
+                .ok()
+                .and_then(|v| v.status().map(|s| s.as_str().to_string()))
+        });
+        c.eq(
+            &format!("{env}: uploads versioning"),
+            versioning.as_deref() == Some("Enabled"),
+            want.tier != "dev",
+        );
+        match task_definition(&config, &text(&service["task_definition_arn"])) {
+            Some(task) => c.eq(
+                &format!("{env}: UPLOADS_BUCKET"),
+                task.container_definitions().first().and_then(|d| {
+                    d.environment()
+                        .iter()
+                        .find(|kv| kv.name() == Some("UPLOADS_BUCKET"))
+                        .and_then(|kv| kv.value().map(str::to_string))
+                }),
+                Some(bucket.clone()),
+            ),
+            None => c.check(false, || format!("{env}: task definition not found")),
+        }
+        c.eq(
+            &format!("{env}: uploads census"),
+            census(&emulator, &format!("bucket/{env}/uploads")),
+            counts(&[("buckets", 1)]),
+        );
         owners.push(format!("environment/{env}"));
         owners.push(format!("service/{env}/app"));
         owners.push(format!("database/{env}/app"));
+        owners.push(format!("bucket/{env}/uploads"));
     }
     example.converge(&mut c);
     example.destroy_and_check_empty(&emulator, &owners, &mut c);

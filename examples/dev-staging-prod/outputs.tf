@@ -58,3 +58,12 @@ output "monthly_cost_usd" {
     prod    = module.prod.monthly_cost_usd
   }
 }
+
+output "uploads_buckets" {
+  description = "Each stage's uploads bucket (the app reads its name from UPLOADS_BUCKET)."
+  value = {
+    dev     = module.dev.uploads_bucket
+    staging = module.staging.uploads_bucket
+    prod    = module.prod.uploads_bucket
+  }
+}

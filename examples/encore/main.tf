@@ -1,8 +1,12 @@
 # Encore-style application on AWS (reference architecture (c) in
 # docs/design/reference-architectures.md): an environment per stage, each with its own VPC over
 # two AZs and three subnet tiers, and the same three services in every stage.
-# Each service runs on ECS Fargate with its own task role (`iam`), its own PostgreSQL database
-# and its secrets as environment variables; the stage's Redis cache serves the api service.
+# Each service runs on ECS Fargate with its own task role, its own PostgreSQL database and its
+# secrets as environment variables; the stage's Redis cache serves the api service.
+# Encore's infrastructure primitives map onto the provider's: a private uploads bucket the api
+# writes (`bucket_access`), public static assets behind CloudFront (`cdn`), a pub/sub topic
+# billing publishes to (`publish_to`) with a subscribed queue and its dead-letter queue, and an
+# invoicer worker that consumes the queue, scales on its depth and runs a nightly cron job.
 #
 # The stages and services are data (locals below), so adding a service or a stage is one
 # entry. Credentials, region and endpoints come from the standard AWS_* environment variables.
@@ -35,31 +39,30 @@ locals {
     prod    = { tier = "prod", cidr = "10.2.0.0/16" }
   }
 
-  # Service => what it is allowed to do (its task role) and whether the load balancer routes
-  # to it. Policies name resources made alongside (bucket, queue, SES identity).
+  # Service => whether the load balancer routes to it, the services it calls, what it may use
+  # of the stage's buckets and topics (the provider writes those task-role statements), and
+  # any other AWS permissions (its `iam` policy).
   services = {
     api = {
       public = true
       # The services it calls inside the stage, through Service Connect.
-      calls = ["billing", "notify"]
-      statements = [{
-        Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:PutObject"]
-        Resource = ["arn:aws:s3:::${var.app}-uploads/*"]
-      }]
+      calls      = ["billing", "notify"]
+      uploads    = true
+      publishes  = false
+      statements = []
     }
     billing = {
-      public = false
-      calls  = []
-      statements = [{
-        Effect   = "Allow"
-        Action   = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"]
-        Resource = ["arn:aws:sqs:*:*:${var.app}-billing-events"]
-      }]
+      public     = false
+      calls      = []
+      uploads    = false
+      publishes  = true
+      statements = []
     }
     notify = {
-      public = false
-      calls  = []
+      public    = false
+      calls     = []
+      uploads   = false
+      publishes = false
       statements = [{
         Effect   = "Allow"
         Action   = ["ses:SendEmail", "ses:SendRawEmail"]
@@ -122,6 +125,44 @@ resource "platform_cache" "stage" {
   # Staging: one replica, no failover. Prod: two replicas, Multi-AZ.
 }
 
+# User uploads: private, encrypted, TLS only, versioned by tier.
+resource "platform_bucket" "uploads" {
+  for_each = local.stages
+
+  environment_id = platform_environment.stage[each.key].id
+  name           = "uploads"
+  force_destroy  = !var.deletion_protection
+}
+
+# Public static assets (Encore's `public: true` buckets): the bucket stays private and only its
+# CloudFront distribution may read it.
+resource "platform_bucket" "assets" {
+  for_each = local.stages
+
+  environment_id = platform_environment.stage[each.key].id
+  name           = "assets"
+  force_destroy  = !var.deletion_protection
+
+  cdn {}
+}
+
+# Pub/sub: billing publishes invoice events; the invoices queue is subscribed (raw delivery),
+# with a dead-letter queue after 5 failed receives.
+resource "platform_topic" "billing_events" {
+  for_each = local.stages
+
+  environment_id = platform_environment.stage[each.key].id
+  name           = "billing-events"
+}
+
+resource "platform_queue" "invoices" {
+  for_each = local.stages
+
+  environment_id = platform_environment.stage[each.key].id
+  name           = "invoices"
+  subscribe_to   = [platform_topic.billing_events[each.key].id]
+}
+
 resource "platform_service" "service" {
   for_each = local.deployments
 
@@ -160,12 +201,26 @@ resource "platform_service" "service" {
   database_access = [platform_database.service[each.key].id]
   cache_access    = each.value.service == "api" ? [platform_cache.stage[each.value.stage].id] : []
 
-  # Its own task role, holding only this service's permissions.
-  iam {
-    policy_json = jsonencode({
-      Version   = "2012-10-17"
-      Statement = local.services[each.value.service].statements
-    })
+  # UPLOADS_BUCKET and read/write on its objects; BILLING_EVENTS_TOPIC_ARN and sns:Publish on
+  # exactly that topic.
+  dynamic "bucket_access" {
+    for_each = local.services[each.value.service].uploads ? [1] : []
+    content {
+      bucket_id = platform_bucket.uploads[each.value.stage].id
+      mode      = "read_write"
+    }
+  }
+  publish_to = local.services[each.value.service].publishes ? [platform_topic.billing_events[each.value.stage].id] : []
+
+  # Its own task role, holding only this service's other permissions.
+  dynamic "iam" {
+    for_each = length(local.services[each.value.service].statements) > 0 ? [1] : []
+    content {
+      policy_json = jsonencode({
+        Version   = "2012-10-17"
+        Statement = local.services[each.value.service].statements
+      })
+    }
   }
 
   dynamic "routing" {
@@ -173,6 +228,35 @@ resource "platform_service" "service" {
     content {
       hosts = [local.hosts[each.value.stage]]
     }
+  }
+
+  deployment {
+    wait = var.wait_for_deployment
+  }
+}
+
+# The invoicer worker: no port and no routing, so no load balancer rule. It receives from the
+# invoices queue (INVOICES_QUEUE_URL), scales on the queue's depth per task, and closes the
+# day's invoices every night at 02:00 UTC as a scheduled task of its own task definition.
+resource "platform_service" "invoicer" {
+  for_each = local.stages
+
+  environment_id = platform_environment.stage[each.key].id
+  name           = "invoicer"
+  image          = "${var.image_repository}/invoicer:${var.image_tag}"
+  image_source   = "external"
+  environment_variables = {
+    ENCORE_APP = var.app
+    ENCORE_ENV = each.key
+  }
+
+  consume_from = [platform_queue.invoices[each.key].id]
+
+  autoscaling {
+    min               = 1
+    max               = 4
+    queue_id          = platform_queue.invoices[each.key].id
+    messages_per_task = 20
   }
 
   deployment {

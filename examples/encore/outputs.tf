@@ -58,3 +58,20 @@ output "internal_endpoints" {
     for key, service in platform_service.service : key => service.internal_endpoint if service.internal_endpoint != ""
   }
 }
+
+output "assets_urls" {
+  description = "Each stage's public assets, served by CloudFront."
+  value       = { for stage, bucket in platform_bucket.assets : stage => bucket.url }
+}
+
+output "uploads_buckets" {
+  value = { for stage, bucket in platform_bucket.uploads : stage => bucket.bucket_name }
+}
+
+output "invoices_queue_urls" {
+  value = { for stage, queue in platform_queue.invoices : stage => queue.queue_url }
+}
+
+output "billing_events_topic_arns" {
+  value = { for stage, topic in platform_topic.billing_events : stage => topic.topic_arn }
+}

@@ -5,7 +5,8 @@
 # One environment (VPC, NAT, endpoints, flow logs by tier) with an HTTPS load balancer for the
 # site's name and its www alias; the web service behind it, autoscaled on CPU, with a task role
 # in place of Beanstalk's instance profile; RDS PostgreSQL and a Redis-compatible cache it
-# reaches through their connection secrets.
+# reaches through their connection secrets; static assets in a private S3 bucket served by
+# CloudFront on cdn.<domain> (Beanstalk's usual S3 + CloudFront pairing).
 #
 # Credentials, region and endpoints come from the standard AWS_* environment variables.
 
@@ -58,6 +59,20 @@ resource "platform_cache" "main" {
   name           = "sessions"
 }
 
+# Static assets: a private bucket that only its CloudFront distribution may read. With a
+# us-east-1 certificate for cdn.<domain>, the distribution answers on that name; without one,
+# on its own *.cloudfront.net name (see the `assets_url` output).
+resource "platform_bucket" "assets" {
+  environment_id = platform_environment.main.id
+  name           = "assets"
+  force_destroy  = !var.deletion_protection
+
+  cdn {
+    aliases         = var.cdn_certificate_arn == null ? [] : ["cdn.${var.domain}"]
+    certificate_arn = var.cdn_certificate_arn
+  }
+}
+
 resource "platform_service" "web" {
   environment_id = platform_environment.main.id
   name           = "web"
@@ -73,6 +88,12 @@ resource "platform_service" "web" {
   secrets               = var.secrets
   database_access       = [platform_database.main.id] # DATABASE_URL, PGHOST, ...
   cache_access          = [platform_cache.main.id]    # REDIS_URL
+
+  # ASSETS_BUCKET: the build's assets are uploaded here (read and write on its objects only).
+  bucket_access {
+    bucket_id = platform_bucket.assets.id
+    mode      = "read_write"
+  }
 
   routing {
     hosts = [var.domain, "www.${var.domain}"]

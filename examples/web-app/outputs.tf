@@ -63,3 +63,17 @@ output "monthly_cost_usd" {
     cache       = platform_cache.main.estimated_monthly_cost_usd
   }
 }
+
+output "assets_url" {
+  description = "Where the static assets are served: https://cdn.<domain> with cdn_certificate_arn, else the distribution's own name."
+  value       = platform_bucket.assets.url
+}
+
+output "assets_cdn_domain_name" {
+  description = "Target of cdn.<domain>'s DNS record (a CNAME, or an alias to CloudFront's zone)."
+  value       = platform_bucket.assets.cdn_domain_name
+}
+
+output "assets_bucket" {
+  value = platform_bucket.assets.bucket_name
+}

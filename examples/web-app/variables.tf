@@ -113,3 +113,9 @@ variable "wait_for_deployment" {
   type        = bool
   default     = true
 }
+
+variable "cdn_certificate_arn" {
+  description = "An ACM certificate in us-east-1 covering cdn.<domain>, for the assets' CloudFront distribution; null serves them on the distribution's own cloudfront.net name."
+  type        = string
+  default     = null
+}

@@ -32,11 +32,26 @@ resource "platform_database" "main" {
   deletion_protection = var.deletion_protection ? null : false
 }
 
+# User uploads: private, encrypted, TLS only; versioned with 30/90-day noncurrent expiry in
+# staging and prod (dev keeps no versions). Destroy refuses while it holds objects, so the
+# uploads outlive a mistaken destroy; force_destroy follows deletion_protection.
+resource "platform_bucket" "uploads" {
+  environment_id = platform_environment.main.id
+  name           = "uploads"
+  force_destroy  = !var.deletion_protection
+}
+
 resource "platform_service" "app" {
   environment_id  = platform_environment.main.id
   name            = "app"
   image           = var.image
   database_access = [platform_database.main.id]
+
+  # UPLOADS_BUCKET, and read/write on exactly that bucket's objects.
+  bucket_access {
+    bucket_id = platform_bucket.uploads.id
+    mode      = "read_write"
+  }
 
   routing {
     hosts = [var.domain]

@@ -37,3 +37,7 @@ output "monthly_cost_usd" {
     database    = platform_database.main.estimated_monthly_cost_usd
   }
 }
+
+output "uploads_bucket" {
+  value = platform_bucket.uploads.bucket_name
+}
