@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use terraform_provider_platform::apply::{self, IdMap, StepError};
 use terraform_provider_platform::plan::app::{
     validate_bucket, validate_cache, validate_database, validate_engine_change, validate_queue,
     validate_service, validate_topic, AccessRef, AutoscalingSpec, BucketAccess, BucketSpec,
     CacheSpec, CdnSpec, CorsSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck,
     IamSpec, ImageSource, InternalSpec, MessagingAccess, MessagingKind, NamespaceFacts,
-    QueueScaling, QueueSpec, RoutingSpec, ServiceSpec, Sidecar, StorageSpec, TopicRef, TopicSpec,
+    QueueScaling, QueueSpec, RoutingSpec, ScheduleSpec, ServiceSpec, Sidecar, StorageSpec,
+    TopicRef, TopicSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, render_ops, Op};
 use terraform_provider_platform::plan::expand::bucket::expand_bucket;
@@ -19,8 +21,8 @@ use terraform_provider_platform::plan::expand::cache::expand_cache;
 use terraform_provider_platform::plan::expand::database::expand_database;
 use terraform_provider_platform::plan::expand::messaging::{expand_queue, expand_topic};
 use terraform_provider_platform::plan::expand::service::{
-    caller_rule_key, expand_service, internal_endpoint, service_key, task_definition_key,
-    ServiceInputs,
+    caller_rule_key, expand_service, internal_endpoint, schedule_key, scheduler_role_key,
+    service_key, task_definition_key, ServiceInputs,
 };
 use terraform_provider_platform::plan::graph::{create_waves, delete_waves};
 use terraform_provider_platform::plan::ledger::{Ledger, Recorded};
@@ -106,6 +108,7 @@ fn service(tier: Tier) -> ServiceSpec {
         buckets: Vec::new(),
         sidecars: vec![],
         repository_credentials_secret_arn: None,
+        schedules: vec![],
         repository_credentials_kms_key_arn: None,
         desired_count: d.desired_count,
         exec_enabled: d.exec_enabled,
@@ -1080,4 +1083,271 @@ fn a_cdn_adds_a_distribution_its_access_control_and_the_policy_admitting_it() {
          create   cloudfront.origin_access_control/main\n\
          update   s3.bucket_policy/main\n"
     );
+}
+
+/// A worker (no port) that runs a nightly report in Paris time and a sweep every 15 minutes
+/// with the image's command.
+fn scheduled_worker() -> ServiceSpec {
+    let mut spec = service(Tier::Prod);
+    spec.name = "worker".into();
+    spec.port = None;
+    spec.schedules = vec![
+        ScheduleSpec {
+            name: "nightly-report".into(),
+            expression: "cron(30 2 * * ? *)".into(),
+            timezone: "Europe/Paris".into(),
+            command: vec!["bin/report".into(), "--since=yesterday".into()],
+        },
+        ScheduleSpec {
+            name: "sweep".into(),
+            expression: "rate(15 minutes)".into(),
+            timezone: "UTC".into(),
+            command: Vec::new(),
+        },
+    ];
+    spec
+}
+
+#[test]
+fn a_worker_with_two_schedules() {
+    let spec = scheduled_worker();
+    assert!(
+        validate_service(&spec).is_empty(),
+        "{:?}",
+        validate_service(&spec)
+    );
+    let e = expand_service(&spec, &env(Tier::Prod), &inputs(None));
+    check("service_schedules", &render(&e.nodes, &e.external));
+    for name in ["nightly-report", "sweep"] {
+        assert!(e.nodes.contains_key(&schedule_key(name)), "{name}");
+    }
+    // The scheduled runs are priced: 30.44 nightly runs and 2920 sweeps of 5 minutes of a
+    // 256-unit, 512 MiB task (0.012343 USD an hour).
+    let estimate = terraform_provider_platform::plan::cost::estimate(&e.nodes);
+    assert_eq!(estimate.breakdown.get("scheduled_tasks"), Some(&3.03));
+    // Without schedules: no role, no schedules, no charge.
+    let mut bare = spec.clone();
+    bare.schedules.clear();
+    let e = expand_service(&bare, &env(Tier::Prod), &inputs(None));
+    assert!(!e.nodes.contains_key(&scheduler_role_key()));
+    assert!(!e.nodes.keys().any(|k| k.kind() == Some(Kind::Schedule)));
+    let estimate = terraform_provider_platform::plan::cost::estimate(&e.nodes);
+    assert_eq!(estimate.breakdown.get("scheduled_tasks"), None);
+}
+
+#[test]
+fn the_scheduler_role_may_only_run_the_family_in_the_cluster_and_pass_the_two_roles() {
+    let e = expand_service(&scheduled_worker(), &env(Tier::Prod), &inputs(None));
+    let Some(ChildSpec::IamRole(role)) = e.nodes.get(&scheduler_role_key()).map(|n| &n.spec) else {
+        panic!("no scheduler role");
+    };
+    assert_eq!(role.name, "platform-env1-worker-scheduler-us-east-1");
+    assert_eq!(
+        role.assume_role_policy,
+        r#"{"Statement":[{"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}},"Effect":"Allow","Principal":{"Service":"scheduler.amazonaws.com"}}],"Version":"2012-10-17"}"#
+    );
+    assert_eq!(role.inline_policies.len(), 1);
+    let expected = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "ecs:RunTask",
+                "Resource": "arn:aws:ecs:us-east-1:123456789012:task-definition/env1-worker:*",
+                "Condition": { "ArnEquals": { "ecs:cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/env1" } }
+            },
+            {
+                "Effect": "Allow",
+                "Action": "ecs:TagResource",
+                "Resource": "arn:aws:ecs:us-east-1:123456789012:task/env1/*",
+                "Condition": { "StringEquals": { "ecs:CreateAction": "RunTask" } }
+            },
+            {
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": [
+                    "arn:aws:iam::123456789012:role/platform-env1-worker-exec-us-east-1",
+                    "arn:aws:iam::123456789012:role/platform-env1-worker-task-us-east-1"
+                ],
+                "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }
+            }
+        ]
+    });
+    let actual: serde_json::Value =
+        serde_json::from_str(&role.inline_policies["run-task"]).expect("JSON");
+    assert_eq!(actual, expected);
+    // The roles it passes are the service's own.
+    for key in [
+        NodeKey::new(Kind::IamRole, &["execution"]),
+        NodeKey::new(Kind::IamRole, &["task"]),
+    ] {
+        let Some(ChildSpec::IamRole(other)) = e.nodes.get(&key).map(|n| &n.spec) else {
+            panic!("no {key}");
+        };
+        assert!(
+            role.inline_policies["run-task"].contains(&format!("role/{}\"", other.name)),
+            "{key} not passed"
+        );
+    }
+    assert!(!role.inline_policies["run-task"].contains(r#""Resource":"*""#));
+}
+
+#[test]
+fn schedules_are_validated_with_their_block_index() {
+    let mut spec = scheduled_worker();
+    spec.schedules[1].expression = "rate(1 minutes)".into();
+    spec.schedules[1].timezone = "Paris".into();
+    spec.schedules.push(spec.schedules[0].clone());
+    let found: Vec<String> = validate_service(&spec)
+        .0
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d.path.as_ref().map(ToString::to_string).unwrap_or_default(),
+                d.summary
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "schedule[1].expression Invalid schedule expression",
+            "schedule[1].timezone Invalid time zone",
+            "schedule[2].name Duplicate schedule name",
+        ]
+    );
+}
+
+#[test]
+fn a_new_image_moves_the_schedules_to_the_new_revision_in_the_same_plan() {
+    let env = env(Tier::Prod);
+    let before = scheduled_worker();
+    let ledger = applied(&expand_service(&before, &env, &inputs(None)).nodes);
+    let mut after = before.clone();
+    after.image = "public.ecr.aws/nginx/nginx:1.28".into();
+    let ops = diff(&expand_service(&after, &env, &inputs(None)).nodes, &ledger);
+    assert_eq!(
+        changed(&ops),
+        "update   ecs.service/service\nupdate   ecs.task_definition/service\nupdate   scheduler.schedule/nightly-report\nupdate   scheduler.schedule/sweep\n"
+    );
+    // Changing one schedule touches only it; removing every schedule removes the role too.
+    let mut one = before.clone();
+    one.schedules[1].expression = "rate(30 minutes)".into();
+    let ops = diff(&expand_service(&one, &env, &inputs(None)).nodes, &ledger);
+    assert_eq!(changed(&ops), "update   scheduler.schedule/sweep\n");
+    let mut none = before.clone();
+    none.schedules.truncate(1);
+    let ops = diff(&expand_service(&none, &env, &inputs(None)).nodes, &ledger);
+    assert_eq!(changed(&ops), "delete   scheduler.schedule/sweep\n");
+    none.schedules.clear();
+    let ops = diff(&expand_service(&none, &env, &inputs(None)).nodes, &ledger);
+    assert_eq!(
+        changed(&ops),
+        "delete   iam.role/scheduler\ndelete   scheduler.schedule/nightly-report\ndelete   scheduler.schedule/sweep\n"
+    );
+}
+
+/// Registers a new revision when the task definition is updated, and records the revision
+/// each schedule update sees.
+#[derive(Default)]
+struct Revisions {
+    seen_by_schedules: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+#[async_trait::async_trait]
+impl apply::Executor for Revisions {
+    async fn create(&self, node: &Node, _ids: &IdMap) -> Result<Recorded, StepError> {
+        panic!("nothing is created: {}", node.key)
+    }
+
+    async fn update(
+        &self,
+        node: &Node,
+        current: &Recorded,
+        ids: &IdMap,
+    ) -> Result<Recorded, StepError> {
+        let id = if node.key == task_definition_key() {
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/env1-worker:2".to_string()
+        } else {
+            current.id.clone()
+        };
+        if node.key.kind() == Some(Kind::Schedule) {
+            self.seen_by_schedules.lock().unwrap().push((
+                node.key.to_string(),
+                ids.id(&task_definition_key()).unwrap().to_string(),
+            ));
+        }
+        Ok(Recorded {
+            id,
+            observed: node.spec.clone(),
+            refs: Default::default(),
+        })
+    }
+
+    async fn delete(
+        &self,
+        key: &NodeKey,
+        _current: &Recorded,
+        _ids: &IdMap,
+    ) -> Result<(), StepError> {
+        panic!("nothing is deleted: {key}")
+    }
+
+    async fn find(&self, _node: &Node, _ids: &IdMap) -> Result<Option<Recorded>, StepError> {
+        Ok(None)
+    }
+
+    async fn observe(
+        &self,
+        _key: &NodeKey,
+        current: &Recorded,
+        _ids: &IdMap,
+    ) -> Result<Option<Recorded>, StepError> {
+        Ok(Some(current.clone()))
+    }
+}
+
+/// The engine runs the schedule updates after the task definition's, with its new revision:
+/// one apply moves every schedule.
+#[tokio::test]
+async fn one_apply_points_the_schedules_at_the_new_revision() {
+    let env = env(Tier::Prod);
+    let before = scheduled_worker();
+    let mut ledger = applied(&expand_service(&before, &env, &inputs(None)).nodes);
+    ledger.children.get_mut(&task_definition_key()).unwrap().id =
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/env1-worker:1".into();
+    let mut after = before.clone();
+    after.image = "public.ecr.aws/nginx/nginx:1.28".into();
+    let desired = expand_service(&after, &env, &inputs(None)).nodes;
+    let ops = diff(&desired, &ledger);
+    let executor = Revisions::default();
+    let outcome = apply::run(
+        &executor,
+        &desired,
+        &ops,
+        ledger,
+        apply::RunOptions {
+            concurrency: 4,
+            cancel: tokio_util::sync::CancellationToken::new(),
+            deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(60),
+        },
+    )
+    .await;
+    assert!(outcome.is_complete(), "{:?}", outcome.errors);
+    let mut seen = executor.seen_by_schedules.lock().unwrap().clone();
+    seen.sort();
+    let revision_2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/env1-worker:2".to_string();
+    assert_eq!(
+        seen,
+        [
+            (
+                "scheduler.schedule/nightly-report".to_string(),
+                revision_2.clone()
+            ),
+            ("scheduler.schedule/sweep".to_string(), revision_2.clone()),
+        ]
+    );
+    // The next plan has nothing left to do.
+    assert_eq!(changed(&diff(&desired, &outcome.ledger)), "");
 }

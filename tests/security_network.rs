@@ -444,6 +444,7 @@ fn service(tier: Tier) -> ServiceSpec {
         buckets: Vec::new(),
         sidecars: vec![],
         repository_credentials_secret_arn: None,
+        schedules: vec![],
         repository_credentials_kms_key_arn: None,
         desired_count: d.desired_count,
         exec_enabled: d.exec_enabled,

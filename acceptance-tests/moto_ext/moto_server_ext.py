@@ -1152,7 +1152,9 @@ Queue._set_attributes = queue_set_attributes
 # schedules (AWS: ConflictException); DeleteScheduleGroup of an unknown group and CreateSchedule
 # in one answer 500 (AWS: ResourceNotFoundException); the default group can be deleted (AWS:
 # ValidationException); a deleted group's tags stay behind; ConflictException comes with 400
-# (AWS: 409).
+# (AWS: 409); UpdateSchedule without State leaves the schedule with none (AWS: ENABLED, the
+# default, as UpdateSchedule replaces the whole schedule); the tags of a group that does not
+# exist read as an empty list and can be set (AWS: ResourceNotFoundException).
 from moto.core.exceptions import JsonRESTError  # noqa: E402
 from moto.scheduler import models as scheduler_models  # noqa: E402
 from moto.scheduler.exceptions import (  # noqa: E402
@@ -1197,9 +1199,35 @@ def create_schedule(self, *args, **kwargs):
     return _original_create_schedule(self, *args, **kwargs)
 
 
+_original_update = scheduler_models.Schedule.update
+
+
+def update_schedule_state(self, **kwargs):
+    kwargs["state"] = kwargs.get("state") or "ENABLED"
+    return _original_update(self, **kwargs)
+
+
+def _existing_group(backend, resource_arn):
+    """Raises ResourceNotFoundException for a schedule group ARN naming no group."""
+    _, found, name = resource_arn.partition(":schedule-group/")
+    if found and name not in backend.schedule_groups:
+        raise ScheduleGroupNotFound(name)
+
+
+def _checking_group(original):
+    def wrapper(self, resource_arn, *args, **kwargs):
+        _existing_group(self, resource_arn)
+        return original(self, resource_arn, *args, **kwargs)
+
+    return wrapper
+
+
 SchedulerBackend.create_schedule_group = create_schedule_group
 SchedulerBackend.delete_schedule_group = delete_schedule_group
 SchedulerBackend.create_schedule = create_schedule
+scheduler_models.Schedule.update = update_schedule_state
+for _name in ("list_tags_for_resource", "tag_resource", "untag_resource"):
+    setattr(SchedulerBackend, _name, _checking_group(getattr(SchedulerBackend, _name)))
 
 
 # --- Application Auto Scaling --------------------------------------------------------------------

@@ -651,8 +651,10 @@ pub const OWNER_TAG: &str = "platform:owner";
 /// `cache_subnet_groups`, `replication_groups` (not deleting), `secrets` (not scheduled for
 /// deletion), `load_balancers`, `target_groups`, `listener_rules` (on any listener of any load
 /// balancer), `namespaces`, `queues`, `topics`, `buckets`, `distributions` (not yet deleted,
-/// enabled or not) and `origin_access_controls` (whose description is the owner's marker:
-/// CloudFront cannot tag them).
+/// enabled or not), `origin_access_controls` (whose description is the owner's marker:
+/// CloudFront cannot tag them), `schedule_groups` (not deleting) and `schedules` (which carry
+/// no tags: counted by the ownership marker ending their description,
+/// `[platform:owner=<owner> …]`, in any group).
 /// Kinds with no live object are **omitted**, so a fully destroyed owner gives an empty map.
 /// EC2 kinds are filtered server-side (`tag:platform:owner`) and checked again client-side
 /// (moto ignores the filter on DescribeNatGateways); the others are listed and their tags read
@@ -1348,6 +1350,72 @@ async fn census_async(
             .filter(|c| c.description() == marker)
             .count(),
     );
+    // EventBridge Scheduler: ListScheduleGroups, the tags of each; ListSchedules of each group,
+    // then GetSchedule for the description, where schedules carry their owner.
+    let scheduler = emulator.scheduler();
+    let pages: Vec<_> = sdk_ok(
+        "ListScheduleGroups",
+        scheduler
+            .list_schedule_groups()
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await,
+    );
+    let marker = format!("[{OWNER_TAG}={owner} ");
+    let mut groups = 0;
+    let mut schedules = 0;
+    for group in pages.iter().flat_map(|p| p.schedule_groups()) {
+        let (Some(name), Some(arn)) = (group.name(), group.arn()) else {
+            continue;
+        };
+        if group.state() == Some(&aws_sdk_scheduler::types::ScheduleGroupState::Active) {
+            let tags = sdk_ok(
+                "scheduler ListTagsForResource",
+                scheduler
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .send()
+                    .await,
+            );
+            if tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == OWNER_TAG && t.value() == owner)
+            {
+                groups += 1;
+            }
+        }
+        let listed: Vec<_> = sdk_ok(
+            "ListSchedules",
+            scheduler
+                .list_schedules()
+                .group_name(name)
+                .into_paginator()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await,
+        );
+        for summary in listed.iter().flat_map(|p| p.schedules()) {
+            let Some(schedule) = summary.name() else {
+                continue;
+            };
+            let got = sdk_ok(
+                "GetSchedule",
+                scheduler
+                    .get_schedule()
+                    .group_name(name)
+                    .name(schedule)
+                    .send()
+                    .await,
+            );
+            if got.description().is_some_and(|d| d.contains(&marker)) {
+                schedules += 1;
+            }
+        }
+    }
+    put("schedule_groups", groups);
+    put("schedules", schedules);
 
     counts
 }

@@ -491,6 +491,67 @@ const APP_CASES: &[Case] = &[
         line: r#"publish_to     = ["prod/events"]"#,
     },
     Case {
+        reason: "a cron expression giving both day fields",
+        body: r#"resource "platform_service" "worker" {
+  environment_id = "dev"
+  name           = "worker"
+  image          = "acme/worker:1"
+  schedule {
+    name       = "nightly"
+    expression = "cron(0 3 * * * *)"
+  }
+}"#,
+        summary: "Invalid schedule expression",
+        line: r#"expression = "cron(0 3 * * * *)""#,
+    },
+    Case {
+        reason: "a rate whose unit disagrees with its value",
+        body: r#"resource "platform_service" "worker" {
+  environment_id = "dev"
+  name           = "worker"
+  image          = "acme/worker:1"
+  schedule {
+    name       = "sweep"
+    expression = "rate(1 minutes)"
+  }
+}"#,
+        summary: "Invalid schedule expression",
+        line: r#"expression = "rate(1 minutes)""#,
+    },
+    Case {
+        reason: "a time zone that is not an IANA name",
+        body: r#"resource "platform_service" "worker" {
+  environment_id = "dev"
+  name           = "worker"
+  image          = "acme/worker:1"
+  schedule {
+    name       = "nightly"
+    expression = "cron(0 3 * * ? *)"
+    timezone   = "CEST"
+  }
+}"#,
+        summary: "Invalid time zone",
+        line: r#"timezone   = "CEST""#,
+    },
+    Case {
+        reason: "two schedules of one name",
+        body: r#"resource "platform_service" "worker" {
+  environment_id = "dev"
+  name           = "worker"
+  image          = "acme/worker:1"
+  schedule {
+    name       = "nightly"
+    expression = "cron(0 3 * * ? *)"
+  }
+  schedule {
+    name       = "nightly"
+    expression = "rate(1 day)"
+  }
+}"#,
+        summary: "Duplicate schedule name",
+        line: r#"name       = "nightly""#,
+    },
+    Case {
         reason: "content-based deduplication on a standard queue",
         body: r#"resource "platform_queue" "jobs" {
   environment_id              = "dev"

@@ -615,6 +615,7 @@ fn expected_census(
         ("log_groups", if flow_logs { 2 } else { 1 }),
         ("db_subnet_groups", 1),
         ("cache_subnet_groups", 1),
+        ("schedule_groups", 1),
     ]);
     if flow_logs {
         c.insert("flow_logs".to_string(), 1);

@@ -55,6 +55,7 @@ fn expected(name: &str) -> Vec<(String, BTreeMap<String, usize>)> {
                 ("log_groups", 1),
                 ("nat_gateways", 1),
                 ("route_tables", 4),
+                ("schedule_groups", 1),
                 ("security_groups", 3),
                 ("subnets", 6),
                 ("vpc_endpoints", 2),

@@ -272,3 +272,126 @@ fn extension_keeps_queue_policies_and_gives_buckets_aws_defaults() {
     });
     assert_eq!(census(&emulator, &owner), counts(&[("queues", 1)]));
 }
+
+/// The Scheduler patches the schedule kinds meet: a second group of a name is refused (409), a
+/// schedule in a missing group is `ResourceNotFoundException`, UpdateSchedule without `State`
+/// leaves it `ENABLED`, a missing group's tags are not found, and the census counts a group by
+/// its tags and a schedule by its description's ownership marker.
+#[test]
+fn extension_makes_scheduler_answer_as_aws() {
+    if !tools_ready() {
+        return;
+    }
+    use aws_sdk_scheduler::types::{
+        EcsParameters, FlexibleTimeWindow, FlexibleTimeWindowMode, ScheduleState, Tag, Target,
+    };
+    let emulator = Emulator::start();
+    let group = unique("hs-");
+    let owner = format!("environment/{group}");
+    let service = format!("service/{group}/worker");
+    block_on(async {
+        let scheduler = emulator.scheduler();
+        let tag = Tag::builder().key(OWNER_TAG).value(&owner).build().unwrap();
+        scheduler
+            .create_schedule_group()
+            .name(&group)
+            .tags(tag.clone())
+            .send()
+            .await
+            .expect("CreateScheduleGroup");
+        let again = scheduler
+            .create_schedule_group()
+            .name(&group)
+            .tags(tag)
+            .send()
+            .await
+            .expect_err("a second group of the name");
+        assert_eq!(
+            again.raw_response().map(|r| r.status().as_u16()),
+            Some(409),
+            "{again:?}"
+        );
+        let window = || {
+            FlexibleTimeWindow::builder()
+                .mode(FlexibleTimeWindowMode::Off)
+                .build()
+                .unwrap()
+        };
+        let target = || {
+            Target::builder()
+                .arn("arn:aws:ecs:us-east-1:123456789012:cluster/x")
+                .role_arn("arn:aws:iam::123456789012:role/platform-x")
+                .ecs_parameters(
+                    EcsParameters::builder()
+                        .task_definition_arn(
+                            "arn:aws:ecs:us-east-1:123456789012:task-definition/x:1",
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        };
+        let missing = scheduler
+            .create_schedule()
+            .group_name("no-such-group")
+            .name("s")
+            .schedule_expression("rate(1 day)")
+            .flexible_time_window(window())
+            .target(target())
+            .send()
+            .await
+            .expect_err("a schedule in a missing group");
+        assert_eq!(
+            aws_sdk_scheduler::error::ProvideErrorMetadata::code(&missing),
+            Some("ResourceNotFoundException")
+        );
+        scheduler
+            .create_schedule()
+            .group_name(&group)
+            .name("worker-nightly")
+            .schedule_expression("rate(1 day)")
+            .description(format!(
+                "Runs [{OWNER_TAG}={service} platform:node=scheduler.schedule/nightly]"
+            ))
+            .state(ScheduleState::Disabled)
+            .flexible_time_window(window())
+            .target(target())
+            .send()
+            .await
+            .expect("CreateSchedule");
+        scheduler
+            .update_schedule()
+            .group_name(&group)
+            .name("worker-nightly")
+            .schedule_expression("rate(2 days)")
+            .description(format!(
+                "Runs [{OWNER_TAG}={service} platform:node=scheduler.schedule/nightly]"
+            ))
+            .flexible_time_window(window())
+            .target(target())
+            .send()
+            .await
+            .expect("UpdateSchedule");
+        let got = scheduler
+            .get_schedule()
+            .group_name(&group)
+            .name("worker-nightly")
+            .send()
+            .await
+            .expect("GetSchedule");
+        assert_eq!(got.state(), Some(&ScheduleState::Enabled));
+        let tags = scheduler
+            .list_tags_for_resource()
+            .resource_arn("arn:aws:scheduler:us-east-1:123456789012:schedule-group/no-such-group")
+            .send()
+            .await
+            .expect_err("the tags of a missing group");
+        assert_eq!(
+            aws_sdk_scheduler::error::ProvideErrorMetadata::code(&tags),
+            Some("ResourceNotFoundException")
+        );
+    });
+    assert_eq!(census(&emulator, &owner), counts(&[("schedule_groups", 1)]));
+    assert_eq!(census(&emulator, &service), counts(&[("schedules", 1)]));
+}

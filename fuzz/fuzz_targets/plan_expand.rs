@@ -31,7 +31,7 @@ use terraform_provider_platform::plan::app::{
     assign_priority, is_catch_all, validate_cache, validate_database, validate_service, AccessRef,
     AutoscalingSpec, CacheSpec, DatabaseSpec, DeploymentSpec, EnvironmentFacts, HealthCheck, IamSpec,
     ImageSource, InternalSpec, MessagingAccess, MessagingKind, NamespaceFacts, QueueScaling,
-    QueueSpec, RoutingSpec, ServiceSpec, Sidecar, StorageSpec, TopicRef, TopicSpec,
+    QueueSpec, RoutingSpec, ScheduleSpec, ServiceSpec, Sidecar, StorageSpec, TopicRef, TopicSpec,
     validate_bucket, validate_queue, validate_topic, BucketAccess, BucketSpec, CdnSpec, CorsSpec,
 };
 use terraform_provider_platform::plan::diff::{diff, Op};
@@ -41,7 +41,7 @@ use terraform_provider_platform::plan::expand::database::expand_database;
 use terraform_provider_platform::plan::expand::messaging::{expand_queue, expand_topic};
 use terraform_provider_platform::plan::expand::environment::expand_environment;
 use terraform_provider_platform::plan::expand::naming::{
-    joined_config_tags, MANAGED_BY_VALUE, TAG_MANAGED_BY, TAG_NODE, TAG_OWNER,
+    joined_config_tags, marker_tags, MANAGED_BY_VALUE, TAG_MANAGED_BY, TAG_NODE, TAG_OWNER,
 };
 use terraform_provider_platform::plan::expand::service::{expand_service, ServiceInputs};
 use terraform_provider_platform::plan::graph::create_waves;
@@ -88,6 +88,9 @@ fn dictionary(name: &str) -> (&'static [&'static str], &'static [&'static str]) 
         "image_source" => (&["terraform", "external"], &["ci"]),
         "architecture" => (&["x86_64", "arm64"], &["arm"]),
         "command" => (&["sh", "-c", "echo hello"], &[""]),
+        "schedule" => (&["nightly", "sweep", "report.v2", "a_b-c", "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"], &["", "two words", "a/b", "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl"]),
+        "expression" => (&["cron(0 3 * * ? *)", "cron(0/15 8-18 ? * MON-FRI *)", "cron(0 9 L * ? 2030)", "cron(0 9 ? * 2#1 *)", "rate(1 minute)", "rate(15 minutes)", "rate(1 day)", "rate(2 hours)"], &["cron(0 3 * * * *)", "cron(0 3 * * ?)", "rate(1 minutes)", "rate(0 hours)", "at(2030-01-01T00:00:00)", "", "cron(60 3 * * ? *)"]),
+        "timezone" => (&["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"], &["Paris", "utc", "", "CEST"]),
         "database_access" | "cache_access" => (&["env1/main", "env1/other"], &["prod/main", "main", "env1/"]),
         "paths" => (&["/*", "/api/*", "/"], &["api/*"]),
         "path" => (&["/healthz", "/"], &["healthz"]),
@@ -360,6 +363,8 @@ fn name_and_limit(spec: &ChildSpec) -> Option<(&str, usize)> {
         ChildSpec::Queue(s) => (&s.name, 80),
         ChildSpec::Topic(s) => (&s.name, 256),
         ChildSpec::Bucket(s) => (&s.name, 63),
+        ChildSpec::ScheduleGroup(s) => (&s.name, 64),
+        ChildSpec::Schedule(s) => (&s.name, 64),
         _ => return None,
     })
 }
@@ -400,6 +405,13 @@ fn check_graph(owner: &str, nodes: &BTreeMap<NodeKey, Node>, external: &BTreeMap
                     "{key}: tag {k:?} = {v:?}"
                 );
             }
+        }
+        // Schedules cannot be tagged: their description carries the ownership tags.
+        if let ChildSpec::Schedule(schedule) = &node.spec {
+            let marker = marker_tags(&schedule.description);
+            assert_eq!(marker.get(TAG_OWNER).map(String::as_str), Some(owner), "{key}: owner marker");
+            assert_eq!(marker.get(TAG_NODE).map(String::as_str), Some(key.as_str()), "{key}: node marker");
+            assert!(schedule.description.chars().count() <= 512, "{key}: description too long");
         }
         if let Some((name, limit)) = name_and_limit(&node.spec) {
             assert!(
@@ -849,6 +861,22 @@ fn service_spec(u: &mut Unstructured<'_>, env: &EnvironmentFacts) -> Result<Serv
                     environment_variables: string_map(u, "environment_variables")?,
                     secrets: string_map(u, "secrets")?,
                     use_repository_credentials: u.arbitrary()?,
+                });
+            }
+            items
+        },
+        schedules: {
+            let mut items = Vec::new();
+            for _ in 0..u.int_in_range(0..=3)? {
+                items.push(ScheduleSpec {
+                    name: string_for(u, "schedule")?,
+                    expression: string_for(u, "expression")?,
+                    timezone: string_for(u, "timezone")?,
+                    command: if u.arbitrary()? {
+                        vec![string_for(u, "command")?]
+                    } else {
+                        Vec::new()
+                    },
                 });
             }
             items

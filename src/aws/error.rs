@@ -134,10 +134,12 @@ impl AwsError {
             AwsError::DependencyViolation {
                 message: format!("{code}: {message}"),
             }
-        } else if code == "InvalidParameterValue"
+        } else if (code == "InvalidParameterValue" || code == "ValidationException")
             && message.contains("role")
             && message.contains("assume")
         {
+            // A role created moments ago that the service cannot assume yet (ECS, EventBridge
+            // Scheduler's "must allow AWS EventBridge Scheduler to assume the role").
             AwsError::NotYetPropagated { message }
         } else if status.is_some_and(|s| s >= 500)
             || code == "InternalError"
@@ -245,6 +247,22 @@ mod tests {
         ));
         assert!(matches!(
             AwsError::from_code("InvalidParameterValue", "bad", Some(400)),
+            AwsError::Api { .. }
+        ));
+        // A role EventBridge Scheduler cannot assume yet, moments after its creation: retried.
+        let step: StepError = AwsError::from_code(
+            "ValidationException",
+            "The execution role you provide must allow AWS EventBridge Scheduler to assume the role.",
+            Some(400),
+        )
+        .into();
+        assert!(step.is_retryable());
+        assert!(matches!(
+            AwsError::from_code(
+                "ValidationException",
+                "Invalid Schedule Expression",
+                Some(400)
+            ),
             AwsError::Api { .. }
         ));
         let step: StepError = AwsError::from_code("DependencyViolation", "x", None).into();

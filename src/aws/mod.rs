@@ -94,6 +94,10 @@ kinds! {
         topic::SnsTopicSpec => Topic,
         subscription::SnsSubscriptionSpec => Subscription,
     }
+    scheduler {
+        schedule_group::ScheduleGroupSpec => ScheduleGroup,
+        schedule::SchedulerScheduleSpec => Schedule,
+    }
 }
 
 #[cfg(feature = "sdk")]

@@ -2,6 +2,7 @@
 //! argument path to a closure over the tier's defaults struct (`plan::tiers`), so a changed
 //! default changes the docs (and `tests/docs.rs` then reports them stale).
 
+use crate::plan::app::DEFAULT_TIMEZONE;
 use crate::plan::spec::{EnvironmentSpec, Tier};
 use crate::plan::tiers::{
     ingress_defaults, BucketDefaults, CacheDefaults, DatabaseDefaults, QueueDefaults,
@@ -280,9 +281,11 @@ pub fn fixed_rows(type_name: &str) -> Vec<FixedRow> {
                 Literal::Bool(ingress_defaults().drop_invalid_headers)
             }),
         ],
-        "platform_service" | "platform_database" | "platform_cache" | "platform_topic" => {
-            Vec::new()
-        }
+        "platform_service" => vec![FixedRow {
+            path: "schedule.timezone",
+            value: || text(DEFAULT_TIMEZONE),
+        }],
+        "platform_database" | "platform_cache" | "platform_topic" => Vec::new(),
         "platform_bucket" => vec![
             FixedRow {
                 path: "lifecycle.abort_multipart_days",
@@ -290,7 +293,7 @@ pub fn fixed_rows(type_name: &str) -> Vec<FixedRow> {
             },
             FixedRow {
                 path: "cdn.price_class",
-                value: || Literal::Text(crate::plan::app::DEFAULT_PRICE_CLASS.to_string()),
+                value: || text(crate::plan::app::DEFAULT_PRICE_CLASS),
             },
             FixedRow {
                 path: "cdn.wait_for_deployment",

@@ -7,7 +7,9 @@
 //! an estimate, a lower bound of the bill for these children. Kinds without a fixed hourly
 //! charge (VPC, subnets, internet gateway, route tables and routes, security groups and rules,
 //! gateway endpoints, flow logs, log groups, IAM roles, ECS cluster, DB and cache subnet groups)
-//! cost nothing here.
+//! cost nothing here. The one estimate of usage is a service's scheduled tasks: runs a month
+//! from each schedule's expression, each priced as a Fargate task of the service's size running
+//! for [`SCHEDULED_RUN_MINUTES`] (breakdown entry `scheduled_tasks`).
 //!
 //! Pure: no I/O, clocks or randomness.
 
@@ -31,6 +33,10 @@ pub const FARGATE_X86_USD_PER_VCPU_HOUR: f64 = 0.04048;
 pub const FARGATE_X86_USD_PER_GIB_HOUR: f64 = 0.004445;
 pub const FARGATE_ARM_USD_PER_VCPU_HOUR: f64 = 0.03238;
 pub const FARGATE_ARM_USD_PER_GIB_HOUR: f64 = 0.00356;
+/// How long a scheduled task is assumed to run, in minutes: the estimate of a service's
+/// `schedule` blocks prices each run as this long (EventBridge Scheduler's own charge, free for
+/// the first 14 million invocations a month, is not counted).
+pub const SCHEDULED_RUN_MINUTES: f64 = 5.0;
 /// A Secrets Manager secret costs USD 0.40 a month, spread over the month's hours.
 pub const SECRET_USD_PER_HOUR: f64 = 0.40 / HOURS_PER_MONTH;
 /// gp3 storage, per GiB-month (us-east-1, Single-AZ; Multi-AZ doubles it).
@@ -93,6 +99,18 @@ pub fn fargate_task_usd_per_hour(cpu: u32, memory: u32, architecture: &str) -> f
         (FARGATE_X86_USD_PER_VCPU_HOUR, FARGATE_X86_USD_PER_GIB_HOUR)
     };
     f64::from(cpu) / 1024.0 * per_vcpu + f64::from(memory) / 1024.0 * per_gib
+}
+
+/// Scheduled runs of a Fargate task, `runs_per_month` runs of [`SCHEDULED_RUN_MINUTES`] each,
+/// spread over the month's hours.
+pub fn scheduled_task_usd_per_hour(
+    runs_per_month: f64,
+    cpu: u32,
+    memory: u32,
+    architecture: &str,
+) -> f64 {
+    let hours_per_month = runs_per_month * SCHEDULED_RUN_MINUTES / 60.0;
+    fargate_task_usd_per_hour(cpu, memory, architecture) * hours_per_month / HOURS_PER_MONTH
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -133,6 +133,7 @@ impl ResourceType {
                 Kind::Listener,
                 Kind::Certificate,
                 Kind::PrivateDnsNamespace,
+                Kind::ScheduleGroup,
             ],
             ResourceType::Service => &[
                 Kind::IamRole,
@@ -146,6 +147,7 @@ impl ResourceType {
                 Kind::ScalableTarget,
                 Kind::ScalingPolicy,
                 Kind::Secret,
+                Kind::Schedule,
             ],
             ResourceType::Database => &[
                 Kind::SecurityGroup,
@@ -207,8 +209,8 @@ impl ResourceType {
         match self {
             // The flow logs role.
             ResourceType::Environment => &["vpc-flow-logs.amazonaws.com"],
-            // The task and execution roles.
-            ResourceType::Service => &["ecs-tasks.amazonaws.com"],
+            // The task and execution roles to ECS; the scheduler role to EventBridge Scheduler.
+            ResourceType::Service => &["ecs-tasks.amazonaws.com", "scheduler.amazonaws.com"],
             ResourceType::Database
             | ResourceType::Cache
             | ResourceType::Queue
@@ -647,7 +649,11 @@ mod tests {
         assert_eq!(pass["Resource"], PROVIDER_ROLE_ARN);
         assert_eq!(
             pass["Condition"]["StringEquals"]["iam:PassedToService"],
-            serde_json::json!(["ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"])
+            serde_json::json!([
+                "ecs-tasks.amazonaws.com",
+                "scheduler.amazonaws.com",
+                "vpc-flow-logs.amazonaws.com"
+            ])
         );
         for s in statements {
             let actions: Vec<&str> = match &s["Action"] {
@@ -728,6 +734,8 @@ mod tests {
         "rds:DescribeDBInstances",
         "rds:DescribeDBSubnetGroups",
         "rds:ListTagsForResource",
+        "scheduler:GetScheduleGroup",
+        "scheduler:ListTagsForResource",
         "secretsmanager:GetRandomPassword",
         "secretsmanager:ListSecrets",
         "servicediscovery:GetNamespace",

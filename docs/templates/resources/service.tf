@@ -23,4 +23,12 @@ resource "platform_service" "api" {
     max        = 6
     cpu_target = 60
   }
+
+  # EventBridge Scheduler runs the current task definition with another command.
+  schedule {
+    name       = "nightly-cleanup"
+    expression = "cron(0 3 * * ? *)"
+    timezone   = "Europe/Paris"
+    command    = ["bin/cleanup", "--older-than=30d"]
+  }
 }

@@ -59,7 +59,12 @@ macro_rules! required_pair_tag {
     )+};
 }
 
-required_pair_tag!(aws_sdk_iam, aws_sdk_servicediscovery, aws_sdk_sns);
+required_pair_tag!(
+    aws_sdk_iam,
+    aws_sdk_servicediscovery,
+    aws_sdk_sns,
+    aws_sdk_scheduler
+);
 
 /// Tag types whose key is required (the builder checks it) and whose value is optional.
 macro_rules! required_key_tag {

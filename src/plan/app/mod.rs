@@ -6,7 +6,9 @@ mod bucket;
 mod cache;
 mod database;
 mod messaging;
+mod schedule;
 mod service;
+mod timezones;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +30,10 @@ pub use database::{
 pub use messaging::{
     dead_letter_name, messaging_name, validate_queue, validate_topic, QueueSpec, TopicRef,
     TopicSpec, MAX_QUEUE_NAME,
+};
+pub use schedule::{
+    is_timezone, runs_per_month, schedule_name, validate_schedules, Expression, RateUnit,
+    ScheduleSpec, DEFAULT_TIMEZONE, MAX_SCHEDULE_NAME,
 };
 pub use service::{
     access_secrets, access_variable_names, assign_priority, fargate_memory_allowed, fnv1a,
@@ -81,6 +87,13 @@ impl EnvironmentFacts {
         self.ids
             .get(&NodeKey::new(Kind::EcsCluster, &[]))
             .map(String::as_str)
+    }
+
+    /// The account the environment is in: the one of its cluster's ARN.
+    pub fn account_id(&self) -> Option<&str> {
+        self.cluster_arn()
+            .and_then(|arn| arn.split(':').nth(4))
+            .filter(|account| !account.is_empty())
     }
 
     /// The HTTPS listener's ARN, when the environment has ingress.

@@ -10,6 +10,7 @@ use crate::framework::value::de::Unjudged;
 use crate::plan::node::Tags;
 use crate::plan::spec::{CapacitySpec, LOG_RETENTION_DAYS};
 
+use super::schedule::{validate_schedules, ScheduleSpec};
 use super::{split_id, validate_app_name};
 
 /// Whether the image comes from Terraform or from CI after create; spelled as in
@@ -209,6 +210,8 @@ pub struct ServiceSpec {
     pub buckets: Vec<BucketAccess>,
     /// In the order written.
     pub sidecars: Vec<Sidecar>,
+    /// EventBridge Scheduler runs of the task definition, in the order written.
+    pub schedules: Vec<ScheduleSpec>,
     /// A Secrets Manager secret with a private registry's login (Docker Hub).
     pub repository_credentials_secret_arn: Option<String>,
     /// The KMS key that secret is encrypted with, when not the AWS managed one.
@@ -738,6 +741,7 @@ pub fn validate_service_known(spec: &ServiceSpec, unjudged: &Unjudged) -> Diagno
         }
     }
     diags.extend(validate_sidecars(spec, unjudged));
+    diags.extend(validate_schedules(&spec.name, &spec.schedules));
     if let Some(arn) = &spec.repository_credentials_secret_arn {
         if !is_secret_reference(arn) || !arn.contains(":secretsmanager:") {
             diags.error_at(

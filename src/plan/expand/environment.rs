@@ -22,6 +22,7 @@ use crate::aws::elbv2::load_balancer::LoadBalancerSpec;
 use crate::aws::iam::role::IamRoleSpec;
 use crate::aws::logs::log_group::LogGroupSpec;
 use crate::aws::rds::db_subnet_group::DbSubnetGroupSpec;
+use crate::aws::scheduler::schedule_group::ScheduleGroupSpec;
 use crate::aws::servicediscovery::private_dns_namespace::PrivateDnsNamespaceSpec;
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttrPath;
@@ -731,6 +732,7 @@ impl Platform<'_> {
         let cache_key = key(Kind::CacheSubnetGroup, &[]);
         let data_subnets = self.subnets(SubnetTier::Data);
         let namespace_key = key(Kind::PrivateDnsNamespace, &[]);
+        let schedules_key = schedule_group_key();
         let mut out = vec![
             Self::node(
                 cluster_key.clone(),
@@ -773,6 +775,14 @@ impl Platform<'_> {
                     tags: self.tags(&cache_key, &["data"]),
                 }),
             ),
+            // Free, so every environment has one: its services' schedules go in it.
+            Self::node(
+                schedules_key.clone(),
+                ChildSpec::ScheduleGroup(ScheduleGroupSpec {
+                    name: schedule_group_name(&spec.name),
+                    tags: self.tags(&schedules_key, &["schedules"]),
+                }),
+            ),
         ];
         if let Some(discovery) = &spec.service_discovery {
             out.push(Self::node(
@@ -792,6 +802,16 @@ impl Platform<'_> {
 /// `<env>-lb`: load balancer names are at most 32 characters, environment names 16.
 pub fn load_balancer_name(environment: &str) -> String {
     format!("{environment}-lb")
+}
+
+/// The environment's EventBridge Scheduler schedule group.
+pub fn schedule_group_key() -> NodeKey {
+    key(Kind::ScheduleGroup, &[])
+}
+
+/// The schedule group's name, the environment's: services put their schedules in it by name.
+pub fn schedule_group_name(environment: &str) -> String {
+    environment.to_string()
 }
 
 /// `/platform/<env>`: the environment's log group; services log below it.

@@ -24,6 +24,29 @@ pub fn child_tags(user: &Tags, owner: &str, key: &NodeKey, name: &str) -> Tags {
     tags
 }
 
+/// The ownership tags written into a description, for kinds AWS cannot tag (EventBridge
+/// Scheduler schedules): `[platform:owner=service/dev/worker platform:node=scheduler.schedule/nightly]`.
+pub fn ownership_marker(owner: &str, key: &NodeKey) -> String {
+    format!("[{TAG_OWNER}={owner} {TAG_NODE}={key}]")
+}
+
+/// The ownership tags the last marker in `description` carries ([`ownership_marker`]); empty
+/// when it has none, which owns nothing.
+pub fn marker_tags(description: &str) -> Tags {
+    let Some((_, marker)) = description.rsplit_once('[') else {
+        return Tags::new();
+    };
+    let Some(marker) = marker.strip_suffix(']') else {
+        return Tags::new();
+    };
+    marker
+        .split(' ')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(key, value)| [TAG_OWNER, TAG_NODE].contains(key) && !value.is_empty())
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
+}
+
 /// `<environment>-<parts…>`, e.g. `dev-private-use1-az1`.
 pub fn display_name(environment: &str, parts: &[&str]) -> String {
     let mut name = environment.to_string();
@@ -70,6 +93,34 @@ pub fn joined_config_tags(tags: &Tags) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ownership_marker_reads_back_as_the_ownership_tags() {
+        let key = NodeKey::parse("sqs.queue/main").expect("a key");
+        let text = format!(
+            "Runs nightly {}",
+            ownership_marker("service/dev/worker", &key)
+        );
+        let tags = marker_tags(&text);
+        assert_eq!(
+            tags.get(TAG_OWNER).map(String::as_str),
+            Some("service/dev/worker")
+        );
+        assert_eq!(
+            tags.get(TAG_NODE).map(String::as_str),
+            Some("sqs.queue/main")
+        );
+        assert_eq!(tags.len(), 2);
+        for foreign in [
+            "",
+            "Runs nightly",
+            "[platform:owner=service/dev/worker platform:node=sqs.queue/main",
+            "[Name=x other=y]",
+            "[platform:owner= platform:node=]",
+        ] {
+            assert!(marker_tags(foreign).len() < 2, "{foreign:?}");
+        }
+    }
 
     #[test]
     fn config_tags_round_trip() {

@@ -18,15 +18,16 @@ use crate::aws::elbv2::listener_rule::ListenerRuleSpec;
 use crate::aws::elbv2::target_group::{HealthCheckSpec, TargetGroupSpec};
 use crate::aws::iam::role::IamRoleSpec;
 use crate::aws::logs::log_group::LogGroupSpec;
+use crate::aws::scheduler::schedule::SchedulerScheduleSpec;
 use crate::aws::secretsmanager::secret::{SecretContent, SecretSpec};
 use crate::plan::app::{
-    access_secrets, secret_resource_arn, BucketAccess, EnvironmentFacts, ImageSource,
-    MessagingAccess, MessagingKind, ServiceSpec,
+    access_secrets, schedule_name, secret_resource_arn, BucketAccess, EnvironmentFacts,
+    ImageSource, MessagingAccess, MessagingKind, ServiceSpec,
 };
 use crate::plan::node::{ChildSpec, Kind, Node, NodeKey};
 
-use super::environment::{environment_log_group_name, ANYWHERE};
-use super::naming::{child_tags, fit};
+use super::environment::{environment_log_group_name, schedule_group_name, ANYWHERE};
+use super::naming::{child_tags, fit, ownership_marker};
 use super::policy::{canonical_json, partition};
 use super::AppGraph;
 
@@ -50,6 +51,14 @@ pub fn task_role_key() -> NodeKey {
 }
 pub fn execution_role_key() -> NodeKey {
     NodeKey::new(Kind::IamRole, &["execution"])
+}
+/// The role EventBridge Scheduler runs the service's scheduled tasks with.
+pub fn scheduler_role_key() -> NodeKey {
+    NodeKey::new(Kind::IamRole, &["scheduler"])
+}
+/// A `schedule` block's child.
+pub fn schedule_key(name: &str) -> NodeKey {
+    NodeKey::new(Kind::Schedule, &[name])
 }
 pub fn listener_rule_key() -> NodeKey {
     NodeKey::new(Kind::ListenerRule, &["https"])
@@ -371,6 +380,67 @@ pub fn messaging_policy(spec: &ServiceSpec) -> Option<String> {
         .then(|| canonical_json(&json!({ "Version": "2012-10-17", "Statement": statements })))
 }
 
+/// Lets EventBridge Scheduler assume the role, for schedules of the account only.
+fn scheduler_trust(account: &str) -> String {
+    canonical_json(&json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "scheduler.amazonaws.com" },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": account } }
+        }]
+    }))
+}
+
+/// What the service's scheduled runs need and no more: `ecs:RunTask` of any revision of the
+/// service's task definition family in the environment's cluster only, tagging the tasks
+/// RunTask starts (ECS managed and propagated tags), and passing exactly the service's
+/// execution and task roles to ECS tasks.
+pub fn scheduler_policy(
+    spec: &ServiceSpec,
+    env: &EnvironmentFacts,
+    execution_role: &str,
+    task_role: &str,
+) -> String {
+    let partition = partition(&env.region);
+    let region = &env.region;
+    let account = env.account_id().unwrap_or(UNKNOWN_ARN);
+    let cluster = env.cluster_arn().unwrap_or(UNKNOWN_ARN);
+    let family = task_family(&env.name, &spec.name);
+    let role = |name: &str| format!("arn:{partition}:iam::{account}:role/{name}");
+    let mut roles = vec![role(execution_role), role(task_role)];
+    roles.sort();
+    canonical_json(&json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "ecs:RunTask",
+                "Resource": format!("arn:{partition}:ecs:{region}:{account}:task-definition/{family}:*"),
+                "Condition": { "ArnEquals": { "ecs:cluster": cluster } }
+            },
+            {
+                "Effect": "Allow",
+                "Action": "ecs:TagResource",
+                "Resource": format!("arn:{partition}:ecs:{region}:{account}:task/{}/*", env.name),
+                "Condition": { "StringEquals": { "ecs:CreateAction": "RunTask" } }
+            },
+            {
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": roles,
+                "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }
+            }
+        ]
+    }))
+}
+
+/// The service's task definition family, `<environment>-<service>`.
+pub fn task_family(env: &str, service: &str) -> String {
+    format!("{env}-{service}")
+}
+
 fn exec_policy() -> String {
     canonical_json(&json!({
         "Version": "2012-10-17",
@@ -499,10 +569,11 @@ pub fn expand_service(
 
     let exec_key = execution_role_key();
     let tags = ctx.tags(&exec_key, "execution");
+    let exec_role_name = ctx.role_name("exec");
     ctx.add(
         exec_key.clone(),
         ChildSpec::IamRole(IamRoleSpec {
-            name: ctx.role_name("exec"),
+            name: exec_role_name.clone(),
             assume_role_policy: ecs_tasks_trust(),
             inline_policies: [(
                 "execution".to_string(),
@@ -529,10 +600,11 @@ pub fn expand_service(
         inline.insert("ecs-exec".to_string(), exec_policy());
     }
     let tags = ctx.tags(&task_key, "task");
+    let task_role_name = ctx.role_name("task");
     ctx.add(
         task_key.clone(),
         ChildSpec::IamRole(IamRoleSpec {
-            name: ctx.role_name("task"),
+            name: task_role_name.clone(),
             assume_role_policy: ecs_tasks_trust(),
             inline_policies: inline,
             managed_policy_arns: spec.iam.managed_policy_arns.clone(),
@@ -704,7 +776,7 @@ pub fn expand_service(
     ctx.add(
         td_key.clone(),
         ChildSpec::TaskDefinition(TaskDefinitionSpec {
-            family: format!("{}-{}", env.name, spec.name),
+            family: task_family(&env.name, &spec.name),
             cpu: spec.cpu,
             memory: spec.memory,
             cpu_architecture: spec.architecture.clone(),
@@ -778,11 +850,11 @@ pub fn expand_service(
         ChildSpec::EcsService(EcsServiceSpec {
             name: spec.name.clone(),
             cluster: NodeKey::new(Kind::EcsCluster, &[]),
-            task_definition: td_key,
+            task_definition: td_key.clone(),
             desired_count,
             autoscaling_owns_count: spec.autoscaling.is_some(),
             subnets: env.private_subnets(),
-            security_groups: vec![group],
+            security_groups: vec![group.clone()],
             capacity_strategy: strategy,
             load_balancer,
             health_check_grace_seconds: grace,
@@ -836,6 +908,55 @@ pub fn expand_service(
                         .flatten(),
                     scale_in_cooldown_seconds: scaling.scale_in_cooldown,
                     scale_out_cooldown_seconds: scaling.scale_out_cooldown,
+                }),
+            );
+        }
+    }
+
+    // Scheduled runs: one role for all of them, one schedule per block in the environment's
+    // group, following the task definition to each new revision.
+    if !spec.schedules.is_empty() {
+        let role_key = scheduler_role_key();
+        let tags = ctx.tags(&role_key, "scheduler");
+        ctx.add(
+            role_key.clone(),
+            ChildSpec::IamRole(IamRoleSpec {
+                name: ctx.role_name("scheduler"),
+                assume_role_policy: scheduler_trust(env.account_id().unwrap_or(UNKNOWN_ARN)),
+                inline_policies: [(
+                    "run-task".to_string(),
+                    scheduler_policy(spec, env, &exec_role_name, &task_role_name),
+                )]
+                .into(),
+                managed_policy_arns: Vec::new(),
+                permissions_boundary_arn: spec.iam.permissions_boundary_arn.clone(),
+                tags,
+            }),
+        );
+        for schedule in &spec.schedules {
+            let key = schedule_key(&schedule.name);
+            let description = format!(
+                "Runs service {} of environment {} {}",
+                spec.name,
+                env.name,
+                ownership_marker(&ctx.owner, &key)
+            );
+            ctx.add(
+                key,
+                ChildSpec::Schedule(SchedulerScheduleSpec {
+                    name: schedule_name(&spec.name, &schedule.name),
+                    group: schedule_group_name(&env.name),
+                    expression: schedule.expression.clone(),
+                    timezone: schedule.timezone.clone(),
+                    description,
+                    cluster: NodeKey::new(Kind::EcsCluster, &[]),
+                    task_definition: td_key.clone(),
+                    role: role_key.clone(),
+                    subnets: env.private_subnets(),
+                    security_groups: vec![group.clone()],
+                    container: spec.name.clone(),
+                    command: schedule.command.clone(),
+                    fixed_in_sync: true,
                 }),
             );
         }

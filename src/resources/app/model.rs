@@ -214,6 +214,18 @@ mod tests {
         ));
     }
 
+    /// The docs state how long a scheduled run is assumed to take: the cost module's value.
+    #[test]
+    fn the_cost_docs_state_the_assumed_run_length() {
+        use crate::resources::app::service::Service;
+        let schema = format!("{:?}", schema_of::<Service>());
+        let stated = format!(
+            "running {} minutes",
+            crate::plan::cost::SCHEDULED_RUN_MINUTES
+        );
+        assert_eq!(schema.matches(&stated).count(), 2, "{stated}");
+    }
+
     #[test]
     fn schemas_pass_terraform_checks() {
         use crate::framework::schema::check_schema;

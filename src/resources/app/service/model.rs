@@ -12,7 +12,7 @@ use crate::framework::value::Planned;
 use crate::plan::app::{
     split_id, validate_service_known, AccessRef, AutoscalingSpec, BucketAccess, DeploymentSpec,
     EnvironmentFacts, HealthCheck, IamSpec, ImageSource, InternalSpec, MessagingAccess,
-    QueueScaling, RoutingSpec, ServiceSpec, Sidecar,
+    QueueScaling, RoutingSpec, ScheduleSpec, ServiceSpec, Sidecar, DEFAULT_TIMEZONE,
 };
 use crate::plan::expand::policy::canonical_json;
 use crate::plan::expand::service as expand;
@@ -51,6 +51,7 @@ pub struct ServiceConfig {
     pub consume_from: Option<Vec<String>>,
     pub internal: Option<InternalConfig>,
     pub sidecar: Option<Vec<SidecarConfig>>,
+    pub schedule: Option<Vec<ScheduleConfig>>,
     pub repository_credentials_secret_arn: Option<String>,
     pub repository_credentials_kms_key_arn: Option<String>,
     pub desired_count: Option<u32>,
@@ -84,6 +85,14 @@ pub struct SidecarConfig {
     pub environment_variables: Option<BTreeMap<String, String>>,
     pub secrets: Option<BTreeMap<String, String>>,
     pub use_repository_credentials: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleConfig {
+    pub name: Option<String>,
+    pub expression: Option<String>,
+    pub timezone: Option<String>,
+    pub command: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -380,6 +389,20 @@ pub fn spec_of(
                 use_repository_credentials: s.use_repository_credentials.unwrap_or(false),
             })
             .collect(),
+        schedules: config
+            .schedule
+            .iter()
+            .flatten()
+            .map(|s| ScheduleSpec {
+                name: s.name.clone().unwrap_or_default(),
+                expression: s.expression.clone().unwrap_or_default(),
+                timezone: s
+                    .timezone
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_TIMEZONE.to_string()),
+                command: s.command.clone().unwrap_or_default(),
+            })
+            .collect(),
         repository_credentials_secret_arn: config.repository_credentials_secret_arn.clone(),
         repository_credentials_kms_key_arn: config.repository_credentials_kms_key_arn.clone(),
         desired_count: config.desired_count.unwrap_or(d.desired_count),
@@ -664,6 +687,27 @@ pub fn imported_config(ledger: &Ledger, env: &EnvironmentFacts, config: &mut Ser
         if !caches.is_empty() {
             config.cache_access = Some(caches.into_iter().collect());
         }
+    }
+    let schedule_prefix = format!("{}/", Kind::Schedule.prefix());
+    let schedules: Vec<ScheduleConfig> = ledger
+        .children
+        .iter()
+        .filter_map(|(key, recorded)| {
+            let name = key.as_str().strip_prefix(&schedule_prefix)?;
+            match &recorded.observed {
+                ChildSpec::Schedule(schedule) => Some(ScheduleConfig {
+                    name: Some(name.to_string()),
+                    expression: Some(schedule.expression.clone()),
+                    timezone: (schedule.timezone != DEFAULT_TIMEZONE)
+                        .then(|| schedule.timezone.clone()),
+                    command: (!schedule.command.is_empty()).then(|| schedule.command.clone()),
+                }),
+                _ => None,
+            }
+        })
+        .collect();
+    if !schedules.is_empty() {
+        config.schedule = Some(schedules);
     }
     let scaling = observed(NodeKey::new(Kind::ScalableTarget, &["service"]));
     if let Some(ChildSpec::EcsService(svc)) = observed(expand::service_key()) {

@@ -53,6 +53,11 @@ pub fn arg_block() -> Block {
         .attribute(Attribute::string_map("environment_variables").optional().description("Plain environment variables. Default `{}`."))
         .attribute(Attribute::string_map("secrets").optional().description("Variable name → Secrets Manager secret ARN (optionally `<arn>:<json-key>::`) or SSM parameter ARN."))
         .attribute(Attribute::bool("use_repository_credentials").optional().description("Pull the image with the service's `repository_credentials_secret_arn`. Default false."));
+    let schedule = Block::new("An EventBridge Scheduler schedule running the service's current task definition on Fargate (repeatable): in the environment's private subnets with the service's security group and no public IP, with the task role and execution role of the service's tasks. A new task definition revision moves every schedule to it in the same apply. Each schedule is `<name>-<schedule name>` in the environment's schedule group; a role `platform-<environment>-<name>-scheduler-<region>` that may only run this task definition family in the environment's cluster (and pass the service's two roles to ECS) is made for the service's schedules and removed with the last one. The cost estimate counts each run as a task of the service's size running 5 minutes.")
+        .attribute(Attribute::string("name").required().description("Unique within the service: letters, digits, '_', '.' and '-', at most 64 characters with the service's name and a '-'."))
+        .attribute(Attribute::string("expression").required().description("`cron(minutes hours day-of-month month day-of-week year)` with one of the day fields `?` (e.g. `cron(0 3 * * ? *)`, daily at 03:00), or `rate(value unit)` with the unit `minute`, `hour` or `day`, plural when the value is not 1 (e.g. `rate(15 minutes)`)."))
+        .attribute(Attribute::string("timezone").optional().description("IANA time zone the cron expression is read in, e.g. `Europe/Paris`. Default `UTC`."))
+        .attribute(Attribute::string_list("command").optional().description("The service's container runs this command instead of its own. Default `[]`: no override, the task runs the service's `command`, or the image's default command when the service sets none."));
     let autoscaling = Block::new("Present: target tracking on the desired count through Application Auto Scaling (`desired_count` is then only the initial count).")
         .attribute(Attribute::number("min").optional().description("Default by tier: dev 1, staging 1, prod 2."))
         .attribute(Attribute::number("max").optional().description("Default by tier: dev 2, staging 4, prod 10."))
@@ -100,7 +105,7 @@ pub fn arg_block() -> Block {
         .attribute(
             Attribute::string("permissions_boundary_arn")
                 .optional()
-                .description("Permissions boundary of both roles."),
+                .description("Permissions boundary of the service's roles (task, execution and, with `schedule`, scheduler)."),
         );
     let logging = Block::new("The service's log group `/platform/<environment>/<name>`.")
         .attribute(
@@ -143,6 +148,13 @@ pub fn arg_block() -> Block {
         .nested(NestedBlock {
             type_name: "sidecar".to_string(),
             block: sidecar,
+            nesting: Nesting::List,
+            min_items: 0,
+            max_items: 0,
+        })
+        .nested(NestedBlock {
+            type_name: "schedule".to_string(),
+            block: schedule,
             nesting: Nesting::List,
             min_items: 0,
             max_items: 0,
