@@ -1799,6 +1799,41 @@ fn encore_apply(tf: Tf) {
                 .map(|t| t.target_value())
         });
         c.eq(&format!("{env}: queue-depth target"), backlog, Some(20.0));
+        // The nightly job runs the invoicer's current revision with its command.
+        let schedule = block_on(async {
+            emulator
+                .scheduler()
+                .get_schedule()
+                .group_name(&env)
+                .name("invoicer-close-day")
+                .send()
+                .await
+                .ok()
+        });
+        c.eq(
+            &format!("{env}: schedule expression"),
+            schedule
+                .as_ref()
+                .and_then(|s| s.schedule_expression().map(str::to_string)),
+            Some("cron(0 2 * * ? *)".to_string()),
+        );
+        let target = schedule.as_ref().and_then(|s| s.target());
+        c.eq(
+            &format!("{env}: schedule runs the current revision"),
+            target
+                .and_then(|t| t.ecs_parameters())
+                .map(|e| e.task_definition_arn().to_string()),
+            Some(text(&invoicer["task_definition_arn"])),
+        );
+        c.eq(
+            &format!("{env}: schedule command"),
+            target
+                .and_then(|t| t.input())
+                .and_then(|i| serde_json::from_str::<Value>(i).ok()),
+            Some(serde_json::json!({ "containerOverrides": [
+                { "name": "invoicer", "command": ["invoicer", "close-day"] }
+            ] })),
+        );
     }
 
     // Service Connect: api calls billing and notify at their endpoints; each admits only api.

@@ -5,6 +5,11 @@
 //! APIs; then drift made out of band converges, import recovers the queue, and destroy leaves
 //! nothing.
 //!
+//! `a_worker_using_everything` is issue 15's whole surface in one configuration written for the
+//! test: a worker that reads a CloudFront-fronted bucket, publishes to a topic, consumes a
+//! subscribed queue, scales on its depth and runs a nightly command; checked through the AWS
+//! APIs, then an empty plan, then a destroy that leaves nothing.
+//!
 //! Against moto no ECS task ever runs, so the worker sets `deployment { wait = false }`.
 
 use std::collections::BTreeMap;
@@ -36,7 +41,11 @@ macro_rules! both_versions {
     )*};
 }
 
-both_versions!(worker_with_topic_and_queue, bad_references);
+both_versions!(
+    worker_with_topic_and_queue,
+    bad_references,
+    a_worker_using_everything
+);
 
 const QUEUE: &str = "platform_queue.jobs";
 const TOPIC: &str = "platform_topic.events";
@@ -576,5 +585,240 @@ resource "platform_service" "worker" {{
     ws.write_config(&base);
     let run = ws.run(&["destroy", "-input=false", "-no-color", "-auto-approve"]);
     c.check(run.code == 0, || format!("destroy failed:\n{}", flat(&run)));
+    c.finish();
+}
+
+fn everything_config(name: &str) -> String {
+    format!(
+        r#"
+resource "platform_environment" "main" {{
+  name = "{name}"
+  tier = "staging"
+  network {{
+    cidr = "10.57.0.0/16"
+  }}
+}}
+
+resource "platform_bucket" "media" {{
+  environment_id = platform_environment.main.id
+  name           = "media"
+  force_destroy  = true
+  cdn {{}}
+}}
+
+resource "platform_topic" "events" {{
+  environment_id = platform_environment.main.id
+  name           = "events"
+}}
+
+resource "platform_queue" "jobs" {{
+  environment_id = platform_environment.main.id
+  name           = "jobs"
+  subscribe_to   = [platform_topic.events.id]
+}}
+
+resource "platform_service" "worker" {{
+  environment_id = platform_environment.main.id
+  name           = "worker"
+  image          = "public.ecr.aws/docker/library/busybox:1.36"
+  command        = ["sh", "-c", "sleep 3600"]
+  publish_to     = [platform_topic.events.id]
+  consume_from   = [platform_queue.jobs.id]
+  bucket_access {{
+    bucket_id = platform_bucket.media.id
+    mode      = "read"
+  }}
+  autoscaling {{
+    min               = 1
+    max               = 3
+    queue_id          = platform_queue.jobs.id
+    messages_per_task = 5
+  }}
+  schedule {{
+    name       = "nightly"
+    expression = "cron(15 1 * * ? *)"
+    timezone   = "Europe/Berlin"
+    command    = ["sh", "-c", "echo nightly"]
+  }}
+  deployment {{
+    wait = false
+  }}
+}}
+"#
+    )
+}
+
+fn a_worker_using_everything(tf: Tf) {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(tf, &emulator);
+    let name = unique("all-");
+    let mut c = Checks::new(tf);
+    ws.write_config(&everything_config(&name));
+    ws.init();
+    ws.apply();
+    let bucket = ws.attributes("platform_bucket.media");
+    let topic = ws.attributes("platform_topic.events");
+    let queue = ws.attributes("platform_queue.jobs");
+    let worker = ws.attributes("platform_service.worker");
+    let owners = [
+        format!("bucket/{name}/media"),
+        format!("topic/{name}/events"),
+        format!("queue/{name}/jobs"),
+        format!("service/{name}/worker"),
+        format!("environment/{name}"),
+    ];
+
+    // The CDN-fronted bucket.
+    c.eq(
+        "bucket census",
+        census(&emulator, &owners[0]),
+        [
+            ("buckets".to_string(), 1),
+            ("distributions".to_string(), 1),
+            ("origin_access_controls".to_string(), 1),
+        ]
+        .into(),
+    );
+    c.check(text(&bucket["url"]).ends_with(".cloudfront.net"), || {
+        format!("bucket url {}", bucket["url"])
+    });
+
+    // The queue is subscribed to the topic.
+    let subscribed = block_on(async {
+        emulator
+            .sns()
+            .list_subscriptions_by_topic()
+            .topic_arn(text(&topic["topic_arn"]))
+            .send()
+            .await
+            .expect("ListSubscriptionsByTopic")
+            .subscriptions()
+            .iter()
+            .filter_map(|s| s.endpoint().map(str::to_string))
+            .collect::<Vec<_>>()
+    });
+    c.eq("subscription", subscribed, vec![text(&queue["queue_arn"])]);
+
+    // The worker's variables and its task role, scoped to exactly these ARNs.
+    let task_definition = text(&worker["task_definition_arn"]);
+    block_on(async {
+        let td = emulator
+            .ecs()
+            .describe_task_definition()
+            .task_definition(&task_definition)
+            .send()
+            .await
+            .expect("DescribeTaskDefinition");
+        let td = td.task_definition().expect("task definition");
+        let variables: BTreeMap<String, String> = td
+            .container_definitions()
+            .first()
+            .map(|d| {
+                d.environment()
+                    .iter()
+                    .filter_map(|kv| Some((kv.name()?.to_string(), kv.value()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (variable, want) in [
+            ("MEDIA_BUCKET", text(&bucket["bucket_name"])),
+            ("EVENTS_TOPIC_ARN", text(&topic["topic_arn"])),
+            ("JOBS_QUEUE_URL", text(&queue["queue_url"])),
+        ] {
+            c.eq(variable, variables.get(variable).cloned(), Some(want));
+        }
+        let role = td
+            .task_role_arn()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let policy = |name: &'static str| {
+            let iam = emulator.iam();
+            let role = role.clone();
+            async move {
+                iam.get_role_policy()
+                    .role_name(role)
+                    .policy_name(name)
+                    .send()
+                    .await
+                    .map(|p| percent_decode(p.policy_document()))
+                    .unwrap_or_default()
+            }
+        };
+        let messaging = policy("messaging").await;
+        for (action, arn) in [
+            ("sns:Publish", text(&topic["topic_arn"])),
+            ("sqs:ReceiveMessage", text(&queue["queue_arn"])),
+        ] {
+            c.check(
+                messaging.contains(action) && messaging.contains(&arn),
+                || format!("messaging policy lacks {action} on {arn}: {messaging}"),
+            );
+        }
+        let buckets = policy("buckets").await;
+        c.check(
+            buckets.contains("s3:GetObject")
+                && !buckets.contains("s3:PutObject")
+                && buckets.contains(&text(&bucket["bucket_arn"])),
+            || format!("buckets policy is not read-only on the bucket: {buckets}"),
+        );
+    });
+
+    // Scaling on the queue's depth, and the nightly command on the current revision.
+    let backlog = block_on(async {
+        emulator
+            .autoscaling()
+            .describe_scaling_policies()
+            .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+            .resource_id(format!("service/{name}/worker"))
+            .send()
+            .await
+            .expect("DescribeScalingPolicies")
+            .scaling_policies()
+            .iter()
+            .filter_map(|p| p.target_tracking_scaling_policy_configuration())
+            .find(|t| t.customized_metric_specification().is_some())
+            .map(|t| t.target_value())
+    });
+    c.eq("queue-depth target", backlog, Some(5.0));
+    let schedule = block_on(async {
+        emulator
+            .scheduler()
+            .get_schedule()
+            .group_name(&name)
+            .name("worker-nightly")
+            .send()
+            .await
+            .expect("GetSchedule")
+    });
+    c.eq(
+        "schedule",
+        (
+            schedule.schedule_expression().map(str::to_string),
+            schedule.schedule_expression_timezone().map(str::to_string),
+            schedule
+                .target()
+                .and_then(|t| t.ecs_parameters())
+                .map(|e| e.task_definition_arn().to_string()),
+        ),
+        (
+            Some("cron(15 1 * * ? *)".to_string()),
+            Some("Europe/Berlin".to_string()),
+            Some(task_definition.clone()),
+        ),
+    );
+
+    // Then an empty plan, and a destroy that leaves nothing.
+    settle_create_gap(&ws, &mut c);
+    let run = ws.run(&["destroy", "-input=false", "-no-color", "-auto-approve"]);
+    c.check(run.code == 0, || format!("destroy failed:\n{}", flat(&run)));
+    for owner in &owners {
+        let left = census(&emulator, owner);
+        c.check(left.is_empty(), || {
+            format!("destroy left objects of {owner}: {left:?}")
+        });
+    }
     c.finish();
 }

@@ -259,6 +259,14 @@ resource "platform_service" "invoicer" {
     messages_per_task = 20
   }
 
+  # Encore's cron job: EventBridge Scheduler runs the current task definition at 02:00 UTC
+  # with this command, in the private subnets with the worker's security group.
+  schedule {
+    name       = "close-day"
+    expression = "cron(0 2 * * ? *)"
+    command    = ["invoicer", "close-day"]
+  }
+
   deployment {
     wait = var.wait_for_deployment
   }
