@@ -15,8 +15,8 @@ use std::path::PathBuf;
 use crate::catalog;
 use crate::framework::schema::Block;
 use crate::plan::policy::{
-    deployer_policy_json, environment_read_actions, ResourceType, PROVIDER_ROLE_ARN, SECRET_ARNS,
-    SERVICE_LINKED_ROLE_ARN, UNSCOPED_ACTIONS,
+    deployer_policy_json, environment_read_actions, ResourceType, CLOUDFRONT_ARNS, MESSAGING_ARNS,
+    PROVIDER_ROLE_ARN, SCHEDULER_ARNS, SECRET_ARNS, SERVICE_LINKED_ROLE_ARN, UNSCOPED_ACTIONS,
 };
 
 /// The provider's local name, as in `provider "platform"`.
@@ -221,6 +221,32 @@ fn scope_notes(types: &[ResourceType]) -> String {
             "- Secrets Manager actions are limited to {}{}.",
             code_list(SECRET_ARNS),
             unscoped("secretsmanager:")
+        );
+    }
+    let has = |prefixes: &[&str]| {
+        actions
+            .iter()
+            .any(|a| prefixes.iter().any(|p| a.starts_with(p)) && !a.contains(":List"))
+    };
+    if has(&["s3:", "sns:", "sqs:"]) {
+        let _ = writeln!(
+            out,
+            "- S3, SNS and SQS actions are limited to buckets, topics and queues ({}); their listings take no resource.",
+            code_list(MESSAGING_ARNS)
+        );
+    }
+    if has(&["cloudfront:"]) {
+        let _ = writeln!(
+            out,
+            "- CloudFront actions are limited to distributions and origin access controls ({}); its listings take no resource.",
+            code_list(CLOUDFRONT_ARNS)
+        );
+    }
+    if has(&["scheduler:"]) {
+        let _ = writeln!(
+            out,
+            "- EventBridge Scheduler actions are limited to schedule groups and schedules ({}).",
+            code_list(SCHEDULER_ARNS)
         );
     }
     out.push_str("- Everything else takes `*`: AWS mints the objects' IDs, so they cannot be named in advance.\n");

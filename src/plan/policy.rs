@@ -42,6 +42,13 @@ pub const CLOUDFRONT_ARNS: &[&str] = &[
     "arn:aws:cloudfront::*:origin-access-control/*",
 ];
 
+/// EventBridge Scheduler's schedule groups and the schedules in them: every Scheduler action
+/// the provider calls names one of them.
+pub const SCHEDULER_ARNS: &[&str] = &[
+    "arn:aws:scheduler:*:*:schedule-group/*",
+    "arn:aws:scheduler:*:*:schedule/*/*",
+];
+
 /// Cloud Map namespaces: their IDs are random, so the ARN only narrows the service and type.
 pub const NAMESPACE_ARN: &str = "arn:aws:servicediscovery:*:*:namespace/*";
 
@@ -346,6 +353,7 @@ fn statements(resource_types: &[ResourceType]) -> Vec<Statement> {
             || a.starts_with("s3:")
     };
     let is_cloudfront_action = |a: &str| a.starts_with("cloudfront:") && !a.contains(":List");
+    let is_scheduler_action = |a: &str| a.starts_with("scheduler:");
     let is_namespace_action = |a: &str| {
         NAMESPACE_OWNED_ACTIONS.contains(&a)
             || a == "servicediscovery:CreatePrivateDnsNamespace"
@@ -363,9 +371,19 @@ fn statements(resource_types: &[ResourceType]) -> Vec<Statement> {
                     && !is_namespace_action(a)
                     && !is_messaging_action(a)
                     && !is_cloudfront_action(a)
+                    && !is_scheduler_action(a)
             })
             .collect(),
         vec!["*"],
+        None,
+    );
+    push(
+        "PlatformSchedules",
+        all.iter()
+            .copied()
+            .filter(|a| is_scheduler_action(a))
+            .collect(),
+        SCHEDULER_ARNS.to_vec(),
         None,
     );
     push(
@@ -676,6 +694,48 @@ mod tests {
     }
 
     #[test]
+    fn distributions_and_schedules_are_granted_on_their_arns_only() {
+        let policy = deployer_policy_json(&ResourceType::ALL);
+        let doc: serde_json::Value = serde_json::from_str(&policy).expect("JSON");
+        for s in doc["Statement"].as_array().expect("statements") {
+            let actions: Vec<&str> = match &s["Action"] {
+                serde_json::Value::String(a) => vec![a.as_str()],
+                other => other
+                    .as_array()
+                    .expect("actions")
+                    .iter()
+                    .filter_map(|a| a.as_str())
+                    .collect(),
+            };
+            let scoped = |prefix: &str| {
+                actions
+                    .iter()
+                    .any(|a| a.starts_with(prefix) && !a.contains(":List"))
+            };
+            if scoped("cloudfront:") {
+                assert_eq!(
+                    s["Resource"],
+                    serde_json::json!(CLOUDFRONT_ARNS),
+                    "{}",
+                    s["Sid"]
+                );
+            }
+            if actions.iter().any(|a| a.starts_with("scheduler:")) {
+                assert_eq!(
+                    s["Resource"],
+                    serde_json::json!(SCHEDULER_ARNS),
+                    "{}",
+                    s["Sid"]
+                );
+            }
+        }
+        assert!(
+            policy.contains("\"PlatformDistributions\"")
+                && policy.contains("\"PlatformSchedules\"")
+        );
+    }
+
+    #[test]
     fn cache_policy_golden() {
         let expected = r#"{
   "Version": "2012-10-17",
@@ -734,8 +794,6 @@ mod tests {
         "rds:DescribeDBInstances",
         "rds:DescribeDBSubnetGroups",
         "rds:ListTagsForResource",
-        "scheduler:GetScheduleGroup",
-        "scheduler:ListTagsForResource",
         "secretsmanager:GetRandomPassword",
         "secretsmanager:ListSecrets",
         "servicediscovery:GetNamespace",
@@ -746,6 +804,18 @@ mod tests {
         "sts:GetCallerIdentity"
       ],
       "Resource": "*"
+    },
+    {
+      "Sid": "PlatformSchedules",
+      "Effect": "Allow",
+      "Action": [
+        "scheduler:GetScheduleGroup",
+        "scheduler:ListTagsForResource"
+      ],
+      "Resource": [
+        "arn:aws:scheduler:*:*:schedule-group/*",
+        "arn:aws:scheduler:*:*:schedule/*/*"
+      ]
     },
     {
       "Sid": "PlatformSecrets",
