@@ -425,6 +425,25 @@ fn worker_with_two_schedules(tf: Tf) {
     let (changes, plan) = ws.plan();
     c.check(!changes, || format!("plan after restoring: {plan}"));
 
+    // Import finds both schedules by name and marker and recovers their blocks: the next plan
+    // shows only `deployment.wait`, which AWS does not keep.
+    ws.ok(&["state", "rm", WORKER]);
+    ws.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        WORKER,
+        &format!("{name}/worker"),
+    ]);
+    let (_, plan) = ws.plan();
+    c.check(
+        !plan.contains("schedule {") && !plan.contains("scheduler.schedule"),
+        || format!("import did not recover the schedules:\n{plan}"),
+    );
+    ws.apply();
+    ws.assert_no_changes();
+    check_schedules(&emulator, &ws, &name, &mut c);
+
     let run = ws.run(&["destroy", "-input=false", "-no-color", "-auto-approve"]);
     c.check(run.code == 0, || format!("destroy failed:\n{}", flat(&run)));
     for owner in [owner, format!("environment/{name}")] {

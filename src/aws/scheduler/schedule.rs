@@ -59,6 +59,7 @@ impl KindSpec for SchedulerScheduleSpec {
         "scheduler:CreateSchedule",
         "scheduler:DeleteSchedule",
         "scheduler:GetSchedule",
+        "scheduler:ListSchedules",
         "scheduler:UpdateSchedule",
     ];
 
@@ -144,6 +145,9 @@ pub fn input_command(input: &str) -> Option<(String, Vec<String>)> {
 pub fn schedule_of_arn(arn: &str) -> Option<(&str, &str)> {
     arn.rsplit_once(":schedule/")?.1.split_once('/')
 }
+
+#[cfg(feature = "sdk")]
+pub use sdk::schedule_names;
 
 #[cfg(feature = "sdk")]
 mod sdk {
@@ -240,6 +244,41 @@ mod sdk {
                 .await
                 .map_err(classify),
         )
+    }
+
+    /// The names of the schedules in `group` named `<prefix>…` (import looks each up and keeps
+    /// those carrying its ownership marker); none when the group is gone.
+    pub async fn schedule_names(
+        client: &Client,
+        group: &str,
+        prefix: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        let mut names = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = none_if_not_found(
+                client
+                    .list_schedules()
+                    .group_name(group)
+                    .name_prefix(prefix)
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                    .map_err(classify),
+            )?;
+            let Some(page) = page else {
+                return Ok(names);
+            };
+            names.extend(
+                page.schedules()
+                    .iter()
+                    .filter_map(|s| s.name().map(str::to_string)),
+            );
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(names),
+            }
+        }
     }
 
     /// The schedule as a spec, references as node keys, with the ownership its description

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 
 use crate::aws;
+use crate::aws::scheduler::schedule::schedule_names;
 use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
 use crate::framework::path::AttrPath;
 use crate::framework::value::Planned;
@@ -14,7 +15,9 @@ use crate::plan::app::{
     AutoscalingSpec, BucketAccess, EnvironmentFacts, ImageSource, MessagingAccess, MessagingKind,
     QueueScaling, ServiceSpec,
 };
+use crate::plan::app::{ScheduleSpec, DEFAULT_TIMEZONE};
 use crate::plan::diff::Op;
+use crate::plan::expand::environment::schedule_group_name;
 use crate::plan::expand::naming::TAG_OWNER;
 use crate::plan::expand::service::{self as expand, expand_service, ServiceInputs};
 use crate::plan::ledger::Ledger;
@@ -550,6 +553,31 @@ impl AppKind for Service {
         } else {
             model::recorded_priority(ledger).or(spec.routing.as_ref().and_then(|r| r.priority))
         };
+        if mode == Mode::Discover {
+            // An imported service may run on schedules: look for those named after it (find
+            // keeps only the ones carrying its ownership marker).
+            let prefix = format!("{}-", spec.name);
+            let names = schedule_names(
+                &configured.clients.scheduler,
+                &schedule_group_name(&env.name),
+                &prefix,
+            )
+            .await
+            .unwrap_or_default();
+            for name in names {
+                let Some(block) = name.strip_prefix(&prefix) else {
+                    continue;
+                };
+                if spec.schedules.iter().all(|s| s.name != block) {
+                    spec.schedules.push(ScheduleSpec {
+                        name: block.to_string(),
+                        expression: "rate(1 day)".to_string(),
+                        timezone: DEFAULT_TIMEZONE.to_string(),
+                        command: Vec::new(),
+                    });
+                }
+            }
+        }
         if mode == Mode::Discover && spec.autoscaling.is_none() {
             // An imported service may scale: look for its target and both policies.
             spec.autoscaling = Some(AutoscalingSpec {
