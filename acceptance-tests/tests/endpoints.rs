@@ -20,6 +20,7 @@ const SERVICES: &[(&str, &str, &str)] = &[
     ("iam", "iam", "iam"),
     ("logs", "cloudwatchlogs", "logs"),
     ("rds", "rds", "rds"),
+    ("scheduler", "scheduler", "scheduler"),
     ("secretsmanager", "secretsmanager", "secretsmanager"),
     ("sts", "sts", "sts"),
 ];
