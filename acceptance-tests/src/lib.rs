@@ -1420,6 +1420,28 @@ async fn census_async(
     counts
 }
 
+/// `both_versions!(case, …)`: for each `fn case(tf: Tf)`, a module `case` with the tests
+/// `terraform_1_0_3` and `terraform_1_15_5`, each running it when the tools are ready.
+#[macro_export]
+macro_rules! both_versions {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[test]
+            fn terraform_1_0_3() {
+                if $crate::tools_ready() {
+                    super::$case($crate::Tf::V1_0_3);
+                }
+            }
+            #[test]
+            fn terraform_1_15_5() {
+                if $crate::tools_ready() {
+                    super::$case($crate::Tf::V1_15_5);
+                }
+            }
+        }
+    )*};
+}
+
 /// A self-signed certificate for `names`, imported into the emulator's ACM (us-east-1, where
 /// CloudFront's certificates live too).
 pub fn import_certificate(emulator: &Emulator, names: &[&str]) -> String {

@@ -8,31 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use acceptance_tests::{
-    block_on, census, flat, percent_decode, tools_ready, unique, Checks, Emulator, Tf, Workspace,
+    block_on, both_versions, census, flat, percent_decode, unique, Checks, Emulator, Tf, Workspace,
 };
 use aws_sdk_ec2::types::Filter;
 use serde_json::Value;
-
-/// Runs a case on both Terraform versions as separate tests.
-macro_rules! both_versions {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test]
-            fn terraform_1_0_3() {
-                if tools_ready() {
-                    super::$case(Tf::V1_0_3);
-                }
-            }
-            #[test]
-            fn terraform_1_15_5() {
-                if tools_ready() {
-                    super::$case(Tf::V1_15_5);
-                }
-            }
-        }
-    )*};
-}
 
 both_versions!(
     database_and_cache,

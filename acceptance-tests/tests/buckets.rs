@@ -11,30 +11,10 @@
 use std::collections::BTreeMap;
 
 use acceptance_tests::{
-    block_on, census, flat, import_certificate, percent_decode, settle_create_gap, tools_ready,
+    block_on, both_versions, census, flat, import_certificate, percent_decode, settle_create_gap,
     unique, Checks, Emulator, Tf, Workspace,
 };
 use serde_json::{json, Value};
-
-macro_rules! both_versions {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test]
-            fn terraform_1_0_3() {
-                if tools_ready() {
-                    super::$case(Tf::V1_0_3);
-                }
-            }
-            #[test]
-            fn terraform_1_15_5() {
-                if tools_ready() {
-                    super::$case(Tf::V1_15_5);
-                }
-            }
-        }
-    )*};
-}
 
 both_versions!(bucket_with_service_access, bucket_with_cdn);
 

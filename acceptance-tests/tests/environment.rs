@@ -1,28 +1,7 @@
 //! `platform_environment` against moto, on Terraform 1.0.3 and 1.15.5.
 
-use acceptance_tests::{block_on, tools_ready, unique, Emulator, Tf, Workspace};
+use acceptance_tests::{block_on, both_versions, unique, Emulator, Tf, Workspace};
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
-
-/// Runs a case on both Terraform versions as separate tests.
-macro_rules! both_versions {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test]
-            fn terraform_1_0_3() {
-                if tools_ready() {
-                    super::$case(Tf::V1_0_3);
-                }
-            }
-            #[test]
-            fn terraform_1_15_5() {
-                if tools_ready() {
-                    super::$case(Tf::V1_15_5);
-                }
-            }
-        }
-    )*};
-}
 
 both_versions!(create_update_destroy, drift_is_restored_and_import_works);
 

@@ -2,29 +2,9 @@
 //! certificate (given or requested), on Terraform 1.0.3 and 1.15.5 against moto.
 
 use acceptance_tests::{
-    block_on, census, import_certificate, tools_ready, unique, Emulator, Tf, Workspace,
+    block_on, both_versions, census, import_certificate, unique, Emulator, Tf, Workspace,
 };
 use aws_sdk_elasticloadbalancingv2::types::{ActionTypeEnum, LoadBalancer};
-
-macro_rules! both_versions {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test]
-            fn terraform_1_0_3() {
-                if tools_ready() {
-                    super::$case(Tf::V1_0_3);
-                }
-            }
-            #[test]
-            fn terraform_1_15_5() {
-                if tools_ready() {
-                    super::$case(Tf::V1_15_5);
-                }
-            }
-        }
-    )*};
-}
 
 both_versions!(given_certificate, requested_certificate);
 

@@ -9,31 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::{
-    block_on, census, flat, percent_decode, provider_binary, tools_ready, unique, Emulator, Tf,
+    block_on, both_versions, census, flat, percent_decode, provider_binary, unique, Emulator, Tf,
     Workspace,
 };
 use aws_sdk_ec2::types::{Filter, SecurityGroupRule, VpcEndpoint};
-
-/// Runs a case on both Terraform versions as separate tests.
-macro_rules! both_versions {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test]
-            fn terraform_1_0_3() {
-                if tools_ready() {
-                    super::$case(Tf::V1_0_3);
-                }
-            }
-            #[test]
-            fn terraform_1_15_5() {
-                if tools_ready() {
-                    super::$case(Tf::V1_15_5);
-                }
-            }
-        }
-    )*};
-}
 
 both_versions!(
     staging_defaults,

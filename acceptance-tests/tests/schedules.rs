@@ -10,33 +10,13 @@
 use std::collections::BTreeMap;
 
 use acceptance_tests::{
-    block_on, census, flat, percent_decode, settle_create_gap, tools_ready, unique, Checks,
+    block_on, both_versions, census, flat, percent_decode, settle_create_gap, unique, Checks,
     Emulator, Tf, Workspace,
 };
 use aws_sdk_scheduler::types::{
     AssignPublicIp, FlexibleTimeWindowMode, LaunchType, PropagateTags, ScheduleState,
 };
 use serde_json::{json, Value};
-
-macro_rules! both_versions {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test]
-            fn terraform_1_0_3() {
-                if tools_ready() {
-                    super::$case(Tf::V1_0_3);
-                }
-            }
-            #[test]
-            fn terraform_1_15_5() {
-                if tools_ready() {
-                    super::$case(Tf::V1_15_5);
-                }
-            }
-        }
-    )*};
-}
 
 both_versions!(worker_with_two_schedules);
 
