@@ -149,8 +149,8 @@ mod sdk {
                 &[],
                 || lookup(client, spec),
                 |found: Found<()>| async move {
-                    put_config(client, &found.id, spec, bucket, oac).await?;
-                    sync_tags(client, &found.id, &found.tags, &spec.tags).await?;
+                    let arn = put_config(client, &found.id, spec, bucket, oac).await?;
+                    sync_tags(client, &arn, &found.tags, &spec.tags).await?;
                     Ok(found.id)
                 },
                 || async {
@@ -197,14 +197,24 @@ mod sdk {
                 .ids
                 .id(&desired.origin_access_control)
                 .map_err(|e| AwsError::unexpected(e.message))?;
+            let mut arn = None;
             if settings_differ(current, desired) {
-                put_config(client, id, desired, bucket, oac).await?;
+                arn = Some(put_config(client, id, desired, bucket, oac).await?);
                 if desired.wait_for_deployment {
                     wait_deployed(client, id).await?;
                 }
             }
             if current.tags != desired.tags {
-                sync_tags(client, id, &current.tags, &desired.tags).await?;
+                let arn = match arn {
+                    Some(arn) => arn,
+                    None => read(client, id)
+                        .await?
+                        .map(|(distribution, _)| distribution.arn().to_string())
+                        .ok_or_else(|| {
+                            AwsError::unexpected(format!("distribution {id} is gone"))
+                        })?,
+                };
+                sync_tags(client, &arn, &current.tags, &desired.tags).await?;
             }
             Ok(id.to_string())
         }
@@ -451,14 +461,15 @@ mod sdk {
         Ok(out.distribution().cloned().map(|d| (d, etag)))
     }
 
-    /// Writes the spec's configuration over the live one, keeping its caller reference.
+    /// Writes the spec's configuration over the live one, keeping its caller reference;
+    /// returns the distribution's ARN (for its tags, without reading it again).
     async fn put_config(
         client: &Client,
         id: &str,
         spec: &DistributionSpec,
         bucket: &str,
         oac: &str,
-    ) -> Result<(), AwsError> {
+    ) -> Result<String, AwsError> {
         let (distribution, etag) = read(client, id)
             .await?
             .ok_or_else(|| AwsError::unexpected(format!("distribution {id} is gone")))?;
@@ -474,7 +485,7 @@ mod sdk {
             .send()
             .await
             .map_err(classify)?;
-        Ok(())
+        Ok(distribution.arn().to_string())
     }
 
     /// The live configuration with `Enabled = false`, everything else as it is.
@@ -530,7 +541,7 @@ mod sdk {
 
     async fn sync_tags(
         client: &Client,
-        id: &str,
+        arn: &str,
         current: &Tags,
         desired: &Tags,
     ) -> Result<(), AwsError> {
@@ -538,13 +549,10 @@ mod sdk {
         if changed.is_empty() && removed.is_empty() {
             return Ok(());
         }
-        let (distribution, _) = read(client, id)
-            .await?
-            .ok_or_else(|| AwsError::unexpected(format!("distribution {id} is gone")))?;
         if !removed.is_empty() {
             client
                 .untag_resource()
-                .resource(distribution.arn())
+                .resource(arn)
                 .tag_keys(TagKeys::builder().set_items(Some(removed)).build())
                 .send()
                 .await
@@ -553,7 +561,7 @@ mod sdk {
         if !changed.is_empty() {
             client
                 .tag_resource()
-                .resource(distribution.arn())
+                .resource(arn)
                 .tags(
                     aws_sdk_cloudfront::types::Tags::builder()
                         .set_items(Some(to_sdk::<Tag>(&changed)?))
